@@ -1,0 +1,367 @@
+//! The playbook itself: agreement items (lifecycle stages, glossary terms, reasons) whose
+//! immutable versions move draft → proposed → agreed once a manager of each side signs off.
+pub mod diff;
+pub mod ops;
+pub mod file;
+pub mod rules;
+pub mod store;
+
+use serde::{Deserialize, Serialize};
+use specta::Type;
+
+use crate::error::{AppError, AppResult};
+use crate::team::Side;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum AgreementKind {
+    Stage,
+    Term,
+    Reason,
+}
+
+impl AgreementKind {
+    pub const ALL: [AgreementKind; 3] = [
+        AgreementKind::Stage,
+        AgreementKind::Term,
+        AgreementKind::Reason,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgreementKind::Stage => "stage",
+            AgreementKind::Term => "term",
+            AgreementKind::Reason => "reason",
+        }
+    }
+    pub fn parse(text: &str) -> AppResult<AgreementKind> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == text.trim().to_ascii_lowercase())
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "kind",
+                    format!("kind: '{text}' is not an agreement kind; use stage, term or reason"),
+                )
+            })
+    }
+}
+
+/// What a buying-process rule may use a reason for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasonUse {
+    Reject,
+    Recycle,
+    Disqualify,
+    Lost,
+}
+
+impl ReasonUse {
+    pub const ALL: [ReasonUse; 4] = [
+        ReasonUse::Reject,
+        ReasonUse::Recycle,
+        ReasonUse::Disqualify,
+        ReasonUse::Lost,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReasonUse::Reject => "reject",
+            ReasonUse::Recycle => "recycle",
+            ReasonUse::Disqualify => "disqualify",
+            ReasonUse::Lost => "lost",
+        }
+    }
+    pub fn parse(text: &str) -> AppResult<ReasonUse> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == text.trim().to_ascii_lowercase())
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "appliesTo",
+                    format!("appliesTo: '{text}' is not one of reject, recycle, disqualify, lost"),
+                )
+            })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct StageBody {
+    /// The side that owns a contact while it is in this stage.
+    pub side: Side,
+    /// Order in the funnel (1 = first).
+    pub position: u32,
+    pub entry_criteria: String,
+    pub exit_criteria: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_days_in_stage: Option<u32>,
+    /// Keys of the stages a contact may move to from here.
+    #[serde(default)]
+    pub allowed_next: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct TermBody {
+    pub definition: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ReasonBody {
+    pub applies_to: Vec<ReasonUse>,
+    pub description: String,
+}
+
+/// The content of a version; its `kind` always matches its item's kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AgreementBody {
+    Stage(StageBody),
+    Term(TermBody),
+    Reason(ReasonBody),
+}
+
+impl AgreementBody {
+    pub fn kind(&self) -> AgreementKind {
+        match self {
+            AgreementBody::Stage(_) => AgreementKind::Stage,
+            AgreementBody::Term(_) => AgreementKind::Term,
+            AgreementBody::Reason(_) => AgreementKind::Reason,
+        }
+    }
+
+    /// The body as labelled text fields, in reading order: what a diff and a printout show.
+    pub fn fields(&self) -> Vec<(&'static str, String)> {
+        match self {
+            AgreementBody::Stage(s) => vec![
+                ("Owning side", s.side.as_str().to_string()),
+                ("Position", s.position.to_string()),
+                ("Entry criteria", s.entry_criteria.clone()),
+                ("Exit criteria", s.exit_criteria.clone()),
+                (
+                    "Maximum days in stage",
+                    s.max_days_in_stage.map(|d| d.to_string()).unwrap_or_default(),
+                ),
+                ("Allowed next stages", s.allowed_next.join(", ")),
+            ],
+            AgreementBody::Term(t) => vec![("Definition", t.definition.clone())],
+            AgreementBody::Reason(r) => vec![
+                (
+                    "Applies to",
+                    r.applies_to
+                        .iter()
+                        .map(|u| u.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+                ("Description", r.description.clone()),
+            ],
+        }
+    }
+
+    /// Trims text and refuses a body that cannot be agreed on.
+    pub fn validated(&self) -> AppResult<AgreementBody> {
+        let required = |field: &str, text: &str| -> AppResult<String> {
+            let t = text.trim();
+            if t.is_empty() {
+                Err(AppError::invalid(field, format!("{field}: must not be empty")))
+            } else {
+                Ok(t.to_string())
+            }
+        };
+        Ok(match self {
+            AgreementBody::Stage(s) => {
+                if s.position == 0 {
+                    return Err(AppError::invalid("position", "position: starts at 1"));
+                }
+                let mut next: Vec<String> = s.allowed_next.iter().map(|k| slug(k)).collect();
+                next.retain(|k| !k.is_empty());
+                next.dedup();
+                AgreementBody::Stage(StageBody {
+                    side: s.side,
+                    position: s.position,
+                    entry_criteria: required("entryCriteria", &s.entry_criteria)?,
+                    exit_criteria: required("exitCriteria", &s.exit_criteria)?,
+                    max_days_in_stage: s.max_days_in_stage.filter(|d| *d > 0),
+                    allowed_next: next,
+                })
+            }
+            AgreementBody::Term(t) => AgreementBody::Term(TermBody {
+                definition: required("definition", &t.definition)?,
+            }),
+            AgreementBody::Reason(r) => {
+                if r.applies_to.is_empty() {
+                    return Err(AppError::invalid(
+                        "appliesTo",
+                        "appliesTo: say what the reason is for (reject, recycle, disqualify, lost)",
+                    ));
+                }
+                let mut uses = r.applies_to.clone();
+                uses.dedup();
+                AgreementBody::Reason(ReasonBody {
+                    applies_to: uses,
+                    description: required("description", &r.description)?,
+                })
+            }
+        })
+    }
+}
+
+/// Turns a name into a stable key: lowercase ASCII letters, digits and underscores.
+///
+/// ```
+/// assert_eq!(playbook::agreements::slug("Sales Accepted Lead"), "sales_accepted_lead");
+/// assert_eq!(playbook::agreements::slug("  MQL "), "mql");
+/// ```
+pub fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.trim().chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    out.trim_end_matches('_').to_string()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum VersionStatus {
+    /// Written but not (or no longer) proposed: a declined proposal returns here.
+    Draft,
+    /// Awaiting sign-off by a manager of each side.
+    Proposed,
+    /// Agreed, taking force at a later time.
+    Scheduled,
+    InForce,
+    Superseded,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(rename_all = "snake_case")]
+pub enum SignoffAction {
+    Proposed,
+    Approved,
+    Declined,
+    Agreed,
+}
+
+/// One entry in a version's life: who proposed, approved, declined; when it was agreed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SignoffEvent {
+    pub action: SignoffAction,
+    pub member_id: Option<String>,
+    pub member_name: Option<String>,
+    pub member_side: Option<Side>,
+    pub comment: String,
+    pub at: String,
+    pub effective_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AgreementVersion {
+    pub id: String,
+    pub item_id: String,
+    pub kind: AgreementKind,
+    pub key: String,
+    pub number: u32,
+    pub name: String,
+    pub body: AgreementBody,
+    pub summary: String,
+    pub effective_from: Option<String>,
+    pub author_name: Option<String>,
+    pub created_at: String,
+    pub status: VersionStatus,
+    /// When an agreed version takes (or took) force.
+    pub effective_at: Option<String>,
+    /// The sides whose manager has still to approve a proposed version.
+    pub awaiting: Vec<Side>,
+    pub log: Vec<SignoffEvent>,
+}
+
+impl AgreementVersion {
+    /// `stage/mql@2`: how people and the CLI name a version.
+    pub fn reference(&self) -> String {
+        format!("{}/{}@{}", self.kind.as_str(), self.key, self.number)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AgreementItem {
+    pub id: String,
+    pub kind: AgreementKind,
+    pub key: String,
+    /// The in-force name, or the newest version's while nothing is in force.
+    pub name: String,
+    pub in_force: Option<AgreementVersion>,
+    /// The version awaiting sign-off, if any.
+    pub pending: Option<AgreementVersion>,
+    /// A declined proposal newer than anything in force or pending.
+    pub draft: Option<AgreementVersion>,
+    /// Every version, newest first.
+    pub versions: Vec<AgreementVersion>,
+}
+
+/// A proposal of a new version: of an existing item (`item_id`), or of a new item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Proposal {
+    pub item_id: Option<String>,
+    /// Key for a new item; derived from the name when absent.
+    pub key: Option<String>,
+    pub name: String,
+    pub body: AgreementBody,
+    #[serde(default)]
+    pub summary: String,
+    /// Earliest time (RFC 3339) the version may take force; immediately on agreement if absent.
+    pub effective_from: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_stable_keys() {
+        assert_eq!(slug("Marketing Qualified Lead"), "marketing_qualified_lead");
+        assert_eq!(slug("  SAL--accepted!! "), "sal_accepted");
+        assert_eq!(slug("???"), "");
+    }
+
+    #[test]
+    fn bodies_are_trimmed_and_checked() {
+        let empty = AgreementBody::Term(TermBody {
+            definition: "   ".into(),
+        });
+        let err = empty.validated().unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("definition"));
+        let reason = AgreementBody::Reason(ReasonBody {
+            applies_to: vec![],
+            description: "x".into(),
+        });
+        assert_eq!(
+            reason.validated().unwrap_err().field.as_deref(),
+            Some("appliesTo")
+        );
+        let stage = AgreementBody::Stage(StageBody {
+            side: Side::Sales,
+            position: 3,
+            entry_criteria: " Accepted by an SDR ".into(),
+            exit_criteria: "Qualified".into(),
+            max_days_in_stage: Some(0),
+            allowed_next: vec!["SQL".into(), "Nurture".into(), "".into()],
+        });
+        let AgreementBody::Stage(s) = stage.validated().unwrap() else {
+            panic!("kind changed")
+        };
+        assert_eq!(s.entry_criteria, "Accepted by an SDR");
+        assert_eq!(s.max_days_in_stage, None);
+        assert_eq!(s.allowed_next, vec!["sql", "nurture"]);
+    }
+}

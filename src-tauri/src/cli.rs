@@ -1,0 +1,493 @@
+//! The headless command line: the same domain functions as the window, printing readable
+//! text or (`--format json`) the same camelCase JSON the window receives.
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+
+use crate::agreements::diff::{DiffOp, VersionDiff};
+use crate::agreements::{
+    ops, AgreementBody, AgreementItem, AgreementKind, AgreementVersion, Proposal, ReasonBody,
+    ReasonUse, StageBody, TermBody,
+};
+use crate::db::{self, Db};
+use crate::error::{AppError, AppResult};
+use crate::team::{self, Member, NewMember, Role, Side};
+
+#[derive(Parser)]
+#[command(name = "playbook", version, about = "The shared sales and marketing playbook. Without a subcommand, opens the window.")]
+pub struct Cli {
+    /// The data directory (database and settings); defaults to the window's.
+    #[arg(long, env = "PLAYBOOK_DATA_DIR", global = true)]
+    data_dir: Option<PathBuf>,
+    /// Output format of reads.
+    #[arg(long, value_enum, default_value_t = Format::Text, global = true)]
+    format: Format,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the demo workspace (team and playbook) in an empty data directory.
+    Demo,
+    /// The team: who works in marketing and sales.
+    #[command(subcommand)]
+    Members(MembersCommand),
+    /// The playbook's stages, glossary terms and reasons, and their versions.
+    #[command(subcommand)]
+    Agreements(AgreementsCommand),
+    /// Write the agreed playbook and the team to a TOML file.
+    ExportPlaybook { file: PathBuf },
+    /// Read a playbook TOML file in as new versions, signed off with --signed-by.
+    ImportPlaybook {
+        file: PathBuf,
+        /// A marketing manager and a sales manager who sign the imported versions off.
+        #[arg(long, value_delimiter = ',')]
+        signed_by: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum MembersCommand {
+    List,
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = parse_side)]
+        side: Side,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+}
+
+#[derive(Subcommand)]
+enum AgreementsCommand {
+    /// Items with what is in force and what awaits sign-off.
+    List {
+        #[arg(long, value_parser = parse_kind)]
+        kind: Option<AgreementKind>,
+    },
+    /// One item and its history (REF: kind/key, kind/key@N, or an id).
+    Show { reference: String },
+    /// Propose a new item, or a new version of one (--item), for sign-off.
+    Propose(ProposeArgs),
+    /// Sign a proposed version off as a manager.
+    Approve {
+        reference: String,
+        #[arg(long = "as")]
+        signer: String,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// Decline a proposed version, saying why; it returns to draft.
+    Decline {
+        reference: String,
+        #[arg(long = "as")]
+        signer: String,
+        #[arg(long)]
+        comment: String,
+    },
+    /// Compare two versions of an item side by side.
+    Diff { left: String, right: String },
+}
+
+#[derive(Args)]
+struct ProposeArgs {
+    /// The item to change (kind/key or id); without it a new item is proposed.
+    #[arg(long)]
+    item: Option<String>,
+    /// The kind of a new item.
+    #[arg(long, value_parser = parse_kind)]
+    kind: Option<AgreementKind>,
+    /// Key of a new item (derived from the name when absent).
+    #[arg(long)]
+    key: Option<String>,
+    #[arg(long)]
+    name: Option<String>,
+    /// Why the change is proposed.
+    #[arg(long, default_value = "")]
+    summary: String,
+    /// The proposer's email.
+    #[arg(long = "as")]
+    author: Option<String>,
+    /// Earliest time the version may take force (RFC 3339).
+    #[arg(long)]
+    effective_from: Option<String>,
+    #[arg(long, value_parser = parse_side)]
+    side: Option<Side>,
+    #[arg(long)]
+    position: Option<u32>,
+    #[arg(long)]
+    entry: Option<String>,
+    #[arg(long)]
+    exit: Option<String>,
+    /// Maximum days in stage; 0 for none.
+    #[arg(long)]
+    max_days: Option<u32>,
+    #[arg(long, value_delimiter = ',')]
+    allowed_next: Option<Vec<String>>,
+    #[arg(long)]
+    definition: Option<String>,
+    #[arg(long, value_delimiter = ',', value_parser = parse_use)]
+    applies_to: Option<Vec<ReasonUse>>,
+    #[arg(long)]
+    description: Option<String>,
+}
+
+fn parse_side(s: &str) -> Result<Side, String> {
+    Side::parse("side", s).map_err(|e| e.message)
+}
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse("role", s).map_err(|e| e.message)
+}
+fn parse_kind(s: &str) -> Result<AgreementKind, String> {
+    AgreementKind::parse(s).map_err(|e| e.message)
+}
+fn parse_use(s: &str) -> Result<ReasonUse, String> {
+    ReasonUse::parse(s).map_err(|e| e.message)
+}
+
+/// Parses the arguments and runs: the window without a subcommand, else the command.
+/// Exit status: 0 done, 1 refused (message on stderr), 2 usage error.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let data_dir = cli.data_dir.clone().unwrap_or_else(db::default_data_dir);
+    let result = match cli.command {
+        None => crate::run_window(data_dir),
+        Some(command) => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(AppError::from)
+            .and_then(|rt| rt.block_on(run(command, cli.format, data_dir))),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error [{}]: {}", e.code.as_str(), e.message);
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run(command: Command, format: Format, data_dir: PathBuf) -> AppResult<()> {
+    let db = db::open(&data_dir).await?;
+    let out = Out { format };
+    match command {
+        Command::Demo => {
+            let mut tx = db.begin().await?;
+            crate::demo::create(&mut tx, chrono::Utc::now()).await?;
+            tx.commit().await?;
+            out.done(&serde_json::json!({ "created": true }), "Created the demo workspace.")
+        }
+        Command::Members(MembersCommand::List) => out.members(&team::list(&db).await?),
+        Command::Members(MembersCommand::Add { email, name, side, role }) => {
+            let m = team::add(&db, &NewMember { email, name, side, role }).await?;
+            out.done(&m, &format!("Added {} ({} {}).", m.name, m.side.as_str(), m.role.as_str()))
+        }
+        Command::Agreements(cmd) => agreements(cmd, &db, &out).await,
+        Command::ExportPlaybook { file } => {
+            let f = ops::export_file(&db, &file).await?;
+            let n = f.stages.len() + f.terms.len() + f.reasons.len();
+            out.done(
+                &serde_json::json!({ "file": file, "items": n, "members": f.members.len() }),
+                &format!("Wrote {n} agreed items and {} members to {}.", f.members.len(), file.display()),
+            )
+        }
+        Command::ImportPlaybook { file, signed_by } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| AppError::io(format!("cannot read {}: {e}", file.display())))?;
+            let s = ops::import_file(&db, &text, &signed_by).await?;
+            out.done(
+                &s,
+                &format!(
+                    "Imported {}: {} members added, {} versions proposed, {} agreed, {} unchanged.",
+                    file.display(),
+                    s.members_added,
+                    s.versions_proposed,
+                    s.versions_agreed,
+                    s.unchanged
+                ),
+            )
+        }
+    }
+}
+
+async fn agreements(cmd: AgreementsCommand, db: &Db, out: &Out) -> AppResult<()> {
+    match cmd {
+        AgreementsCommand::List { kind } => out.items(&ops::list(db, kind).await?),
+        AgreementsCommand::Show { reference } => out.item(&ops::item(db, &reference).await?),
+        AgreementsCommand::Propose(args) => {
+            let author = match &args.author {
+                Some(email) => Some(team::store::by_email(&mut *db.acquire().await?, email).await?.id),
+                None => None,
+            };
+            let proposal = build_proposal(db, args).await?;
+            let v = ops::propose(db, &proposal, author.as_deref()).await?;
+            out.version(&v, "Proposed")
+        }
+        AgreementsCommand::Approve { reference, signer, comment } => {
+            let m = signer_of(db, &signer).await?;
+            let v = ops::approve(db, &reference, &m.id, &comment).await?;
+            out.version(&v, "Approved")
+        }
+        AgreementsCommand::Decline { reference, signer, comment } => {
+            let m = signer_of(db, &signer).await?;
+            let v = ops::decline(db, &reference, &m.id, &comment).await?;
+            out.version(&v, "Declined")
+        }
+        AgreementsCommand::Diff { left, right } => out.diff(&ops::diff(db, &left, &right).await?),
+    }
+}
+
+async fn signer_of(db: &Db, email: &str) -> AppResult<Member> {
+    team::store::by_email(&mut *db.acquire().await?, email).await
+}
+
+/// A proposal from the flags: a change starts from the item's newest version and
+/// replaces only the fields given; a new item needs its kind's fields.
+async fn build_proposal(db: &Db, a: ProposeArgs) -> AppResult<Proposal> {
+    let base = match &a.item {
+        Some(reference) => Some(ops::item(db, reference).await?),
+        None => None,
+    };
+    let kind = match (&base, a.kind) {
+        (Some(item), _) => item.kind,
+        (None, Some(kind)) => kind,
+        (None, None) => return Err(AppError::invalid("kind", "--kind is needed for a new item (stage, term or reason)")),
+    };
+    let newest = base.as_ref().map(|i| &i.versions[0]);
+    let name = a
+        .name
+        .clone()
+        .or_else(|| newest.map(|v| v.name.clone()))
+        .unwrap_or_default();
+    let body = match (kind, newest.map(|v| &v.body)) {
+        (AgreementKind::Stage, base) => {
+            let b = match base {
+                Some(AgreementBody::Stage(s)) => s.clone(),
+                _ => StageBody {
+                    side: a.side.unwrap_or(Side::Marketing),
+                    position: match a.position {
+                        Some(p) => p,
+                        None => next_position(db).await?,
+                    },
+                    entry_criteria: String::new(),
+                    exit_criteria: String::new(),
+                    max_days_in_stage: None,
+                    allowed_next: vec![],
+                },
+            };
+            AgreementBody::Stage(StageBody {
+                side: a.side.unwrap_or(b.side),
+                position: a.position.unwrap_or(b.position),
+                entry_criteria: a.entry.unwrap_or(b.entry_criteria),
+                exit_criteria: a.exit.unwrap_or(b.exit_criteria),
+                max_days_in_stage: a.max_days.map(|d| Some(d).filter(|d| *d > 0)).unwrap_or(b.max_days_in_stage),
+                allowed_next: a.allowed_next.unwrap_or(b.allowed_next),
+            })
+        }
+        (AgreementKind::Term, base) => {
+            let old = match base {
+                Some(AgreementBody::Term(t)) => t.definition.clone(),
+                _ => String::new(),
+            };
+            AgreementBody::Term(TermBody { definition: a.definition.unwrap_or(old) })
+        }
+        (AgreementKind::Reason, base) => {
+            let (uses, desc) = match base {
+                Some(AgreementBody::Reason(r)) => (r.applies_to.clone(), r.description.clone()),
+                _ => (vec![], String::new()),
+            };
+            AgreementBody::Reason(ReasonBody {
+                applies_to: a.applies_to.unwrap_or(uses),
+                description: a.description.unwrap_or(desc),
+            })
+        }
+    };
+    Ok(Proposal {
+        item_id: base.map(|i| i.id),
+        key: a.key,
+        name,
+        body,
+        summary: a.summary,
+        effective_from: a.effective_from,
+    })
+}
+
+async fn next_position(db: &Db) -> AppResult<u32> {
+    let items = ops::list(db, Some(AgreementKind::Stage)).await?;
+    let max = items
+        .iter()
+        .filter_map(|i| match &i.versions[0].body {
+            AgreementBody::Stage(s) => Some(s.position),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    Ok(max + 1)
+}
+
+struct Out {
+    format: Format,
+}
+
+impl Out {
+    fn json<T: Serialize>(&self, value: &T) -> bool {
+        if self.format == Format::Json {
+            println!("{}", serde_json::to_string_pretty(value).expect("output serialises"));
+            true
+        } else {
+            false
+        }
+    }
+
+    fn done<T: Serialize>(&self, value: &T, text: &str) -> AppResult<()> {
+        if !self.json(value) {
+            println!("{text}");
+        }
+        Ok(())
+    }
+
+    fn members(&self, members: &[Member]) -> AppResult<()> {
+        if !self.json(&members) {
+            let rows = members
+                .iter()
+                .map(|m| vec![m.name.clone(), m.email.clone(), m.side.as_str().into(), m.role.as_str().into()])
+                .collect();
+            table(&["NAME", "EMAIL", "SIDE", "ROLE"], rows);
+        }
+        Ok(())
+    }
+
+    fn items(&self, items: &[AgreementItem]) -> AppResult<()> {
+        if !self.json(&items) {
+            let rows = items
+                .iter()
+                .map(|i| {
+                    let pending = match (&i.pending, &i.draft) {
+                        (Some(p), _) => format!(
+                            "v{} awaits {}",
+                            p.number,
+                            p.awaiting.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" and ")
+                        ),
+                        (None, Some(d)) => format!("v{} declined, draft", d.number),
+                        _ => String::new(),
+                    };
+                    vec![
+                        format!("{}/{}", i.kind.as_str(), i.key),
+                        i.name.clone(),
+                        i.in_force.as_ref().map(|v| format!("v{}", v.number)).unwrap_or_else(|| "-".into()),
+                        pending,
+                    ]
+                })
+                .collect();
+            table(&["ITEM", "NAME", "IN FORCE", "PENDING"], rows);
+        }
+        Ok(())
+    }
+
+    fn item(&self, item: &AgreementItem) -> AppResult<()> {
+        if self.json(item) {
+            return Ok(());
+        }
+        println!("{} ({}/{})", item.name, item.kind.as_str(), item.key);
+        for v in &item.versions {
+            println!();
+            print_version(v);
+        }
+        Ok(())
+    }
+
+    fn version(&self, v: &AgreementVersion, verb: &str) -> AppResult<()> {
+        if !self.json(v) {
+            println!("{verb} {}: now {}.", v.reference(), status_text(v));
+        }
+        Ok(())
+    }
+
+    fn diff(&self, d: &VersionDiff) -> AppResult<()> {
+        if self.json(d) {
+            return Ok(());
+        }
+        println!("{}  →  {}", d.left.reference(), d.right.reference());
+        for f in &d.fields {
+            if !f.changed {
+                println!("  {}: unchanged", f.field);
+                continue;
+            }
+            let marked: String = f
+                .segments
+                .iter()
+                .map(|s| match s.op {
+                    DiffOp::Same => s.text.clone(),
+                    DiffOp::Removed => format!("[-{}-]", s.text),
+                    DiffOp::Added => format!("{{+{}+}}", s.text),
+                })
+                .collect();
+            println!("  {}:\n    was: {}\n    now: {}\n    change: {}", f.field, f.left, f.right, marked);
+        }
+        Ok(())
+    }
+}
+
+fn status_text(v: &AgreementVersion) -> String {
+    use crate::agreements::VersionStatus::*;
+    match v.status {
+        Draft => "draft".into(),
+        Proposed => format!(
+            "proposed, awaiting {}",
+            v.awaiting.iter().map(|s| format!("{} manager", s.as_str())).collect::<Vec<_>>().join(" and ")
+        ),
+        Scheduled => format!("agreed, in force from {}", v.effective_at.clone().unwrap_or_default()),
+        InForce => "in force".into(),
+        Superseded => "superseded".into(),
+    }
+}
+
+fn print_version(v: &AgreementVersion) {
+    println!("v{} · {} · {}", v.number, v.name, status_text(v));
+    if !v.summary.is_empty() {
+        println!("  why: {}", v.summary);
+    }
+    for (label, value) in v.body.fields() {
+        if !value.is_empty() {
+            println!("  {label}: {value}");
+        }
+    }
+    for e in &v.log {
+        let who = e.member_name.clone().unwrap_or_else(|| "—".into());
+        let comment = if e.comment.is_empty() { String::new() } else { format!(": {}", e.comment) };
+        println!("  {} {:?} {}{}", e.at, e.action, who, comment);
+    }
+}
+
+fn table(headers: &[&str], rows: Vec<Vec<String>>) {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let parts: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        println!("{}", parts.join("  ").trim_end());
+    };
+    line(headers.iter().map(|h| h.to_string()).collect());
+    for row in rows {
+        line(row);
+    }
+}

@@ -1,0 +1,188 @@
+//! The demo workspace: a plausible B2B software company's team and its first agreed
+//! playbook, with some history and one proposal awaiting sign-off.
+use chrono::{DateTime, Duration, Utc};
+
+use crate::agreements::{store, AgreementBody, Proposal, ReasonBody, ReasonUse, StageBody, TermBody};
+use crate::db::Conn;
+use crate::error::{AppError, AppResult};
+use crate::team::{self, NewMember, Role, Side};
+
+const TEAM: &[(&str, &str, Side, Role)] = &[
+    ("Maya Okafor", "maya.okafor@larkspur.example", Side::Marketing, Role::Manager),
+    ("Tom Lindqvist", "tom.lindqvist@larkspur.example", Side::Marketing, Role::Ops),
+    ("Priya Raman", "priya.raman@larkspur.example", Side::Marketing, Role::Rep),
+    ("Daniel Brooks", "daniel.brooks@larkspur.example", Side::Sales, Role::Manager),
+    ("Sofia Marín", "sofia.marin@larkspur.example", Side::Sales, Role::Rep),
+    ("Lukas Weber", "lukas.weber@larkspur.example", Side::Sales, Role::Rep),
+    ("Hannah Cole", "hannah.cole@larkspur.example", Side::Sales, Role::Ops),
+];
+
+type StageDef = (&'static str, &'static str, Side, u32, &'static str, &'static str, Option<u32>, &'static [&'static str]);
+
+const STAGES: &[StageDef] = &[
+    ("inquiry", "Inquiry", Side::Marketing, 1,
+     "A person has raised a hand: filled in a form, downloaded gated content, registered for a webinar or was scanned at an event.",
+     "Marketing has enriched the record (company, role, country) and the lead score has been calculated.",
+     Some(14), &["mql", "nurture", "disqualified"]),
+    ("mql", "Marketing Qualified Lead", Side::Marketing, 2,
+     "Lead score of at least 50, a business email address, and a company in a target industry with 50 or more employees.",
+     "Handed over to sales development with the activity history and the reason it qualified.",
+     Some(2), &["sal", "nurture", "disqualified"]),
+    ("sal", "Sales Accepted Lead", Side::Sales, 3,
+     "A sales development rep has reviewed the handed-over lead and accepted it as worth working.",
+     "A conversation has taken place and BANT has been checked, or the lead is rejected or recycled with an agreed reason.",
+     Some(10), &["sql", "nurture", "disqualified"]),
+    ("sql", "Sales Qualified Lead", Side::Sales, 4,
+     "Need and timeline confirmed in a conversation; the contact has authority or a path to the decision maker; budget is known or being planned.",
+     "A discovery meeting with an account executive is booked and an opportunity is opened.",
+     Some(21), &["opportunity", "nurture", "disqualified"]),
+    ("opportunity", "Opportunity", Side::Sales, 5,
+     "An account executive has run discovery and opened an opportunity with an amount and close date.",
+     "The deal is won or lost, with a reason for a loss.",
+     Some(90), &["customer", "nurture"]),
+    ("customer", "Customer", Side::Sales, 6,
+     "A contract is signed.",
+     "Customers stay customers; expansion is tracked as new opportunities.",
+     None, &[]),
+    ("nurture", "Nurture", Side::Marketing, 7,
+     "Recycled by sales with an agreed reason, or not yet ready to buy.",
+     "Re-engages strongly enough to reach the MQL threshold again.",
+     None, &["mql", "disqualified"]),
+    ("disqualified", "Disqualified", Side::Marketing, 8,
+     "Cannot become a customer: outside the ideal customer profile, invalid data, a student, a competitor.",
+     "Only reopened by a manager when new facts appear.",
+     None, &["inquiry"]),
+];
+
+const TERMS: &[(&str, &str, &str)] = &[
+    ("lead", "Lead", "A person (not a company) who has shown interest in Larkspur and whom marketing or sales may contact. Every lead is a contact at an account."),
+    ("contact", "Contact", "A person at an account, whatever the stage. The contact is what is scored, handed over and tracked."),
+    ("account", "Account", "A company we sell to. Its contacts form the buying team."),
+    ("prospect", "Prospect", "An account that fits our ideal customer profile and that sales is actively working; used for accounts, never for single people."),
+    ("mql", "MQL", "Marketing Qualified Lead: a lead that meets the agreed MQL entry criteria and is handed over to sales development."),
+    ("sal", "SAL", "Sales Accepted Lead: an MQL that a sales development rep has accepted within the agreed response time."),
+    ("sql", "SQL", "Sales Qualified Lead: a lead with a confirmed need and timeline, ready for an account executive's discovery meeting."),
+    ("opportunity", "Opportunity", "A qualified buying project at an account, with an amount, a close date and an owner in sales."),
+    ("recycle", "Recycle", "Sending a lead back to marketing nurture with an agreed reason, because it is not ready now but may be later."),
+    ("buying_team", "Buying team", "The four to fifteen people at an account who take part in a purchase: decision maker, economic buyer, champion, influencers, users, gatekeepers."),
+    ("lead_score", "Lead score", "Points for fit (who the person and company are) and behaviour (what they did recently), per the agreed scoring model. It always comes with its explanation."),
+    ("handover", "Handover", "The moment marketing passes an MQL to sales. Sales owes a response within the agreed SLA: accept, or reject with a reason."),
+];
+
+const REASONS: &[(&str, &str, &[ReasonUse], &str)] = &[
+    ("wrong_person", "Wrong person", &[ReasonUse::Reject, ReasonUse::Recycle],
+     "The contact has no role in buying decisions for our category; ask for a referral to the right person."),
+    ("no_budget", "No budget", &[ReasonUse::Reject, ReasonUse::Recycle, ReasonUse::Lost],
+     "No budget this fiscal year and none being planned."),
+    ("bad_timing", "Timing", &[ReasonUse::Reject, ReasonUse::Recycle, ReasonUse::Lost],
+     "The project is more than six months away; nurture until it comes closer."),
+    ("existing_customer", "Already a customer", &[ReasonUse::Reject],
+     "The account is a customer; route to account management instead."),
+    ("duplicate", "Duplicate", &[ReasonUse::Reject],
+     "The person is already being worked as another lead or contact."),
+    ("invalid_data", "Invalid contact data", &[ReasonUse::Reject, ReasonUse::Disqualify],
+     "The email bounces or the phone number does not exist."),
+    ("no_response", "No response", &[ReasonUse::Recycle],
+     "No reply after the agreed number of attempts across phone and email."),
+    ("outside_icp", "Outside our ideal customer profile", &[ReasonUse::Disqualify],
+     "Company too small, wrong industry, or a region we do not serve."),
+    ("student_or_job_seeker", "Student or job seeker", &[ReasonUse::Disqualify],
+     "Downloaded content for study or a job search, not to buy."),
+    ("competitor_chosen", "Chose a competitor", &[ReasonUse::Lost],
+     "The buying team selected another vendor; record which one in the note."),
+    ("do_nothing", "Decided to do nothing", &[ReasonUse::Lost, ReasonUse::Recycle],
+     "The buying team kept the status quo."),
+];
+
+/// Creates the demo workspace in an empty database. Refuses a database that already has
+/// a team, so nothing anyone entered is ever mixed with demo data.
+pub async fn create(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<()> {
+    if team::store::count(&mut *conn).await? > 0 {
+        return Err(AppError::conflict(
+            "this data directory already has a team; the demo workspace goes into an empty one",
+        ));
+    }
+    let start = now - Duration::days(75);
+    let mut ids = Vec::new();
+    for (name, email, side, role) in TEAM {
+        let m = NewMember { email: email.to_string(), name: name.to_string(), side: *side, role: *role };
+        ids.push(team::store::add(&mut *conn, &m, start).await?.id);
+    }
+    let (maya, daniel) = (ids[0].clone(), ids[3].clone());
+    let stage_keys: Vec<String> = STAGES.iter().map(|s| s.0.to_string()).collect();
+
+    let mut at = start + Duration::hours(1);
+    let mut agree = |body: AgreementBody, key: &str, name: &str| {
+        at += Duration::minutes(3);
+        (Proposal {
+            item_id: None,
+            key: Some(key.to_string()),
+            name: name.to_string(),
+            body,
+            summary: "First version agreed at the kick-off alignment meeting.".into(),
+            effective_from: None,
+        }, at)
+    };
+    let mut first = Vec::new();
+    for (key, name, side, position, entry, exit, max_days, next) in STAGES {
+        let body = AgreementBody::Stage(StageBody {
+            side: *side,
+            position: *position,
+            entry_criteria: entry.to_string(),
+            exit_criteria: exit.to_string(),
+            max_days_in_stage: *max_days,
+            allowed_next: next.iter().map(|s| s.to_string()).collect(),
+        });
+        first.push(agree(body, key, name));
+    }
+    for (key, name, definition) in TERMS {
+        first.push(agree(AgreementBody::Term(TermBody { definition: definition.to_string() }), key, name));
+    }
+    for (key, name, uses, description) in REASONS {
+        let body = AgreementBody::Reason(ReasonBody { applies_to: uses.to_vec(), description: description.to_string() });
+        first.push(agree(body, key, name));
+    }
+    for (proposal, at) in first {
+        let v = store::propose_with_known_stages(&mut *conn, &proposal, Some(&maya), at, &stage_keys).await?;
+        store::approve(&mut *conn, &v.id, &maya, "", at + Duration::minutes(1)).await?;
+        store::approve(&mut *conn, &v.id, &daniel, "", at + Duration::minutes(2)).await?;
+    }
+
+    // Six weeks later sales asked for a stricter MQL; both sides agreed.
+    let mql = store::resolve_item(&mut *conn, "stage/mql", now).await?;
+    let Some(AgreementBody::Stage(mut stricter)) = mql.in_force.map(|v| v.body) else {
+        return Err(AppError::not_found("demo: the MQL stage is missing"));
+    };
+    stricter.entry_criteria = "Lead score of at least 60, a business email address, a company in a target industry with 50 or more employees, and at least one behaviour signal in the last 30 days.".into();
+    let revised = Proposal {
+        item_id: Some(mql.id.clone()),
+        key: None,
+        name: "Marketing Qualified Lead".into(),
+        body: AgreementBody::Stage(stricter),
+        summary: "Sales rejected 41% of MQLs last quarter as 'not ready'; require recent behaviour and a higher score.".into(),
+        effective_from: None,
+    };
+    let t = now - Duration::days(30);
+    let v = store::propose(&mut *conn, &revised, Some(&daniel), t).await?;
+    store::approve(&mut *conn, &v.id, &daniel, "", t + Duration::hours(1)).await?;
+    store::approve(&mut *conn, &v.id, &maya, "Agreed, with a review of the reject rate in the next meeting.", t + Duration::hours(20)).await?;
+
+    // And one proposal waits for sales: a shorter time in SAL.
+    let sal = store::resolve_item(&mut *conn, "stage/sal", now).await?;
+    let Some(AgreementBody::Stage(mut faster)) = sal.in_force.map(|v| v.body) else {
+        return Err(AppError::not_found("demo: the SAL stage is missing"));
+    };
+    faster.max_days_in_stage = Some(7);
+    let proposal = Proposal {
+        item_id: Some(sal.id),
+        key: None,
+        name: "Sales Accepted Lead".into(),
+        body: AgreementBody::Stage(faster),
+        summary: "Accepted leads that wait ten days go cold; ask for a first conversation within a week.".into(),
+        effective_from: None,
+    };
+    let t = now - Duration::days(2);
+    let v = store::propose(&mut *conn, &proposal, Some(&maya), t).await?;
+    store::approve(&mut *conn, &v.id, &maya, "", t + Duration::minutes(5)).await?;
+    Ok(())
+}

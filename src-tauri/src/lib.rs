@@ -1,0 +1,41 @@
+//! Playbook: the shared sales and marketing playbook. This file assembles the window
+//! (plugins, state, commands); the domain lives in the area modules, the CLI in `cli`.
+pub mod agreements;
+pub mod cli;
+pub mod commands;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod settings;
+pub mod team;
+
+use std::path::PathBuf;
+
+use commands::AppState;
+use error::AppResult;
+
+/// Opens the window on the database in `data_dir`. On a first start (no team yet) the
+/// demo workspace is created, so there is something real to look at.
+pub fn run_window(data_dir: PathBuf) -> AppResult<()> {
+    let db = tauri::async_runtime::block_on(async {
+        let db = db::open(&data_dir).await?;
+        let mut conn = db.acquire().await?;
+        if team::store::count(&mut conn).await? == 0 {
+            let mut tx = db.begin().await?;
+            demo::create(&mut tx, chrono::Utc::now()).await?;
+            tx.commit().await?;
+        }
+        AppResult::Ok(db)
+    })?;
+    let specta = commands::builder();
+    tauri::Builder::default()
+        .plugin(tauri_plugin_store::Builder::new().build())
+        .manage(AppState { db, data_dir })
+        .invoke_handler(specta.invoke_handler())
+        .setup(move |app| {
+            specta.mount_events(app);
+            Ok(())
+        })
+        .run(tauri::generate_context!())
+        .map_err(|e| error::AppError::io(format!("the window could not start: {e}")))
+}
