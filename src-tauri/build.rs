@@ -4,8 +4,7 @@ fn main() {
     println!("cargo:rerun-if-changed=src-tauri/migrations");
     println!("cargo:rerun-if-changed=src-tauri/capabilities");
     tauri_build::try_build(
-        tauri_build::Attributes::new()
-            .capabilities_path_pattern("./src-tauri/capabilities/**/*"),
+        tauri_build::Attributes::new().capabilities_path_pattern("./src-tauri/capabilities/**/*"),
     )
     .expect("tauri-build failed");
 }

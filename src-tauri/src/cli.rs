@@ -16,7 +16,11 @@ use crate::error::{AppError, AppResult};
 use crate::team::{self, Member, NewMember, Role, Side};
 
 #[derive(Parser)]
-#[command(name = "playbook", version, about = "The shared sales and marketing playbook. Without a subcommand, opens the window.")]
+#[command(
+    name = "playbook",
+    version,
+    about = "The shared sales and marketing playbook. Without a subcommand, opens the window."
+)]
 pub struct Cli {
     /// The data directory (database and settings); defaults to the window's.
     #[arg(long, env = "PLAYBOOK_DATA_DIR", global = true)]
@@ -80,7 +84,7 @@ enum AgreementsCommand {
     /// One item and its history (REF: kind/key, kind/key@N, or an id).
     Show { reference: String },
     /// Propose a new item, or a new version of one (--item), for sign-off.
-    Propose(ProposeArgs),
+    Propose(Box<ProposeArgs>),
     /// Sign a proposed version off as a manager.
     Approve {
         reference: String,
@@ -187,12 +191,37 @@ async fn run(command: Command, format: Format, data_dir: PathBuf) -> AppResult<(
             let mut tx = db.begin().await?;
             crate::demo::create(&mut tx, chrono::Utc::now()).await?;
             tx.commit().await?;
-            out.done(&serde_json::json!({ "created": true }), "Created the demo workspace.")
+            out.done(
+                &serde_json::json!({ "created": true }),
+                "Created the demo workspace.",
+            )
         }
         Command::Members(MembersCommand::List) => out.members(&team::list(&db).await?),
-        Command::Members(MembersCommand::Add { email, name, side, role }) => {
-            let m = team::add(&db, &NewMember { email, name, side, role }).await?;
-            out.done(&m, &format!("Added {} ({} {}).", m.name, m.side.as_str(), m.role.as_str()))
+        Command::Members(MembersCommand::Add {
+            email,
+            name,
+            side,
+            role,
+        }) => {
+            let m = team::add(
+                &db,
+                &NewMember {
+                    email,
+                    name,
+                    side,
+                    role,
+                },
+            )
+            .await?;
+            out.done(
+                &m,
+                &format!(
+                    "Added {} ({} {}).",
+                    m.name,
+                    m.side.as_str(),
+                    m.role.as_str()
+                ),
+            )
         }
         Command::Agreements(cmd) => agreements(cmd, &db, &out).await,
         Command::ExportPlaybook { file } => {
@@ -200,7 +229,11 @@ async fn run(command: Command, format: Format, data_dir: PathBuf) -> AppResult<(
             let n = f.stages.len() + f.terms.len() + f.reasons.len();
             out.done(
                 &serde_json::json!({ "file": file, "items": n, "members": f.members.len() }),
-                &format!("Wrote {n} agreed items and {} members to {}.", f.members.len(), file.display()),
+                &format!(
+                    "Wrote {n} agreed items and {} members to {}.",
+                    f.members.len(),
+                    file.display()
+                ),
             )
         }
         Command::ImportPlaybook { file, signed_by } => {
@@ -228,19 +261,31 @@ async fn agreements(cmd: AgreementsCommand, db: &Db, out: &Out) -> AppResult<()>
         AgreementsCommand::Show { reference } => out.item(&ops::item(db, &reference).await?),
         AgreementsCommand::Propose(args) => {
             let author = match &args.author {
-                Some(email) => Some(team::store::by_email(&mut *db.acquire().await?, email).await?.id),
+                Some(email) => Some(
+                    team::store::by_email(&mut *db.acquire().await?, email)
+                        .await?
+                        .id,
+                ),
                 None => None,
             };
-            let proposal = build_proposal(db, args).await?;
+            let proposal = build_proposal(db, *args).await?;
             let v = ops::propose(db, &proposal, author.as_deref()).await?;
             out.version(&v, "Proposed")
         }
-        AgreementsCommand::Approve { reference, signer, comment } => {
+        AgreementsCommand::Approve {
+            reference,
+            signer,
+            comment,
+        } => {
             let m = signer_of(db, &signer).await?;
             let v = ops::approve(db, &reference, &m.id, &comment).await?;
             out.version(&v, "Approved")
         }
-        AgreementsCommand::Decline { reference, signer, comment } => {
+        AgreementsCommand::Decline {
+            reference,
+            signer,
+            comment,
+        } => {
             let m = signer_of(db, &signer).await?;
             let v = ops::decline(db, &reference, &m.id, &comment).await?;
             out.version(&v, "Declined")
@@ -263,7 +308,12 @@ async fn build_proposal(db: &Db, a: ProposeArgs) -> AppResult<Proposal> {
     let kind = match (&base, a.kind) {
         (Some(item), _) => item.kind,
         (None, Some(kind)) => kind,
-        (None, None) => return Err(AppError::invalid("kind", "--kind is needed for a new item (stage, term or reason)")),
+        (None, None) => {
+            return Err(AppError::invalid(
+                "kind",
+                "--kind is needed for a new item (stage, term or reason)",
+            ))
+        }
     };
     let newest = base.as_ref().map(|i| &i.versions[0]);
     let name = a
@@ -292,7 +342,10 @@ async fn build_proposal(db: &Db, a: ProposeArgs) -> AppResult<Proposal> {
                 position: a.position.unwrap_or(b.position),
                 entry_criteria: a.entry.unwrap_or(b.entry_criteria),
                 exit_criteria: a.exit.unwrap_or(b.exit_criteria),
-                max_days_in_stage: a.max_days.map(|d| Some(d).filter(|d| *d > 0)).unwrap_or(b.max_days_in_stage),
+                max_days_in_stage: a
+                    .max_days
+                    .map(|d| Some(d).filter(|d| *d > 0))
+                    .unwrap_or(b.max_days_in_stage),
                 allowed_next: a.allowed_next.unwrap_or(b.allowed_next),
             })
         }
@@ -301,7 +354,9 @@ async fn build_proposal(db: &Db, a: ProposeArgs) -> AppResult<Proposal> {
                 Some(AgreementBody::Term(t)) => t.definition.clone(),
                 _ => String::new(),
             };
-            AgreementBody::Term(TermBody { definition: a.definition.unwrap_or(old) })
+            AgreementBody::Term(TermBody {
+                definition: a.definition.unwrap_or(old),
+            })
         }
         (AgreementKind::Reason, base) => {
             let (uses, desc) = match base {
@@ -344,7 +399,10 @@ struct Out {
 impl Out {
     fn json<T: Serialize>(&self, value: &T) -> bool {
         if self.format == Format::Json {
-            println!("{}", serde_json::to_string_pretty(value).expect("output serialises"));
+            println!(
+                "{}",
+                serde_json::to_string_pretty(value).expect("output serialises")
+            );
             true
         } else {
             false
@@ -362,7 +420,14 @@ impl Out {
         if !self.json(&members) {
             let rows = members
                 .iter()
-                .map(|m| vec![m.name.clone(), m.email.clone(), m.side.as_str().into(), m.role.as_str().into()])
+                .map(|m| {
+                    vec![
+                        m.name.clone(),
+                        m.email.clone(),
+                        m.side.as_str().into(),
+                        m.role.as_str().into(),
+                    ]
+                })
                 .collect();
             table(&["NAME", "EMAIL", "SIDE", "ROLE"], rows);
         }
@@ -378,7 +443,11 @@ impl Out {
                         (Some(p), _) => format!(
                             "v{} awaits {}",
                             p.number,
-                            p.awaiting.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" and ")
+                            p.awaiting
+                                .iter()
+                                .map(|s| s.as_str())
+                                .collect::<Vec<_>>()
+                                .join(" and ")
                         ),
                         (None, Some(d)) => format!("v{} declined, draft", d.number),
                         _ => String::new(),
@@ -386,7 +455,10 @@ impl Out {
                     vec![
                         format!("{}/{}", i.kind.as_str(), i.key),
                         i.name.clone(),
-                        i.in_force.as_ref().map(|v| format!("v{}", v.number)).unwrap_or_else(|| "-".into()),
+                        i.in_force
+                            .as_ref()
+                            .map(|v| format!("v{}", v.number))
+                            .unwrap_or_else(|| "-".into()),
                         pending,
                     ]
                 })
@@ -434,7 +506,10 @@ impl Out {
                     DiffOp::Added => format!("{{+{}+}}", s.text),
                 })
                 .collect();
-            println!("  {}:\n    was: {}\n    now: {}\n    change: {}", f.field, f.left, f.right, marked);
+            println!(
+                "  {}:\n    was: {}\n    now: {}\n    change: {}",
+                f.field, f.left, f.right, marked
+            );
         }
         Ok(())
     }
@@ -446,9 +521,16 @@ fn status_text(v: &AgreementVersion) -> String {
         Draft => "draft".into(),
         Proposed => format!(
             "proposed, awaiting {}",
-            v.awaiting.iter().map(|s| format!("{} manager", s.as_str())).collect::<Vec<_>>().join(" and ")
+            v.awaiting
+                .iter()
+                .map(|s| format!("{} manager", s.as_str()))
+                .collect::<Vec<_>>()
+                .join(" and ")
         ),
-        Scheduled => format!("agreed, in force from {}", v.effective_at.clone().unwrap_or_default()),
+        Scheduled => format!(
+            "agreed, in force from {}",
+            v.effective_at.clone().unwrap_or_default()
+        ),
         InForce => "in force".into(),
         Superseded => "superseded".into(),
     }
@@ -466,7 +548,11 @@ fn print_version(v: &AgreementVersion) {
     }
     for e in &v.log {
         let who = e.member_name.clone().unwrap_or_else(|| "—".into());
-        let comment = if e.comment.is_empty() { String::new() } else { format!(": {}", e.comment) };
+        let comment = if e.comment.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", e.comment)
+        };
         println!("  {} {:?} {}{}", e.at, e.action, who, comment);
     }
 }

@@ -2,22 +2,68 @@
 //! playbook, with some history and one proposal awaiting sign-off.
 use chrono::{DateTime, Duration, Utc};
 
-use crate::agreements::{store, AgreementBody, Proposal, ReasonBody, ReasonUse, StageBody, TermBody};
+use crate::agreements::{
+    store, AgreementBody, Proposal, ReasonBody, ReasonUse, StageBody, TermBody,
+};
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
 use crate::team::{self, NewMember, Role, Side};
 
 const TEAM: &[(&str, &str, Side, Role)] = &[
-    ("Maya Okafor", "maya.okafor@larkspur.example", Side::Marketing, Role::Manager),
-    ("Tom Lindqvist", "tom.lindqvist@larkspur.example", Side::Marketing, Role::Ops),
-    ("Priya Raman", "priya.raman@larkspur.example", Side::Marketing, Role::Rep),
-    ("Daniel Brooks", "daniel.brooks@larkspur.example", Side::Sales, Role::Manager),
-    ("Sofia Marín", "sofia.marin@larkspur.example", Side::Sales, Role::Rep),
-    ("Lukas Weber", "lukas.weber@larkspur.example", Side::Sales, Role::Rep),
-    ("Hannah Cole", "hannah.cole@larkspur.example", Side::Sales, Role::Ops),
+    (
+        "Maya Okafor",
+        "maya.okafor@larkspur.example",
+        Side::Marketing,
+        Role::Manager,
+    ),
+    (
+        "Tom Lindqvist",
+        "tom.lindqvist@larkspur.example",
+        Side::Marketing,
+        Role::Ops,
+    ),
+    (
+        "Priya Raman",
+        "priya.raman@larkspur.example",
+        Side::Marketing,
+        Role::Rep,
+    ),
+    (
+        "Daniel Brooks",
+        "daniel.brooks@larkspur.example",
+        Side::Sales,
+        Role::Manager,
+    ),
+    (
+        "Sofia Marín",
+        "sofia.marin@larkspur.example",
+        Side::Sales,
+        Role::Rep,
+    ),
+    (
+        "Lukas Weber",
+        "lukas.weber@larkspur.example",
+        Side::Sales,
+        Role::Rep,
+    ),
+    (
+        "Hannah Cole",
+        "hannah.cole@larkspur.example",
+        Side::Sales,
+        Role::Ops,
+    ),
 ];
 
-type StageDef = (&'static str, &'static str, Side, u32, &'static str, &'static str, Option<u32>, &'static [&'static str]);
+type StageDef = (
+    &'static str,
+    &'static str,
+    Side,
+    u32,
+    &'static str,
+    &'static str,
+    Option<u32>,
+    &'static [&'static str],
+);
 
 const STAGES: &[StageDef] = &[
     ("inquiry", "Inquiry", Side::Marketing, 1,
@@ -105,7 +151,12 @@ pub async fn create(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<()> {
     let start = now - Duration::days(75);
     let mut ids = Vec::new();
     for (name, email, side, role) in TEAM {
-        let m = NewMember { email: email.to_string(), name: name.to_string(), side: *side, role: *role };
+        let m = NewMember {
+            email: email.to_string(),
+            name: name.to_string(),
+            side: *side,
+            role: *role,
+        };
         ids.push(team::store::add(&mut *conn, &m, start).await?.id);
     }
     let (maya, daniel) = (ids[0].clone(), ids[3].clone());
@@ -114,14 +165,17 @@ pub async fn create(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<()> {
     let mut at = start + Duration::hours(1);
     let mut agree = |body: AgreementBody, key: &str, name: &str| {
         at += Duration::minutes(3);
-        (Proposal {
-            item_id: None,
-            key: Some(key.to_string()),
-            name: name.to_string(),
-            body,
-            summary: "First version agreed at the kick-off alignment meeting.".into(),
-            effective_from: None,
-        }, at)
+        (
+            Proposal {
+                item_id: None,
+                key: Some(key.to_string()),
+                name: name.to_string(),
+                body,
+                summary: "First version agreed at the kick-off alignment meeting.".into(),
+                effective_from: None,
+            },
+            at,
+        )
     };
     let mut first = Vec::new();
     for (key, name, side, position, entry, exit, max_days, next) in STAGES {
@@ -136,14 +190,25 @@ pub async fn create(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<()> {
         first.push(agree(body, key, name));
     }
     for (key, name, definition) in TERMS {
-        first.push(agree(AgreementBody::Term(TermBody { definition: definition.to_string() }), key, name));
+        first.push(agree(
+            AgreementBody::Term(TermBody {
+                definition: definition.to_string(),
+            }),
+            key,
+            name,
+        ));
     }
     for (key, name, uses, description) in REASONS {
-        let body = AgreementBody::Reason(ReasonBody { applies_to: uses.to_vec(), description: description.to_string() });
+        let body = AgreementBody::Reason(ReasonBody {
+            applies_to: uses.to_vec(),
+            description: description.to_string(),
+        });
         first.push(agree(body, key, name));
     }
     for (proposal, at) in first {
-        let v = store::propose_with_known_stages(&mut *conn, &proposal, Some(&maya), at, &stage_keys).await?;
+        let v =
+            store::propose_with_known_stages(&mut *conn, &proposal, Some(&maya), at, &stage_keys)
+                .await?;
         store::approve(&mut *conn, &v.id, &maya, "", at + Duration::minutes(1)).await?;
         store::approve(&mut *conn, &v.id, &daniel, "", at + Duration::minutes(2)).await?;
     }
@@ -165,7 +230,14 @@ pub async fn create(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<()> {
     let t = now - Duration::days(30);
     let v = store::propose(&mut *conn, &revised, Some(&daniel), t).await?;
     store::approve(&mut *conn, &v.id, &daniel, "", t + Duration::hours(1)).await?;
-    store::approve(&mut *conn, &v.id, &maya, "Agreed, with a review of the reject rate in the next meeting.", t + Duration::hours(20)).await?;
+    store::approve(
+        &mut *conn,
+        &v.id,
+        &maya,
+        "Agreed, with a review of the reject rate in the next meeting.",
+        t + Duration::hours(20),
+    )
+    .await?;
 
     // And one proposal waits for sales: a shorter time in SAL.
     let sal = store::resolve_item(&mut *conn, "stage/sal", now).await?;
@@ -178,7 +250,9 @@ pub async fn create(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<()> {
         key: None,
         name: "Sales Accepted Lead".into(),
         body: AgreementBody::Stage(faster),
-        summary: "Accepted leads that wait ten days go cold; ask for a first conversation within a week.".into(),
+        summary:
+            "Accepted leads that wait ten days go cold; ask for a first conversation within a week."
+                .into(),
         effective_from: None,
     };
     let t = now - Duration::days(2);

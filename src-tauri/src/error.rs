@@ -81,7 +81,10 @@ impl From<sqlx::Error> for AppError {
 
 impl From<sqlx::migrate::MigrateError> for AppError {
     fn from(e: sqlx::migrate::MigrateError) -> Self {
-        AppError::new(ErrorCode::Database, format!("database migration failed: {e}"))
+        AppError::new(
+            ErrorCode::Database,
+            format!("database migration failed: {e}"),
+        )
     }
 }
 

@@ -91,12 +91,18 @@ pub fn from_toml(text: &str) -> AppResult<PlaybookFile> {
             .span()
             .map(|s| format!(" (line {})", text[..s.start].lines().count().max(1)))
             .unwrap_or_default();
-        AppError::invalid("file", format!("not a playbook file{span}: {}", e.message()))
+        AppError::invalid(
+            "file",
+            format!("not a playbook file{span}: {}", e.message()),
+        )
     })?;
     if file.format != FORMAT {
         return Err(AppError::invalid(
             "format",
-            format!("format {} is not supported; this Playbook reads format {FORMAT}", file.format),
+            format!(
+                "format {} is not supported; this Playbook reads format {FORMAT}",
+                file.format
+            ),
         ));
     }
     Ok(file)
@@ -130,7 +136,10 @@ pub async fn import(
             message: format!("members[{}]: {}", i + 1, e.message),
             ..e
         })?;
-        if team::store::find_by_email(&mut *conn, &m.email).await?.is_none() {
+        if team::store::find_by_email(&mut *conn, &m.email)
+            .await?
+            .is_none()
+        {
             team::store::add(&mut *conn, &m, at).await?;
             summary.members_added += 1;
         }
@@ -165,8 +174,16 @@ pub async fn import(
         .stages
         .iter()
         .map(|e| (&e.key, &e.name, AgreementBody::Stage(e.body.clone())))
-        .chain(file.terms.iter().map(|e| (&e.key, &e.name, AgreementBody::Term(e.body.clone()))))
-        .chain(file.reasons.iter().map(|e| (&e.key, &e.name, AgreementBody::Reason(e.body.clone()))));
+        .chain(
+            file.terms
+                .iter()
+                .map(|e| (&e.key, &e.name, AgreementBody::Term(e.body.clone()))),
+        )
+        .chain(
+            file.reasons
+                .iter()
+                .map(|e| (&e.key, &e.name, AgreementBody::Reason(e.body.clone()))),
+        );
     for (key, name, body) in entries {
         let label = format!("{}/{}", body.kind().as_str(), key);
         let in_context = |e: AppError| AppError {
@@ -190,9 +207,10 @@ pub async fn import(
             summary: "Imported from a playbook file".into(),
             effective_from: None,
         };
-        let mut version = store::propose_with_known_stages(conn, &proposal, author.as_deref(), at, &stage_keys)
-            .await
-            .map_err(in_context)?;
+        let mut version =
+            store::propose_with_known_stages(conn, &proposal, author.as_deref(), at, &stage_keys)
+                .await
+                .map_err(in_context)?;
         summary.versions_proposed += 1;
         for signer in &signer_ids {
             if version.status != VersionStatus::Proposed {

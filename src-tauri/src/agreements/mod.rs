@@ -1,8 +1,8 @@
 //! The playbook itself: agreement items (lifecycle stages, glossary terms, reasons) whose
 //! immutable versions move draft → proposed → agreed once a manager of each side signs off.
 pub mod diff;
-pub mod ops;
 pub mod file;
+pub mod ops;
 pub mod rules;
 pub mod store;
 
@@ -12,7 +12,9 @@ use specta::Type;
 use crate::error::{AppError, AppResult};
 use crate::team::Side;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Type)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Type,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AgreementKind {
     Stage,
@@ -141,7 +143,9 @@ impl AgreementBody {
                 ("Exit criteria", s.exit_criteria.clone()),
                 (
                     "Maximum days in stage",
-                    s.max_days_in_stage.map(|d| d.to_string()).unwrap_or_default(),
+                    s.max_days_in_stage
+                        .map(|d| d.to_string())
+                        .unwrap_or_default(),
                 ),
                 ("Allowed next stages", s.allowed_next.join(", ")),
             ],
@@ -165,7 +169,10 @@ impl AgreementBody {
         let required = |field: &str, text: &str| -> AppResult<String> {
             let t = text.trim();
             if t.is_empty() {
-                Err(AppError::invalid(field, format!("{field}: must not be empty")))
+                Err(AppError::invalid(
+                    field,
+                    format!("{field}: must not be empty"),
+                ))
             } else {
                 Ok(t.to_string())
             }

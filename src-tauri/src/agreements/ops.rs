@@ -19,21 +19,35 @@ pub async fn version(db: &Db, reference: &str) -> AppResult<AgreementVersion> {
     store::resolve_version(&mut *db.acquire().await?, reference, Utc::now()).await
 }
 
-pub async fn propose(db: &Db, proposal: &Proposal, author_id: Option<&str>) -> AppResult<AgreementVersion> {
+pub async fn propose(
+    db: &Db,
+    proposal: &Proposal,
+    author_id: Option<&str>,
+) -> AppResult<AgreementVersion> {
     let mut tx = db.begin().await?;
     let v = store::propose(&mut tx, proposal, author_id, Utc::now()).await?;
     tx.commit().await?;
     Ok(v)
 }
 
-pub async fn approve(db: &Db, version: &str, signer_id: &str, comment: &str) -> AppResult<AgreementVersion> {
+pub async fn approve(
+    db: &Db,
+    version: &str,
+    signer_id: &str,
+    comment: &str,
+) -> AppResult<AgreementVersion> {
     let mut tx = db.begin().await?;
     let v = store::approve(&mut tx, version, signer_id, comment, Utc::now()).await?;
     tx.commit().await?;
     Ok(v)
 }
 
-pub async fn decline(db: &Db, version: &str, signer_id: &str, comment: &str) -> AppResult<AgreementVersion> {
+pub async fn decline(
+    db: &Db,
+    version: &str,
+    signer_id: &str,
+    comment: &str,
+) -> AppResult<AgreementVersion> {
     let mut tx = db.begin().await?;
     let v = store::decline(&mut tx, version, signer_id, comment, Utc::now()).await?;
     tx.commit().await?;

@@ -9,8 +9,12 @@ use crate::team::{Member, Side};
 pub enum LogState {
     Draft,
     /// Proposed; the approvals of the current round (since the last proposal).
-    Proposed { approvals: Vec<SignoffEvent> },
-    Agreed { effective_at: String },
+    Proposed {
+        approvals: Vec<SignoffEvent>,
+    },
+    Agreed {
+        effective_at: String,
+    },
 }
 
 /// Folds a version's log, oldest first. A decline returns the version to draft and a new
@@ -21,7 +25,10 @@ pub fn fold_log(log: &[SignoffEvent]) -> LogState {
         state = match (state, event.action) {
             (LogState::Agreed { effective_at }, _) => LogState::Agreed { effective_at },
             (_, SignoffAction::Agreed) => LogState::Agreed {
-                effective_at: event.effective_at.clone().unwrap_or_else(|| event.at.clone()),
+                effective_at: event
+                    .effective_at
+                    .clone()
+                    .unwrap_or_else(|| event.at.clone()),
             },
             (_, SignoffAction::Proposed) => LogState::Proposed { approvals: vec![] },
             (_, SignoffAction::Declined) => LogState::Draft,
@@ -83,7 +90,11 @@ pub fn settle_item(versions: &mut [AgreementVersion], now: &str) {
 /// Whether `signer` may approve (or, with `declining`, decline) `version` now.
 /// Refuses non-managers, drafts, versions already agreed or superseded, and a second
 /// signature by the same person in the same round.
-pub fn check_signoff(version: &AgreementVersion, signer: &Member, declining: bool) -> AppResult<()> {
+pub fn check_signoff(
+    version: &AgreementVersion,
+    signer: &Member,
+    declining: bool,
+) -> AppResult<()> {
     let label = format!("v{} of {}", version.number, version.name);
     if !signer.is_manager() {
         return Err(AppError::not_allowed(format!(
@@ -191,8 +202,14 @@ mod tests {
         let LogState::Proposed { approvals } = fold_log(&log) else {
             panic!("re-proposed version should be proposed")
         };
-        assert!(approvals.is_empty(), "approvals before a decline must not count");
-        assert_eq!(awaiting_sides(&approvals), vec![Side::Marketing, Side::Sales]);
+        assert!(
+            approvals.is_empty(),
+            "approvals before a decline must not count"
+        );
+        assert_eq!(
+            awaiting_sides(&approvals),
+            vec![Side::Marketing, Side::Sales]
+        );
         assert_eq!(fold_log(&log[..3]), LogState::Draft);
     }
 

@@ -50,7 +50,11 @@ pub async fn load_items(
 }
 
 /// One item with its whole history.
-pub async fn load_item(conn: &mut Conn, item_id: &str, now: DateTime<Utc>) -> AppResult<AgreementItem> {
+pub async fn load_item(
+    conn: &mut Conn,
+    item_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<AgreementItem> {
     load(conn, None, Some(item_id), now)
         .await?
         .pop()
@@ -185,24 +189,44 @@ fn position(item: &AgreementItem) -> u32 {
 
 /// Finds a version by id, or by reference `kind/key@number`; `kind/key` (or an item id)
 /// names the item's newest version.
-pub async fn resolve_version(conn: &mut Conn, reference: &str, now: DateTime<Utc>) -> AppResult<AgreementVersion> {
+pub async fn resolve_version(
+    conn: &mut Conn,
+    reference: &str,
+    now: DateTime<Utc>,
+) -> AppResult<AgreementVersion> {
     let reference = reference.trim();
     let (item, number) = resolve(conn, reference, now).await?;
     match number {
-        Some(Number::Exact(n)) => item.versions.into_iter().find(|v| v.number == n).ok_or_else(|| {
-            AppError::not_found(format!("{}/{} has no version {n}", item.kind.as_str(), item.key))
-        }),
+        Some(Number::Exact(n)) => item
+            .versions
+            .into_iter()
+            .find(|v| v.number == n)
+            .ok_or_else(|| {
+                AppError::not_found(format!(
+                    "{}/{} has no version {n}",
+                    item.kind.as_str(),
+                    item.key
+                ))
+            }),
         Some(Number::Id(id)) => item
             .versions
             .into_iter()
             .find(|v| v.id == id)
             .ok_or_else(|| AppError::not_found(format!("no version with id {id}"))),
-        None => Ok(item.versions.into_iter().next().expect("an item has a version")),
+        None => Ok(item
+            .versions
+            .into_iter()
+            .next()
+            .expect("an item has a version")),
     }
 }
 
 /// Finds an item by id, by `kind/key`, or by any version reference.
-pub async fn resolve_item(conn: &mut Conn, reference: &str, now: DateTime<Utc>) -> AppResult<AgreementItem> {
+pub async fn resolve_item(
+    conn: &mut Conn,
+    reference: &str,
+    now: DateTime<Utc>,
+) -> AppResult<AgreementItem> {
     Ok(resolve(conn, reference.trim(), now).await?.0)
 }
 
@@ -211,33 +235,47 @@ enum Number {
     Id(String),
 }
 
-async fn resolve(conn: &mut Conn, reference: &str, now: DateTime<Utc>) -> AppResult<(AgreementItem, Option<Number>)> {
+async fn resolve(
+    conn: &mut Conn,
+    reference: &str,
+    now: DateTime<Utc>,
+) -> AppResult<(AgreementItem, Option<Number>)> {
     if let Some((kind, rest)) = reference.split_once('/') {
         let kind = AgreementKind::parse(kind)?;
         let (key, number) = match rest.split_once('@') {
             Some((key, n)) => {
                 let n: u32 = n.trim_start_matches(['v', 'V']).parse().map_err(|_| {
-                    AppError::invalid("reference", format!("'{reference}': version must be a number, as in stage/mql@2"))
+                    AppError::invalid(
+                        "reference",
+                        format!("'{reference}': version must be a number, as in stage/mql@2"),
+                    )
                 })?;
                 (key, Some(Number::Exact(n)))
             }
             None => (rest, None),
         };
-        let item_id: Option<String> =
-            sqlx::query_scalar("SELECT id FROM agreement_items WHERE kind = ? AND key = ? AND deleted_at IS NULL")
-                .bind(kind.as_str())
-                .bind(key.trim())
-                .fetch_optional(&mut *conn)
-                .await?;
-        let item_id = item_id.ok_or_else(|| AppError::not_found(format!("no playbook item {}/{}", kind.as_str(), key.trim())))?;
-        return Ok((load_item(conn, &item_id, now).await?, number));
-    }
-    let version_item: Option<String> = sqlx::query_scalar("SELECT item_id FROM agreement_versions WHERE id = ?")
-        .bind(reference)
+        let item_id: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM agreement_items WHERE kind = ? AND key = ? AND deleted_at IS NULL",
+        )
+        .bind(kind.as_str())
+        .bind(key.trim())
         .fetch_optional(&mut *conn)
         .await?;
+        let item_id = item_id.ok_or_else(|| {
+            AppError::not_found(format!("no playbook item {}/{}", kind.as_str(), key.trim()))
+        })?;
+        return Ok((load_item(conn, &item_id, now).await?, number));
+    }
+    let version_item: Option<String> =
+        sqlx::query_scalar("SELECT item_id FROM agreement_versions WHERE id = ?")
+            .bind(reference)
+            .fetch_optional(&mut *conn)
+            .await?;
     if let Some(item_id) = version_item {
-        return Ok((load_item(conn, &item_id, now).await?, Some(Number::Id(reference.to_string()))));
+        return Ok((
+            load_item(conn, &item_id, now).await?,
+            Some(Number::Id(reference.to_string())),
+        ));
     }
     match load_item(conn, reference, now).await {
         Ok(item) => Ok((item, None)),
@@ -270,7 +308,10 @@ pub async fn propose_with_known_stages(
 ) -> AppResult<AgreementVersion> {
     let name = proposal.name.trim().to_string();
     if name.is_empty() {
-        return Err(AppError::invalid("name", "name: a playbook item needs a name"));
+        return Err(AppError::invalid(
+            "name",
+            "name: a playbook item needs a name",
+        ));
     }
     let body = proposal.body.validated()?;
     let kind = body.kind();
@@ -299,21 +340,35 @@ pub async fn propose_with_known_stages(
                 if current.name == name && current.body == body {
                     return Err(AppError::invalid(
                         "body",
-                        format!("nothing changed: this is what v{} of {} already says", current.number, item.name),
+                        format!(
+                            "nothing changed: this is what v{} of {} already says",
+                            current.number, item.name
+                        ),
                     ));
                 }
             }
-            (item.id.clone(), item.key.clone(), item.versions[0].number + 1)
+            (
+                item.id.clone(),
+                item.key.clone(),
+                item.versions[0].number + 1,
+            )
         }
         None => {
             let key = slug(proposal.key.as_deref().unwrap_or(&name));
             if key.is_empty() {
-                return Err(AppError::invalid("key", format!("key: cannot make a key from '{name}'; give one")));
+                return Err(AppError::invalid(
+                    "key",
+                    format!("key: cannot make a key from '{name}'; give one"),
+                ));
             }
             if let Some(same) = siblings.iter().find(|i| i.key == key) {
                 return Err(AppError {
                     field: Some("key".into()),
-                    ..AppError::conflict(format!("a {} with key '{key}' already exists ({})", kind.as_str(), same.name))
+                    ..AppError::conflict(format!(
+                        "a {} with key '{key}' already exists ({})",
+                        kind.as_str(),
+                        same.name
+                    ))
                 });
             }
             (new_id(), key, 1)
@@ -325,7 +380,11 @@ pub async fn propose_with_known_stages(
     {
         return Err(AppError {
             field: Some("name".into()),
-            ..AppError::conflict(format!("another {} is already called '{}'", kind.as_str(), same.name))
+            ..AppError::conflict(format!(
+                "another {} is already called '{}'",
+                kind.as_str(),
+                same.name
+            ))
         });
     }
     if let AgreementBody::Stage(stage) = &body {
@@ -368,7 +427,16 @@ pub async fn propose_with_known_stages(
     .bind(&now)
     .execute(&mut *conn)
     .await?;
-    insert_signoff(conn, &version_id, SignoffAction::Proposed, author_id, "", &now, None).await?;
+    insert_signoff(
+        conn,
+        &version_id,
+        SignoffAction::Proposed,
+        author_id,
+        "",
+        &now,
+        None,
+    )
+    .await?;
     version_by_id(conn, &item_id, &version_id, at).await
 }
 
@@ -385,14 +453,32 @@ pub async fn approve(
     let signer = team::store::get(&mut *conn, signer_id).await?;
     check_signoff(&version, &signer, false)?;
     let now = ts(at);
-    insert_signoff(conn, &version.id, SignoffAction::Approved, Some(&signer.id), comment.trim(), &now, None).await?;
+    insert_signoff(
+        conn,
+        &version.id,
+        SignoffAction::Approved,
+        Some(&signer.id),
+        comment.trim(),
+        &now,
+        None,
+    )
+    .await?;
     let version = version_by_id(&mut *conn, &version.item_id, &version.id, at).await?;
     if let (VersionStatus::Proposed, true) = (version.status, version.awaiting.is_empty()) {
         let effective = match &version.effective_from {
             Some(from) if *from > now => from.clone(),
             _ => now.clone(),
         };
-        insert_signoff(conn, &version.id, SignoffAction::Agreed, None, "", &now, Some(&effective)).await?;
+        insert_signoff(
+            conn,
+            &version.id,
+            SignoffAction::Agreed,
+            None,
+            "",
+            &now,
+            Some(&effective),
+        )
+        .await?;
         return version_by_id(conn, &version.item_id, &version.id, at).await;
     }
     Ok(version)
@@ -410,13 +496,30 @@ pub async fn decline(
     let signer = team::store::get(&mut *conn, signer_id).await?;
     check_signoff(&version, &signer, true)?;
     if comment.trim().is_empty() {
-        return Err(AppError::invalid("comment", "comment: say why the proposal is declined"));
+        return Err(AppError::invalid(
+            "comment",
+            "comment: say why the proposal is declined",
+        ));
     }
-    insert_signoff(conn, &version.id, SignoffAction::Declined, Some(&signer.id), comment.trim(), &ts(at), None).await?;
+    insert_signoff(
+        conn,
+        &version.id,
+        SignoffAction::Declined,
+        Some(&signer.id),
+        comment.trim(),
+        &ts(at),
+        None,
+    )
+    .await?;
     version_by_id(conn, &version.item_id, &version.id, at).await
 }
 
-async fn version_by_id(conn: &mut Conn, item_id: &str, version_id: &str, now: DateTime<Utc>) -> AppResult<AgreementVersion> {
+async fn version_by_id(
+    conn: &mut Conn,
+    item_id: &str,
+    version_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<AgreementVersion> {
     load_item(conn, item_id, now)
         .await?
         .versions

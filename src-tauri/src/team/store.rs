@@ -8,7 +8,10 @@ use crate::error::{AppError, AppResult};
 /// The member columns, as a literal so queries stay plain `&'static str`.
 macro_rules! select_members {
     ($rest:literal) => {
-        concat!("SELECT id, email, name, side, role, created_at FROM members ", $rest)
+        concat!(
+            "SELECT id, email, name, side, role, created_at FROM members ",
+            $rest
+        )
     };
 }
 
@@ -32,16 +35,16 @@ pub async fn find_by_email(conn: &mut Conn, email: &str) -> AppResult<Option<Mem
     Ok(sqlx::query_as(select_members!(
         "WHERE email = ? COLLATE NOCASE AND deleted_at IS NULL"
     ))
-        .bind(email.trim())
-        .fetch_optional(conn)
-        .await?)
+    .bind(email.trim())
+    .fetch_optional(conn)
+    .await?)
 }
 
 /// The member with this email, or a `not_found` error naming it.
 pub async fn by_email(conn: &mut Conn, email: &str) -> AppResult<Member> {
-    find_by_email(conn, email).await?.ok_or_else(|| {
-        AppError::not_found(format!("no team member with email {}", email.trim()))
-    })
+    find_by_email(conn, email)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no team member with email {}", email.trim())))
 }
 
 pub async fn add(conn: &mut Conn, input: &NewMember, at: DateTime<Utc>) -> AppResult<Member> {
@@ -49,7 +52,10 @@ pub async fn add(conn: &mut Conn, input: &NewMember, at: DateTime<Utc>) -> AppRe
     if find_by_email(&mut *conn, &m.email).await?.is_some() {
         return Err(AppError {
             field: Some("email".into()),
-            ..AppError::conflict(format!("a team member with email {} already exists", m.email))
+            ..AppError::conflict(format!(
+                "a team member with email {} already exists",
+                m.email
+            ))
         });
     }
     let id = new_id();

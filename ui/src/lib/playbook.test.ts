@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AgreementItem, AgreementVersion, Member, SignoffEvent } from './backend';
-import { awaitingText, filterItems, pendingSignoffs, signBlocker, approvers, countByKind } from './playbook';
+import { awaitingText, filterItems, pendingSignoffs, signBlocker, approvers, countByKind, funnel } from './playbook';
 
 const maya: Member = {
   id: 'm1',
@@ -97,5 +97,33 @@ describe('labels and filters', () => {
     expect(filterItems(items, 'DEFINITION 2').map((i) => i.id)).toEqual(['b']);
     expect(filterItems(items, '  ').length).toBe(2);
     expect(countByKind(items)).toEqual({ stage: 0, term: 2, reason: 0 });
+  });
+});
+
+describe('funnel', () => {
+  function stage(key: string, pos: number, next: string[]): AgreementItem {
+    const v: AgreementVersion = {
+      ...version(1, 'in_force', []),
+      kind: 'stage',
+      key,
+      body: { kind: 'stage', side: 'sales', position: pos, entryCriteria: 'e', exitCriteria: 'x', allowedNext: next },
+    };
+    return { id: key, kind: 'stage', key, name: key, inForce: v, pending: null, draft: null, versions: [v] };
+  }
+  it('follows the first next stage and keeps the rest aside', () => {
+    const items = [
+      stage('nurture', 7, ['mql']),
+      stage('sal', 3, ['won', 'nurture']),
+      stage('inquiry', 1, ['mql', 'nurture']),
+      stage('mql', 2, ['sal', 'nurture']),
+      stage('won', 4, []),
+    ];
+    const f = funnel(items);
+    expect(f.main.map((s) => s.key)).toEqual(['inquiry', 'mql', 'sal', 'won']);
+    expect(f.side.map((s) => s.key)).toEqual(['nurture']);
+  });
+  it('stops at a loop', () => {
+    const f = funnel([stage('a', 1, ['b']), stage('b', 2, ['a'])]);
+    expect(f.main.map((s) => s.key)).toEqual(['a', 'b']);
   });
 });

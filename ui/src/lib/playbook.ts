@@ -1,5 +1,6 @@
 // Pure presentation rules of the playbook screens: labels, who may sign, what awaits whom.
 import type {
+  AgreementBody,
   AgreementItem,
   AgreementKind,
   AgreementVersion,
@@ -9,7 +10,7 @@ import type {
 } from './backend';
 
 export const KIND_LABELS: Record<AgreementKind, { one: string; many: string }> = {
-  stage: { one: 'Lifecycle stage', many: 'Lifecycle stages' },
+  stage: { one: 'Lifecycle stage', many: 'Stages' },
   term: { one: 'Glossary term', many: 'Glossary' },
   reason: { one: 'Reason', many: 'Reasons' },
 };
@@ -117,4 +118,28 @@ export function initials(name: string): string {
     .slice(0, 2)
     .map((w) => w[0]?.toUpperCase() ?? '')
     .join('');
+}
+
+/**
+ * The stages in force split into the main funnel (from the first stage, following each
+ * stage's first allowed next stage) and the side stages (nurture, disqualified…).
+ */
+export function funnel(items: AgreementItem[]): { main: AgreementItem[]; side: AgreementItem[] } {
+  const stages = items
+    .filter((i) => i.kind === 'stage' && i.inForce?.body.kind === 'stage')
+    .sort((a, b) => position(a) - position(b));
+  const byKey = new Map(stages.map((s) => [s.key, s]));
+  const main: AgreementItem[] = [];
+  let current: AgreementItem | undefined = stages[0];
+  while (current && !main.includes(current)) {
+    main.push(current);
+    const body: AgreementBody | undefined = current.inForce?.body;
+    current = body?.kind === 'stage' ? byKey.get(body.allowedNext[0] ?? '') : undefined;
+  }
+  return { main, side: stages.filter((s) => !main.includes(s)) };
+}
+
+function position(i: AgreementItem): number {
+  const b = i.inForce?.body;
+  return b?.kind === 'stage' ? b.position : 0;
 }

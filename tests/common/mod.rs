@@ -1,0 +1,91 @@
+//! Helpers shared by the integration tests: a temp data directory and the real CLI binary.
+#![allow(dead_code)]
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const MAYA: &str = "maya.okafor@larkspur.example";
+pub const DANIEL: &str = "daniel.brooks@larkspur.example";
+pub const SOFIA: &str = "sofia.marin@larkspur.example";
+
+/// A fresh data directory, removed when dropped.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    pub fn empty() -> Workspace {
+        Workspace {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn demo() -> Workspace {
+        let w = Workspace::empty();
+        w.ok(&["demo"]);
+        w
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Runs the real binary on this data directory.
+    pub fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_playbook"))
+            .arg("--data-dir")
+            .arg(self.path())
+            .args(args)
+            .env_remove("PLAYBOOK_DATA_DIR")
+            .output()
+            .expect("the playbook binary runs")
+    }
+
+    /// Runs and expects success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "`playbook {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs with `--format json` and parses the output.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["--format", "json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&self.ok(&all)).expect("valid JSON output")
+    }
+
+    /// Runs, expects exit status 1 with the given error code; returns stderr.
+    pub fn refused(&self, args: &[&str], code: &str) -> String {
+        let out = self.run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "`playbook {}` should be refused; stderr: {stderr}",
+            args.join(" ")
+        );
+        assert!(
+            stderr.contains(&format!("[{code}]")),
+            "`playbook {}` should fail with {code}, got: {stderr}",
+            args.join(" ")
+        );
+        stderr
+    }
+
+    /// Everything the playbook holds, for before/after comparisons.
+    pub fn snapshot(&self) -> serde_json::Value {
+        serde_json::json!({
+            "agreements": self.json(&["agreements", "list"]),
+            "members": self.json(&["members", "list"]),
+        })
+    }
+}

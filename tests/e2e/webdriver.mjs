@@ -1,0 +1,163 @@
+// A small W3C WebDriver client over fetch, and the set-up that starts tauri-driver (which
+// starts WebKitWebDriver and the real Playbook binary) in its own process group.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const APP = path.join(ROOT, 'target/debug/playbook');
+export const SHOTS = path.join(ROOT, 'artifacts/screenshots');
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export class Driver {
+  static async start() {
+    const port = 4500 + Math.floor(Math.random() * 400) * 2;
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'playbook-e2e-'));
+    const proc = spawn('tauri-driver', ['--port', String(port), '--native-port', String(port + 1)], {
+      detached: true,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, XDG_DATA_HOME: path.join(dataDir, 'xdg') },
+    });
+    const d = new Driver(`http://127.0.0.1:${port}`, proc, dataDir);
+    for (let i = 0; ; i++) {
+      try {
+        if ((await fetch(`${d.base}/status`)).ok) break;
+      } catch {
+        /* not listening yet */
+      }
+      if (i > 100) throw new Error('tauri-driver did not start');
+      await sleep(100);
+    }
+    const caps = {
+      capabilities: {
+        alwaysMatch: {
+          browserName: 'wry',
+          'tauri:options': { application: APP, args: ['--data-dir', dataDir] },
+        },
+      },
+    };
+    const s = await d.call('POST', '/session', caps);
+    d.session = s.sessionId;
+    return d;
+  }
+
+  constructor(base, proc, dataDir) {
+    this.base = base;
+    this.proc = proc;
+    this.dataDir = dataDir;
+    this.session = null;
+  }
+
+  async call(method, url, body) {
+    const res = await fetch(`${this.base}${url}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = await res.json();
+    if (!res.ok) throw new Error(`${method} ${url}: ${json.value?.error}: ${json.value?.message}`);
+    return json.value;
+  }
+
+  s(url) {
+    return `/session/${this.session}${url}`;
+  }
+
+  async find(selector, using = 'css selector') {
+    const v = await this.call('POST', this.s('/element'), { using, value: selector });
+    return v[ELEMENT];
+  }
+
+  async findAll(selector) {
+    const v = await this.call('POST', this.s('/elements'), { using: 'css selector', value: selector });
+    return v.map((e) => e[ELEMENT]);
+  }
+
+  /** Waits until `selector` matches (and, with `text`, its text contains it). */
+  async waitFor(selector, { text, timeout = 10000, using } = {}) {
+    const until = Date.now() + timeout;
+    let last = '';
+    for (;;) {
+      try {
+        const id = await this.find(selector, using);
+        if (text === undefined) return id;
+        last = await this.text(id);
+        if (last.includes(text)) return id;
+      } catch {
+        /* not there yet */
+      }
+      if (Date.now() > until) {
+        throw new Error(`timed out waiting for ${selector}${text ? ` to contain "${text}" (last: "${last}")` : ''}`);
+      }
+      await sleep(100);
+    }
+  }
+
+  async click(selector, opts) {
+    const id = await this.waitFor(selector, opts);
+    await this.call('POST', this.s(`/element/${id}/click`), {});
+  }
+
+  async type(selector, text, { clear = true } = {}) {
+    const id = await this.waitFor(selector);
+    if (clear) await this.call('POST', this.s(`/element/${id}/clear`), {});
+    await this.call('POST', this.s(`/element/${id}/value`), { text });
+  }
+
+  async text(id) {
+    return this.call('GET', this.s(`/element/${id}/text`));
+  }
+
+  async textOf(selector) {
+    return this.text(await this.waitFor(selector));
+  }
+
+  /**
+   * Chooses an option of a <select> by its visible text. WebKitWebDriver cannot click
+   * <option> elements, so this sets the value and fires the change event a person's
+   * choice fires.
+   */
+  async choose(selectTestId, optionText) {
+    const script = `
+      const select = document.querySelector('[data-testid="' + arguments[0] + '"]');
+      const option = select && [...select.options].find((o) => o.text.includes(arguments[1]));
+      if (!option) return false;
+      select.value = option.value;
+      select.dispatchEvent(new Event('change', { bubbles: true }));
+      return true;`;
+    for (let i = 0; i < 100; i++) {
+      if (await this.call('POST', this.s('/execute/sync'), { script, args: [selectTestId, optionText] })) return;
+      await sleep(100);
+    }
+    throw new Error(`no option "${optionText}" in ${selectTestId}`);
+  }
+
+  async screenshot(name) {
+    await sleep(1000); // WebKit can hand back a frame from before the last DOM change.
+    const png = await this.call('GET', this.s('/screenshot'));
+    mkdirSync(SHOTS, { recursive: true });
+    const file = path.join(SHOTS, `${name}.png`);
+    writeFileSync(file, Buffer.from(png, 'base64'));
+    return file;
+  }
+
+  async stop() {
+    try {
+      if (this.session) await this.call('DELETE', this.s(''));
+    } finally {
+      try {
+        process.kill(-this.proc.pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+
+  /** Runs the real CLI on the same data directory and parses its JSON output. */
+  cli(...args) {
+    return JSON.parse(execFileSync(APP, ['--data-dir', this.dataDir, '--format', 'json', ...args], { encoding: 'utf8' }));
+  }
+}
