@@ -96,6 +96,15 @@ export class Driver {
     }
   }
 
+  /** Waits until nothing matches `selector`. */
+  async waitGone(selector, { timeout = 10000 } = {}) {
+    const until = Date.now() + timeout;
+    while ((await this.call('POST', this.s('/elements'), { using: 'css selector', value: selector })).length > 0) {
+      if (Date.now() > until) throw new Error(`timed out waiting for ${selector} to go away`);
+      await sleep(100);
+    }
+  }
+
   async click(selector, opts) {
     const id = await this.waitFor(selector, opts);
     await this.call('POST', this.s(`/element/${id}/click`), {});
