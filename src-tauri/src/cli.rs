@@ -1,5 +1,7 @@
 //! The headless command line: the same domain functions as the window, printing readable
 //! text or (`--format json`) the same camelCase JSON the window receives.
+mod leads;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -36,6 +38,8 @@ pub struct Cli {
 enum Format {
     Text,
     Json,
+    /// For exports: CSV (the default there).
+    Csv,
 }
 
 #[derive(Subcommand)]
@@ -56,6 +60,51 @@ enum Command {
         /// A marketing manager and a sales manager who sign the imported versions off.
         #[arg(long, value_delimiter = ',')]
         signed_by: Vec<String>,
+    },
+    /// Import contacts, handoff events or activities from CSV exports.
+    #[command(subcommand)]
+    Import(leads::ImportCommand),
+    /// Contacts (leads): list, show, buying team.
+    #[command(subcommand)]
+    Contacts(leads::ContactsCommand),
+    /// Record a handoff event for a contact: hand-over, accept, reject, attempt, qualify, recycle…
+    Handoff {
+        id: String,
+        action: String,
+        /// An agreed reason key (reject, recycle, disqualify, lost).
+        #[arg(long)]
+        reason: Option<String>,
+        /// For attempts: phone, email, linkedin, meeting, video, sms, chat, other.
+        #[arg(long)]
+        channel: Option<String>,
+        #[arg(long, default_value = "")]
+        note: String,
+        /// Who did it (email).
+        #[arg(long = "as")]
+        actor: Option<String>,
+        /// For a hand-over: the sales member who takes the lead (email).
+        #[arg(long)]
+        to: Option<String>,
+        /// When it happened (RFC 3339), if not now.
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Export contacts, events or activities (--format csv or json).
+    Export {
+        what: leads::ExportWhat,
+        file: PathBuf,
+    },
+    /// Add a synthetic workspace of the given size (for trials and benchmarks).
+    Generate {
+        #[arg(long, default_value_t = 1000)]
+        contacts: u32,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Measure import and list speed against the sqlite3 shell's floor.
+    Bench {
+        #[arg(long, default_value_t = 100_000)]
+        contacts: u32,
     },
 }
 
@@ -146,6 +195,9 @@ struct ProposeArgs {
     applies_to: Option<Vec<ReasonUse>>,
     #[arg(long)]
     description: Option<String>,
+    /// Scoring model: the score at which a contact is ready for the MQL handover.
+    #[arg(long)]
+    threshold: Option<u32>,
 }
 
 fn parse_side(s: &str) -> Result<Side, String> {
@@ -226,7 +278,7 @@ async fn run(command: Command, format: Format, data_dir: PathBuf) -> AppResult<(
         Command::Agreements(cmd) => agreements(cmd, &db, &out).await,
         Command::ExportPlaybook { file } => {
             let f = ops::export_file(&db, &file).await?;
-            let n = f.stages.len() + f.terms.len() + f.reasons.len();
+            let n = f.stages.len() + f.terms.len() + f.reasons.len() + f.scoring.len();
             out.done(
                 &serde_json::json!({ "file": file, "items": n, "members": f.members.len() }),
                 &format!(
@@ -235,6 +287,33 @@ async fn run(command: Command, format: Format, data_dir: PathBuf) -> AppResult<(
                     file.display()
                 ),
             )
+        }
+        Command::Import(cmd) => leads::import(cmd, &db, &out).await,
+        Command::Contacts(cmd) => leads::contacts(cmd, &db, &out).await,
+        Command::Handoff {
+            id,
+            action,
+            reason,
+            channel,
+            note,
+            actor,
+            to,
+            at,
+        } => leads::handoff(&db, &out, id, action, reason, channel, note, actor, to, at).await,
+        Command::Export { what, file } => leads::export(&db, what, file, format).await,
+        Command::Generate { contacts, seed } => {
+            let g = crate::leads::ops::generate(&db, contacts, seed).await?;
+            out.done(
+                &g,
+                &format!(
+                    "Generated {} accounts, {} contacts, {} handoff events and {} activities.",
+                    g.accounts, g.contacts, g.events, g.activities
+                ),
+            )
+        }
+        Command::Bench { contacts } => {
+            drop(db);
+            crate::bench::run(contacts, out.format == Format::Json).await
         }
         Command::ImportPlaybook { file, signed_by } => {
             let text = std::fs::read_to_string(&file)
@@ -367,6 +446,17 @@ async fn build_proposal(db: &Db, a: ProposeArgs) -> AppResult<Proposal> {
                 applies_to: a.applies_to.unwrap_or(uses),
                 description: a.description.unwrap_or(desc),
             })
+        }
+        (AgreementKind::Scoring, base) => {
+            let Some(AgreementBody::Scoring(model)) = base else {
+                return Err(AppError::invalid(
+                    "kind",
+                    "a new scoring model comes from a playbook file (import-playbook); here you can change a model's --threshold",
+                ));
+            };
+            let mut model = model.clone();
+            model.mql_threshold = a.threshold.unwrap_or(model.mql_threshold);
+            AgreementBody::Scoring(model)
         }
     };
     Ok(Proposal {

@@ -63,3 +63,49 @@ pub fn parse_ts(field: &str, text: &str) -> AppResult<DateTime<Utc>> {
             )
         })
 }
+
+/// A value for [`insert_many`].
+#[derive(Debug, Clone)]
+pub enum Val {
+    Text(String),
+    OptText(Option<String>),
+    Int(i64),
+    OptInt(Option<i64>),
+}
+
+/// Inserts many rows with multi-row `INSERT … VALUES (…), (…)` statements, as many rows
+/// per statement as SQLite's parameter limit allows. `table` and `columns` are code, never
+/// user input.
+pub async fn insert_many(
+    conn: &mut Conn,
+    table: &'static str,
+    columns: &[&'static str],
+    rows: Vec<Vec<Val>>,
+) -> AppResult<()> {
+    let per_row = columns.len();
+    let rows_per_statement = (30_000 / per_row).max(1);
+    let one = format!("({})", vec!["?"; per_row].join(","));
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<Val>> = rows.by_ref().take(rows_per_statement).collect();
+        let sql = format!(
+            "INSERT INTO {table} ({}) VALUES {}",
+            columns.join(","),
+            vec![one.as_str(); chunk.len()].join(",")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for row in chunk {
+            debug_assert_eq!(row.len(), per_row);
+            for v in row {
+                q = match v {
+                    Val::Text(s) => q.bind(s),
+                    Val::OptText(s) => q.bind(s),
+                    Val::Int(i) => q.bind(i),
+                    Val::OptInt(i) => q.bind(i),
+                };
+            }
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}

@@ -3,7 +3,8 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::agreements::{
-    store, AgreementBody, Proposal, ReasonBody, ReasonUse, StageBody, TermBody,
+    store, ActivityKind, AgreementBody, BehaviourRule, FitField, FitOp, FitRule, Proposal,
+    ReasonBody, ReasonUse, ScoringBody, StageBody, TermBody,
 };
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
@@ -205,6 +206,11 @@ pub async fn create(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<()> {
         });
         first.push(agree(body, key, name));
     }
+    first.push(agree(
+        AgreementBody::Scoring(scoring_model()),
+        "default",
+        "Lead scoring model",
+    ));
     for (proposal, at) in first {
         let v =
             store::propose_with_known_stages(&mut *conn, &proposal, Some(&maya), at, &stage_keys)
@@ -258,5 +264,74 @@ pub async fn create(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<()> {
     let t = now - Duration::days(2);
     let v = store::propose(&mut *conn, &proposal, Some(&maya), t).await?;
     store::approve(&mut *conn, &v.id, &maya, "", t + Duration::minutes(5)).await?;
+
+    // Leads: accounts with buying teams and their histories.
+    crate::generator::generate(conn, 240, 7, now).await?;
     Ok(())
+}
+
+fn scoring_model() -> ScoringBody {
+    let fit = |label: &str, field, op, value: &str, points| FitRule {
+        label: label.into(),
+        field,
+        op,
+        value: value.into(),
+        points,
+    };
+    let behaviour = |label: &str, activity, points, half_life_days, max_points| BehaviourRule {
+        label: label.into(),
+        activity,
+        points,
+        half_life_days,
+        max_points: Some(max_points),
+    };
+    ScoringBody {
+        mql_threshold: 60,
+        fit_rules: vec![
+            fit(
+                "Senior title",
+                FitField::Title,
+                FitOp::Contains,
+                "vp|head|director|chief|cfo|cro",
+                20,
+            ),
+            fit(
+                "Company of 50+ employees",
+                FitField::Employees,
+                FitOp::AtLeast,
+                "50",
+                15,
+            ),
+            fit(
+                "Target industry",
+                FitField::Industry,
+                FitOp::Equals,
+                "Software|Manufacturing|Financial Services|Logistics",
+                10,
+            ),
+            fit("Need confirmed", FitField::Need, FitOp::IsKnown, "", 10),
+            fit(
+                "Authority confirmed",
+                FitField::Authority,
+                FitOp::IsKnown,
+                "",
+                5,
+            ),
+            fit(
+                "Personal email address",
+                FitField::EmailDomain,
+                FitOp::Equals,
+                "gmail.com|yahoo.com|hotmail.com|outlook.com",
+                -25,
+            ),
+        ],
+        behaviour_rules: vec![
+            behaviour("Attended a webinar", ActivityKind::Webinar, 15, 45, 30),
+            behaviour("Downloaded content", ActivityKind::Download, 10, 30, 30),
+            behaviour("Visited the website", ActivityKind::PageVisit, 2, 14, 20),
+            behaviour("Clicked an email", ActivityKind::EmailClick, 3, 14, 15),
+            behaviour("Met at an event", ActivityKind::Event, 20, 60, 20),
+            behaviour("Filled in a form", ActivityKind::Form, 10, 30, 20),
+        ],
+    }
 }

@@ -1,11 +1,18 @@
 //! Playbook: the shared sales and marketing playbook. This file assembles the window
 //! (plugins, state, commands); the domain lives in the area modules, the CLI in `cli`.
 pub mod agreements;
+pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod exports;
+pub mod generator;
+pub mod handoffs;
+pub mod imports;
+pub mod leads;
+pub mod scoring;
 pub mod settings;
 pub mod team;
 
@@ -30,7 +37,11 @@ pub fn run_window(data_dir: PathBuf) -> AppResult<()> {
     let specta = commands::builder();
     tauri::Builder::default()
         .plugin(tauri_plugin_store::Builder::new().build())
-        .manage(AppState { db, data_dir })
+        .manage(AppState {
+            db,
+            data_dir,
+            import_cancel: commands::leads::cancel_flag(),
+        })
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
             specta.mount_events(app);

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use specta::Type;
 
 use super::{
-    store, AgreementBody, AgreementItem, AgreementKind, Proposal, ReasonBody, StageBody, TermBody,
-    VersionStatus,
+    store, AgreementBody, AgreementItem, AgreementKind, Proposal, ReasonBody, ScoringBody,
+    StageBody, TermBody, VersionStatus,
 };
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
@@ -28,6 +28,8 @@ pub struct PlaybookFile {
     pub terms: Vec<Entry<TermBody>>,
     #[serde(default)]
     pub reasons: Vec<Entry<ReasonBody>>,
+    #[serde(default)]
+    pub scoring: Vec<Entry<ScoringBody>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,6 +66,7 @@ pub async fn snapshot(conn: &mut Conn, at: DateTime<Utc>) -> AppResult<PlaybookF
         stages: vec![],
         terms: vec![],
         reasons: vec![],
+        scoring: vec![],
     };
     for item in store::load_items(conn, None, at).await? {
         let Some(v) = item.in_force else { continue };
@@ -72,6 +75,7 @@ pub async fn snapshot(conn: &mut Conn, at: DateTime<Utc>) -> AppResult<PlaybookF
             AgreementBody::Stage(body) => file.stages.push(Entry { key, name, body }),
             AgreementBody::Term(body) => file.terms.push(Entry { key, name, body }),
             AgreementBody::Reason(body) => file.reasons.push(Entry { key, name, body }),
+            AgreementBody::Scoring(body) => file.scoring.push(Entry { key, name, body }),
         }
     }
     Ok(file)
@@ -183,6 +187,11 @@ pub async fn import(
             file.reasons
                 .iter()
                 .map(|e| (&e.key, &e.name, AgreementBody::Reason(e.body.clone()))),
+        )
+        .chain(
+            file.scoring
+                .iter()
+                .map(|e| (&e.key, &e.name, AgreementBody::Scoring(e.body.clone()))),
         );
     for (key, name, body) in entries {
         let label = format!("{}/{}", body.kind().as_str(), key);

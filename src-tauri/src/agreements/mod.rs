@@ -4,6 +4,7 @@ pub mod diff;
 pub mod file;
 pub mod ops;
 pub mod rules;
+pub mod scoring_model;
 pub mod store;
 
 use serde::{Deserialize, Serialize};
@@ -11,6 +12,7 @@ use specta::Type;
 
 use crate::error::{AppError, AppResult};
 use crate::team::Side;
+pub use scoring_model::{ActivityKind, BehaviourRule, FitField, FitOp, FitRule, ScoringBody};
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Type,
@@ -20,19 +22,22 @@ pub enum AgreementKind {
     Stage,
     Term,
     Reason,
+    Scoring,
 }
 
 impl AgreementKind {
-    pub const ALL: [AgreementKind; 3] = [
+    pub const ALL: [AgreementKind; 4] = [
         AgreementKind::Stage,
         AgreementKind::Term,
         AgreementKind::Reason,
+        AgreementKind::Scoring,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
             AgreementKind::Stage => "stage",
             AgreementKind::Term => "term",
             AgreementKind::Reason => "reason",
+            AgreementKind::Scoring => "scoring",
         }
     }
     pub fn parse(text: &str) -> AppResult<AgreementKind> {
@@ -42,7 +47,7 @@ impl AgreementKind {
             .ok_or_else(|| {
                 AppError::invalid(
                     "kind",
-                    format!("kind: '{text}' is not an agreement kind; use stage, term or reason"),
+                    format!("kind: '{text}' is not an agreement kind; use stage, term, reason or scoring"),
                 )
             })
     }
@@ -122,6 +127,7 @@ pub enum AgreementBody {
     Stage(StageBody),
     Term(TermBody),
     Reason(ReasonBody),
+    Scoring(ScoringBody),
 }
 
 impl AgreementBody {
@@ -130,6 +136,7 @@ impl AgreementBody {
             AgreementBody::Stage(_) => AgreementKind::Stage,
             AgreementBody::Term(_) => AgreementKind::Term,
             AgreementBody::Reason(_) => AgreementKind::Reason,
+            AgreementBody::Scoring(_) => AgreementKind::Scoring,
         }
     }
 
@@ -161,6 +168,7 @@ impl AgreementBody {
                 ),
                 ("Description", r.description.clone()),
             ],
+            AgreementBody::Scoring(m) => m.fields(),
         }
     }
 
@@ -211,6 +219,7 @@ impl AgreementBody {
                     description: required("description", &r.description)?,
                 })
             }
+            AgreementBody::Scoring(m) => AgreementBody::Scoring(m.validated()?),
         })
     }
 }

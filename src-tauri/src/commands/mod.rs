@@ -2,6 +2,7 @@
 //! To add one: write the domain function, add an adapter here, list it in `builder`, and
 //! regenerate the bindings (`UPDATE_BINDINGS=1 cargo test --test bindings`).
 pub mod agreements;
+pub mod leads;
 pub mod team;
 
 use std::path::PathBuf;
@@ -14,6 +15,8 @@ use crate::db::Db;
 pub struct AppState {
     pub db: Db,
     pub data_dir: PathBuf,
+    /// Set to stop the running import.
+    pub import_cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// The command list, shared by the app and the bindings export.
@@ -28,6 +31,14 @@ pub fn builder() -> Builder<tauri::Wry> {
         team::add_member,
         team::whoami,
         team::set_identity,
+        leads::list_leads,
+        leads::get_contact,
+        leads::get_people_map,
+        leads::record_handoff,
+        leads::preview_import,
+        leads::run_import,
+        leads::cancel_import,
+        leads::export_data,
     ])
 }
 

@@ -17,9 +17,53 @@ export const commands = {
 	whoami: () => typedError<Member | null, AppError_Serialize>(__TAURI_INVOKE("whoami")),
 	/**  Chooses (or, with null, forgets) who is using this laptop. */
 	setIdentity: (memberId: string | null) => typedError<Member | null, AppError_Serialize>(__TAURI_INVOKE("set_identity", { memberId })),
+	listLeads: (filter: LeadFilter_Deserialize) => typedError<LeadPage_Serialize, AppError_Serialize>(__TAURI_INVOKE("list_leads", { filter })),
+	getContact: (id: string) => typedError<ContactDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_contact", { id })),
+	getPeopleMap: (accountId: string) => typedError<PeopleMap_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_people_map", { accountId })),
+	/**  Records a handoff event as the person using this laptop. */
+	recordHandoff: (contactId: string, request: EventRequest_Deserialize) => typedError<HandoffEvent_Serialize, AppError_Serialize>(__TAURI_INVOKE("record_handoff", { contactId, request })),
+	/**  Reads a CSV file the user picked and proposes how its columns map. */
+	previewImport: (content: string, mapping: Mapping_Deserialize) => typedError<ImportPreview_Serialize, AppError_Serialize>(__TAURI_INVOKE("preview_import", { content, mapping })),
+	/**
+	 *  Runs an import; progress arrives as `import-progress` events; `cancel_import` stops it
+	 *  and nothing is written.
+	 */
+	runImport: (kind: ImportKind, content: string, mapping: Mapping_Deserialize, mode: ImportMode, dryRun: boolean) => typedError<ImportSummary, AppError_Serialize>(__TAURI_INVOKE("run_import", { kind, content, mapping, mode, dryRun })),
+	cancelImport: () => typedError<null, AppError_Serialize>(__TAURI_INVOKE("cancel_import")),
+	/**  Exports into the app's exports folder (never elsewhere); returns the file's path. */
+	exportData: (kind: ExportKind, format: ExportFormat) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("export_data", { kind, format })),
 };
 
 /* Types */
+export type Account = Account_Serialize | Account_Deserialize;
+
+export type Account_Deserialize = {
+	id: string,
+	name: string,
+	domain?: string | null,
+	industry?: string | null,
+	employees?: number | null,
+	country?: string | null,
+};
+
+export type Account_Serialize = {
+	id: string,
+	name: string,
+	domain: string | null,
+	industry: string | null,
+	employees: number | null,
+	country: string | null,
+};
+
+export type Activity = {
+	id: string,
+	kind: ActivityKind,
+	at: string,
+	detail: string,
+};
+
+export type ActivityKind = "page_visit" | "download" | "webinar" | "email_click" | "event" | "form";
+
 /**  The content of a version; its `kind` always matches its item's kind. */
 export type AgreementBody = AgreementBody_Serialize | AgreementBody_Deserialize;
 
@@ -30,7 +74,9 @@ export type AgreementBody_Deserialize = {
 	kind: "term",
 } & TermBody | {
 	kind: "reason",
-} & ReasonBody;
+} & ReasonBody | {
+	kind: "scoring",
+} & ScoringBody_Deserialize;
 
 /**  The content of a version; its `kind` always matches its item's kind. */
 export type AgreementBody_Serialize = {
@@ -39,7 +85,9 @@ export type AgreementBody_Serialize = {
 	kind: "term",
 } & TermBody | {
 	kind: "reason",
-} & ReasonBody;
+} & ReasonBody | {
+	kind: "scoring",
+} & ScoringBody_Serialize;
 
 export type AgreementItem = AgreementItem_Serialize | AgreementItem_Deserialize;
 
@@ -73,7 +121,7 @@ export type AgreementItem_Serialize = {
 	versions: AgreementVersion_Serialize[],
 };
 
-export type AgreementKind = "stage" | "term" | "reason";
+export type AgreementKind = "stage" | "term" | "reason" | "scoring";
 
 export type AgreementVersion = AgreementVersion_Serialize | AgreementVersion_Deserialize;
 
@@ -133,6 +181,130 @@ export type AppError_Serialize = {
 	field: string | null,
 };
 
+export type Bant = {
+	budget: BantField,
+	authority: BantField,
+	need: BantField,
+	timeline: BantField,
+};
+
+/**  One BANT dimension: known or not, with a note. */
+export type BantField = {
+	known: boolean,
+	note: string,
+};
+
+export type BehaviourRule = BehaviourRule_Serialize | BehaviourRule_Deserialize;
+
+export type BehaviourRule_Deserialize = {
+	label: string,
+	activity: ActivityKind,
+	/**  Points for one such activity today. */
+	points: number,
+	/**  After this many days an activity counts half; 0 for no decay. */
+	halfLifeDays: number,
+	/**  A cap on what this rule can give in total. */
+	maxPoints?: number | null,
+};
+
+export type BehaviourRule_Serialize = {
+	label: string,
+	activity: ActivityKind,
+	/**  Points for one such activity today. */
+	points: number,
+	/**  After this many days an activity counts half; 0 for no decay. */
+	halfLifeDays: number,
+	/**  A cap on what this rule can give in total. */
+	maxPoints?: number,
+};
+
+export type BuyingRole = "decision_maker" | "economic_buyer" | "champion" | "influencer" | "recommender" | "user" | "gatekeeper" | "blocker";
+
+export type BuyingStage = "awareness" | "consideration" | "decision";
+
+/**  A contact as the contact page shows it. */
+export type Contact = Contact_Serialize | Contact_Deserialize;
+
+/**  The contact page: the contact, its history, its score and what may be done now. */
+export type ContactDetail = ContactDetail_Serialize | ContactDetail_Deserialize;
+
+/**  The contact page: the contact, its history, its score and what may be done now. */
+export type ContactDetail_Deserialize = {
+	contact: Contact_Deserialize,
+	/**  Handoff events, newest first. */
+	events: HandoffEvent_Deserialize[],
+	/**  Activities, newest first. */
+	activities: Activity[],
+	score: ScoreExplanation,
+	allowedActions: EventKind[],
+};
+
+/**  The contact page: the contact, its history, its score and what may be done now. */
+export type ContactDetail_Serialize = {
+	contact: Contact_Serialize,
+	/**  Handoff events, newest first. */
+	events: HandoffEvent_Serialize[],
+	/**  Activities, newest first. */
+	activities: Activity[],
+	score: ScoreExplanation,
+	allowedActions: EventKind[],
+};
+
+/**  What a contacts file can fill in. */
+export type ContactField = "external_id" | "email" | "first_name" | "last_name" | "full_name" | "company" | "domain" | "title" | "phone" | "country" | "industry" | "employees" | "owner" | "source_channel" | "source_campaign" | "status" | "created_at" | "buying_role" | "buying_stage" | "budget" | "authority" | "need" | "timeline";
+
+/**  A contact as the contact page shows it. */
+export type Contact_Deserialize = {
+	id: string,
+	externalId?: string | null,
+	account?: Account_Deserialize | null,
+	email?: string | null,
+	firstName: string,
+	lastName: string,
+	name: string,
+	title: string,
+	phone: string,
+	country: string,
+	ownerId?: string | null,
+	ownerName?: string | null,
+	sourceChannel: string,
+	sourceCampaign: string,
+	bant: Bant,
+	buyingRole?: BuyingRole | null,
+	buyingStage?: BuyingStage | null,
+	stage: string,
+	stageSince: string,
+	score: number,
+	createdAt: string,
+	updatedAt: string,
+};
+
+/**  A contact as the contact page shows it. */
+export type Contact_Serialize = {
+	id: string,
+	externalId: string | null,
+	account: Account_Serialize | null,
+	email: string | null,
+	firstName: string,
+	lastName: string,
+	name: string,
+	title: string,
+	phone: string,
+	country: string,
+	ownerId: string | null,
+	ownerName: string | null,
+	sourceChannel: string,
+	sourceCampaign: string,
+	bant: Bant,
+	buyingRole: BuyingRole | null,
+	buyingStage: BuyingStage | null,
+	stage: string,
+	stageSince: string,
+	score: number,
+	createdAt: string,
+	updatedAt: string,
+};
+
 export type DiffOp = "same" | "removed" | "added";
 
 export type DiffSegment = {
@@ -143,6 +315,39 @@ export type DiffSegment = {
 /**  Stable error codes; the UI and scripts branch on these, so never rename one. */
 export type ErrorCode = "not_found" | "invalid_input" | "conflict" | "not_allowed" | "cancelled" | "io" | "database";
 
+export type EventKind = "created" | "handed_over" | "accepted" | "rejected" | "attempt" | "connected" | "qualified" | "recycled" | "disqualified" | "converted" | "won" | "lost" | "reopened" | "disputed" | "dispute_upheld" | "dispute_overturned";
+
+/**  What a person or an import asks to record. */
+export type EventRequest = EventRequest_Serialize | EventRequest_Deserialize;
+
+/**  What a person or an import asks to record. */
+export type EventRequest_Deserialize = {
+	kind: EventKind,
+	/**  Reason key from the agreed list (reject, recycle, disqualify, lost). */
+	reason?: string | null,
+	/**  For attempts: phone, email, linkedin, meeting, video, sms, chat or other. */
+	channel?: string | null,
+	note?: string,
+	/**  For a handover: the sales member who takes the lead. */
+	assigneeId?: string | null,
+};
+
+/**  What a person or an import asks to record. */
+export type EventRequest_Serialize = {
+	kind: EventKind,
+	/**  Reason key from the agreed list (reject, recycle, disqualify, lost). */
+	reason: string | null,
+	/**  For attempts: phone, email, linkedin, meeting, video, sms, chat or other. */
+	channel: string | null,
+	note: string,
+	/**  For a handover: the sales member who takes the lead. */
+	assigneeId: string | null,
+};
+
+export type ExportFormat = "csv" | "json";
+
+export type ExportKind = "contacts" | "events" | "activities";
+
 export type FieldDiff = {
 	field: string,
 	left: string,
@@ -150,6 +355,234 @@ export type FieldDiff = {
 	changed: boolean,
 	/**  Word-level changes from left to right. */
 	segments: DiffSegment[],
+};
+
+/**  Which contact or account field a fit rule looks at. */
+export type FitField = "title" | "industry" | "employees" | "country" | "source_channel" | "buying_role" | "email_domain" | "budget" | "authority" | "need" | "timeline";
+
+export type FitOp = 
+/**  Equal, ignoring case; `value` may list alternatives separated by `|`. */
+"equals" | 
+/**  Contains, ignoring case; `value` may list alternatives separated by `|`. */
+"contains" | "at_least" | "at_most" | 
+/**  The field is known (for BANT: marked known; otherwise: not empty). */
+"is_known";
+
+export type FitRule = FitRule_Serialize | FitRule_Deserialize;
+
+export type FitRule_Deserialize = {
+	label: string,
+	field: FitField,
+	op: FitOp,
+	value?: string,
+	points: number,
+};
+
+export type FitRule_Serialize = {
+	label: string,
+	field: FitField,
+	op: FitOp,
+	value: string,
+	points: number,
+};
+
+/**  One entry of the handoff log. */
+export type HandoffEvent = HandoffEvent_Serialize | HandoffEvent_Deserialize;
+
+/**  One entry of the handoff log. */
+export type HandoffEvent_Deserialize = {
+	id: string,
+	contactId: string,
+	kind: string,
+	at: string,
+	actorId?: string | null,
+	actorName?: string | null,
+	fromStage?: string | null,
+	toStage: string,
+	reason?: string | null,
+	reasonName?: string | null,
+	channel?: string | null,
+	note: string,
+	/**  The playbook versions in force when it happened, e.g. `stage/sal@1 reason/no_budget@1`. */
+	playbook: string,
+};
+
+/**  One entry of the handoff log. */
+export type HandoffEvent_Serialize = {
+	id: string,
+	contactId: string,
+	kind: string,
+	at: string,
+	actorId: string | null,
+	actorName: string | null,
+	fromStage: string | null,
+	toStage: string,
+	reason: string | null,
+	reasonName: string | null,
+	channel: string | null,
+	note: string,
+	/**  The playbook versions in force when it happened, e.g. `stage/sal@1 reason/no_budget@1`. */
+	playbook: string,
+};
+
+export type ImportKind = "contacts" | "events" | "activities";
+
+export type ImportMode = 
+/**  Any rejected row stops the import; nothing is written. */
+"all-or-nothing" | 
+/**  The valid rows are imported; the rejected ones are reported. */
+"valid-rows";
+
+/**  What the file's columns and status values will become, before anything is written. */
+export type ImportPreview = ImportPreview_Serialize | ImportPreview_Deserialize;
+
+/**  What the file's columns and status values will become, before anything is written. */
+export type ImportPreview_Deserialize = {
+	dialect: string,
+	headers: string[],
+	mapping: Mapping_Deserialize,
+	/**  The first rows as the file has them. */
+	sample: string[][],
+	rows: number,
+	/**  Distinct values of the status column, each with the stage it maps to (empty: none). */
+	statuses: ([string, string])[],
+};
+
+/**  What the file's columns and status values will become, before anything is written. */
+export type ImportPreview_Serialize = {
+	dialect: string,
+	headers: string[],
+	mapping: Mapping_Serialize,
+	/**  The first rows as the file has them. */
+	sample: string[][],
+	rows: number,
+	/**  Distinct values of the status column, each with the stage it maps to (empty: none). */
+	statuses: ([string, string])[],
+};
+
+export type ImportSummary = {
+	dialect: string,
+	rowsRead: number,
+	created: number,
+	updated: number,
+	unchanged: number,
+	rejected: number,
+	errors: RowError[],
+	/**  Status values that map to no stage: those contacts entered the first stage. */
+	unmappedStatuses: string[],
+	/**  Owners named in the file who are not on the team: those contacts have no owner. */
+	unmatchedOwners: string[],
+	dryRun: boolean,
+	/**  Whether anything was written (false for a dry run or a refused all-or-nothing import). */
+	written: boolean,
+};
+
+export type LeadFilter = LeadFilter_Serialize | LeadFilter_Deserialize;
+
+export type LeadFilter_Deserialize = {
+	stage?: string | null,
+	ownerId?: string | null,
+	source?: string | null,
+	accountId?: string | null,
+	minScore?: number | null,
+	maxScore?: number | null,
+	/**  At least this many days in the current stage. */
+	minDaysInStage?: number | null,
+	/**  Start of a name, email or company. */
+	search?: string | null,
+	sort?: LeadSort,
+	offset?: number,
+	/**  Page size; 0 means all matches. */
+	limit?: number,
+};
+
+export type LeadFilter_Serialize = {
+	stage: string | null,
+	ownerId: string | null,
+	source: string | null,
+	accountId: string | null,
+	minScore: number | null,
+	maxScore: number | null,
+	/**  At least this many days in the current stage. */
+	minDaysInStage: number | null,
+	/**  Start of a name, email or company. */
+	search: string | null,
+	sort: LeadSort,
+	offset: number,
+	/**  Page size; 0 means all matches. */
+	limit: number,
+};
+
+export type LeadPage = LeadPage_Serialize | LeadPage_Deserialize;
+
+export type LeadPage_Deserialize = {
+	total: number,
+	offset: number,
+	rows: LeadRow_Deserialize[],
+};
+
+export type LeadPage_Serialize = {
+	total: number,
+	offset: number,
+	rows: LeadRow_Serialize[],
+};
+
+export type LeadRow = LeadRow_Serialize | LeadRow_Deserialize;
+
+export type LeadRow_Deserialize = {
+	id: string,
+	name: string,
+	email?: string | null,
+	title: string,
+	accountId?: string | null,
+	accountName?: string | null,
+	stage: string,
+	stageSince: string,
+	ownerName?: string | null,
+	sourceChannel: string,
+	score: number,
+};
+
+export type LeadRow_Serialize = {
+	id: string,
+	name: string,
+	email: string | null,
+	title: string,
+	accountId: string | null,
+	accountName: string | null,
+	stage: string,
+	stageSince: string,
+	ownerName: string | null,
+	sourceChannel: string,
+	score: number,
+};
+
+export type LeadSort = "score_desc" | "oldest_in_stage" | "name" | "newest";
+
+/**
+ *  How the columns of a contacts file map onto Playbook's fields, and its status values
+ *  onto lifecycle stages. What is not given is recognised automatically.
+ */
+export type Mapping = Mapping_Serialize | Mapping_Deserialize;
+
+/**
+ *  How the columns of a contacts file map onto Playbook's fields, and its status values
+ *  onto lifecycle stages. What is not given is recognised automatically.
+ */
+export type Mapping_Deserialize = {
+	columns?: Partial<{ [key in ContactField]: string }>,
+	/**  Status value (as written in the file) → stage key. */
+	statuses?: { [key in string]: string },
+};
+
+/**
+ *  How the columns of a contacts file map onto Playbook's fields, and its status values
+ *  onto lifecycle stages. What is not given is recognised automatically.
+ */
+export type Mapping_Serialize = {
+	columns: Partial<{ [key in ContactField]: string }>,
+	/**  Status value (as written in the file) → stage key. */
+	statuses: { [key in string]: string },
 };
 
 export type Member = {
@@ -166,6 +599,18 @@ export type NewMember = {
 	name: string,
 	side: Side,
 	role: Role,
+};
+
+export type PeopleMap = PeopleMap_Serialize | PeopleMap_Deserialize;
+
+export type PeopleMap_Deserialize = {
+	account: Account_Deserialize,
+	people: TeamPerson_Deserialize[],
+};
+
+export type PeopleMap_Serialize = {
+	account: Account_Serialize,
+	people: TeamPerson_Serialize[],
 };
 
 /**  A proposal of a new version: of an existing item (`item_id`), or of a new item. */
@@ -204,6 +649,47 @@ export type ReasonBody = {
 export type ReasonUse = "reject" | "recycle" | "disqualify" | "lost";
 
 export type Role = "manager" | "rep" | "ops";
+
+export type RowError = {
+	/**  The spreadsheet row: the header is row 1, the first record row 2. */
+	row: number,
+	column: string,
+	message: string,
+};
+
+export type ScoreExplanation = {
+	total: number,
+	threshold: number,
+	reachesMql: boolean,
+	/**  The model version used, e.g. `scoring/default@2`; empty when no model is agreed. */
+	model: string,
+	lines: ScoreLine[],
+};
+
+export type ScoreLine = {
+	rule: string,
+	part: ScorePart,
+	points: number,
+	detail: string,
+};
+
+export type ScorePart = "fit" | "behaviour";
+
+export type ScoringBody = ScoringBody_Serialize | ScoringBody_Deserialize;
+
+export type ScoringBody_Deserialize = {
+	/**  A contact whose score reaches this is ready for the MQL handover. */
+	mqlThreshold: number,
+	fitRules?: FitRule_Deserialize[],
+	behaviourRules?: BehaviourRule_Deserialize[],
+};
+
+export type ScoringBody_Serialize = {
+	/**  A contact whose score reaches this is ready for the MQL handover. */
+	mqlThreshold: number,
+	fitRules: FitRule_Serialize[],
+	behaviourRules: BehaviourRule_Serialize[],
+};
 
 export type Side = "marketing" | "sales";
 
@@ -258,6 +744,33 @@ export type StageBody_Serialize = {
 	maxDaysInStage?: number,
 	/**  Keys of the stages a contact may move to from here. */
 	allowedNext: string[],
+};
+
+/**  One person of an account's buying team, for the people map. */
+export type TeamPerson = TeamPerson_Serialize | TeamPerson_Deserialize;
+
+/**  One person of an account's buying team, for the people map. */
+export type TeamPerson_Deserialize = {
+	id: string,
+	name: string,
+	title: string,
+	buyingRole?: string | null,
+	buyingStage?: string | null,
+	stage: string,
+	score: number,
+	ownerName?: string | null,
+};
+
+/**  One person of an account's buying team, for the people map. */
+export type TeamPerson_Serialize = {
+	id: string,
+	name: string,
+	title: string,
+	buyingRole: string | null,
+	buyingStage: string | null,
+	stage: string,
+	score: number,
+	ownerName: string | null,
 };
 
 export type TermBody = {

@@ -1,0 +1,205 @@
+//! The lead-scoring model both sides agree on: fit rules on contact and account fields,
+//! behaviour rules on activity with a half-life, and the MQL threshold.
+use serde::{Deserialize, Serialize};
+use specta::Type;
+
+use crate::error::{AppError, AppResult};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityKind {
+    PageVisit,
+    Download,
+    Webinar,
+    EmailClick,
+    Event,
+    Form,
+}
+
+impl ActivityKind {
+    pub const ALL: [ActivityKind; 6] = [
+        ActivityKind::PageVisit,
+        ActivityKind::Download,
+        ActivityKind::Webinar,
+        ActivityKind::EmailClick,
+        ActivityKind::Event,
+        ActivityKind::Form,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActivityKind::PageVisit => "page_visit",
+            ActivityKind::Download => "download",
+            ActivityKind::Webinar => "webinar",
+            ActivityKind::EmailClick => "email_click",
+            ActivityKind::Event => "event",
+            ActivityKind::Form => "form",
+        }
+    }
+    /// Parses the kind, accepting the usual spellings of marketing-automation exports.
+    pub fn parse(text: &str) -> Option<ActivityKind> {
+        let t: String = text
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        Some(match t.as_str() {
+            "pagevisit" | "visit" | "webpagevisit" | "visitwebpage" | "pageview" => {
+                ActivityKind::PageVisit
+            }
+            "download" | "contentdownload" | "asset" | "filedownload" => ActivityKind::Download,
+            "webinar" | "webinarattended" | "attendedwebinar" => ActivityKind::Webinar,
+            "emailclick" | "clickemail" | "clicklink" | "emailclicked" | "emailopen" => {
+                ActivityKind::EmailClick
+            }
+            "event" | "tradeshow" | "eventattended" | "meeting" => ActivityKind::Event,
+            "form" | "formfill" | "formsubmission" | "fillform" | "fillsoutform" => {
+                ActivityKind::Form
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// Which contact or account field a fit rule looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum FitField {
+    Title,
+    Industry,
+    Employees,
+    Country,
+    SourceChannel,
+    BuyingRole,
+    EmailDomain,
+    Budget,
+    Authority,
+    Need,
+    Timeline,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum FitOp {
+    /// Equal, ignoring case; `value` may list alternatives separated by `|`.
+    Equals,
+    /// Contains, ignoring case; `value` may list alternatives separated by `|`.
+    Contains,
+    AtLeast,
+    AtMost,
+    /// The field is known (for BANT: marked known; otherwise: not empty).
+    IsKnown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct FitRule {
+    pub label: String,
+    pub field: FitField,
+    pub op: FitOp,
+    #[serde(default)]
+    pub value: String,
+    pub points: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct BehaviourRule {
+    pub label: String,
+    pub activity: ActivityKind,
+    /// Points for one such activity today.
+    pub points: i32,
+    /// After this many days an activity counts half; 0 for no decay.
+    pub half_life_days: u32,
+    /// A cap on what this rule can give in total.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_points: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ScoringBody {
+    /// A contact whose score reaches this is ready for the MQL handover.
+    pub mql_threshold: u32,
+    #[serde(default)]
+    pub fit_rules: Vec<FitRule>,
+    #[serde(default)]
+    pub behaviour_rules: Vec<BehaviourRule>,
+}
+
+impl ScoringBody {
+    pub fn fields(&self) -> Vec<(&'static str, String)> {
+        let fit = self
+            .fit_rules
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}: {:?} {:?} {} → {:+}",
+                    r.label, r.field, r.op, r.value, r.points
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let behaviour = self
+            .behaviour_rules
+            .iter()
+            .map(|r| {
+                let cap = r
+                    .max_points
+                    .map(|m| format!(", at most {m}"))
+                    .unwrap_or_default();
+                format!(
+                    "{}: {} → {:+} each, half-life {} days{cap}",
+                    r.label,
+                    r.activity.as_str(),
+                    r.points,
+                    r.half_life_days
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        vec![
+            ("MQL threshold", self.mql_threshold.to_string()),
+            ("Fit rules", fit),
+            ("Behaviour rules", behaviour),
+        ]
+    }
+
+    pub fn validated(&self) -> AppResult<ScoringBody> {
+        if self.mql_threshold == 0 {
+            return Err(AppError::invalid(
+                "mqlThreshold",
+                "mqlThreshold: must be above 0",
+            ));
+        }
+        for (i, r) in self.fit_rules.iter().enumerate() {
+            if r.label.trim().is_empty() {
+                return Err(AppError::invalid(
+                    "fitRules",
+                    format!("fitRules[{}]: needs a label", i + 1),
+                ));
+            }
+            if matches!(r.op, FitOp::AtLeast | FitOp::AtMost)
+                && r.value.trim().parse::<f64>().is_err()
+            {
+                return Err(AppError::invalid(
+                    "fitRules",
+                    format!(
+                        "fitRules[{}] ({}): '{}' is not a number",
+                        i + 1,
+                        r.label,
+                        r.value
+                    ),
+                ));
+            }
+        }
+        for (i, r) in self.behaviour_rules.iter().enumerate() {
+            if r.label.trim().is_empty() {
+                return Err(AppError::invalid(
+                    "behaviourRules",
+                    format!("behaviourRules[{}]: needs a label", i + 1),
+                ));
+            }
+        }
+        Ok(self.clone())
+    }
+}

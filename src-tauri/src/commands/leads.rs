@@ -1,0 +1,147 @@
+//! Commands for leads: the list, a contact, the people map, handoff actions, imports
+//! (with progress events and cancel) and exports.
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, State};
+
+use super::team::current_member;
+use super::AppState;
+use crate::error::{AppError, AppResult};
+use crate::exports::{ExportFormat, ExportKind};
+use crate::handoffs::{EventRequest, HandoffEvent};
+use crate::imports::contacts::ImportPreview;
+use crate::imports::{ImportMode, ImportSummary, Mapping, Progress};
+use crate::leads::list::{LeadFilter, LeadPage};
+use crate::leads::ops::{self, ImportKind};
+use crate::leads::{ContactDetail, PeopleMap};
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_leads(state: State<'_, AppState>, filter: LeadFilter) -> AppResult<LeadPage> {
+    ops::list(&state.db, &filter).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_contact(state: State<'_, AppState>, id: String) -> AppResult<ContactDetail> {
+    ops::detail(&state.db, &id).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_people_map(
+    state: State<'_, AppState>,
+    account_id: String,
+) -> AppResult<PeopleMap> {
+    ops::people_map(&state.db, &account_id).await
+}
+
+/// Records a handoff event as the person using this laptop.
+#[tauri::command]
+#[specta::specta]
+pub async fn record_handoff(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    contact_id: String,
+    request: EventRequest,
+) -> AppResult<HandoffEvent> {
+    let me = current_member(&app, &state).await?.ok_or_else(|| {
+        AppError::not_allowed("choose who you are (top right) before recording what happened")
+    })?;
+    ops::record(&state.db, &contact_id, &request, Some(&me.id), None).await
+}
+
+/// Reads a CSV file the user picked and proposes how its columns map.
+#[tauri::command]
+#[specta::specta]
+pub async fn preview_import(
+    state: State<'_, AppState>,
+    content: String,
+    mapping: Mapping,
+) -> AppResult<ImportPreview> {
+    ops::preview(&state.db, content.as_bytes(), &mapping).await
+}
+
+#[derive(Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportProgress {
+    pub done: u32,
+    pub total: u32,
+}
+
+/// Runs an import; progress arrives as `import-progress` events; `cancel_import` stops it
+/// and nothing is written.
+#[tauri::command]
+#[specta::specta]
+pub async fn run_import(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    kind: ImportKind,
+    content: String,
+    mapping: Mapping,
+    mode: ImportMode,
+    dry_run: bool,
+) -> AppResult<ImportSummary> {
+    let cancel = state.import_cancel.clone();
+    cancel.store(false, Ordering::Relaxed);
+    let report = move |done: u32, total: u32| {
+        let _ = app.emit("import-progress", ImportProgress { done, total });
+    };
+    let progress = Progress {
+        cancel: &cancel,
+        report: &report,
+    };
+    ops::import(
+        &state.db,
+        kind,
+        content.as_bytes(),
+        &mapping,
+        mode,
+        dry_run,
+        &progress,
+    )
+    .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn cancel_import(state: State<'_, AppState>) -> AppResult<()> {
+    state.import_cancel.store(true, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Exports into the app's exports folder (never elsewhere); returns the file's path.
+#[tauri::command]
+#[specta::specta]
+pub async fn export_data(
+    state: State<'_, AppState>,
+    kind: ExportKind,
+    format: ExportFormat,
+) -> AppResult<String> {
+    let dir = state.data_dir.join("exports");
+    std::fs::create_dir_all(&dir)?;
+    let name = format!(
+        "{}-{}.{}",
+        match kind {
+            ExportKind::Contacts => "contacts",
+            ExportKind::Events => "events",
+            ExportKind::Activities => "activities",
+        },
+        chrono::Utc::now().format("%Y%m%d-%H%M%S"),
+        if format == ExportFormat::Json {
+            "json"
+        } else {
+            "csv"
+        }
+    );
+    let path = dir.join(name);
+    ops::export(&state.db, kind, format, &path).await?;
+    Ok(path.display().to_string())
+}
+
+/// A fresh cancel flag for the app state.
+pub fn cancel_flag() -> Arc<AtomicBool> {
+    Arc::new(AtomicBool::new(false))
+}

@@ -1,0 +1,157 @@
+//! Exports contacts, handoff events and activities as CSV (formula cells neutralised) or
+//! JSON, in shapes the importers read back.
+use std::path::Path;
+
+use serde::Serialize;
+use specta::Type;
+
+use crate::db::Conn;
+use crate::error::{AppError, AppResult};
+use crate::imports::values::neutralise;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportKind {
+    Contacts,
+    Events,
+    Activities,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+const CONTACTS: &str = "SELECT c.id AS playbook_id, c.external_id, c.email, c.first_name, c.last_name, c.title, c.phone, c.country,
+        a.name AS company, a.domain AS website, a.industry, a.employees, m.email AS owner, c.source_channel AS source,
+        c.source_campaign AS campaign, c.stage AS lifecycle_stage, c.stage_since, c.score, c.created_at AS created_date,
+        c.buying_role, c.buying_stage,
+        CASE WHEN c.budget_known THEN coalesce(nullif(c.budget_note, ''), 'yes') ELSE c.budget_note END AS budget,
+        CASE WHEN c.authority_known THEN coalesce(nullif(c.authority_note, ''), 'yes') ELSE c.authority_note END AS authority,
+        CASE WHEN c.need_known THEN coalesce(nullif(c.need_note, ''), 'yes') ELSE c.need_note END AS need,
+        CASE WHEN c.timeline_known THEN coalesce(nullif(c.timeline_note, ''), 'yes') ELSE c.timeline_note END AS timeline
+    FROM contacts c LEFT JOIN accounts a ON a.id = c.account_id LEFT JOIN members m ON m.id = c.owner_id
+    WHERE c.deleted_at IS NULL ORDER BY c.created_at, c.id";
+
+const EVENTS: &str = "SELECT e.id, c.external_id AS contact_external_id, c.email AS contact_email, e.kind AS event, e.at,
+        m.email AS actor, e.from_stage, e.to_stage, e.reason, e.channel, e.note, e.playbook
+    FROM handoff_events e JOIN contacts c ON c.id = e.contact_id LEFT JOIN members m ON m.id = e.actor_id
+    ORDER BY c.created_at, c.id, e.at, e.rowid";
+
+const ACTIVITIES: &str =
+    "SELECT coalesce(x.external_id, x.id) AS id, c.external_id AS contact_external_id,
+        c.email AS contact_email, x.kind AS activity, x.at, x.detail
+    FROM activities x JOIN contacts c ON c.id = x.contact_id
+    ORDER BY c.created_at, c.id, x.at, x.rowid";
+
+/// Rows of an export as (headers, cells); numbers and empty values as text.
+async fn rows(
+    conn: &mut Conn,
+    kind: ExportKind,
+) -> AppResult<(Vec<String>, Vec<Vec<Option<String>>>)> {
+    use sqlx::{Column, Row, TypeInfo, ValueRef};
+    let sql = match kind {
+        ExportKind::Contacts => CONTACTS,
+        ExportKind::Events => EVENTS,
+        ExportKind::Activities => ACTIVITIES,
+    };
+    let result = sqlx::query(sql).fetch_all(&mut *conn).await?;
+    let headers: Vec<String> = match result.first() {
+        Some(r) => r.columns().iter().map(|c| c.name().to_string()).collect(),
+        None => {
+            // No rows: still give the headers, from the statement.
+            let described =
+                sqlx::Executor::describe(&mut *conn, sqlx::SqlSafeStr::into_sql_str(sql)).await?;
+            described
+                .columns()
+                .iter()
+                .map(|c| c.name().to_string())
+                .collect()
+        }
+    };
+    let mut out = Vec::with_capacity(result.len());
+    for r in &result {
+        let mut cells = Vec::with_capacity(headers.len());
+        for i in 0..headers.len() {
+            let raw = r.try_get_raw(i)?;
+            let cell = if raw.is_null() {
+                None
+            } else if raw.type_info().name() == "INTEGER" {
+                Some(r.try_get::<i64, _>(i)?.to_string())
+            } else {
+                Some(r.try_get::<String, _>(i)?)
+            };
+            cells.push(cell);
+        }
+        out.push(cells);
+    }
+    Ok((headers, out))
+}
+
+/// Writes the export to `path`; returns how many rows were written.
+pub async fn export(
+    conn: &mut Conn,
+    kind: ExportKind,
+    format: ExportFormat,
+    path: &Path,
+) -> AppResult<u32> {
+    let (headers, rows) = rows(conn, kind).await?;
+    let count = rows.len() as u32;
+    let io = |e: std::io::Error| AppError::io(format!("cannot write {}: {e}", path.display()));
+    match format {
+        ExportFormat::Csv => {
+            let mut w = csv::Writer::from_path(path)
+                .map_err(|e| AppError::io(format!("cannot write {}: {e}", path.display())))?;
+            w.write_record(&headers)
+                .map_err(|e| AppError::io(e.to_string()))?;
+            for row in rows {
+                let cells: Vec<std::borrow::Cow<'_, str>> = row
+                    .iter()
+                    .map(|c| c.as_deref().map(neutralise).unwrap_or_default())
+                    .collect();
+                w.write_record(cells.iter().map(|c| c.as_ref()))
+                    .map_err(|e| AppError::io(e.to_string()))?;
+            }
+            w.flush().map_err(io)?;
+        }
+        ExportFormat::Json => {
+            let objects: Vec<serde_json::Map<String, serde_json::Value>> = rows
+                .into_iter()
+                .map(|row| {
+                    headers
+                        .iter()
+                        .zip(row)
+                        .map(|(h, c)| {
+                            (
+                                camel(h),
+                                c.map(serde_json::Value::String)
+                                    .unwrap_or(serde_json::Value::Null),
+                            )
+                        })
+                        .collect()
+                })
+                .collect();
+            let text = serde_json::to_string_pretty(&objects).expect("rows serialise");
+            std::fs::write(path, text).map_err(io)?;
+        }
+    }
+    Ok(count)
+}
+
+fn camel(snake: &str) -> String {
+    let mut out = String::new();
+    let mut upper = false;
+    for c in snake.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

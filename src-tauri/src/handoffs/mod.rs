@@ -1,0 +1,142 @@
+//! The handoff log: append-only events per contact (handed over, accepted, rejected with
+//! a reason, attempts, recycles…). A contact's lifecycle stage is a fold over its events,
+//! and the agreed stage definitions in force at each event decide what is allowed.
+pub mod playbook_at;
+pub mod rules;
+pub mod store;
+
+use serde::{Deserialize, Serialize};
+use specta::Type;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Created,
+    HandedOver,
+    Accepted,
+    Rejected,
+    Attempt,
+    Connected,
+    Qualified,
+    Recycled,
+    Disqualified,
+    Converted,
+    Won,
+    Lost,
+    Reopened,
+    Disputed,
+    DisputeUpheld,
+    DisputeOverturned,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 16] = [
+        EventKind::Created,
+        EventKind::HandedOver,
+        EventKind::Accepted,
+        EventKind::Rejected,
+        EventKind::Attempt,
+        EventKind::Connected,
+        EventKind::Qualified,
+        EventKind::Recycled,
+        EventKind::Disqualified,
+        EventKind::Converted,
+        EventKind::Won,
+        EventKind::Lost,
+        EventKind::Reopened,
+        EventKind::Disputed,
+        EventKind::DisputeUpheld,
+        EventKind::DisputeOverturned,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Created => "created",
+            EventKind::HandedOver => "handed_over",
+            EventKind::Accepted => "accepted",
+            EventKind::Rejected => "rejected",
+            EventKind::Attempt => "attempt",
+            EventKind::Connected => "connected",
+            EventKind::Qualified => "qualified",
+            EventKind::Recycled => "recycled",
+            EventKind::Disqualified => "disqualified",
+            EventKind::Converted => "converted",
+            EventKind::Won => "won",
+            EventKind::Lost => "lost",
+            EventKind::Reopened => "reopened",
+            EventKind::Disputed => "disputed",
+            EventKind::DisputeUpheld => "dispute_upheld",
+            EventKind::DisputeOverturned => "dispute_overturned",
+        }
+    }
+
+    /// Parses an event kind; CLI verbs such as `reject`, `hand-over` or `dispute` work too.
+    pub fn parse(text: &str) -> Option<EventKind> {
+        let t = crate::leads::norm(text);
+        let alias = match t.as_str() {
+            "handover" | "handoff" => Some(EventKind::HandedOver),
+            "accept" => Some(EventKind::Accepted),
+            "reject" => Some(EventKind::Rejected),
+            "connect" => Some(EventKind::Connected),
+            "qualify" => Some(EventKind::Qualified),
+            "recycle" => Some(EventKind::Recycled),
+            "disqualify" => Some(EventKind::Disqualified),
+            "convert" => Some(EventKind::Converted),
+            "win" => Some(EventKind::Won),
+            "lose" => Some(EventKind::Lost),
+            "reopen" => Some(EventKind::Reopened),
+            "dispute" => Some(EventKind::Disputed),
+            "upholddispute" | "uphold" => Some(EventKind::DisputeUpheld),
+            "overturndispute" | "overturn" => Some(EventKind::DisputeOverturned),
+            _ => None,
+        };
+        alias.or_else(|| {
+            Self::ALL
+                .into_iter()
+                .find(|k| crate::leads::norm(k.as_str()) == t)
+        })
+    }
+}
+
+/// How an attempt reached the contact.
+pub const CHANNELS: [&str; 8] = [
+    "phone", "email", "linkedin", "meeting", "video", "sms", "chat", "other",
+];
+
+/// One entry of the handoff log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Type, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct HandoffEvent {
+    pub id: String,
+    pub contact_id: String,
+    pub kind: String,
+    pub at: String,
+    pub actor_id: Option<String>,
+    pub actor_name: Option<String>,
+    pub from_stage: Option<String>,
+    pub to_stage: String,
+    pub reason: Option<String>,
+    pub reason_name: Option<String>,
+    pub channel: Option<String>,
+    pub note: String,
+    /// The playbook versions in force when it happened, e.g. `stage/sal@1 reason/no_budget@1`.
+    pub playbook: String,
+}
+
+/// What a person or an import asks to record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct EventRequest {
+    pub kind: EventKind,
+    /// Reason key from the agreed list (reject, recycle, disqualify, lost).
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// For attempts: phone, email, linkedin, meeting, video, sms, chat or other.
+    #[serde(default)]
+    pub channel: Option<String>,
+    #[serde(default)]
+    pub note: String,
+    /// For a handover: the sales member who takes the lead.
+    #[serde(default)]
+    pub assignee_id: Option<String>,
+}

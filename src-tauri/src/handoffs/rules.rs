@@ -1,0 +1,310 @@
+//! Pure rules of the handoff log: where each event takes a contact, which transitions the
+//! stage definitions in force allow, and which events need a reason or a channel.
+use chrono::{DateTime, Utc};
+
+use super::playbook_at::PlaybookHistory;
+use super::{EventKind, EventRequest, CHANNELS};
+use crate::agreements::{AgreementBody, AgreementKind, ReasonUse, StageBody};
+use crate::error::{AppError, AppResult};
+use crate::team::Side;
+
+/// The fold of a contact's events so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lifecycle {
+    pub stage: String,
+    /// When the contact entered `stage` (RFC 3339).
+    pub since: String,
+    /// When the newest event happened (RFC 3339).
+    pub last_at: String,
+    /// Handed over and not yet accepted or rejected.
+    pub awaiting_response: bool,
+    /// The latest stage change was a rejection.
+    pub rejected_last: bool,
+    /// A dispute of that rejection awaits its outcome.
+    pub open_dispute: bool,
+}
+
+/// What recording an event means: from where to where, under which playbook versions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub from: Option<String>,
+    pub to: String,
+    pub playbook: String,
+}
+
+/// The reason use an event requires, if any.
+pub fn reason_use(kind: EventKind) -> Option<ReasonUse> {
+    match kind {
+        EventKind::Rejected => Some(ReasonUse::Reject),
+        EventKind::Recycled => Some(ReasonUse::Recycle),
+        EventKind::Disqualified => Some(ReasonUse::Disqualify),
+        EventKind::Lost => Some(ReasonUse::Lost),
+        _ => None,
+    }
+}
+
+/// Where an event takes the contact (`None`: it stays where it is).
+fn fixed_target(kind: EventKind) -> Option<&'static str> {
+    Some(match kind {
+        EventKind::HandedOver | EventKind::DisputeOverturned => "mql",
+        EventKind::Accepted => "sal",
+        EventKind::Rejected | EventKind::Recycled | EventKind::Lost => "nurture",
+        EventKind::Qualified => "sql",
+        EventKind::Disqualified => "disqualified",
+        EventKind::Converted => "opportunity",
+        EventKind::Won => "customer",
+        _ => return None,
+    })
+}
+
+fn stage_def<'a>(
+    pb: &'a PlaybookHistory,
+    key: &str,
+    at: DateTime<Utc>,
+) -> AppResult<(&'a StageBody, String)> {
+    match pb.at(AgreementKind::Stage, key, at) {
+        Some(v) => match &v.body {
+            AgreementBody::Stage(s) => Ok((s, v.reference())),
+            _ => Err(AppError::invalid(
+                "stage",
+                format!("'{key}' is not a stage"),
+            )),
+        },
+        None => Err(AppError::invalid(
+            "stage",
+            format!("the agreed playbook has no stage '{key}'"),
+        )),
+    }
+}
+
+/// Checks the transition itself (not reason or channel) and returns where it leads.
+/// `entry_stage` is where a `created` event puts the contact (its imported stage).
+pub fn check_transition(
+    state: Option<&Lifecycle>,
+    kind: EventKind,
+    at: DateTime<Utc>,
+    entry_stage: Option<&str>,
+    pb: &PlaybookHistory,
+) -> AppResult<Decision> {
+    let refuse = |why: String| Err(AppError::not_allowed(why));
+    let Some(state) = state else {
+        if kind != EventKind::Created {
+            return refuse(format!(
+                "a contact's history starts with 'created', not '{}'",
+                kind.as_str()
+            ));
+        }
+        let to = match entry_stage {
+            Some(s) => s.to_string(),
+            None => pb
+                .first_stage(at)
+                .ok_or_else(|| AppError::not_allowed("the agreed playbook has no stages yet"))?,
+        };
+        let (_, reference) = stage_def(pb, &to, at)?;
+        return Ok(Decision {
+            from: None,
+            to,
+            playbook: reference,
+        });
+    };
+    let now_stage = state.stage.as_str();
+    let (current, current_ref) = stage_def(pb, now_stage, at)?;
+    let to = match kind {
+        EventKind::Created => {
+            return refuse("the contact already exists; 'created' comes once".into())
+        }
+        EventKind::Reopened => pb.first_stage(at).unwrap_or_default(),
+        k => fixed_target(k).unwrap_or(now_stage).to_string(),
+    };
+    match kind {
+        EventKind::Accepted | EventKind::Rejected | EventKind::Disqualified => {}
+        _ if state.awaiting_response => {
+            return refuse(format!(
+                "the lead was handed over and awaits sales' response: accept, reject or disqualify it, not '{}'",
+                kind.as_str()
+            ));
+        }
+        _ => {}
+    }
+    match kind {
+        EventKind::Accepted | EventKind::Rejected if !state.awaiting_response => {
+            return refuse(format!(
+                "only a handed-over lead awaiting a response can be {}; this contact is in {now_stage}",
+                kind.as_str()
+            ));
+        }
+        EventKind::HandedOver if current.side != Side::Marketing => {
+            return refuse(format!(
+                "only marketing hands leads over; {now_stage} is owned by sales"
+            ));
+        }
+        EventKind::Attempt | EventKind::Connected if current.side != Side::Sales => {
+            return refuse(format!(
+                "attempts are logged while sales owns the contact; {now_stage} is owned by marketing"
+            ));
+        }
+        EventKind::Disputed if !state.rejected_last || state.open_dispute => {
+            return refuse("only the latest rejection can be disputed, once".into());
+        }
+        EventKind::DisputeUpheld | EventKind::DisputeOverturned if !state.open_dispute => {
+            return refuse("there is no open dispute to decide".into());
+        }
+        EventKind::Lost if now_stage != "opportunity" => {
+            return refuse(format!(
+                "only an opportunity can be lost; this contact is in {now_stage}"
+            ));
+        }
+        _ => {}
+    }
+    let stays = matches!(
+        kind,
+        EventKind::Attempt | EventKind::Connected | EventKind::Disputed | EventKind::DisputeUpheld
+    );
+    if stays {
+        return Ok(Decision {
+            from: Some(now_stage.into()),
+            to: now_stage.into(),
+            playbook: current_ref,
+        });
+    }
+    if to == now_stage {
+        return refuse(format!("the contact is already in {now_stage}"));
+    }
+    if !current.allowed_next.iter().any(|n| *n == to) {
+        return refuse(format!(
+            "{current_ref} does not allow moving from {now_stage} to {to} (allowed: {})",
+            if current.allowed_next.is_empty() {
+                "none".to_string()
+            } else {
+                current.allowed_next.join(", ")
+            }
+        ));
+    }
+    let (_, to_ref) = stage_def(pb, &to, at)?;
+    Ok(Decision {
+        from: Some(now_stage.into()),
+        to,
+        playbook: format!("{current_ref} {to_ref}"),
+    })
+}
+
+/// Validates a whole request: the transition, then its reason or channel.
+pub fn decide(
+    state: Option<&Lifecycle>,
+    req: &EventRequest,
+    at: DateTime<Utc>,
+    entry_stage: Option<&str>,
+    pb: &PlaybookHistory,
+) -> AppResult<Decision> {
+    let mut d = check_transition(state, req.kind, at, entry_stage, pb)?;
+    let reason = req
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    match (reason_use(req.kind), reason) {
+        (Some(usage), None) => {
+            return Err(AppError::invalid(
+                "reason",
+                format!("reason: '{}' needs an agreed reason; use one of {}", req.kind.as_str(), reasons_for(pb, usage, at)),
+            ))
+        }
+        (Some(usage), Some(key)) => {
+            let found = pb.reasons_at(at).into_iter().find(|(k, _)| *k == key);
+            match found {
+                Some((_, v)) if matches!(&v.body, AgreementBody::Reason(r) if r.applies_to.contains(&usage)) => {
+                    d.playbook.push(' ');
+                    d.playbook.push_str(&v.reference());
+                }
+                _ => {
+                    return Err(AppError::invalid(
+                        "reason",
+                        format!("reason: '{key}' is not an agreed {} reason; use one of {}", usage.as_str(), reasons_for(pb, usage, at)),
+                    ))
+                }
+            }
+        }
+        (None, Some(_)) => {
+            return Err(AppError::invalid(
+                "reason",
+                format!("reason: only rejections, recycles, disqualifications and losses carry a reason, not '{}'", req.kind.as_str()),
+            ))
+        }
+        (None, None) => {}
+    }
+    if req.kind == EventKind::Attempt {
+        let channel = req
+            .channel
+            .as_deref()
+            .map(|c| c.trim().to_lowercase())
+            .unwrap_or_default();
+        if !CHANNELS.contains(&channel.as_str()) {
+            return Err(AppError::invalid(
+                "channel",
+                format!(
+                    "channel: an attempt needs its channel, one of {}",
+                    CHANNELS.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(d)
+}
+
+fn reasons_for(pb: &PlaybookHistory, usage: ReasonUse, at: DateTime<Utc>) -> String {
+    let mut keys: Vec<&str> = pb
+        .reasons_at(at)
+        .into_iter()
+        .filter(
+            |(_, v)| matches!(&v.body, AgreementBody::Reason(r) if r.applies_to.contains(&usage)),
+        )
+        .map(|(k, _)| k)
+        .collect();
+    keys.sort();
+    keys.join(", ")
+}
+
+/// The state after an event that `decide` accepted.
+pub fn advance(state: Option<Lifecycle>, kind: EventKind, to: &str, at: &str) -> Lifecycle {
+    let moved = state.as_ref().is_none_or(|s| s.stage != to);
+    let prev = state.unwrap_or(Lifecycle {
+        stage: to.to_string(),
+        since: at.to_string(),
+        last_at: at.to_string(),
+        awaiting_response: false,
+        rejected_last: false,
+        open_dispute: false,
+    });
+    Lifecycle {
+        stage: to.to_string(),
+        since: if moved { at.to_string() } else { prev.since },
+        last_at: at.to_string(),
+        awaiting_response: match kind {
+            EventKind::HandedOver | EventKind::DisputeOverturned => true,
+            _ if moved => false,
+            _ => prev.awaiting_response,
+        },
+        rejected_last: match kind {
+            EventKind::Rejected => true,
+            _ if moved => false,
+            _ => prev.rejected_last,
+        },
+        open_dispute: match kind {
+            EventKind::Disputed => true,
+            EventKind::DisputeUpheld | EventKind::DisputeOverturned => false,
+            _ => prev.open_dispute,
+        },
+    }
+}
+
+/// The events that could be recorded now (reasons and channels aside).
+pub fn allowed_actions(
+    state: &Lifecycle,
+    at: DateTime<Utc>,
+    pb: &PlaybookHistory,
+) -> Vec<EventKind> {
+    EventKind::ALL
+        .into_iter()
+        .filter(|k| check_transition(Some(state), *k, at, None, pb).is_ok())
+        .collect()
+}
