@@ -40,6 +40,8 @@ pub fn builder() -> Builder<tauri::Wry> {
         leads::cancel_import,
         leads::export_data,
     ])
+    // Emitted as an event rather than returned, so named here to reach the bindings.
+    .typ::<leads::ImportProgress>()
 }
 
 /// How the bindings are written: a header that says they are generated.

@@ -460,6 +460,11 @@ export type ImportPreview_Serialize = {
 	statuses: ([string, string])[],
 };
 
+export type ImportProgress = {
+	done: number,
+	total: number,
+};
+
 export type ImportSummary = {
 	dialect: string,
 	rowsRead: number,

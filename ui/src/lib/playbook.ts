@@ -13,6 +13,7 @@ export const KIND_LABELS: Record<AgreementKind, { one: string; many: string }> =
   stage: { one: 'Lifecycle stage', many: 'Stages' },
   term: { one: 'Glossary term', many: 'Glossary' },
   reason: { one: 'Reason', many: 'Reasons' },
+  scoring: { one: 'Scoring model', many: 'Scoring' },
 };
 
 export const SIDE_LABELS: Record<Side, string> = { marketing: 'Marketing', sales: 'Sales' };
@@ -78,7 +79,7 @@ export function approvers(version: AgreementVersion): string[] {
 
 /** Counts per kind, for the tabs. */
 export function countByKind(items: AgreementItem[]): Record<AgreementKind, number> {
-  const counts: Record<AgreementKind, number> = { stage: 0, term: 0, reason: 0 };
+  const counts: Record<AgreementKind, number> = { stage: 0, term: 0, reason: 0, scoring: 0 };
   for (const i of items) counts[i.kind] += 1;
   return counts;
 }

@@ -20,7 +20,28 @@ import {
   type ReasonUse,
   type AgreementBody_Serialize,
   type VersionStatus,
+  type LeadFilter_Deserialize,
+  type LeadPage_Serialize,
+  type LeadRow_Serialize,
+  type ContactDetail_Serialize,
+  type EventRequest_Deserialize,
+  type EventKind,
+  type HandoffEvent_Serialize,
+  type PeopleMap_Serialize,
+  type ImportKind,
+  type ImportMode,
+  type ImportSummary,
+  type ImportPreview_Serialize,
+  type Mapping_Deserialize,
+  type ContactField,
+  type ExportKind,
+  type ExportFormat,
+  type LeadSort,
+  type ImportProgress,
+  type ScoreExplanation,
+  type Activity,
 } from '../bindings';
+import { listen } from '@tauri-apps/api/event';
 
 export type AgreementItem = AgreementItem_Serialize;
 export type AgreementVersion = AgreementVersion_Serialize;
@@ -29,7 +50,27 @@ export type VersionDiff = VersionDiff_Serialize;
 export type SignoffEvent = SignoffEvent_Serialize;
 export type StageBody = StageBody_Serialize;
 export type Proposal = Proposal_Deserialize;
+export type LeadFilter = LeadFilter_Deserialize;
+export type LeadPage = LeadPage_Serialize;
+export type LeadRow = LeadRow_Serialize;
+export type ContactDetail = ContactDetail_Serialize;
+export type EventRequest = EventRequest_Deserialize;
+export type HandoffEvent = HandoffEvent_Serialize;
+export type PeopleMap = PeopleMap_Serialize;
+export type ImportPreview = ImportPreview_Serialize;
+export type Mapping = Mapping_Deserialize;
 export type {
+  EventKind,
+  ImportKind,
+  ImportMode,
+  ImportSummary,
+  ContactField,
+  ExportKind,
+  ExportFormat,
+  LeadSort,
+  ImportProgress,
+  ScoreExplanation,
+  Activity,
   AgreementKind,
   ErrorCode,
   Member,
@@ -70,4 +111,16 @@ export const backend = {
   addMember: (member: NewMember) => unwrap(commands.addMember(member)),
   whoami: () => unwrap(commands.whoami()),
   setIdentity: (memberId: string | null) => unwrap(commands.setIdentity(memberId)),
+  listLeads: (filter: LeadFilter) => unwrap(commands.listLeads(filter)),
+  getContact: (id: string) => unwrap(commands.getContact(id)),
+  getPeopleMap: (accountId: string) => unwrap(commands.getPeopleMap(accountId)),
+  recordHandoff: (contactId: string, request: EventRequest) => unwrap(commands.recordHandoff(contactId, request)),
+  previewImport: (content: string, mapping: Mapping) => unwrap(commands.previewImport(content, mapping)),
+  runImport: (kind: ImportKind, content: string, mapping: Mapping, mode: ImportMode, dryRun: boolean) =>
+    unwrap(commands.runImport(kind, content, mapping, mode, dryRun)),
+  cancelImport: () => unwrap(commands.cancelImport()),
+  exportData: (kind: ExportKind, format: ExportFormat) => unwrap(commands.exportData(kind, format)),
+  /** Calls `onProgress` for every progress report of the running import; returns a stop function. */
+  onImportProgress: (onProgress: (p: ImportProgress) => void) =>
+    listen<ImportProgress>('import-progress', (e) => onProgress(e.payload)),
 };
