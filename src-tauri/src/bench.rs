@@ -40,8 +40,8 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-/// A HubSpot-shaped contacts export of `n` rows.
-fn write_csv(path: &Path, n: u32) -> AppResult<()> {
+/// A HubSpot-shaped contacts export of `n` rows (also used by the tests).
+pub fn write_csv(path: &Path, n: u32) -> AppResult<()> {
     let stages = [
         "Subscriber",
         "Lead",

@@ -120,6 +120,11 @@ export class Driver {
     return this.call('GET', this.s(`/element/${id}/text`));
   }
 
+  async attribute(selector, name) {
+    const id = await this.waitFor(selector);
+    return this.call('GET', this.s(`/element/${id}/attribute/${name}`));
+  }
+
   async textOf(selector) {
     return this.text(await this.waitFor(selector));
   }

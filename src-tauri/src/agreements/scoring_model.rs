@@ -52,9 +52,8 @@ impl ActivityKind {
                 ActivityKind::EmailClick
             }
             "event" | "tradeshow" | "eventattended" | "meeting" => ActivityKind::Event,
-            "form" | "formfill" | "formsubmission" | "fillform" | "fillsoutform" => {
-                ActivityKind::Form
-            }
+            "form" | "formfill" | "formsubmission" | "fillform" | "fillsoutform"
+            | "filloutform" => ActivityKind::Form,
             _ => return None,
         })
     }

@@ -21,27 +21,28 @@ pub struct AppState {
 
 /// The command list, shared by the app and the bindings export.
 pub fn builder() -> Builder<tauri::Wry> {
-    Builder::<tauri::Wry>::new().commands(collect_commands![
-        agreements::list_agreements,
-        agreements::propose_agreement,
-        agreements::approve_agreement,
-        agreements::decline_agreement,
-        agreements::compare_versions,
-        team::list_members,
-        team::add_member,
-        team::whoami,
-        team::set_identity,
-        leads::list_leads,
-        leads::get_contact,
-        leads::get_people_map,
-        leads::record_handoff,
-        leads::preview_import,
-        leads::run_import,
-        leads::cancel_import,
-        leads::export_data,
-    ])
-    // Emitted as an event rather than returned, so named here to reach the bindings.
-    .typ::<leads::ImportProgress>()
+    Builder::<tauri::Wry>::new()
+        .commands(collect_commands![
+            agreements::list_agreements,
+            agreements::propose_agreement,
+            agreements::approve_agreement,
+            agreements::decline_agreement,
+            agreements::compare_versions,
+            team::list_members,
+            team::add_member,
+            team::whoami,
+            team::set_identity,
+            leads::list_leads,
+            leads::get_contact,
+            leads::get_people_map,
+            leads::record_handoff,
+            leads::preview_import,
+            leads::run_import,
+            leads::cancel_import,
+            leads::export_data,
+        ])
+        // Emitted as an event rather than returned, so named here to reach the bindings.
+        .typ::<leads::ImportProgress>()
 }
 
 /// How the bindings are written: a header that says they are generated.

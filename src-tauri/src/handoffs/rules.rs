@@ -170,7 +170,7 @@ pub fn check_transition(
     if to == now_stage {
         return refuse(format!("the contact is already in {now_stage}"));
     }
-    if !current.allowed_next.iter().any(|n| *n == to) {
+    if !current.allowed_next.contains(&to) {
         return refuse(format!(
             "{current_ref} does not allow moving from {now_stage} to {to} (allowed: {})",
             if current.allowed_next.is_empty() {
@@ -281,6 +281,8 @@ pub fn advance(state: Option<Lifecycle>, kind: EventKind, to: &str, at: &str) ->
         last_at: at.to_string(),
         awaiting_response: match kind {
             EventKind::HandedOver | EventKind::DisputeOverturned => true,
+            // A contact that arrives as an MQL (say from a CRM export) was handed over there.
+            EventKind::Created => to == "mql",
             _ if moved => false,
             _ => prev.awaiting_response,
         },

@@ -245,6 +245,9 @@ fn parse_employees(text: &str) -> Option<i64> {
     digits.parse().ok()
 }
 
+/// A stored contact's matching keys: id, external id, lower-case email, import hash.
+type StoredKeys = (String, Option<String>, Option<String>, Option<String>);
+
 /// Imports a contacts file inside the caller's transaction. Nothing is written for a dry
 /// run or when an all-or-nothing import has rejected rows; the caller commits only when
 /// the summary says `written`.
@@ -435,7 +438,7 @@ pub async fn import(
     }
 
     // Match against what is stored, and against earlier rows of the same file.
-    let existing: Vec<(String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+    let existing: Vec<StoredKeys> = sqlx::query_as(
         "SELECT id, external_id, lower(email), import_hash FROM contacts WHERE deleted_at IS NULL",
     )
     .fetch_all(&mut *conn)

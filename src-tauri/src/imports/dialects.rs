@@ -265,7 +265,7 @@ pub fn detect_dialect(headers: &[String]) -> &'static str {
         "Pipedrive"
     } else if has("lifecyclestage") || has("contactowner") || has("originalsource") {
         "HubSpot"
-    } else if has("designation") || has("createdtime") || has("noofemployees") {
+    } else if has("designation") || has("createdtime") {
         "Zoho CRM"
     } else if has("acquisitionprogram") || has("emailaddress") && has("leadscore") {
         "Marketo"
@@ -303,15 +303,16 @@ pub fn default_mapping(headers: &[String]) -> BTreeMap<ContactField, String> {
 pub fn default_status_stage(value: &str) -> Option<&'static str> {
     Some(match norm(value).as_str() {
         "new" | "open" | "opennotcontacted" | "notcontacted" | "subscriber" | "lead"
-        | "inquiry" | "raw" | "cold" | "knownlead" | "anonymous" | "prospect" | "newlead" => {
-            "inquiry"
-        }
+        | "inquiry" | "raw" | "cold" | "coldlead" | "knownlead" | "anonymous" | "prospect"
+        | "newlead" => "inquiry",
         "mql"
         | "marketingqualifiedlead"
         | "marketingqualified"
         | "prequalified"
         | "warm"
         | "hot"
+        | "hotlead"
+        | "warmlead"
         | "engaged" => "mql",
         "sal" | "salesacceptedlead" | "salesaccepted" | "accepted" | "workingcontacted"
         | "working" | "attemptedtocontact" | "contacted" | "inprogress" | "connected" => "sal",

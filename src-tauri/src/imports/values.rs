@@ -3,7 +3,8 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
 /// Values that exports use for "nothing here".
-const PLACEHOLDERS: [&str; 12] = [
+const PLACEHOLDERS: [&str; 13] = [
+    "-none-",
     "",
     "select",
     "-- select --",
@@ -31,7 +32,11 @@ pub fn clean(cell: &str) -> Option<&str> {
     if PLACEHOLDERS.iter().any(|p| p.eq_ignore_ascii_case(t)) {
         None
     } else {
-        Some(t)
+        // Undo the neutralisation of our own exports: '=x → =x.
+        Some(match t.strip_prefix('\'') {
+            Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+            _ => t,
+        })
     }
 }
 
