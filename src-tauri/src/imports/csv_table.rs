@@ -54,10 +54,30 @@ pub fn read(bytes: &[u8]) -> AppResult<Table> {
     }
     let mut rows = Vec::new();
     let mut broken = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let row = i as u32 + 2;
+    // Rows are numbered as a spreadsheet shows them: a blank line is a row, a quoted cell
+    // with line breaks is not. The reader skips blank lines, so count lines from offsets.
+    let mut row = 1u32;
+    let (mut scanned, mut lines, mut cell_breaks) = (0usize, 1u32, 0u32);
+    for record in reader.records() {
+        row += 1;
         match record {
             Ok(r) => {
+                if let Some(pos) = r.position() {
+                    let mut start = (pos.byte() as usize).min(bytes.len());
+                    while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+                        start += 1;
+                    }
+                    lines += bytes[scanned.min(start)..start]
+                        .iter()
+                        .filter(|b| **b == b'\n')
+                        .count() as u32;
+                    scanned = start;
+                    row = lines.saturating_sub(cell_breaks);
+                    cell_breaks += r
+                        .iter()
+                        .map(|c| c.matches('\n').count() as u32)
+                        .sum::<u32>();
+                }
                 if r.iter().all(|c| c.trim().is_empty()) {
                     continue;
                 }
@@ -99,6 +119,14 @@ mod tests {
         assert_eq!(&t.rows[0].1[2], "two\r\nlines");
         assert_eq!(t.rows[1].0, 4, "the blank line still counts as a row");
         assert!(t.broken.is_empty());
+    }
+
+    #[test]
+    fn rows_after_multi_line_cells_and_blank_lines_keep_their_spreadsheet_number() {
+        let text = "Email,Note\na@x.example,\"one\ntwo\nthree\"\n\n\nb@x.example,\nc@x.example,x\n";
+        let t = read(text.as_bytes()).unwrap();
+        let rows: Vec<u32> = t.rows.iter().map(|(r, _)| *r).collect();
+        assert_eq!(rows, vec![2, 5, 6]);
     }
 
     #[test]
