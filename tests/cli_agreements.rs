@@ -369,7 +369,10 @@ fn the_playbook_round_trips_through_toml_into_an_empty_directory() {
         .iter()
         .filter(|i| !i["inForce"].is_null())
         .count();
-    assert!(in_force > 30, "the demo playbook has {in_force} items in force");
+    assert!(
+        in_force > 30,
+        "the demo playbook has {in_force} items in force"
+    );
 
     let b = Workspace::empty();
     let signers = format!("{MAYA},{DANIEL}");
