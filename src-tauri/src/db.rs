@@ -32,7 +32,9 @@ pub async fn open(data_dir: &Path) -> AppResult<Db> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10));
+        .busy_timeout(Duration::from_secs(10))
+        // Large imports touch every index; a 64 MiB page cache keeps them from spilling.
+        .pragma("cache_size", "-65536");
     // A handful of connections is plenty for one user; WAL lets readers run beside the writer.
     let pool = SqlitePoolOptions::new()
         .max_connections(4)

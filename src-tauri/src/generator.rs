@@ -385,7 +385,7 @@ pub async fn generate(
             let mut cycles = 0;
             loop {
                 cycles += 1;
-                if !rng.chance(if cycles == 1 { 0.6 } else { 0.5 }) {
+                if !rng.chance(if cycles == 1 { 0.85 } else { 0.5 }) {
                     if rng.chance(0.2) {
                         steps.push(Step {
                             kind: EventKind::Recycled,
@@ -432,7 +432,7 @@ pub async fn generate(
                     reason: None,
                     channel: None,
                 });
-                for _ in 0..1 + rng.below(7) {
+                for _ in 0..3 + rng.below(10) {
                     steps.push(Step {
                         kind: EventKind::Attempt,
                         reason: None,

@@ -2,6 +2,7 @@
 //! (plugins, state, commands); the domain lives in the area modules, the CLI in `cli`.
 pub mod agreements;
 pub mod bench;
+pub mod bulk;
 pub mod cli;
 pub mod commands;
 pub mod db;

@@ -10,12 +10,55 @@ use super::dialects::{default_mapping, default_status_stage, detect_dialect, Con
 use super::values::{clean, parse_date};
 use super::{ImportMode, ImportSummary, Mapping, Progress, RowError};
 use crate::agreements::{AgreementBody, AgreementKind};
+use crate::bulk::{Bulk, Cell};
 use crate::db::{insert_many, new_id, ts, Conn, Val};
 use crate::error::{AppError, AppResult};
 use crate::handoffs::playbook_at::PlaybookHistory;
 use crate::leads::{norm, BuyingRole, BuyingStage};
 use crate::scoring::{explain, Profile};
 use crate::team::is_plausible_email;
+
+const CONTACT_COLUMNS: [&str; 28] = [
+    "id",
+    "external_id",
+    "account_id",
+    "email",
+    "first_name",
+    "last_name",
+    "title",
+    "phone",
+    "country",
+    "owner_id",
+    "source_channel",
+    "source_campaign",
+    "budget_known",
+    "budget_note",
+    "authority_known",
+    "authority_note",
+    "need_known",
+    "need_note",
+    "timeline_known",
+    "timeline_note",
+    "buying_role",
+    "buying_stage",
+    "stage",
+    "stage_since",
+    "score",
+    "import_hash",
+    "created_at",
+    "updated_at",
+];
+
+const EVENT_COLUMNS: [&str; 8] = [
+    "id",
+    "contact_id",
+    "kind",
+    "at",
+    "to_stage",
+    "note",
+    "playbook",
+    "recorded_at",
+];
 
 /// A row, cleaned and checked.
 #[derive(Debug, Clone, Default)]
@@ -45,33 +88,56 @@ struct Record {
 impl Record {
     /// A stable fingerprint of what the file says (FNV-1a), to tell unchanged rows apart.
     fn fingerprint(&self) -> String {
-        let bant: Vec<String> = self.bant.iter().map(|b| format!("{b:?}")).collect();
-        let text = format!(
-            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}",
-            self.external_id,
-            self.email,
-            self.first_name,
-            self.last_name,
-            self.company,
-            self.domain,
-            self.title,
-            self.phone,
-            self.country,
-            self.industry,
-            self.employees,
-            self.owner_id,
-            self.source_channel,
-            self.source_campaign,
-            self.buying_role,
-            self.buying_stage,
-            bant.join("|")
-        );
-        let mut h: u64 = 0xcbf29ce484222325;
-        for b in text.bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x100000001b3);
+        let mut h = Fnv(0xcbf29ce484222325);
+        for v in [
+            &self.external_id,
+            &self.email,
+            &self.first_name,
+            &self.last_name,
+            &self.company,
+            &self.domain,
+            &self.title,
+            &self.phone,
+            &self.country,
+            &self.industry,
+            &self.owner_id,
+            &self.source_channel,
+            &self.source_campaign,
+        ] {
+            h.opt(v.as_deref());
         }
-        format!("{h:016x}")
+        h.opt(self.employees.map(|n| n.to_string()).as_deref());
+        h.opt(self.buying_role.map(|r| r.as_str()));
+        h.opt(self.buying_stage.map(|s| s.as_str()));
+        for b in &self.bant {
+            h.opt(
+                b.as_ref()
+                    .map(|(known, _)| if *known { "known" } else { "unknown" }),
+            );
+            h.opt(b.as_ref().map(|(_, note)| note.as_str()));
+        }
+        format!("{:016x}", h.0)
+    }
+}
+
+/// FNV-1a over optional fields, each framed so that ("ab", "") and ("a", "b") differ.
+struct Fnv(u64);
+
+impl Fnv {
+    fn bytes(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x100000001b3);
+        }
+    }
+    fn opt(&mut self, v: Option<&str>) {
+        match v {
+            Some(s) => {
+                self.bytes(&(s.len() as u64).to_le_bytes());
+                self.bytes(s.as_bytes());
+            }
+            None => self.bytes(&[0xff]),
+        }
     }
 }
 
@@ -212,6 +278,196 @@ impl StageMap {
     }
 }
 
+/// Cleans and checks rows against the columns, stages and team of one import.
+struct Cleaner<'a> {
+    columns: &'a BTreeMap<ContactField, usize>,
+    headers: &'a [String],
+    stages: &'a StageMap,
+    team: &'a Team,
+    now: DateTime<Utc>,
+}
+
+/// What cleaning some rows gave: records, and the rows and values it could not take.
+#[derive(Default)]
+struct Cleaned {
+    records: Vec<Record>,
+    errors: Vec<RowError>,
+    rejected: BTreeSet<u32>,
+    unmapped: BTreeSet<String>,
+    unmatched: BTreeSet<String>,
+}
+
+impl Cleaner<'_> {
+    fn header(&self, f: ContactField) -> String {
+        self.columns
+            .get(&f)
+            .map(|i| self.headers[*i].clone())
+            .unwrap_or_else(|| f.as_str().to_string())
+    }
+
+    fn clean(
+        &self,
+        rows: &[(u32, csv::StringRecord)],
+        progress: &Progress<'_>,
+        total: u32,
+    ) -> AppResult<Cleaned> {
+        let mut out = Cleaned {
+            records: Vec::with_capacity(rows.len()),
+            ..Cleaned::default()
+        };
+        for (n, (row, r)) in rows.iter().enumerate() {
+            if n % 10_000 == 0 {
+                // Cleaning is the first half of the work.
+                progress.check(n as u32 / 2, total)?;
+            }
+            let cell =
+                |f: ContactField| self.columns.get(&f).and_then(|i| r.get(*i)).and_then(clean);
+            let text = |f: ContactField| cell(f).map(str::to_string);
+            let mut errors = Vec::new();
+            let mut fail = |f: ContactField, message: String| {
+                errors.push(RowError {
+                    row: *row,
+                    column: self.header(f),
+                    message,
+                })
+            };
+
+            let email = cell(ContactField::Email).map(|e| e.to_lowercase());
+            if let Some(e) = &email {
+                if !is_plausible_email(e) {
+                    fail(
+                        ContactField::Email,
+                        format!("'{e}' is not an email address"),
+                    );
+                }
+            }
+            let external_id = text(ContactField::ExternalId);
+            if email.is_none() && external_id.is_none() {
+                fail(
+                    ContactField::Email,
+                    "needs an email or an id to be matched on re-import".into(),
+                );
+            }
+            let created_at = match cell(ContactField::CreatedAt) {
+                Some(t) => match parse_date(t) {
+                    Some(d) if d <= self.now => Some(d),
+                    Some(_) => {
+                        fail(ContactField::CreatedAt, format!("'{t}' is in the future"));
+                        None
+                    }
+                    None => {
+                        fail(ContactField::CreatedAt, format!("'{t}' is not a date Playbook reads (e.g. 2021-04-15, 04/15/2021 3:05 PM, 15.04.2021)"));
+                        None
+                    }
+                },
+                None => None,
+            };
+            let employees = match cell(ContactField::Employees) {
+                Some(t) => match parse_employees(t) {
+                    Some(n) => Some(n),
+                    None => {
+                        fail(
+                            ContactField::Employees,
+                            format!("'{t}' is not a number of employees"),
+                        );
+                        None
+                    }
+                },
+                None => None,
+            };
+            let buying_role = match cell(ContactField::BuyingRole) {
+                Some(t) => BuyingRole::parse(t).or_else(|| {
+                    let all: Vec<&str> = BuyingRole::ALL.iter().map(|r| r.as_str()).collect();
+                    fail(
+                        ContactField::BuyingRole,
+                        format!("'{t}' is not a buying role ({})", all.join(", ")),
+                    );
+                    None
+                }),
+                None => None,
+            };
+            let buying_stage = match cell(ContactField::BuyingStage) {
+                Some(t) => BuyingStage::parse(t).or_else(|| {
+                    fail(
+                        ContactField::BuyingStage,
+                        format!("'{t}' is not a buying stage (awareness, consideration, decision)"),
+                    );
+                    None
+                }),
+                None => None,
+            };
+            let owner_id = cell(ContactField::Owner).and_then(|o| {
+                let key = o.to_lowercase();
+                let found = self
+                    .team
+                    .by_email
+                    .get(&key)
+                    .or_else(|| self.team.by_name.get(&key))
+                    .cloned();
+                if found.is_none() {
+                    out.unmatched.insert(o.to_string());
+                }
+                found
+            });
+            let stage = match cell(ContactField::Status) {
+                Some(s) => self.stages.map(s).unwrap_or_else(|| {
+                    out.unmapped.insert(s.to_string());
+                    self.stages.first.clone()
+                }),
+                None => self.stages.first.clone(),
+            };
+            let (mut first_name, mut last_name) =
+                (text(ContactField::FirstName), text(ContactField::LastName));
+            if first_name.is_none() && last_name.is_none() {
+                if let Some(full) = cell(ContactField::FullName) {
+                    let (f, l) = full.rsplit_once(' ').unwrap_or(("", full));
+                    first_name = Some(f.trim().to_string()).filter(|s| !s.is_empty());
+                    last_name = Some(l.trim().to_string());
+                }
+            }
+            let bant_of = |f: ContactField| {
+                cell(f).map(|v| {
+                    let unknown = matches!(norm(v).as_str(), "no" | "false" | "unknown" | "0");
+                    (!unknown, v.to_string())
+                })
+            };
+            if !errors.is_empty() {
+                out.rejected.insert(*row);
+                out.errors.extend(errors);
+                continue;
+            }
+            out.records.push(Record {
+                row: *row,
+                external_id,
+                email,
+                first_name,
+                last_name,
+                company: text(ContactField::Company),
+                domain: text(ContactField::Domain),
+                title: text(ContactField::Title),
+                phone: text(ContactField::Phone),
+                country: text(ContactField::Country),
+                industry: text(ContactField::Industry),
+                employees,
+                owner_id,
+                source_channel: text(ContactField::SourceChannel),
+                source_campaign: text(ContactField::SourceCampaign),
+                stage,
+                created_at,
+                buying_role,
+                buying_stage,
+                bant: [
+                    bant_of(ContactField::Budget),
+                    bant_of(ContactField::Authority),
+                    bant_of(ContactField::Need),
+                    bant_of(ContactField::Timeline),
+                ],
+            });
+        }
+        Ok(out)
+    }
+}
+
 struct Team {
     by_email: HashMap<String, String>,
     by_name: HashMap<String, String>,
@@ -286,156 +542,22 @@ pub async fn import(
             .map(|i| table.headers[*i].clone())
             .unwrap_or_else(|| f.as_str().to_string())
     };
-    let mut unmapped = BTreeSet::new();
-    let mut unmatched = BTreeSet::new();
-    let mut records = Vec::with_capacity(table.rows.len());
-    let mut rejected_rows = BTreeSet::new();
-    for (n, (row, r)) in table.rows.iter().enumerate() {
-        if n % 20_000 == 0 {
-            progress.check(n as u32 / 2, total)?;
-        }
-        let cell = |f: ContactField| columns.get(&f).and_then(|i| r.get(*i)).and_then(clean);
-        let text = |f: ContactField| cell(f).map(str::to_string);
-        let mut errors = Vec::new();
-        let mut fail = |f: ContactField, message: String| {
-            errors.push(RowError {
-                row: *row,
-                column: header(f),
-                message,
-            })
-        };
-
-        let email = cell(ContactField::Email).map(|e| e.to_lowercase());
-        if let Some(e) = &email {
-            if !is_plausible_email(e) {
-                fail(
-                    ContactField::Email,
-                    format!("'{e}' is not an email address"),
-                );
-            }
-        }
-        let external_id = text(ContactField::ExternalId);
-        if email.is_none() && external_id.is_none() {
-            fail(
-                ContactField::Email,
-                "needs an email or an id to be matched on re-import".into(),
-            );
-        }
-        let created_at = match cell(ContactField::CreatedAt) {
-            Some(t) => match parse_date(t) {
-                Some(d) if d <= now => Some(d),
-                Some(_) => {
-                    fail(ContactField::CreatedAt, format!("'{t}' is in the future"));
-                    None
-                }
-                None => {
-                    fail(ContactField::CreatedAt, format!("'{t}' is not a date Playbook reads (e.g. 2021-04-15, 04/15/2021 3:05 PM, 15.04.2021)"));
-                    None
-                }
-            },
-            None => None,
-        };
-        let employees = match cell(ContactField::Employees) {
-            Some(t) => match parse_employees(t) {
-                Some(n) => Some(n),
-                None => {
-                    fail(
-                        ContactField::Employees,
-                        format!("'{t}' is not a number of employees"),
-                    );
-                    None
-                }
-            },
-            None => None,
-        };
-        let buying_role = match cell(ContactField::BuyingRole) {
-            Some(t) => BuyingRole::parse(t).or_else(|| {
-                let all: Vec<&str> = BuyingRole::ALL.iter().map(|r| r.as_str()).collect();
-                fail(
-                    ContactField::BuyingRole,
-                    format!("'{t}' is not a buying role ({})", all.join(", ")),
-                );
-                None
-            }),
-            None => None,
-        };
-        let buying_stage = match cell(ContactField::BuyingStage) {
-            Some(t) => BuyingStage::parse(t).or_else(|| {
-                fail(
-                    ContactField::BuyingStage,
-                    format!("'{t}' is not a buying stage (awareness, consideration, decision)"),
-                );
-                None
-            }),
-            None => None,
-        };
-        let owner_id = cell(ContactField::Owner).and_then(|o| {
-            let key = o.to_lowercase();
-            let found = team
-                .by_email
-                .get(&key)
-                .or_else(|| team.by_name.get(&key))
-                .cloned();
-            if found.is_none() {
-                unmatched.insert(o.to_string());
-            }
-            found
-        });
-        let stage = match cell(ContactField::Status) {
-            Some(s) => stages.map(s).unwrap_or_else(|| {
-                unmapped.insert(s.to_string());
-                stages.first.clone()
-            }),
-            None => stages.first.clone(),
-        };
-        let (mut first_name, mut last_name) =
-            (text(ContactField::FirstName), text(ContactField::LastName));
-        if first_name.is_none() && last_name.is_none() {
-            if let Some(full) = cell(ContactField::FullName) {
-                let (f, l) = full.rsplit_once(' ').unwrap_or(("", full));
-                first_name = Some(f.trim().to_string()).filter(|s| !s.is_empty());
-                last_name = Some(l.trim().to_string());
-            }
-        }
-        let bant_of = |f: ContactField| {
-            cell(f).map(|v| {
-                let unknown = matches!(norm(v).as_str(), "no" | "false" | "unknown" | "0");
-                (!unknown, v.to_string())
-            })
-        };
-        if !errors.is_empty() {
-            rejected_rows.insert(*row);
-            summary.errors.extend(errors);
-            continue;
-        }
-        records.push(Record {
-            row: *row,
-            external_id,
-            email,
-            first_name,
-            last_name,
-            company: text(ContactField::Company),
-            domain: text(ContactField::Domain),
-            title: text(ContactField::Title),
-            phone: text(ContactField::Phone),
-            country: text(ContactField::Country),
-            industry: text(ContactField::Industry),
-            employees,
-            owner_id,
-            source_channel: text(ContactField::SourceChannel),
-            source_campaign: text(ContactField::SourceCampaign),
-            stage,
-            created_at,
-            buying_role,
-            buying_stage,
-            bant: [
-                bant_of(ContactField::Budget),
-                bant_of(ContactField::Authority),
-                bant_of(ContactField::Need),
-                bant_of(ContactField::Timeline),
-            ],
-        });
-    }
+    let cleaner = Cleaner {
+        columns: &columns,
+        headers: &table.headers,
+        stages: &stages,
+        team: &team,
+        now,
+    };
+    let cleaned = cleaner.clean(&table.rows, progress, total)?;
+    let Cleaned {
+        records,
+        errors,
+        rejected: mut rejected_rows,
+        unmapped,
+        unmatched,
+    } = cleaned;
+    summary.errors.extend(errors);
 
     // Match against what is stored, and against earlier rows of the same file.
     let existing: Vec<StoredKeys> = sqlx::query_as(
@@ -580,63 +702,8 @@ async fn write(
         i64::from(explain(model, reference, &p, &[], now).total)
     };
 
-    let mut contact_rows = Vec::with_capacity(creates.len());
-    let mut event_rows = Vec::with_capacity(creates.len());
-    for (rec, fingerprint) in &creates {
-        let id = new_id();
-        let at = ts(rec.created_at.unwrap_or(now));
-        let account_id = account_of(rec);
-        let stage_ref = pb
-            .at(
-                AgreementKind::Stage,
-                &rec.stage,
-                rec.created_at.unwrap_or(now),
-            )
-            .map(|v| v.reference())
-            .unwrap_or_default();
-        let bant = |i: usize| rec.bant[i].clone().unwrap_or((false, String::new()));
-        let (b, a, n, t) = (bant(0), bant(1), bant(2), bant(3));
-        contact_rows.push(vec![
-            Val::Text(id.clone()),
-            Val::OptText(rec.external_id.clone()),
-            Val::OptText(account_id),
-            Val::OptText(rec.email.clone()),
-            Val::Text(rec.first_name.clone().unwrap_or_default()),
-            Val::Text(rec.last_name.clone().unwrap_or_default()),
-            Val::Text(rec.title.clone().unwrap_or_default()),
-            Val::Text(rec.phone.clone().unwrap_or_default()),
-            Val::Text(rec.country.clone().unwrap_or_default()),
-            Val::OptText(rec.owner_id.clone()),
-            Val::Text(rec.source_channel.clone().unwrap_or_default()),
-            Val::Text(rec.source_campaign.clone().unwrap_or_default()),
-            Val::Int(b.0.into()),
-            Val::Text(b.1),
-            Val::Int(a.0.into()),
-            Val::Text(a.1),
-            Val::Int(n.0.into()),
-            Val::Text(n.1),
-            Val::Int(t.0.into()),
-            Val::Text(t.1),
-            Val::OptText(rec.buying_role.map(|r| r.as_str().to_string())),
-            Val::OptText(rec.buying_stage.map(|s| s.as_str().to_string())),
-            Val::Text(rec.stage.clone()),
-            Val::Text(at.clone()),
-            Val::Int(fit(rec)),
-            Val::Text(fingerprint.clone()),
-            Val::Text(at.clone()),
-            Val::Text(now_text.clone()),
-        ]);
-        event_rows.push(vec![
-            Val::Text(new_id()),
-            Val::Text(id),
-            Val::Text("created".into()),
-            Val::Text(at),
-            Val::Text(rec.stage.clone()),
-            Val::Text("Imported".into()),
-            Val::Text(stage_ref),
-            Val::Text(now_text.clone()),
-        ]);
-    }
+    let create_accounts: Vec<Option<String>> =
+        creates.iter().map(|(rec, _)| account_of(rec)).collect();
     let update_accounts: Vec<Option<String>> =
         updates.iter().map(|(_, rec, _)| account_of(rec)).collect();
     insert_many(
@@ -655,63 +722,76 @@ async fn write(
         new_accounts,
     )
     .await?;
-    const CONTACT_COLUMNS: [&str; 28] = [
-        "id",
-        "external_id",
-        "account_id",
-        "email",
-        "first_name",
-        "last_name",
-        "title",
-        "phone",
-        "country",
-        "owner_id",
-        "source_channel",
-        "source_campaign",
-        "budget_known",
-        "budget_note",
-        "authority_known",
-        "authority_note",
-        "need_known",
-        "need_note",
-        "timeline_known",
-        "timeline_note",
-        "buying_role",
-        "buying_stage",
-        "stage",
-        "stage_since",
-        "score",
-        "import_hash",
-        "created_at",
-        "updated_at",
-    ];
+
+    // New contacts and their `created` events go through one prepared statement each.
     let step = 10_000;
     let mut done = total / 2;
-    let mut contact_rows = contact_rows.into_iter().peekable();
-    let mut event_rows = event_rows.into_iter().peekable();
-    while contact_rows.peek().is_some() {
-        let contacts: Vec<Vec<Val>> = contact_rows.by_ref().take(step).collect();
-        let events: Vec<Vec<Val>> = event_rows.by_ref().take(step).collect();
-        done += contacts.len() as u32 / 2;
-        insert_many(conn, "contacts", &CONTACT_COLUMNS, contacts).await?;
-        insert_many(
-            conn,
-            "handoff_events",
-            &[
-                "id",
-                "contact_id",
-                "kind",
-                "at",
-                "to_stage",
-                "note",
-                "playbook",
-                "recorded_at",
-            ],
-            events,
-        )
-        .await?;
-        progress.check(done, total)?;
+    {
+        let bulk = Bulk::lock(&mut *conn).await?;
+        let mut contacts = bulk.inserter("contacts", &CONTACT_COLUMNS)?;
+        let mut events = bulk.inserter("handoff_events", &EVENT_COLUMNS)?;
+        for (n, ((rec, fingerprint), account_id)) in
+            creates.iter().zip(&create_accounts).enumerate()
+        {
+            if n % step == 0 {
+                progress.check(done + n as u32 / 2, total)?;
+            }
+            let id = new_id();
+            let created = rec.created_at.unwrap_or(now);
+            let at = ts(created);
+            let stage_ref = pb
+                .at(AgreementKind::Stage, &rec.stage, created)
+                .map(|v| v.reference())
+                .unwrap_or_default();
+            let bant = |i: usize| {
+                rec.bant[i]
+                    .as_ref()
+                    .map_or((0, ""), |(known, note)| (i64::from(*known), note.as_str()))
+            };
+            let (b, a, nd, t) = (bant(0), bant(1), bant(2), bant(3));
+            contacts.row(&[
+                Cell::Text(&id),
+                rec.external_id.as_deref().into(),
+                account_id.as_deref().into(),
+                rec.email.as_deref().into(),
+                Cell::or_empty(&rec.first_name),
+                Cell::or_empty(&rec.last_name),
+                Cell::or_empty(&rec.title),
+                Cell::or_empty(&rec.phone),
+                Cell::or_empty(&rec.country),
+                rec.owner_id.as_deref().into(),
+                Cell::or_empty(&rec.source_channel),
+                Cell::or_empty(&rec.source_campaign),
+                Cell::Int(b.0),
+                Cell::Text(b.1),
+                Cell::Int(a.0),
+                Cell::Text(a.1),
+                Cell::Int(nd.0),
+                Cell::Text(nd.1),
+                Cell::Int(t.0),
+                Cell::Text(t.1),
+                rec.buying_role.map(|r| r.as_str()).into(),
+                rec.buying_stage.map(|s| s.as_str()).into(),
+                Cell::Text(&rec.stage),
+                Cell::Text(&at),
+                Cell::Int(fit(rec)),
+                Cell::Text(fingerprint),
+                Cell::Text(&at),
+                Cell::Text(&now_text),
+            ])?;
+            events.row(&[
+                Cell::Text(&new_id()),
+                Cell::Text(&id),
+                Cell::Text("created"),
+                Cell::Text(&at),
+                Cell::Text(&rec.stage),
+                Cell::Text("Imported"),
+                Cell::Text(&stage_ref),
+                Cell::Text(&now_text),
+            ])?;
+        }
     }
+    done += creates.len() as u32 / 2;
 
     for (n, ((id, rec, fingerprint), account_id)) in updates.iter().zip(update_accounts).enumerate()
     {

@@ -1,6 +1,9 @@
 //! Cell values as CRM exports write them: placeholders that mean "missing", and the date
 //! formats of Salesforce, HubSpot, Zoho, Pipedrive, Marketo and spreadsheets.
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use std::sync::LazyLock;
+
+use chrono::format::{Item, Parsed, StrftimeItems};
+use chrono::{DateTime, TimeZone, Utc};
 
 /// Values that exports use for "nothing here".
 const PLACEHOLDERS: [&str; 13] = [
@@ -87,34 +90,84 @@ pub fn parse_date(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(d) = DateTime::parse_from_rfc3339(t) {
         return Some(d.with_timezone(&Utc));
     }
+    // A file writes all its dates one way: try the format that read the last one first.
+    let last = LAST_FORMAT.get();
+    if let Some(d) = FORMATS.get(last).and_then(|f| f.read(t)) {
+        return Some(d);
+    }
+    if let Some((i, d)) = FORMATS
+        .iter()
+        .enumerate()
+        .find_map(|(i, f)| f.read(t).map(|d| (i, d)))
+    {
+        LAST_FORMAT.set(i);
+        return Some(d);
+    }
+    let swapped = swap_day_month(t)?;
+    FORMATS.iter().find_map(|f| f.read(&swapped))
+}
+
+thread_local! {
+    static LAST_FORMAT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// What a format yields: an instant with its zone, a time taken as UTC, or a date.
+#[derive(Clone, Copy)]
+enum Shape {
+    Zoned,
+    Time,
+    Date,
+}
+
+struct Format {
+    shape: Shape,
+    items: Vec<Item<'static>>,
+}
+
+impl Format {
+    fn read(&self, t: &str) -> Option<DateTime<Utc>> {
+        let mut p = Parsed::new();
+        chrono::format::parse(&mut p, t, self.items.iter()).ok()?;
+        match self.shape {
+            Shape::Zoned => p.to_datetime().ok().map(|d| d.with_timezone(&Utc)),
+            Shape::Time => p
+                .to_naive_datetime_with_offset(0)
+                .ok()
+                .map(|d| Utc.from_utc_datetime(&d)),
+            Shape::Date => p
+                .to_naive_date()
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|d| Utc.from_utc_datetime(&d)),
+        }
+    }
+}
+
+/// Every format, compiled once, in the order they are tried.
+static FORMATS: LazyLock<Vec<Format>> = LazyLock::new(|| {
     // Salesforce: 2021-04-15T00:03:00.000+0000
-    for f in [
+    let zoned = [
         "%Y-%m-%dT%H:%M:%S%.f%z",
         "%Y-%m-%d %H:%M:%S%.f%z",
         "%Y-%m-%dT%H:%M:%S%z",
-    ] {
-        if let Ok(d) = DateTime::parse_from_str(t, f) {
-            return Some(d.with_timezone(&Utc));
-        }
-    }
-    if let Ok(d) = NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S%.f") {
-        return Some(Utc.from_utc_datetime(&d));
-    }
-    let swapped = swap_day_month(t);
-    for candidate in [Some(t.to_string()), swapped].into_iter().flatten() {
-        for f in DATE_TIMES {
-            if let Ok(d) = NaiveDateTime::parse_from_str(&candidate, f) {
-                return Some(Utc.from_utc_datetime(&d));
-            }
-        }
-        for f in DATES {
-            if let Ok(d) = NaiveDate::parse_from_str(&candidate, f) {
-                return Some(Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0)?));
-            }
-        }
-    }
-    None
-}
+    ];
+    let compile = |shape: Shape, f: &'static str| Format {
+        shape,
+        items: StrftimeItems::new(f)
+            .parse()
+            .expect("the built-in date formats are valid"),
+    };
+    zoned
+        .into_iter()
+        .map(|f| compile(Shape::Zoned, f))
+        .chain(std::iter::once(compile(
+            Shape::Time,
+            "%Y-%m-%d %H:%M:%S%.f",
+        )))
+        .chain(DATE_TIMES.into_iter().map(|f| compile(Shape::Time, f)))
+        .chain(DATES.into_iter().map(|f| compile(Shape::Date, f)))
+        .collect()
+});
 
 /// `15/04/2021` → `04/15/2021` when the first number is above 12 (a day, not a month).
 fn swap_day_month(t: &str) -> Option<String> {

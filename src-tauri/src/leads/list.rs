@@ -29,7 +29,7 @@ pub struct LeadFilter {
     pub max_score: Option<i32>,
     /// At least this many days in the current stage.
     pub min_days_in_stage: Option<u32>,
-    /// Start of a name, email or company.
+    /// Start of a last name, an email or a company name.
     pub search: Option<String>,
     pub sort: LeadSort,
     pub offset: u32,
@@ -106,13 +106,15 @@ fn conditions(f: &LeadFilter, now: DateTime<Utc>) -> (String, Vec<Bind>) {
     }
     if let Some(v) = text(&f.search) {
         let like = format!("{}%", v.replace(['%', '_'], ""));
+        // One indexed range per term, as a union: an OR across columns would scan them all.
         sql.push_str(
-            " AND (c.last_name LIKE ?1x OR c.first_name LIKE ?1x OR c.email LIKE ?1x
-                   OR c.account_id IN (SELECT id FROM accounts WHERE name LIKE ?1x))",
+            " AND c.id IN (
+                SELECT id FROM contacts WHERE deleted_at IS NULL AND last_name LIKE ?
+                UNION ALL SELECT id FROM contacts WHERE email LIKE ?
+                UNION ALL SELECT id FROM contacts WHERE account_id IN
+                    (SELECT id FROM accounts WHERE deleted_at IS NULL AND name LIKE ?))",
         );
-        // Positional parameters only: repeat the value for each use.
-        sql = sql.replace("?1x", "?");
-        for _ in 0..4 {
+        for _ in 0..3 {
             binds.push(Bind::Text(like.clone()));
         }
     }
@@ -123,7 +125,7 @@ fn order_by(sort: LeadSort) -> &'static str {
     match sort {
         LeadSort::ScoreDesc => "c.score DESC, c.id",
         LeadSort::OldestInStage => "c.stage_since, c.id",
-        LeadSort::Name => "c.last_name, c.first_name, c.id",
+        LeadSort::Name => "c.last_name COLLATE NOCASE, c.first_name COLLATE NOCASE, c.id",
         LeadSort::Newest => "c.created_at DESC, c.id DESC",
     }
 }

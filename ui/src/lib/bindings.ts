@@ -493,7 +493,7 @@ export type LeadFilter_Deserialize = {
 	maxScore?: number | null,
 	/**  At least this many days in the current stage. */
 	minDaysInStage?: number | null,
-	/**  Start of a name, email or company. */
+	/**  Start of a last name, an email or a company name. */
 	search?: string | null,
 	sort?: LeadSort,
 	offset?: number,
@@ -510,7 +510,7 @@ export type LeadFilter_Serialize = {
 	maxScore: number | null,
 	/**  At least this many days in the current stage. */
 	minDaysInStage: number | null,
-	/**  Start of a name, email or company. */
+	/**  Start of a last name, an email or a company name. */
 	search: string | null,
 	sort: LeadSort,
 	offset: number,
