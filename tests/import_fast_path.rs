@@ -1,6 +1,6 @@
-//! The contacts import's fast path on a real SQLite file: it writes with foreign-key
-//! enforcement off, so every key it writes must still resolve, and every pooled connection
-//! must have enforcement back on afterwards. Also the list's search over its indexes.
+//! The contacts import's fast path on a real SQLite file: its raw prepared inserts must
+//! write keys that all resolve, leave every pooled connection enforcing foreign keys, and
+//! write nothing when refused. Also the list's search over its indexes.
 use playbook::imports::{quiet, ImportMode, Mapping, Progress};
 use playbook::leads::list::LeadFilter;
 use playbook::leads::ops::{self, ImportKind};

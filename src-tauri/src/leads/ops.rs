@@ -5,9 +5,7 @@ use chrono::Utc;
 
 use super::list::{self, LeadFilter, LeadPage};
 use super::{store, ContactDetail, PeopleMap};
-use sqlx::Connection;
-
-use crate::db::{parse_ts, Conn, Db};
+use crate::db::{parse_ts, Db};
 use crate::error::{AppError, AppResult};
 use crate::exports::{self, ExportFormat, ExportKind};
 use crate::generator::{self, Generated};
@@ -74,45 +72,7 @@ pub async fn import(
     dry_run: bool,
     progress: &Progress<'_>,
 ) -> AppResult<ImportSummary> {
-    // A contacts import writes only keys it has just looked up or minted, so it runs with
-    // foreign-key enforcement off: SQLite would otherwise probe every child table for each
-    // new contact of a multi-row insert, which triples the time of a large import.
-    let trusted = kind == ImportKind::Contacts;
-    let mut conn = db.acquire().await?;
-    if trusted {
-        sqlx::query("PRAGMA foreign_keys = OFF")
-            .execute(&mut *conn)
-            .await?;
-    }
-    let result = import_in(&mut conn, kind, bytes, mapping, mode, dry_run, progress).await;
-    if trusted {
-        let on: AppResult<i64> = async {
-            sqlx::query("PRAGMA foreign_keys = ON")
-                .execute(&mut *conn)
-                .await?;
-            Ok(sqlx::query_scalar("PRAGMA foreign_keys")
-                .fetch_one(&mut *conn)
-                .await?)
-        }
-        .await;
-        if !matches!(on, Ok(1)) {
-            // Never hand a connection without enforcement back to the pool.
-            conn.detach();
-        }
-    }
-    result
-}
-
-async fn import_in(
-    conn: &mut Conn,
-    kind: ImportKind,
-    bytes: &[u8],
-    mapping: &Mapping,
-    mode: ImportMode,
-    dry_run: bool,
-    progress: &Progress<'_>,
-) -> AppResult<ImportSummary> {
-    let mut tx = conn.begin().await?;
+    let mut tx = db.begin().await?;
     let now = Utc::now();
     let summary = match kind {
         ImportKind::Contacts => {
