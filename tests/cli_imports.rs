@@ -535,6 +535,15 @@ fn a_killed_import_leaves_the_database_as_it_was() {
     let w = playbook_only();
     import(&w, &fixture("hubspot_contacts.csv"), &[]);
     let before = w.json(&["contacts", "list"]);
+    // The import sets the list indexes aside while it writes: they must all be back.
+    let indexes = || {
+        std::process::Command::new("sqlite3")
+            .arg(w.file("playbook.sqlite3"))
+            .arg("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name;")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    let indexes_before = indexes();
     let csv = w.file("big.csv");
     tokio::runtime::Runtime::new().unwrap();
     playbook::bench::write_csv(&csv, 300_000).unwrap();
@@ -583,5 +592,8 @@ fn a_killed_import_leaves_the_database_as_it_was() {
         .output();
     if let Ok(out) = check {
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok");
+        let (before, after) = (indexes_before.unwrap(), indexes().unwrap());
+        assert!(before.contains("contacts_live_stage"), "{before}");
+        assert_eq!(after, before, "every index is back as it was");
     }
 }

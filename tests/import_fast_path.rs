@@ -1,6 +1,10 @@
 //! The contacts import's fast path on a real SQLite file: its raw prepared inserts must
-//! write keys that all resolve, leave every pooled connection enforcing foreign keys, and
-//! write nothing when refused. Also the list's search over its indexes.
+//! write keys that all resolve, leave every pooled connection enforcing foreign keys and
+//! checkpointing, write nothing when refused or cancelled however late, and build every
+//! index it set aside again. Also the list's search over its indexes.
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use playbook::error::ErrorCode;
 use playbook::imports::{quiet, ImportMode, Mapping, Progress};
 use playbook::leads::list::LeadFilter;
 use playbook::leads::ops::{self, ImportKind};
@@ -30,6 +34,14 @@ async fn import(db: &playbook::db::Db, csv: &str) -> playbook::imports::ImportSu
         cancel: &cancel,
         report: &report,
     };
+    import_with(db, csv, &progress).await.unwrap()
+}
+
+async fn import_with(
+    db: &playbook::db::Db,
+    csv: &str,
+    progress: &Progress<'_>,
+) -> playbook::error::AppResult<playbook::imports::ImportSummary> {
     ops::import(
         db,
         ImportKind::Contacts,
@@ -37,10 +49,39 @@ async fn import(db: &playbook::db::Db, csv: &str) -> playbook::imports::ImportSu
         &Mapping::default(),
         ImportMode::AllOrNothing,
         false,
-        &progress,
+        progress,
     )
     .await
-    .unwrap()
+}
+
+/// A HubSpot export of `n` contacts, as the benchmark writes it.
+fn big_csv(n: u32) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.csv");
+    playbook::bench::write_csv(&path, n).unwrap();
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// Every index's definition, and whether SQLite finds the file (indexes included) sound.
+async fn schema_and_integrity(db: &playbook::db::Db) -> (Vec<(String, String)>, String) {
+    let indexes = sqlx::query_as(
+        "SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type = 'index' ORDER BY name",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap();
+    let check = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(db)
+        .await
+        .unwrap();
+    (indexes, check)
+}
+
+async fn live_contacts(db: &playbook::db::Db) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM contacts")
+        .fetch_one(db)
+        .await
+        .unwrap()
 }
 
 async fn owned_by_daniel(db: &playbook::db::Db) -> i64 {
@@ -144,4 +185,88 @@ async fn search_matches_the_start_of_a_last_name_an_email_or_a_company() {
     assert!(names("xanz").await.is_empty());
     // A wildcard typed by the user is dropped, not obeyed.
     assert_eq!(names("x%an").await, names("xan").await);
+}
+
+#[tokio::test]
+async fn a_large_import_builds_every_index_it_set_aside_again() {
+    let (_dir, db) = workspace().await;
+    let (indexes, _) = schema_and_integrity(&db).await;
+    assert!(indexes.iter().any(|(n, _)| n == "contacts_live_stage"));
+    // 12,000 rows into a workspace of a handful: the list indexes are set aside and rebuilt.
+    let s = import(&db, &big_csv(12_000)).await;
+    assert_eq!(
+        (s.created, s.rejected),
+        (12_000, 0),
+        "{:?}",
+        s.errors.first()
+    );
+    let (after, check) = schema_and_integrity(&db).await;
+    assert_eq!(after, indexes, "the same indexes, defined the same way");
+    assert_eq!(check, "ok", "every index holds exactly the table's rows");
+    let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+        "EXPLAIN QUERY PLAN SELECT id FROM contacts WHERE stage = 'mql' AND deleted_at IS NULL
+         ORDER BY score DESC LIMIT 50",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    assert!(
+        plan.iter().any(|p| p.3.contains("contacts_live_stage")),
+        "the stage filter uses its index again: {plan:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_row_refused_late_in_a_large_import_writes_nothing() {
+    let (_dir, db) = workspace().await;
+    let (indexes, _) = schema_and_integrity(&db).await;
+    let before = live_contacts(&db).await;
+    // Thousands of good rows are already written when row 11,002 turns out bad.
+    let mut csv = big_csv(12_000);
+    csv = csv.replacen("person11000@", "not-an-email@@", 1);
+    let s = import(&db, &csv).await;
+    assert!(!s.written);
+    assert_eq!((s.created, s.rejected), (0, 1));
+    assert_eq!(s.errors[0].row, 11_002);
+    assert_eq!(live_contacts(&db).await, before);
+    assert_eq!(schema_and_integrity(&db).await, (indexes, "ok".into()));
+}
+
+#[tokio::test]
+async fn a_large_import_cancelled_midway_writes_nothing() {
+    let (_dir, db) = workspace().await;
+    let (indexes, _) = schema_and_integrity(&db).await;
+    let before = live_contacts(&db).await;
+    let cancel = AtomicBool::new(false);
+    let report = |done: u32, _total: u32| {
+        if done > 5_000 {
+            cancel.store(true, Ordering::Relaxed);
+        }
+    };
+    let progress = Progress {
+        cancel: &cancel,
+        report: &report,
+    };
+    let err = import_with(&db, &big_csv(12_000), &progress)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Cancelled);
+    assert_eq!(live_contacts(&db).await, before);
+    assert_eq!(schema_and_integrity(&db).await, (indexes, "ok".into()));
+}
+
+#[tokio::test]
+async fn after_an_import_every_connection_checkpoints_again() {
+    let (_dir, db) = workspace().await;
+    import(&db, CSV).await;
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let mut conn = db.acquire().await.unwrap();
+        let pages: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(pages, 1000);
+        held.push(conn);
+    }
 }

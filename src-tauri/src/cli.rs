@@ -105,6 +105,12 @@ enum Command {
     Bench {
         #[arg(long, default_value_t = 100_000)]
         contacts: u32,
+        /// How many times to measure the import and its floor (medians are reported).
+        #[arg(long, default_value_t = 3)]
+        runs: u32,
+        /// Measure only the import against the floor, not the generated workspace.
+        #[arg(long)]
+        import_only: bool,
     },
 }
 
@@ -236,8 +242,23 @@ pub fn main() -> ExitCode {
 }
 
 async fn run(command: Command, format: Format, data_dir: PathBuf) -> AppResult<()> {
+    if let Command::Bench {
+        contacts,
+        runs,
+        import_only,
+    } = command
+    {
+        return crate::bench::run(contacts, runs, import_only, format == Format::Json).await;
+    }
     let db = db::open(&data_dir).await?;
-    let out = Out { format };
+    let result = dispatch(command, Out { format }, &db).await;
+    // Closing the last connection checkpoints the WAL, so the next command starts clean.
+    db.close().await;
+    result
+}
+
+async fn dispatch(command: Command, out: Out, db: &Db) -> AppResult<()> {
+    let db = db.clone();
     match command {
         Command::Demo => {
             let mut tx = db.begin().await?;
@@ -300,7 +321,7 @@ async fn run(command: Command, format: Format, data_dir: PathBuf) -> AppResult<(
             to,
             at,
         } => leads::handoff(&db, &out, id, action, reason, channel, note, actor, to, at).await,
-        Command::Export { what, file } => leads::export(&db, what, file, format).await,
+        Command::Export { what, file } => leads::export(&db, what, file, out.format).await,
         Command::Generate { contacts, seed } => {
             let g = crate::leads::ops::generate(&db, contacts, seed).await?;
             out.done(
@@ -311,10 +332,7 @@ async fn run(command: Command, format: Format, data_dir: PathBuf) -> AppResult<(
                 ),
             )
         }
-        Command::Bench { contacts } => {
-            drop(db);
-            crate::bench::run(contacts, out.format == Format::Json).await
-        }
+        Command::Bench { .. } => unreachable!("handled before the database opens"),
         Command::ImportPlaybook { file, signed_by } => {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| AppError::io(format!("cannot read {}: {e}", file.display())))?;

@@ -3,6 +3,7 @@
 //! column and reason; the whole import is one transaction, cancellable, all or nothing
 //! or the valid rows only.
 pub mod contacts;
+mod contacts_load;
 pub mod csv_table;
 pub mod dialects;
 pub mod history;

@@ -5,7 +5,9 @@ use chrono::Utc;
 
 use super::list::{self, LeadFilter, LeadPage};
 use super::{store, ContactDetail, PeopleMap};
-use crate::db::{parse_ts, Db};
+use sqlx::Connection;
+
+use crate::db::{self, parse_ts, Conn, Db};
 use crate::error::{AppError, AppResult};
 use crate::exports::{self, ExportFormat, ExportKind};
 use crate::generator::{self, Generated};
@@ -72,7 +74,22 @@ pub async fn import(
     dry_run: bool,
     progress: &Progress<'_>,
 ) -> AppResult<ImportSummary> {
-    let mut tx = db.begin().await?;
+    let mut conn = db::begin_large_write(db).await?;
+    let result = import_on(&mut conn, kind, bytes, mapping, mode, dry_run, progress).await;
+    db::end_large_write(db, conn).await;
+    result
+}
+
+async fn import_on(
+    conn: &mut Conn,
+    kind: ImportKind,
+    bytes: &[u8],
+    mapping: &Mapping,
+    mode: ImportMode,
+    dry_run: bool,
+    progress: &Progress<'_>,
+) -> AppResult<ImportSummary> {
+    let mut tx = conn.begin().await?;
     let now = Utc::now();
     let summary = match kind {
         ImportKind::Contacts => {
