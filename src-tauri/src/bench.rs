@@ -299,7 +299,7 @@ async fn workspace(dir: &Path, contacts: u32) -> AppResult<WorkspaceFigures> {
     let start = Instant::now();
     let g = ops::generate(&big, contacts, 2026).await?;
     let generate_time = start.elapsed();
-    sqlx::query("ANALYZE").execute(&big).await?;
+    // No ANALYZE: Playbook never runs it, so the lists are measured on the plans users get.
 
     let owner: String = sqlx::query_scalar("SELECT owner_id FROM contacts WHERE owner_id IS NOT NULL GROUP BY owner_id ORDER BY count(*) DESC LIMIT 1")
         .fetch_one(&big)
