@@ -349,6 +349,31 @@ async fn workspace(dir: &Path, contacts: u32) -> AppResult<WorkspaceFigures> {
             },
         ),
         (
+            "all, oldest in stage",
+            LeadFilter {
+                sort: LeadSort::OldestInStage,
+                limit: 50,
+                ..LeadFilter::default()
+            },
+        ),
+        (
+            "stage sal, oldest",
+            LeadFilter {
+                stage: Some("sal".into()),
+                sort: LeadSort::OldestInStage,
+                limit: 50,
+                ..LeadFilter::default()
+            },
+        ),
+        (
+            "all, newest first",
+            LeadFilter {
+                sort: LeadSort::Newest,
+                limit: 50,
+                ..LeadFilter::default()
+            },
+        ),
+        (
             "search 'nor'",
             LeadFilter {
                 search: Some("nor".into()),

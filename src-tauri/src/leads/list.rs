@@ -101,7 +101,9 @@ fn conditions(f: &LeadFilter, now: DateTime<Utc>) -> (String, Vec<Bind>) {
         binds.push(Bind::Int(v.into()));
     }
     if let Some(days) = f.min_days_in_stage.filter(|d| *d > 0) {
-        sql.push_str(" AND c.stage_since <= ?");
+        // Unary plus: checked on the score index's copy of stage_since, never a reason to
+        // range-scan the stage_since index (that would read the table for every old row).
+        sql.push_str(" AND +c.stage_since <= ?");
         binds.push(Bind::Text(ts(now - Duration::days(days.into()))));
     }
     if let Some(v) = text(&f.search) {
