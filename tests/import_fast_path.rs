@@ -2,6 +2,8 @@
 //! write keys that all resolve, leave every pooled connection enforcing foreign keys and
 //! checkpointing, write nothing when refused or cancelled however late, and build every
 //! index it set aside again. Also the list's search over its indexes.
+mod common;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use playbook::error::ErrorCode;
@@ -16,17 +18,6 @@ Record ID,First Name,Last Name,Email,Company Name,Lifecycle Stage,Contact owner,
 3,Ines,Alvarez,ines@xanadu.example,Xanadu Freight,Subscriber,,2025-03-04 09:15
 4,Oliver,Grantham,oliver@quayside.example,Quayside Retail,Lead,,2025-03-05 16:45
 ";
-
-async fn workspace() -> (tempfile::TempDir, playbook::db::Db) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = playbook::db::open(dir.path()).await.unwrap();
-    let mut tx = db.begin().await.unwrap();
-    playbook::demo::create(&mut tx, chrono::Utc::now())
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    (dir, db)
-}
 
 async fn import(db: &playbook::db::Db, csv: &str) -> playbook::imports::ImportSummary {
     let (cancel, report) = quiet();
@@ -77,7 +68,7 @@ async fn schema_and_integrity(db: &playbook::db::Db) -> (Vec<(String, String)>, 
     (indexes, check)
 }
 
-async fn live_contacts(db: &playbook::db::Db) -> i64 {
+async fn all_contacts(db: &playbook::db::Db) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM contacts")
         .fetch_one(db)
         .await
@@ -95,8 +86,8 @@ async fn owned_by_daniel(db: &playbook::db::Db) -> i64 {
 }
 
 #[tokio::test]
-async fn keys_resolve_and_enforcement_is_back_on_every_connection() {
-    let (_dir, db) = workspace().await;
+async fn keys_resolve_and_every_connection_enforces_foreign_keys() {
+    let (_dir, db) = common::demo_db().await;
     let owned_before = owned_by_daniel(&db).await;
     let s = import(&db, CSV).await;
     assert_eq!((s.created, s.rejected), (4, 0));
@@ -135,21 +126,15 @@ async fn keys_resolve_and_enforcement_is_back_on_every_connection() {
 }
 
 #[tokio::test]
-async fn a_failed_fast_import_leaves_nothing_and_enforcement_on() {
-    let (_dir, db) = workspace().await;
-    let count = || async {
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM contacts")
-            .fetch_one(&db)
-            .await
-            .unwrap()
-    };
-    let before = count().await;
+async fn a_refused_import_leaves_nothing_and_foreign_keys_on() {
+    let (_dir, db) = common::demo_db().await;
+    let before = all_contacts(&db).await;
     // The second row repeats the first one's id: all-or-nothing writes nothing.
     let bad = "Record ID,Email,Last Name\n7,a@x.example,Ames\n7,b@x.example,Burr\n";
     let s = import(&db, bad).await;
     assert!(!s.written);
     assert_eq!(s.errors[0].row, 3);
-    assert_eq!(count().await, before);
+    assert_eq!(all_contacts(&db).await, before);
     let on: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
         .fetch_one(&db)
         .await
@@ -159,7 +144,7 @@ async fn a_failed_fast_import_leaves_nothing_and_enforcement_on() {
 
 #[tokio::test]
 async fn search_matches_the_start_of_a_last_name_an_email_or_a_company() {
-    let (_dir, db) = workspace().await;
+    let (_dir, db) = common::demo_db().await;
     import(&db, CSV).await;
     let names = |search: &str| {
         let db = db.clone();
@@ -189,7 +174,7 @@ async fn search_matches_the_start_of_a_last_name_an_email_or_a_company() {
 
 #[tokio::test]
 async fn a_large_import_builds_every_index_it_set_aside_again() {
-    let (_dir, db) = workspace().await;
+    let (_dir, db) = common::demo_db().await;
     let (indexes, _) = schema_and_integrity(&db).await;
     assert!(indexes.iter().any(|(n, _)| n == "contacts_live_stage"));
     // 12,000 rows into a workspace of a handful: the list indexes are set aside and rebuilt.
@@ -218,9 +203,9 @@ async fn a_large_import_builds_every_index_it_set_aside_again() {
 
 #[tokio::test]
 async fn a_row_refused_late_in_a_large_import_writes_nothing() {
-    let (_dir, db) = workspace().await;
+    let (_dir, db) = common::demo_db().await;
     let (indexes, _) = schema_and_integrity(&db).await;
-    let before = live_contacts(&db).await;
+    let before = all_contacts(&db).await;
     // Thousands of good rows are already written when row 11,002 turns out bad.
     let mut csv = big_csv(12_000);
     csv = csv.replacen("person11000@", "not-an-email@@", 1);
@@ -228,15 +213,15 @@ async fn a_row_refused_late_in_a_large_import_writes_nothing() {
     assert!(!s.written);
     assert_eq!((s.created, s.rejected), (0, 1));
     assert_eq!(s.errors[0].row, 11_002);
-    assert_eq!(live_contacts(&db).await, before);
+    assert_eq!(all_contacts(&db).await, before);
     assert_eq!(schema_and_integrity(&db).await, (indexes, "ok".into()));
 }
 
 #[tokio::test]
 async fn a_large_import_cancelled_midway_writes_nothing() {
-    let (_dir, db) = workspace().await;
+    let (_dir, db) = common::demo_db().await;
     let (indexes, _) = schema_and_integrity(&db).await;
-    let before = live_contacts(&db).await;
+    let before = all_contacts(&db).await;
     let cancel = AtomicBool::new(false);
     let report = |done: u32, _total: u32| {
         if done > 5_000 {
@@ -251,13 +236,13 @@ async fn a_large_import_cancelled_midway_writes_nothing() {
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::Cancelled);
-    assert_eq!(live_contacts(&db).await, before);
+    assert_eq!(all_contacts(&db).await, before);
     assert_eq!(schema_and_integrity(&db).await, (indexes, "ok".into()));
 }
 
 #[tokio::test]
 async fn after_an_import_every_connection_checkpoints_again() {
-    let (_dir, db) = workspace().await;
+    let (_dir, db) = common::demo_db().await;
     import(&db, CSV).await;
     let mut held = Vec::new();
     for _ in 0..4 {

@@ -4,14 +4,10 @@
 use playbook::leads::list::{LeadFilter, LeadSort};
 use playbook::leads::ops;
 
+mod common;
+
 async fn generated() -> (tempfile::TempDir, playbook::db::Db) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = playbook::db::open(dir.path()).await.unwrap();
-    let mut tx = db.begin().await.unwrap();
-    playbook::demo::create(&mut tx, chrono::Utc::now())
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    let (dir, db) = common::demo_db().await;
     ops::generate(&db, 1_200, 11).await.unwrap();
     (dir, db)
 }

@@ -1,5 +1,6 @@
 //! The bulk-write fast path: one prepared single-row INSERT on the connection's raw SQLite
-//! handle, bound and stepped per row without copying values, for imports of 100k rows.
+//! handle, bound and stepped per row without copying values, for imports of 100k rows;
+//! and the secondary indexes such a load sets aside and rebuilds in its transaction.
 use std::ffi::{c_int, CStr, CString};
 use std::ptr::{self, NonNull};
 

@@ -258,7 +258,6 @@ async fn run(command: Command, format: Format, data_dir: PathBuf) -> AppResult<(
 }
 
 async fn dispatch(command: Command, out: Out, db: &Db) -> AppResult<()> {
-    let db = db.clone();
     match command {
         Command::Demo => {
             let mut tx = db.begin().await?;
@@ -269,7 +268,7 @@ async fn dispatch(command: Command, out: Out, db: &Db) -> AppResult<()> {
                 "Created the demo workspace.",
             )
         }
-        Command::Members(MembersCommand::List) => out.members(&team::list(&db).await?),
+        Command::Members(MembersCommand::List) => out.members(&team::list(db).await?),
         Command::Members(MembersCommand::Add {
             email,
             name,
@@ -277,7 +276,7 @@ async fn dispatch(command: Command, out: Out, db: &Db) -> AppResult<()> {
             role,
         }) => {
             let m = team::add(
-                &db,
+                db,
                 &NewMember {
                     email,
                     name,
@@ -296,9 +295,9 @@ async fn dispatch(command: Command, out: Out, db: &Db) -> AppResult<()> {
                 ),
             )
         }
-        Command::Agreements(cmd) => agreements(cmd, &db, &out).await,
+        Command::Agreements(cmd) => agreements(cmd, db, &out).await,
         Command::ExportPlaybook { file } => {
-            let f = ops::export_file(&db, &file).await?;
+            let f = ops::export_file(db, &file).await?;
             let n = f.stages.len() + f.terms.len() + f.reasons.len() + f.scoring.len();
             out.done(
                 &serde_json::json!({ "file": file, "items": n, "members": f.members.len() }),
@@ -309,8 +308,8 @@ async fn dispatch(command: Command, out: Out, db: &Db) -> AppResult<()> {
                 ),
             )
         }
-        Command::Import(cmd) => leads::import(cmd, &db, &out).await,
-        Command::Contacts(cmd) => leads::contacts(cmd, &db, &out).await,
+        Command::Import(cmd) => leads::import(cmd, db, &out).await,
+        Command::Contacts(cmd) => leads::contacts(cmd, db, &out).await,
         Command::Handoff {
             id,
             action,
@@ -320,10 +319,10 @@ async fn dispatch(command: Command, out: Out, db: &Db) -> AppResult<()> {
             actor,
             to,
             at,
-        } => leads::handoff(&db, &out, id, action, reason, channel, note, actor, to, at).await,
-        Command::Export { what, file } => leads::export(&db, what, file, out.format).await,
+        } => leads::handoff(db, &out, id, action, reason, channel, note, actor, to, at).await,
+        Command::Export { what, file } => leads::export(db, what, file, out.format).await,
         Command::Generate { contacts, seed } => {
-            let g = crate::leads::ops::generate(&db, contacts, seed).await?;
+            let g = crate::leads::ops::generate(db, contacts, seed).await?;
             out.done(
                 &g,
                 &format!(
@@ -336,7 +335,7 @@ async fn dispatch(command: Command, out: Out, db: &Db) -> AppResult<()> {
         Command::ImportPlaybook { file, signed_by } => {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| AppError::io(format!("cannot read {}: {e}", file.display())))?;
-            let s = ops::import_file(&db, &text, &signed_by).await?;
+            let s = ops::import_file(db, &text, &signed_by).await?;
             out.done(
                 &s,
                 &format!(

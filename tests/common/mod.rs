@@ -89,3 +89,16 @@ impl Workspace {
         })
     }
 }
+
+/// The demo workspace in a fresh directory, opened in-process (for tests of the domain
+/// functions rather than the binary).
+pub async fn demo_db() -> (tempfile::TempDir, playbook::db::Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = playbook::db::open(dir.path()).await.unwrap();
+    let mut tx = db.begin().await.unwrap();
+    playbook::demo::create(&mut tx, chrono::Utc::now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    (dir, db)
+}

@@ -489,7 +489,6 @@ pub async fn import(
         let bulk = Bulk::lock(&mut *conn).await?;
         contacts_load::run(&bulk, plan, rows, progress, total)?
     };
-    set_aside.rebuild(conn).await?;
     let mut summary = ImportSummary {
         dialect: detect_dialect(&headers).to_string(),
         rows_read: planned.rows_read,
@@ -511,8 +510,10 @@ pub async fn import(
         summary.created = 0;
         summary.updated = 0;
         summary.unchanged = 0;
+        // Rolled back by the caller: set-aside indexes come back without being rebuilt.
         return Ok(summary);
     }
+    set_aside.rebuild(conn).await?;
     contacts_load::update(conn, &pb, planned.updates, now).await?;
     progress.check(total, total)?;
     summary.written = true;

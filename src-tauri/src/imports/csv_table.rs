@@ -10,12 +10,6 @@ pub struct Table {
     pub broken: Vec<(u32, String)>,
 }
 
-impl Table {
-    pub fn column(&self, header: &str) -> Option<usize> {
-        self.headers.iter().position(|h| h == header)
-    }
-}
-
 /// Reads the whole file: its header, its records and the rows it could not read.
 pub fn read(bytes: &[u8]) -> AppResult<Table> {
     let mut rows = Rows::open(bytes)?;
@@ -97,10 +91,6 @@ impl<'a> Rows<'a> {
             lines: 1,
             cell_breaks: 0,
         })
-    }
-
-    pub fn column(&self, header: &str) -> Option<usize> {
-        self.headers.iter().position(|h| h == header)
     }
 
     /// About how many rows the file has (its line count), for progress before reading it.

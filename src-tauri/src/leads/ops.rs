@@ -2,11 +2,10 @@
 use std::path::Path;
 
 use chrono::Utc;
+use sqlx::Connection;
 
 use super::list::{self, LeadFilter, LeadPage};
 use super::{store, ContactDetail, PeopleMap};
-use sqlx::Connection;
-
 use crate::db::{self, parse_ts, Conn, Db};
 use crate::error::{AppError, AppResult};
 use crate::exports::{self, ExportFormat, ExportKind};
