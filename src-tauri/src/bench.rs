@@ -237,11 +237,7 @@ async fn import_run(
     };
 
     let pool = db::open(&dir.join("import")).await?;
-    {
-        let mut tx = pool.begin().await?;
-        crate::demo::create(&mut tx, chrono::Utc::now()).await?;
-        tx.commit().await?;
-    }
+    let ops_signer = demo_workspace(&pool).await?;
     let bytes = std::fs::read(csv)?;
     let (cancel, report) = quiet();
     let progress = Progress {
@@ -257,6 +253,7 @@ async fn import_run(
         ImportMode::AllOrNothing,
         false,
         &progress,
+        &ops_signer,
     )
     .await?;
     let import_time = start.elapsed();
@@ -288,16 +285,20 @@ async fn import_run(
     Ok((floor, import_time, checkpoint_time))
 }
 
+/// The demo workspace, and its marketing ops member's key (who signs bulk writes).
+async fn demo_workspace(pool: &db::Db) -> AppResult<crate::trust::Signer> {
+    let mut tx = db::write(pool).await?;
+    crate::demo::create(&mut tx, chrono::Utc::now()).await?;
+    tx.commit().await?;
+    crate::team::unlock(pool, crate::demo::OPS, crate::trust::keys::DEMO_PASSPHRASE).await
+}
+
 /// A workspace of the requested size with histories: generation, list pages, timelines.
 async fn workspace(dir: &Path, contacts: u32) -> AppResult<WorkspaceFigures> {
     let big = db::open(dir).await?;
-    {
-        let mut tx = big.begin().await?;
-        crate::demo::create(&mut tx, chrono::Utc::now()).await?;
-        tx.commit().await?;
-    }
+    let ops_signer = demo_workspace(&big).await?;
     let start = Instant::now();
-    let g = ops::generate(&big, contacts, 2026).await?;
+    let g = ops::generate(&big, contacts, 2026, &ops_signer).await?;
     let generate_time = start.elapsed();
     // No ANALYZE: Playbook never runs it, so the lists are measured on the plans users get.
 
@@ -401,7 +402,7 @@ async fn workspace(dir: &Path, contacts: u32) -> AppResult<WorkspaceFigures> {
     let mut times = Vec::new();
     for id in &ids {
         let start = Instant::now();
-        let d = ops::detail(&big, id).await?;
+        let d = ops::detail(&big, id, Some(&ops_signer.member_id)).await?;
         times.push(start.elapsed());
         std::hint::black_box(d);
     }

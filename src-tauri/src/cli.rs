@@ -1,5 +1,6 @@
 //! The headless command line: the same domain functions as the window, printing readable
 //! text or (`--format json`) the same camelCase JSON the window receives.
+mod identity;
 mod leads;
 
 use std::path::PathBuf;
@@ -30,6 +31,10 @@ pub struct Cli {
     /// Output format of reads.
     #[arg(long, value_enum, default_value_t = Format::Text, global = true)]
     format: Format,
+    /// A file with the passphrase of whoever signs (one line per person named by --as or
+    /// --signed-by, in that order); else PLAYBOOK_PASSPHRASE, else a prompt.
+    #[arg(long, global = true)]
+    passphrase_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -44,8 +49,13 @@ enum Format {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Create the demo workspace (team and playbook) in an empty data directory.
+    /// Create the demo workspace (team and playbook) in an empty data directory; every
+    /// demo member's passphrase is `playbook-demo`.
     Demo,
+    /// Re-check every signature and chain; list what does not verify (exit 1 if anything).
+    Verify,
+    /// Rebuild the cached stages and scores from the log and the playbook in force.
+    Rebuild,
     /// The team: who works in marketing and sales.
     #[command(subcommand)]
     Members(MembersCommand),
@@ -54,10 +64,12 @@ enum Command {
     Agreements(AgreementsCommand),
     /// Write the agreed playbook and the team to a TOML file.
     ExportPlaybook { file: PathBuf },
-    /// Read a playbook TOML file in as new versions, signed off with --signed-by.
+    /// Read a playbook TOML file in: versions whose signatures verify here are taken as
+    /// signed; the rest are signed off by --signed-by.
     ImportPlaybook {
         file: PathBuf,
-        /// A marketing manager and a sales manager who sign the imported versions off.
+        /// Managers of this workspace (a marketing and a sales manager) who sign what the
+        /// file brings without valid signatures; each proves it with a passphrase.
         #[arg(long, value_delimiter = ',')]
         signed_by: Vec<String>,
     },
@@ -79,9 +91,9 @@ enum Command {
         channel: Option<String>,
         #[arg(long, default_value = "")]
         note: String,
-        /// Who did it (email).
+        /// Who did it (email); their passphrase signs it.
         #[arg(long = "as")]
-        actor: Option<String>,
+        actor: String,
         /// For a hand-over: the sales member who takes the lead (email).
         #[arg(long)]
         to: Option<String>,
@@ -100,6 +112,9 @@ enum Command {
         contacts: u32,
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// The ops member or manager who signs the generated records.
+        #[arg(long = "as")]
+        actor: String,
     },
     /// Measure import and list speed against the sqlite3 shell's floor.
     Bench {
@@ -117,6 +132,8 @@ enum Command {
 #[derive(Subcommand)]
 enum MembersCommand {
     List,
+    /// Add a member, signed by a manager (--as). In a workspace without members, founds it:
+    /// the first member is a manager and needs no --as.
     Add {
         #[arg(long)]
         email: String,
@@ -126,6 +143,23 @@ enum MembersCommand {
         side: Side,
         #[arg(long, value_parser = parse_role)]
         role: Role,
+        /// The manager who adds them (email).
+        #[arg(long = "as")]
+        signer: Option<String>,
+        /// A file whose first line is the new member's passphrase (else
+        /// PLAYBOOK_NEW_PASSPHRASE, else a prompt).
+        #[arg(long)]
+        new_passphrase_file: Option<PathBuf>,
+    },
+    /// Change a member's side or role, signed by a manager.
+    SetRole {
+        email: String,
+        #[arg(long, value_parser = parse_side)]
+        side: Side,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        #[arg(long = "as")]
+        signer: String,
     },
 }
 
@@ -160,7 +194,7 @@ enum AgreementsCommand {
     Diff { left: String, right: String },
 }
 
-#[derive(Args)]
+#[derive(Args, Clone)]
 struct ProposeArgs {
     /// The item to change (kind/key or id); without it a new item is proposed.
     #[arg(long)]
@@ -176,9 +210,9 @@ struct ProposeArgs {
     /// Why the change is proposed.
     #[arg(long, default_value = "")]
     summary: String,
-    /// The proposer's email.
+    /// The proposer's email; their passphrase signs the proposal.
     #[arg(long = "as")]
-    author: Option<String>,
+    author: String,
     /// Earliest time the version may take force (RFC 3339).
     #[arg(long)]
     effective_from: Option<String>,
@@ -230,7 +264,7 @@ pub fn main() -> ExitCode {
             .enable_all()
             .build()
             .map_err(AppError::from)
-            .and_then(|rt| rt.block_on(run(command, cli.format, data_dir))),
+            .and_then(|rt| rt.block_on(run(command, cli.format, data_dir, cli.passphrase_file))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -241,7 +275,13 @@ pub fn main() -> ExitCode {
     }
 }
 
-async fn run(command: Command, format: Format, data_dir: PathBuf) -> AppResult<()> {
+async fn run(
+    command: Command,
+    format: Format,
+    data_dir: PathBuf,
+    passphrase_file: Option<PathBuf>,
+) -> AppResult<()> {
+    let mut passphrases = identity::Passphrases::new(passphrase_file.as_ref())?;
     if let Command::Bench {
         contacts,
         runs,
@@ -251,16 +291,54 @@ async fn run(command: Command, format: Format, data_dir: PathBuf) -> AppResult<(
         return crate::bench::run(contacts, runs, import_only, format == Format::Json).await;
     }
     let db = db::open(&data_dir).await?;
-    let result = dispatch(command, Out { format }, &db).await;
+    let result = dispatch(command, Out { format }, &db, &mut passphrases).await;
     // Closing the last connection checkpoints the WAL, so the next command starts clean.
     db.close().await;
     result
 }
 
-async fn dispatch(command: Command, out: Out, db: &Db) -> AppResult<()> {
+async fn dispatch(
+    command: Command,
+    out: Out,
+    db: &Db,
+    pass: &mut identity::Passphrases,
+) -> AppResult<()> {
     match command {
+        Command::Verify => {
+            let report = crate::trust::verify::run(db).await?;
+            if !out.json(&report) {
+                println!(
+                    "Checked {} member records, {} versions, {} sign-offs, {} bulk writes, {} events and {} activities.",
+                    report.members, report.versions, report.signoffs, report.bulks, report.events, report.activities
+                );
+                for f in &report.failures {
+                    println!("  TAMPERED {} {}: {}", f.table, f.label, f.problem);
+                }
+            }
+            if report.failures.is_empty() {
+                if out.format != Format::Json {
+                    println!("Everything verifies.");
+                }
+                Ok(())
+            } else {
+                Err(AppError::new(
+                    crate::error::ErrorCode::Tampered,
+                    format!(
+                        "{} records do not verify; folds ignore them",
+                        report.failures.len()
+                    ),
+                ))
+            }
+        }
+        Command::Rebuild => {
+            let (stages, scores) = crate::leads::ops::rebuild(db).await?;
+            out.done(
+                &serde_json::json!({ "stagesChanged": stages, "scoresChanged": scores }),
+                &format!("Rebuilt the caches: {stages} stages and {scores} scores changed."),
+            )
+        }
         Command::Demo => {
-            let mut tx = db.begin().await?;
+            let mut tx = db::write(db).await?;
             crate::demo::create(&mut tx, chrono::Utc::now()).await?;
             tx.commit().await?;
             out.done(
@@ -274,17 +352,23 @@ async fn dispatch(command: Command, out: Out, db: &Db) -> AppResult<()> {
             name,
             side,
             role,
+            signer,
+            new_passphrase_file,
         }) => {
-            let m = team::add(
-                db,
-                &NewMember {
-                    email,
-                    name,
-                    side,
-                    role,
-                },
-            )
-            .await?;
+            let member = NewMember {
+                email,
+                name,
+                side,
+                role,
+            };
+            let new_pass = || identity::new_passphrase(new_passphrase_file.as_ref(), &member.email);
+            let m = match signer {
+                Some(s) => {
+                    let signer = identity::unlock(db, &s, pass).await?;
+                    team::add(db, &member, &new_pass()?, &signer).await?
+                }
+                None => team::found(db, &member, &new_pass()?).await?,
+            };
             out.done(
                 &m,
                 &format!(
@@ -295,7 +379,25 @@ async fn dispatch(command: Command, out: Out, db: &Db) -> AppResult<()> {
                 ),
             )
         }
-        Command::Agreements(cmd) => agreements(cmd, db, &out).await,
+        Command::Members(MembersCommand::SetRole {
+            email,
+            side,
+            role,
+            signer,
+        }) => {
+            let signer = identity::unlock(db, &signer, pass).await?;
+            let m = team::change_role(db, &email, side, role, &signer).await?;
+            out.done(
+                &m,
+                &format!(
+                    "{} is now a {} {}.",
+                    m.name,
+                    m.side.as_str(),
+                    m.role.as_str()
+                ),
+            )
+        }
+        Command::Agreements(cmd) => agreements(cmd, db, &out, pass).await,
         Command::ExportPlaybook { file } => {
             let f = ops::export_file(db, &file).await?;
             let n = f.stages.len() + f.terms.len() + f.reasons.len() + f.scoring.len();
@@ -308,7 +410,7 @@ async fn dispatch(command: Command, out: Out, db: &Db) -> AppResult<()> {
                 ),
             )
         }
-        Command::Import(cmd) => leads::import(cmd, db, &out).await,
+        Command::Import(cmd) => leads::import(cmd, db, &out, pass).await,
         Command::Contacts(cmd) => leads::contacts(cmd, db, &out).await,
         Command::Handoff {
             id,
@@ -319,10 +421,18 @@ async fn dispatch(command: Command, out: Out, db: &Db) -> AppResult<()> {
             actor,
             to,
             at,
-        } => leads::handoff(db, &out, id, action, reason, channel, note, actor, to, at).await,
+        } => {
+            let signer = identity::unlock(db, &actor, pass).await?;
+            leads::handoff(db, &out, id, action, reason, channel, note, &signer, to, at).await
+        }
         Command::Export { what, file } => leads::export(db, what, file, out.format).await,
-        Command::Generate { contacts, seed } => {
-            let g = crate::leads::ops::generate(db, contacts, seed).await?;
+        Command::Generate {
+            contacts,
+            seed,
+            actor,
+        } => {
+            let signer = identity::unlock(db, &actor, pass).await?;
+            let g = crate::leads::ops::generate(db, contacts, seed, &signer).await?;
             out.done(
                 &g,
                 &format!(
@@ -335,13 +445,19 @@ async fn dispatch(command: Command, out: Out, db: &Db) -> AppResult<()> {
         Command::ImportPlaybook { file, signed_by } => {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| AppError::io(format!("cannot read {}: {e}", file.display())))?;
-            let s = ops::import_file(db, &text, &signed_by).await?;
+            let mut signers = Vec::new();
+            for email in signed_by.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+                signers.push(identity::unlock(db, email, pass).await?);
+            }
+            let s = ops::import_file(db, &text, &signers).await?;
             out.done(
                 &s,
                 &format!(
-                    "Imported {}: {} members added, {} versions proposed, {} agreed, {} unchanged.",
+                    "Imported {}: {} members added, {} skipped; {} versions taken as signed, {} proposed, {} agreed, {} unchanged.",
                     file.display(),
                     s.members_added,
+                    s.members_skipped,
+                    s.versions_verbatim,
                     s.versions_proposed,
                     s.versions_agreed,
                     s.unchanged
@@ -351,21 +467,19 @@ async fn dispatch(command: Command, out: Out, db: &Db) -> AppResult<()> {
     }
 }
 
-async fn agreements(cmd: AgreementsCommand, db: &Db, out: &Out) -> AppResult<()> {
+async fn agreements(
+    cmd: AgreementsCommand,
+    db: &Db,
+    out: &Out,
+    pass: &mut identity::Passphrases,
+) -> AppResult<()> {
     match cmd {
-        AgreementsCommand::List { kind } => out.items(&ops::list(db, kind).await?),
+        AgreementsCommand::List { kind } => out.items(&ops::list(db, kind, None).await?),
         AgreementsCommand::Show { reference } => out.item(&ops::item(db, &reference).await?),
         AgreementsCommand::Propose(args) => {
-            let author = match &args.author {
-                Some(email) => Some(
-                    team::store::by_email(&mut *db.acquire().await?, email)
-                        .await?
-                        .id,
-                ),
-                None => None,
-            };
-            let proposal = build_proposal(db, *args).await?;
-            let v = ops::propose(db, &proposal, author.as_deref()).await?;
+            let proposal = build_proposal(db, &args).await?;
+            let author = identity::unlock(db, &args.author, pass).await?;
+            let v = ops::propose(db, &proposal, &author).await?;
             out.version(&v, "Proposed")
         }
         AgreementsCommand::Approve {
@@ -373,8 +487,8 @@ async fn agreements(cmd: AgreementsCommand, db: &Db, out: &Out) -> AppResult<()>
             signer,
             comment,
         } => {
-            let m = signer_of(db, &signer).await?;
-            let v = ops::approve(db, &reference, &m.id, &comment).await?;
+            let signer = identity::unlock(db, &signer, pass).await?;
+            let v = ops::approve(db, &reference, &signer, &comment).await?;
             out.version(&v, "Approved")
         }
         AgreementsCommand::Decline {
@@ -382,21 +496,18 @@ async fn agreements(cmd: AgreementsCommand, db: &Db, out: &Out) -> AppResult<()>
             signer,
             comment,
         } => {
-            let m = signer_of(db, &signer).await?;
-            let v = ops::decline(db, &reference, &m.id, &comment).await?;
+            let signer = identity::unlock(db, &signer, pass).await?;
+            let v = ops::decline(db, &reference, &signer, &comment).await?;
             out.version(&v, "Declined")
         }
         AgreementsCommand::Diff { left, right } => out.diff(&ops::diff(db, &left, &right).await?),
     }
 }
 
-async fn signer_of(db: &Db, email: &str) -> AppResult<Member> {
-    team::store::by_email(&mut *db.acquire().await?, email).await
-}
-
 /// A proposal from the flags: a change starts from the item's newest version and
 /// replaces only the fields given; a new item needs its kind's fields.
-async fn build_proposal(db: &Db, a: ProposeArgs) -> AppResult<Proposal> {
+async fn build_proposal(db: &Db, a: &ProposeArgs) -> AppResult<Proposal> {
+    let a = a.clone();
     let base = match &a.item {
         Some(reference) => Some(ops::item(db, reference).await?),
         None => None,
@@ -431,6 +542,7 @@ async fn build_proposal(db: &Db, a: ProposeArgs) -> AppResult<Proposal> {
                     exit_criteria: String::new(),
                     max_days_in_stage: None,
                     allowed_next: vec![],
+                    actions: vec![],
                 },
             };
             AgreementBody::Stage(StageBody {
@@ -443,6 +555,7 @@ async fn build_proposal(db: &Db, a: ProposeArgs) -> AppResult<Proposal> {
                     .map(|d| Some(d).filter(|d| *d > 0))
                     .unwrap_or(b.max_days_in_stage),
                 allowed_next: a.allowed_next.unwrap_or(b.allowed_next),
+                actions: b.actions,
             })
         }
         (AgreementKind::Term, base) => {
@@ -487,7 +600,7 @@ async fn build_proposal(db: &Db, a: ProposeArgs) -> AppResult<Proposal> {
 }
 
 async fn next_position(db: &Db) -> AppResult<u32> {
-    let items = ops::list(db, Some(AgreementKind::Stage)).await?;
+    let items = ops::list(db, Some(AgreementKind::Stage), None).await?;
     let max = items
         .iter()
         .filter_map(|i| match &i.versions[0].body {
@@ -640,6 +753,10 @@ fn status_text(v: &AgreementVersion) -> String {
         ),
         InForce => "in force".into(),
         Superseded => "superseded".into(),
+        Tampered => format!(
+            "TAMPERED, ignored: {}",
+            v.problem.clone().unwrap_or_default()
+        ),
     }
 }
 
@@ -660,7 +777,12 @@ fn print_version(v: &AgreementVersion) {
         } else {
             format!(": {}", e.comment)
         };
-        println!("  {} {:?} {}{}", e.at, e.action, who, comment);
+        let problem = e
+            .problem
+            .as_ref()
+            .map(|p| format!("  [does not count: {p}]"))
+            .unwrap_or_default();
+        println!("  {} {:?} {}{}{}", e.at, e.action, who, comment, problem);
     }
 }
 

@@ -48,6 +48,13 @@ pub async fn open(data_dir: &Path) -> AppResult<Db> {
     Ok(pool)
 }
 
+/// A write transaction, begun IMMEDIATE so that it takes the write lock before it reads:
+/// a deferred one that reads first cannot wait for the lock (SQLite answers "database is
+/// locked" at once), while this one waits up to the busy timeout.
+pub async fn write(db: &Db) -> AppResult<sqlx::Transaction<'static, Sqlite>> {
+    Ok(db.begin_with("BEGIN IMMEDIATE").await?)
+}
+
 /// A pooled connection set up for one large write (an import). Its commit is like every
 /// other (WAL, synchronous NORMAL: safe from the app being killed or crashing), but it
 /// leaves the WAL checkpoint, copying ~100 MB of pages into the database file after a

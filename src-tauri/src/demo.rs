@@ -4,11 +4,17 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::agreements::{
     store, ActivityKind, AgreementBody, BehaviourRule, FitField, FitOp, FitRule, Proposal,
-    ReasonBody, ReasonUse, ScoringBody, StageBody, TermBody,
+    ReasonBody, ReasonUse, ScoringBody, SignoffAction, StageAction, StageBody, TermBody,
 };
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
+use crate::handoffs::EventKind;
 use crate::team::{self, NewMember, Role, Side};
+use crate::trust::keys::{self, DEMO_PASSPHRASE};
+use crate::trust::Signer;
+
+/// The demo's marketing ops member, who signs its bulk writes.
+pub const OPS: &str = "tom.lindqvist@larkspur.example";
 
 const TEAM: &[(&str, &str, Side, Role)] = &[
     (
@@ -141,8 +147,151 @@ const REASONS: &[(&str, &str, &[ReasonUse], &str)] = &[
      "The buying team kept the status quo."),
 ];
 
-/// Creates the demo workspace in an empty database. Refuses a database that already has
-/// a team, so nothing anyone entered is ever mixed with demo data.
+/// What each stage allows, to whom, and where it leads (stage, event, to, side, managers only).
+type ActionDef = (&'static str, EventKind, Option<&'static str>, Side, bool);
+
+const ACTIONS: &[ActionDef] = &[
+    (
+        "inquiry",
+        EventKind::HandedOver,
+        Some("mql"),
+        Side::Marketing,
+        false,
+    ),
+    (
+        "inquiry",
+        EventKind::Recycled,
+        Some("nurture"),
+        Side::Marketing,
+        false,
+    ),
+    (
+        "inquiry",
+        EventKind::Disqualified,
+        Some("disqualified"),
+        Side::Marketing,
+        false,
+    ),
+    // A handed-over MQL waits for sales' response, and only that.
+    ("mql", EventKind::Accepted, Some("sal"), Side::Sales, false),
+    (
+        "mql",
+        EventKind::Rejected,
+        Some("nurture"),
+        Side::Sales,
+        false,
+    ),
+    (
+        "mql",
+        EventKind::Disqualified,
+        Some("disqualified"),
+        Side::Sales,
+        false,
+    ),
+    ("sal", EventKind::Attempt, None, Side::Sales, false),
+    ("sal", EventKind::Connected, None, Side::Sales, false),
+    ("sal", EventKind::Qualified, Some("sql"), Side::Sales, false),
+    (
+        "sal",
+        EventKind::Recycled,
+        Some("nurture"),
+        Side::Sales,
+        false,
+    ),
+    (
+        "sal",
+        EventKind::Disqualified,
+        Some("disqualified"),
+        Side::Sales,
+        false,
+    ),
+    ("sql", EventKind::Attempt, None, Side::Sales, false),
+    ("sql", EventKind::Connected, None, Side::Sales, false),
+    (
+        "sql",
+        EventKind::Converted,
+        Some("opportunity"),
+        Side::Sales,
+        false,
+    ),
+    (
+        "sql",
+        EventKind::Recycled,
+        Some("nurture"),
+        Side::Sales,
+        false,
+    ),
+    (
+        "sql",
+        EventKind::Disqualified,
+        Some("disqualified"),
+        Side::Sales,
+        false,
+    ),
+    (
+        "opportunity",
+        EventKind::Won,
+        Some("customer"),
+        Side::Sales,
+        false,
+    ),
+    (
+        "opportunity",
+        EventKind::Lost,
+        Some("nurture"),
+        Side::Sales,
+        false,
+    ),
+    (
+        "nurture",
+        EventKind::HandedOver,
+        Some("mql"),
+        Side::Marketing,
+        false,
+    ),
+    ("nurture", EventKind::Disputed, None, Side::Marketing, false),
+    // Sales' managers decide a dispute of their team's rejection.
+    ("nurture", EventKind::DisputeUpheld, None, Side::Sales, true),
+    (
+        "nurture",
+        EventKind::DisputeOverturned,
+        Some("mql"),
+        Side::Sales,
+        true,
+    ),
+    (
+        "nurture",
+        EventKind::Disqualified,
+        Some("disqualified"),
+        Side::Marketing,
+        false,
+    ),
+    (
+        "disqualified",
+        EventKind::Reopened,
+        Some("inquiry"),
+        Side::Marketing,
+        true,
+    ),
+];
+
+fn actions_of(stage: &str) -> Vec<StageAction> {
+    ACTIONS
+        .iter()
+        .filter(|a| a.0 == stage)
+        .map(|(_, event, to, by, managers_only)| StageAction {
+            event: *event,
+            to: to.map(str::to_string),
+            by: *by,
+            managers_only: *managers_only,
+        })
+        .collect()
+}
+
+/// Creates the demo workspace in an empty database: Maya founds it, adds the team (every
+/// key sealed under [`DEMO_PASSPHRASE`]), and the first playbook is signed by Maya and
+/// Daniel. Refuses a database that already has a team, so nothing anyone entered is ever
+/// mixed with demo data.
 pub async fn create(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<()> {
     if team::store::count(&mut *conn).await? > 0 {
         return Err(AppError::conflict(
@@ -150,17 +299,38 @@ pub async fn create(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<()> {
         ));
     }
     let start = now - Duration::days(75);
-    let mut ids = Vec::new();
-    for (name, email, side, role) in TEAM {
+    let mut signers = Vec::new();
+    for (i, (name, email, side, role)) in TEAM.iter().enumerate() {
         let m = NewMember {
             email: email.to_string(),
             name: name.to_string(),
             side: *side,
             role: *role,
         };
-        ids.push(team::store::add(&mut *conn, &m, start).await?.id);
+        let at = start + Duration::seconds(i as i64);
+        let signer = match signers.first() {
+            None => {
+                team::store::found(&mut *conn, &m, DEMO_PASSPHRASE, at)
+                    .await?
+                    .1
+            }
+            Some(founder) => {
+                let (key, envelope) = keys::generate(DEMO_PASSPHRASE)?;
+                let added = team::store::add_with_key(
+                    &mut *conn,
+                    &m,
+                    &keys::public_hex(&key),
+                    &envelope,
+                    founder,
+                    at,
+                )
+                .await?;
+                Signer::new(added.id, key)
+            }
+        };
+        signers.push(signer);
     }
-    let (maya, daniel) = (ids[0].clone(), ids[3].clone());
+    let (maya, tom, daniel) = (&signers[0], &signers[1], &signers[3]);
     let stage_keys: Vec<String> = STAGES.iter().map(|s| s.0.to_string()).collect();
 
     let mut at = start + Duration::hours(1);
@@ -187,6 +357,7 @@ pub async fn create(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<()> {
             exit_criteria: exit.to_string(),
             max_days_in_stage: *max_days,
             allowed_next: next.iter().map(|s| s.to_string()).collect(),
+            actions: actions_of(key),
         });
         first.push(agree(body, key, name));
     }
@@ -211,12 +382,21 @@ pub async fn create(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<()> {
         "default",
         "Lead scoring model",
     ));
+    let mut index = store::ItemIndex::load(&mut *conn, None, start).await?;
     for (proposal, at) in first {
-        let v =
-            store::propose_with_known_stages(&mut *conn, &proposal, Some(&maya), at, &stage_keys)
-                .await?;
-        store::approve(&mut *conn, &v.id, &maya, "", at + Duration::minutes(1)).await?;
-        store::approve(&mut *conn, &v.id, &daniel, "", at + Duration::minutes(2)).await?;
+        let v = store::propose_in(&mut *conn, &mut index, &proposal, maya, at, &stage_keys).await?;
+        let hash = v.hash.clone().unwrap_or_default();
+        for (signer, minutes) in [(maya, 1), (daniel, 2)] {
+            let s = store::signed_signoff(
+                &v.id,
+                &hash,
+                SignoffAction::Approved,
+                signer,
+                "",
+                at + Duration::minutes(minutes),
+            );
+            store::insert_signoff(&mut *conn, &s).await?;
+        }
     }
 
     // Six weeks later sales asked for a stricter MQL; both sides agreed.
@@ -234,12 +414,12 @@ pub async fn create(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<()> {
         effective_from: None,
     };
     let t = now - Duration::days(30);
-    let v = store::propose(&mut *conn, &revised, Some(&daniel), t).await?;
-    store::approve(&mut *conn, &v.id, &daniel, "", t + Duration::hours(1)).await?;
+    let v = store::propose(&mut *conn, &revised, daniel, t).await?;
+    store::approve(&mut *conn, &v.id, daniel, "", t + Duration::hours(1)).await?;
     store::approve(
         &mut *conn,
         &v.id,
-        &maya,
+        maya,
         "Agreed, with a review of the reject rate in the next meeting.",
         t + Duration::hours(20),
     )
@@ -262,11 +442,11 @@ pub async fn create(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<()> {
         effective_from: None,
     };
     let t = now - Duration::days(2);
-    let v = store::propose(&mut *conn, &proposal, Some(&maya), t).await?;
-    store::approve(&mut *conn, &v.id, &maya, "", t + Duration::minutes(5)).await?;
+    let v = store::propose(&mut *conn, &proposal, maya, t).await?;
+    store::approve(&mut *conn, &v.id, maya, "", t + Duration::minutes(5)).await?;
 
-    // Leads: accounts with buying teams and their histories.
-    crate::generator::generate(conn, 240, 7, now).await?;
+    // Leads: accounts with buying teams and their histories, brought in by marketing ops.
+    crate::generator::generate(conn, 240, 7, now, tom).await?;
     Ok(())
 }
 

@@ -14,6 +14,8 @@ pub enum ErrorCode {
     Cancelled,
     Io,
     Database,
+    /// A record's signature, hash or chain does not verify.
+    Tampered,
 }
 
 impl ErrorCode {
@@ -26,6 +28,7 @@ impl ErrorCode {
             ErrorCode::Cancelled => "cancelled",
             ErrorCode::Io => "io",
             ErrorCode::Database => "database",
+            ErrorCode::Tampered => "tampered",
         }
     }
 }

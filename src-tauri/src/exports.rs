@@ -155,3 +155,28 @@ fn camel(snake: &str) -> String {
     }
     out
 }
+
+/// Writes a whole file: into a temporary file beside it, synced, then renamed into place,
+/// so a failure (a full disk) never leaves a partial file nor destroys the previous one.
+pub fn write_whole(path: &Path, bytes: &[u8]) -> AppResult<()> {
+    use std::io::Write;
+    let io = |e: std::io::Error| AppError::io(format!("cannot write {}: {e}", path.display()));
+    let name = path.file_name().ok_or_else(|| {
+        AppError::invalid("file", format!("{} is not a file name", path.display()))
+    })?;
+    let tmp = path.with_file_name(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.map_err(io)
+}

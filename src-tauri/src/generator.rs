@@ -7,11 +7,13 @@ use crate::agreements::{ActivityKind, AgreementBody, AgreementKind, ReasonUse};
 use crate::db::{insert_many, new_id, ts, Conn, Val};
 use crate::error::{AppError, AppResult};
 use crate::handoffs::playbook_at::PlaybookHistory;
-use crate::handoffs::rules::{advance, check_transition, Lifecycle};
+use crate::handoffs::records::EventRecord;
+use crate::handoffs::rules::{advance, check_transition, Acting, Lifecycle};
 use crate::handoffs::EventKind;
-use crate::leads::{BuyingRole, BuyingStage};
+use crate::leads::{activity_hash, BuyingRole, BuyingStage};
 use crate::scoring::{explain, Profile};
 use crate::team::{Role, Side};
+use crate::trust::{bulk, Signer};
 
 /// A small, fast, seedable random source (SplitMix64).
 struct Rng(u64);
@@ -235,7 +237,10 @@ pub async fn generate(
     contacts: u32,
     seed: u64,
     now: DateTime<Utc>,
+    signer: &Signer,
 ) -> AppResult<Generated> {
+    let bulk_id = new_id();
+    let mut hashes: Vec<String> = Vec::new();
     let pb = PlaybookHistory::load(&mut *conn).await?;
     if pb.first_stage(now).is_none() {
         return Err(AppError::not_allowed(
@@ -316,7 +321,7 @@ pub async fn generate(
         let industry = *rng.pick(&INDUSTRIES);
         let employees = [12i64, 45, 80, 150, 420, 1200, 5000][rng.below(7)];
         let country = *rng.pick(&COUNTRIES);
-        let account_id = new_id();
+        let account_id = crate::leads::account_id_for(&company);
         accounts.push(vec![
             Val::Text(account_id.clone()),
             Val::Text(company.clone()),
@@ -365,13 +370,27 @@ pub async fn generate(
                     _ => rng.pick(&CAMPAIGNS).to_string(),
                 };
                 points.push((kind, at));
+                let act_id = new_id();
+                let at = ts(at);
+                let hash = activity_hash(
+                    &act_id,
+                    &id,
+                    kind.as_str(),
+                    &at,
+                    &detail,
+                    None,
+                    Some(&bulk_id),
+                );
+                hashes.push(hash.clone());
                 acts.push(vec![
-                    Val::Text(new_id()),
+                    Val::Text(act_id),
                     Val::Text(id.clone()),
                     Val::Text(kind.as_str().into()),
-                    Val::Text(ts(at)),
+                    Val::Text(at),
                     Val::Text(detail),
                     Val::Text(now_text.clone()),
+                    Val::Text(hash),
+                    Val::Text(bulk_id.clone()),
                 ]);
                 out.activities += 1;
             }
@@ -494,6 +513,7 @@ pub async fn generate(
             }
 
             let mut state: Option<Lifecycle> = None;
+            let mut prev_hash: Option<String> = None;
             let mut at = created;
             let mut owner = rng.pick(&marketing).clone();
             for step in steps {
@@ -511,7 +531,9 @@ pub async fn generate(
                 if step.kind != EventKind::Created {
                     at = next_at;
                 }
-                let Ok(d) = check_transition(state.as_ref(), step.kind, at, None, &pb) else {
+                let Ok(d) =
+                    check_transition(state.as_ref(), step.kind, at, None, &pb, Acting::Imported)
+                else {
                     break;
                 };
                 let mut playbook = d.playbook;
@@ -532,19 +554,43 @@ pub async fn generate(
                     owner = rng.pick(&sales).clone();
                 }
                 let at_text = ts(at);
+                let record = EventRecord {
+                    id: new_id(),
+                    contact_id: id.clone(),
+                    kind: step.kind.as_str().into(),
+                    at: at_text.clone(),
+                    actor_id: actor,
+                    assignee_id: None,
+                    to_stage: d.to.clone(),
+                    reason: step.reason.clone(),
+                    channel: step.channel.map(str::to_string),
+                    note: String::new(),
+                    external_id: None,
+                    prev_hash: prev_hash.take(),
+                    hash: None,
+                    signature: None,
+                    bulk_id: Some(bulk_id.clone()),
+                }
+                .sealed();
+                let hash = record.hash.clone().expect("sealed");
+                hashes.push(hash.clone());
+                prev_hash = Some(hash.clone());
                 events.push(vec![
-                    Val::Text(new_id()),
+                    Val::Text(record.id),
                     Val::Text(id.clone()),
-                    Val::Text(step.kind.as_str().into()),
+                    Val::Text(record.kind),
                     Val::Text(at_text.clone()),
-                    Val::OptText(actor),
+                    Val::OptText(record.actor_id),
                     Val::OptText(d.from.clone()),
                     Val::Text(d.to.clone()),
-                    Val::OptText(step.reason.clone()),
-                    Val::OptText(step.channel.map(str::to_string)),
+                    Val::OptText(record.reason),
+                    Val::OptText(record.channel),
                     Val::Text(String::new()),
                     Val::Text(playbook),
                     Val::Text(now_text.clone()),
+                    Val::Text(hash),
+                    Val::OptText(record.prev_hash),
+                    Val::Text(bulk_id.clone()),
                 ]);
                 out.events += 1;
                 state = Some(advance(state, step.kind, &d.to, &at_text));
@@ -600,6 +646,9 @@ pub async fn generate(
         }
     }
     flush(conn, &mut accounts, &mut people, &mut events, &mut acts).await?;
+    if !hashes.is_empty() {
+        bulk::seal(conn, &bulk_id, "generated", hashes, signer, now).await?;
+    }
     Ok(out)
 }
 
@@ -674,6 +723,9 @@ async fn flush(
             "note",
             "playbook",
             "recorded_at",
+            "hash",
+            "prev_hash",
+            "bulk_id",
         ],
         std::mem::take(events),
     )
@@ -681,7 +733,16 @@ async fn flush(
     insert_many(
         conn,
         "activities",
-        &["id", "contact_id", "kind", "at", "detail", "recorded_at"],
+        &[
+            "id",
+            "contact_id",
+            "kind",
+            "at",
+            "detail",
+            "recorded_at",
+            "hash",
+            "bulk_id",
+        ],
         std::mem::take(acts),
     )
     .await?;

@@ -16,6 +16,7 @@ pub mod leads;
 pub mod scoring;
 pub mod settings;
 pub mod team;
+pub mod trust;
 
 use std::path::PathBuf;
 
@@ -29,7 +30,7 @@ pub fn run_window(data_dir: PathBuf) -> AppResult<()> {
         let db = db::open(&data_dir).await?;
         let mut conn = db.acquire().await?;
         if team::store::count(&mut conn).await? == 0 {
-            let mut tx = db.begin().await?;
+            let mut tx = db::write(&db).await?;
             demo::create(&mut tx, chrono::Utc::now()).await?;
             tx.commit().await?;
         }
@@ -42,6 +43,7 @@ pub fn run_window(data_dir: PathBuf) -> AppResult<()> {
             db,
             data_dir,
             import_cancel: commands::leads::cancel_flag(),
+            session: Default::default(),
         })
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {

@@ -3,6 +3,7 @@
 pub mod diff;
 pub mod file;
 pub mod ops;
+pub mod records;
 pub mod rules;
 pub mod scoring_model;
 pub mod store;
@@ -11,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use specta::Type;
 
 use crate::error::{AppError, AppResult};
+use crate::handoffs::EventKind;
 use crate::team::Side;
 pub use scoring_model::{ActivityKind, BehaviourRule, FitField, FitOp, FitRule, ScoringBody};
 
@@ -105,6 +107,38 @@ pub struct StageBody {
     /// Keys of the stages a contact may move to from here.
     #[serde(default)]
     pub allowed_next: Vec<String>,
+    /// What may be recorded while a contact is in this stage, by whom, and where it leads:
+    /// the stage's behaviour, so no stage key is ever written in code.
+    #[serde(default)]
+    pub actions: Vec<StageAction>,
+}
+
+/// One handoff action a stage allows: the event, the stage it leads to (none: the contact
+/// stays), and the side (and, if set, only its managers) who may record it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct StageAction {
+    pub event: EventKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    pub by: Side,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub managers_only: bool,
+}
+
+impl StageAction {
+    /// `accepted → sal (sales)`: how a printout and a diff show it.
+    pub fn describe(&self) -> String {
+        let who = if self.managers_only {
+            format!("{} managers", self.by.as_str())
+        } else {
+            self.by.as_str().to_string()
+        };
+        match &self.to {
+            Some(to) => format!("{} → {to} ({who})", self.event.as_str()),
+            None => format!("{} ({who})", self.event.as_str()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
@@ -155,6 +189,14 @@ impl AgreementBody {
                         .unwrap_or_default(),
                 ),
                 ("Allowed next stages", s.allowed_next.join(", ")),
+                (
+                    "Actions",
+                    s.actions
+                        .iter()
+                        .map(StageAction::describe)
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
             ],
             AgreementBody::Term(t) => vec![("Definition", t.definition.clone())],
             AgreementBody::Reason(r) => vec![
@@ -193,6 +235,25 @@ impl AgreementBody {
                 let mut next: Vec<String> = s.allowed_next.iter().map(|k| slug(k)).collect();
                 next.retain(|k| !k.is_empty());
                 next.dedup();
+                let mut actions = Vec::with_capacity(s.actions.len());
+                for (i, a) in s.actions.iter().enumerate() {
+                    let to = a.to.as_deref().map(slug).filter(|t| !t.is_empty());
+                    if let Some(t) = &to {
+                        if !next.contains(t) {
+                            return Err(AppError::invalid(
+                                "actions",
+                                format!("actions[{}]: '{}' leads to {t}, which is not among the allowed next stages ({})", i + 1, a.event.as_str(), next.join(", ")),
+                            ));
+                        }
+                    }
+                    if actions.iter().any(|b: &StageAction| b.event == a.event) {
+                        return Err(AppError::invalid(
+                            "actions",
+                            format!("actions[{}]: '{}' is listed twice", i + 1, a.event.as_str()),
+                        ));
+                    }
+                    actions.push(StageAction { to, ..a.clone() });
+                }
                 AgreementBody::Stage(StageBody {
                     side: s.side,
                     position: s.position,
@@ -200,6 +261,7 @@ impl AgreementBody {
                     exit_criteria: required("exitCriteria", &s.exit_criteria)?,
                     max_days_in_stage: s.max_days_in_stage.filter(|d| *d > 0),
                     allowed_next: next,
+                    actions,
                 })
             }
             AgreementBody::Term(t) => AgreementBody::Term(TermBody {
@@ -253,6 +315,8 @@ pub enum VersionStatus {
     Scheduled,
     InForce,
     Superseded,
+    /// Its content or its author's signature does not verify: ignored by every fold.
+    Tampered,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type, sqlx::Type)]
@@ -265,17 +329,28 @@ pub enum SignoffAction {
     Agreed,
 }
 
-/// One entry in a version's life: who proposed, approved, declined; when it was agreed.
+/// One entry in a version's life: who proposed, approved or declined it, and whether that
+/// signature counts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct SignoffEvent {
+    pub id: String,
     pub action: SignoffAction,
     pub member_id: Option<String>,
     pub member_name: Option<String>,
+    /// The signer's side and role when they signed.
     pub member_side: Option<Side>,
+    pub member_role: Option<crate::team::Role>,
     pub comment: String,
     pub at: String,
-    pub effective_at: Option<String>,
+    /// Why the signature does not count (not signed, does not verify, not a manager then).
+    pub problem: Option<String>,
+}
+
+impl SignoffEvent {
+    pub fn counts(&self) -> bool {
+        self.problem.is_none()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Type)]
@@ -290,14 +365,23 @@ pub struct AgreementVersion {
     pub body: AgreementBody,
     pub summary: String,
     pub effective_from: Option<String>,
+    pub author_id: Option<String>,
     pub author_name: Option<String>,
     pub created_at: String,
+    /// The canonical hash the author signed (content, effective time, what it supersedes).
+    pub hash: String,
+    /// Why the version does not count, when it is tampered.
+    pub problem: Option<String>,
     pub status: VersionStatus,
     /// When an agreed version takes (or took) force.
     pub effective_at: Option<String>,
     /// The sides whose manager has still to approve a proposed version.
     pub awaiting: Vec<Side>,
     pub log: Vec<SignoffEvent>,
+    /// For the person asking (the window's unlocked member): whether they may sign it now,
+    /// and if not, why. The window renders this and keeps no copy of the rules.
+    pub you_may_sign: bool,
+    pub sign_blocker: Option<String>,
 }
 
 impl AgreementVersion {
@@ -372,6 +456,12 @@ mod tests {
             exit_criteria: "Qualified".into(),
             max_days_in_stage: Some(0),
             allowed_next: vec!["SQL".into(), "Nurture".into(), "".into()],
+            actions: vec![StageAction {
+                event: EventKind::Qualified,
+                to: Some("SQL".into()),
+                by: Side::Sales,
+                managers_only: false,
+            }],
         });
         let AgreementBody::Stage(s) = stage.validated().unwrap() else {
             panic!("kind changed")
@@ -379,5 +469,18 @@ mod tests {
         assert_eq!(s.entry_criteria, "Accepted by an SDR");
         assert_eq!(s.max_days_in_stage, None);
         assert_eq!(s.allowed_next, vec!["sql", "nurture"]);
+        assert_eq!(s.actions[0].to.as_deref(), Some("sql"));
+        let astray = AgreementBody::Stage(StageBody {
+            actions: vec![StageAction {
+                event: EventKind::Won,
+                to: Some("customer".into()),
+                by: Side::Sales,
+                managers_only: false,
+            }],
+            ..s.clone()
+        });
+        let err = astray.validated().unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("actions"));
+        assert!(err.message.contains("not among the allowed next stages"));
     }
 }

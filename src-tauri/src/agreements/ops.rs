@@ -3,12 +3,35 @@ use chrono::Utc;
 
 use super::diff::{compare, VersionDiff};
 use super::file::{self, ImportSummary, PlaybookFile};
-use super::{store, AgreementItem, AgreementKind, AgreementVersion, Proposal};
-use crate::db::Db;
+use super::rules::check_signoff;
+use super::{store, AgreementItem, AgreementKind, AgreementVersion, Proposal, VersionStatus};
+use crate::db::{self, Db};
 use crate::error::AppResult;
+use crate::trust::Signer;
 
-pub async fn list(db: &Db, kind: Option<AgreementKind>) -> AppResult<Vec<AgreementItem>> {
-    store::load_items(&mut *db.acquire().await?, kind, Utc::now()).await
+/// The playbook; with a `viewer` (a member id), each version says whether they may sign it.
+pub async fn list(
+    db: &Db,
+    kind: Option<AgreementKind>,
+    viewer: Option<&str>,
+) -> AppResult<Vec<AgreementItem>> {
+    let mut conn = db.acquire().await?;
+    let mut items = store::load_items(&mut conn, kind, Utc::now()).await?;
+    let viewer = match viewer {
+        Some(id) => Some(crate::team::store::get(&mut conn, id).await?),
+        None => None,
+    };
+    for item in &mut items {
+        for v in item.versions.iter_mut().chain(item.pending.iter_mut()) {
+            let check = match &viewer {
+                Some(m) => check_signoff(v, m, false).map_err(|e| e.message),
+                None => Err("Unlock with your passphrase to sign".to_string()),
+            };
+            v.you_may_sign = check.is_ok();
+            v.sign_blocker = check.err();
+        }
+    }
+    Ok(items)
 }
 
 pub async fn item(db: &Db, reference: &str) -> AppResult<AgreementItem> {
@@ -19,25 +42,28 @@ pub async fn version(db: &Db, reference: &str) -> AppResult<AgreementVersion> {
     store::resolve_version(&mut *db.acquire().await?, reference, Utc::now()).await
 }
 
-pub async fn propose(
-    db: &Db,
-    proposal: &Proposal,
-    author_id: Option<&str>,
-) -> AppResult<AgreementVersion> {
-    let mut tx = db.begin().await?;
-    let v = store::propose(&mut tx, proposal, author_id, Utc::now()).await?;
+/// Proposes a new version, signed by its author.
+pub async fn propose(db: &Db, proposal: &Proposal, author: &Signer) -> AppResult<AgreementVersion> {
+    let mut tx = db::write(db).await?;
+    let v = store::propose(&mut tx, proposal, author, Utc::now()).await?;
     tx.commit().await?;
     Ok(v)
 }
 
+/// Signs a version off. A scoring model that takes force now rebuilds the cached scores in
+/// the same transaction, so the list and the contact page never disagree.
 pub async fn approve(
     db: &Db,
     version: &str,
-    signer_id: &str,
+    signer: &Signer,
     comment: &str,
 ) -> AppResult<AgreementVersion> {
-    let mut tx = db.begin().await?;
-    let v = store::approve(&mut tx, version, signer_id, comment, Utc::now()).await?;
+    let now = Utc::now();
+    let mut tx = db::write(db).await?;
+    let v = store::approve(&mut tx, version, signer, comment, now).await?;
+    if v.kind == AgreementKind::Scoring && v.status == VersionStatus::InForce {
+        crate::leads::rebuild::scores_if_stale(&mut tx, now).await?;
+    }
     tx.commit().await?;
     Ok(v)
 }
@@ -45,11 +71,11 @@ pub async fn approve(
 pub async fn decline(
     db: &Db,
     version: &str,
-    signer_id: &str,
+    signer: &Signer,
     comment: &str,
 ) -> AppResult<AgreementVersion> {
-    let mut tx = db.begin().await?;
-    let v = store::decline(&mut tx, version, signer_id, comment, Utc::now()).await?;
+    let mut tx = db::write(db).await?;
+    let v = store::decline(&mut tx, version, signer, comment, Utc::now()).await?;
     tx.commit().await?;
     Ok(v)
 }
@@ -66,11 +92,14 @@ pub async fn export_file(db: &Db, path: &std::path::Path) -> AppResult<PlaybookF
     file::export(&mut *db.acquire().await?, path, Utc::now()).await
 }
 
-/// Imports a playbook file all or nothing.
-pub async fn import_file(db: &Db, text: &str, signers: &[String]) -> AppResult<ImportSummary> {
+/// Imports a playbook file all or nothing; `signers` (members of this workspace who
+/// proved themselves) sign what the file brings without valid signatures.
+pub async fn import_file(db: &Db, text: &str, signers: &[Signer]) -> AppResult<ImportSummary> {
     let parsed = file::from_toml(text)?;
-    let mut tx = db.begin().await?;
-    let summary = file::import(&mut tx, &parsed, signers, Utc::now()).await?;
+    let now = Utc::now();
+    let mut tx = db::write(db).await?;
+    let summary = file::import(&mut tx, &parsed, signers, now).await?;
+    crate::leads::rebuild::scores_if_stale(&mut tx, now).await?;
     tx.commit().await?;
     Ok(summary)
 }

@@ -8,7 +8,7 @@ use crate::team::{Member, Side};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogState {
     Draft,
-    /// Proposed; the approvals of the current round (since the last proposal).
+    /// Proposed; the valid approvals so far.
     Proposed {
         approvals: Vec<SignoffEvent>,
     },
@@ -17,32 +17,35 @@ pub enum LogState {
     },
 }
 
-/// Folds a version's log, oldest first. A decline returns the version to draft and a new
-/// proposal starts a fresh round, so approvals from an earlier round do not count.
-pub fn fold_log(log: &[SignoffEvent]) -> LogState {
-    let mut state = LogState::Draft;
-    for event in log {
-        state = match (state, event.action) {
-            (LogState::Agreed { effective_at }, _) => LogState::Agreed { effective_at },
-            (_, SignoffAction::Agreed) => LogState::Agreed {
-                effective_at: event
-                    .effective_at
-                    .clone()
-                    .unwrap_or_else(|| event.at.clone()),
-            },
-            (_, SignoffAction::Proposed) => LogState::Proposed { approvals: vec![] },
-            (_, SignoffAction::Declined) => LogState::Draft,
-            (LogState::Proposed { mut approvals }, SignoffAction::Approved) => {
+/// Folds a version's log in (time, id) order. Only signatures that count are used, so any
+/// replica holding the same records reaches the same state: a version is proposed when
+/// written, agreed by the approval that completes one manager of each side (in force from
+/// then, or from its `effective_from` if later), and returned to draft by a decline that
+/// comes before that. Nothing stored says "agreed".
+pub fn fold_log(log: &[SignoffEvent], effective_from: Option<&str>) -> LogState {
+    let mut events: Vec<&SignoffEvent> = log.iter().filter(|e| e.counts()).collect();
+    events.sort_by(|a, b| (&a.at, &a.id).cmp(&(&b.at, &b.id)));
+    let mut approvals: Vec<SignoffEvent> = vec![];
+    for event in events {
+        match event.action {
+            SignoffAction::Declined => return LogState::Draft,
+            SignoffAction::Approved => {
                 approvals.push(event.clone());
-                LogState::Proposed { approvals }
+                if awaiting_sides(&approvals).is_empty() {
+                    let effective_at = match effective_from {
+                        Some(from) if from > event.at.as_str() => from.to_string(),
+                        _ => event.at.clone(),
+                    };
+                    return LogState::Agreed { effective_at };
+                }
             }
-            (LogState::Draft, SignoffAction::Approved) => LogState::Draft,
-        };
+            SignoffAction::Proposed | SignoffAction::Agreed => {}
+        }
     }
-    state
+    LogState::Proposed { approvals }
 }
 
-/// The sides still to approve, given the approvals of the current round.
+/// The sides still to approve, given the approvals so far.
 pub fn awaiting_sides(approvals: &[SignoffEvent]) -> Vec<Side> {
     Side::ALL
         .into_iter()
@@ -52,11 +55,15 @@ pub fn awaiting_sides(approvals: &[SignoffEvent]) -> Vec<Side> {
 
 /// Sets `status`, `effective_at` and `awaiting` on every version of one item as of `now`
 /// (RFC 3339 UTC text, which orders as time does). The in-force version is the agreed one
-/// with the latest effective time not after `now`; earlier agreed ones are superseded.
+/// with the latest effective time not after `now` (ties: the later written); earlier agreed
+/// ones are superseded. Tampered versions keep their status and count for nothing.
 pub fn settle_item(versions: &mut [AgreementVersion], now: &str) {
-    let mut in_force: Option<(String, u32)> = None;
+    let mut in_force: Option<(String, String, String)> = None;
     for v in versions.iter_mut() {
-        match fold_log(&v.log) {
+        if v.status == VersionStatus::Tampered {
+            continue;
+        }
+        match fold_log(&v.log, v.effective_from.as_deref()) {
             LogState::Draft => {
                 v.status = VersionStatus::Draft;
                 v.awaiting = vec![];
@@ -71,7 +78,7 @@ pub fn settle_item(versions: &mut [AgreementVersion], now: &str) {
                     v.status = VersionStatus::Scheduled;
                 } else {
                     v.status = VersionStatus::Superseded;
-                    let candidate = (effective_at.clone(), v.number);
+                    let candidate = (effective_at.clone(), v.created_at.clone(), v.id.clone());
                     if in_force.as_ref().is_none_or(|best| candidate > *best) {
                         in_force = Some(candidate);
                     }
@@ -80,8 +87,8 @@ pub fn settle_item(versions: &mut [AgreementVersion], now: &str) {
             }
         }
     }
-    if let Some((_, number)) = in_force {
-        if let Some(v) = versions.iter_mut().find(|v| v.number == number) {
+    if let Some((_, _, id)) = in_force {
+        if let Some(v) = versions.iter_mut().find(|v| v.id == id) {
             v.status = VersionStatus::InForce;
         }
     }
@@ -111,11 +118,16 @@ pub fn check_signoff(
         VersionStatus::Superseded => Err(AppError::not_allowed(format!(
             "{label} has been superseded; sign the current proposal instead"
         ))),
+        VersionStatus::Tampered => Err(AppError::not_allowed(format!(
+            "{label} does not verify (tampered); nobody can sign it"
+        ))),
         VersionStatus::InForce | VersionStatus::Scheduled => {
             Err(AppError::conflict(format!("{label} is already agreed")))
         }
         VersionStatus::Proposed => {
-            let LogState::Proposed { approvals } = fold_log(&version.log) else {
+            let LogState::Proposed { approvals } =
+                fold_log(&version.log, version.effective_from.as_deref())
+            else {
                 return Ok(());
             };
             if approvals
@@ -141,13 +153,15 @@ mod tests {
 
     fn event(action: SignoffAction, who: &str, side: Side, at: &str) -> SignoffEvent {
         SignoffEvent {
+            id: format!("{who}-{at}"),
             action,
             member_id: Some(who.into()),
             member_name: Some(who.into()),
             member_side: Some(side),
+            member_role: Some(Role::Manager),
             comment: String::new(),
             at: at.into(),
-            effective_at: None,
+            problem: None,
         }
     }
 
@@ -164,20 +178,26 @@ mod tests {
             }),
             summary: String::new(),
             effective_from: None,
+            author_id: None,
             author_name: None,
-            created_at: "2026-01-01T00:00:00.000Z".into(),
+            created_at: format!("2026-01-01T00:00:00.{number:03}Z"),
+            hash: String::new(),
+            problem: None,
             status: VersionStatus::Draft,
             effective_at: None,
             awaiting: vec![],
             log,
+            you_may_sign: false,
+            sign_blocker: None,
         }
     }
 
-    fn agreed(at: &str) -> SignoffEvent {
-        SignoffEvent {
-            effective_at: Some(at.into()),
-            ..event(SignoffAction::Agreed, "", Side::Sales, at)
-        }
+    /// Approvals by a manager of each side at `at`: agreed from then.
+    fn agreed(at: &str) -> Vec<SignoffEvent> {
+        vec![
+            event(SignoffAction::Approved, "ann", Side::Marketing, at),
+            event(SignoffAction::Approved, "bob", Side::Sales, at),
+        ]
     }
 
     fn manager(id: &str, side: Side) -> Member {
@@ -188,42 +208,57 @@ mod tests {
             side,
             role: Role::Manager,
             created_at: String::new(),
+            has_key: true,
         }
     }
 
     #[test]
-    fn a_decline_starts_the_round_again() {
-        let log = vec![
-            event(SignoffAction::Proposed, "ann", Side::Marketing, "1"),
-            event(SignoffAction::Approved, "ann", Side::Marketing, "2"),
-            event(SignoffAction::Declined, "bob", Side::Sales, "3"),
-            event(SignoffAction::Proposed, "ann", Side::Marketing, "4"),
-        ];
-        let LogState::Proposed { approvals } = fold_log(&log) else {
-            panic!("re-proposed version should be proposed")
-        };
-        assert!(
-            approvals.is_empty(),
-            "approvals before a decline must not count"
-        );
+    fn agreement_is_derived_from_valid_approvals_in_time_order() {
+        let ann = event(SignoffAction::Approved, "ann", Side::Marketing, "2");
+        let bob = event(SignoffAction::Approved, "bob", Side::Sales, "4");
+        let dec = event(SignoffAction::Declined, "bob", Side::Sales, "3");
+        // Written on two laptops, arriving in any order: the same answer.
+        for log in [
+            vec![ann.clone(), bob.clone()],
+            vec![bob.clone(), ann.clone()],
+        ] {
+            assert_eq!(
+                fold_log(&log, None),
+                LogState::Agreed {
+                    effective_at: "4".into()
+                }
+            );
+        }
         assert_eq!(
-            awaiting_sides(&approvals),
-            vec![Side::Marketing, Side::Sales]
+            fold_log(&[bob.clone(), dec.clone(), ann.clone()], None),
+            LogState::Draft,
+            "a decline before the second approval returns the version to draft"
         );
-        assert_eq!(fold_log(&log[..3]), LogState::Draft);
+        let forged = SignoffEvent {
+            problem: Some("does not verify".into()),
+            ..bob.clone()
+        };
+        let LogState::Proposed { approvals } = fold_log(&[ann.clone(), forged], None) else {
+            panic!("a signature that does not verify must not agree a version")
+        };
+        assert_eq!(awaiting_sides(&approvals), vec![Side::Sales]);
+        assert_eq!(
+            fold_log(&[ann, bob], Some("9")),
+            LogState::Agreed {
+                effective_at: "9".into()
+            },
+            "a later effective_from wins"
+        );
     }
 
     #[test]
     fn the_latest_effective_agreed_version_is_in_force() {
         let now = "2026-06-01T00:00:00.000Z";
         let mut vs = vec![
-            version(1, vec![agreed("2026-01-01T00:00:00.000Z")]),
-            version(2, vec![agreed("2026-03-01T00:00:00.000Z")]),
-            version(3, vec![agreed("2026-09-01T00:00:00.000Z")]),
-            version(
-                4,
-                vec![event(SignoffAction::Proposed, "a", Side::Sales, "x")],
-            ),
+            version(1, agreed("2026-01-01T00:00:00.000Z")),
+            version(2, agreed("2026-03-01T00:00:00.000Z")),
+            version(3, agreed("2026-09-01T00:00:00.000Z")),
+            version(4, vec![]),
         ];
         settle_item(&mut vs, now);
         let statuses: Vec<_> = vs.iter().map(|v| v.status).collect();
@@ -249,10 +284,7 @@ mod tests {
         };
         let mut v = version(
             1,
-            vec![
-                event(SignoffAction::Proposed, "ann", Side::Marketing, "1"),
-                event(SignoffAction::Approved, "ann", Side::Marketing, "2"),
-            ],
+            vec![event(SignoffAction::Approved, "ann", Side::Marketing, "2")],
         );
         settle_item(std::slice::from_mut(&mut v), "9");
         assert_eq!(v.awaiting, vec![Side::Sales]);

@@ -1,8 +1,10 @@
-//! SQL for the playbook: loading items with their versions and logs, proposing, signing.
-use std::collections::HashMap;
+//! SQL for the playbook: loading items with their versions and logs (every signature
+//! checked), proposing and signing off.
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
+use super::records::{SignoffRecord, VersionRecord};
 use super::rules::{check_signoff, settle_item};
 use super::{
     slug, AgreementBody, AgreementItem, AgreementKind, AgreementVersion, Proposal, SignoffAction,
@@ -10,34 +12,9 @@ use super::{
 };
 use crate::db::{new_id, parse_ts, ts, Conn};
 use crate::error::{AppError, AppResult};
-use crate::team::{self, Side};
-
-#[derive(sqlx::FromRow)]
-struct VersionRow {
-    id: String,
-    item_id: String,
-    kind: String,
-    key: String,
-    number: i64,
-    name: String,
-    body: String,
-    summary: String,
-    effective_from: Option<String>,
-    author_name: Option<String>,
-    created_at: String,
-}
-
-#[derive(sqlx::FromRow)]
-struct SignoffRow {
-    version_id: String,
-    action: SignoffAction,
-    member_id: Option<String>,
-    member_name: Option<String>,
-    member_side: Option<Side>,
-    comment: String,
-    at: String,
-    effective_at: Option<String>,
-}
+use crate::team::roster::Roster;
+use crate::team::{self, Role};
+use crate::trust::{keys, Signer};
 
 /// Every item (of one kind, or all), with all its versions settled as of `now`.
 /// Items come in funnel order for stages and by name otherwise.
@@ -61,78 +38,218 @@ pub async fn load_item(
         .ok_or_else(|| AppError::not_found(format!("no playbook item with id {item_id}")))
 }
 
+/// The stored version and sign-off records (of one kind, or one item, or all).
+pub async fn records(
+    conn: &mut Conn,
+    kind: Option<AgreementKind>,
+    item_id: Option<&str>,
+) -> AppResult<(Vec<VersionRecord>, Vec<SignoffRecord>)> {
+    let kind = kind.map(|k| k.as_str());
+    let versions: Vec<VersionRecord> = sqlx::query_as(
+        "SELECT v.id, v.item_id, i.kind, i.key, v.name, v.body, v.summary, v.effective_from,
+                v.supersedes, v.author_id, v.created_at, v.hash, v.signature
+         FROM agreement_versions v
+         JOIN agreement_items i ON i.id = v.item_id AND i.deleted_at IS NULL
+         WHERE (?1 IS NULL OR i.kind = ?1) AND (?2 IS NULL OR i.id = ?2)
+         ORDER BY v.item_id, v.created_at, v.id",
+    )
+    .bind(kind)
+    .bind(item_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let signoffs: Vec<SignoffRecord> = sqlx::query_as(
+        "SELECT s.id, s.version_id, s.action, s.member_id, s.comment, s.at, s.hash, s.signature
+         FROM agreement_signoffs s
+         JOIN agreement_versions v ON v.id = s.version_id
+         JOIN agreement_items i ON i.id = v.item_id AND i.deleted_at IS NULL
+         WHERE (?1 IS NULL OR i.kind = ?1) AND (?2 IS NULL OR i.id = ?2)
+         ORDER BY s.at, s.id",
+    )
+    .bind(kind)
+    .bind(item_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok((versions, signoffs))
+}
+
 async fn load(
     conn: &mut Conn,
     kind: Option<AgreementKind>,
     item_id: Option<&str>,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<AgreementItem>> {
-    let kind = kind.map(|k| k.as_str());
-    let versions: Vec<VersionRow> = sqlx::query_as(
-        "SELECT v.id, v.item_id, i.kind, i.key, v.number, v.name, v.body, v.summary,
-                v.effective_from, m.name AS author_name, v.created_at
-         FROM agreement_versions v
-         JOIN agreement_items i ON i.id = v.item_id AND i.deleted_at IS NULL
-         LEFT JOIN members m ON m.id = v.author_id
-         WHERE (?1 IS NULL OR i.kind = ?1) AND (?2 IS NULL OR i.id = ?2)
-         ORDER BY v.item_id, v.number",
-    )
-    .bind(kind)
-    .bind(item_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let signoffs: Vec<SignoffRow> = sqlx::query_as(
-        "SELECT s.version_id, s.action, s.member_id, m.name AS member_name,
-                m.side AS member_side, s.comment, s.at, s.effective_at
-         FROM agreement_signoffs s
-         JOIN agreement_versions v ON v.id = s.version_id
-         JOIN agreement_items i ON i.id = v.item_id AND i.deleted_at IS NULL
-         LEFT JOIN members m ON m.id = s.member_id
-         WHERE (?1 IS NULL OR i.kind = ?1) AND (?2 IS NULL OR i.id = ?2)
-         ORDER BY s.at, s.rowid",
-    )
-    .bind(kind)
-    .bind(item_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let roster = team::records::roster(&mut *conn).await?;
+    let tampered = crate::trust::verify::tampered_ids(&mut *conn).await?;
+    let (versions, signoffs) = records(&mut *conn, kind, item_id).await?;
+    Ok(assemble(versions, signoffs, &roster, &tampered, now))
+}
 
+/// Why a version does not count, if it does not: the check every fold relies on.
+pub fn version_problem(
+    r: &VersionRecord,
+    roster: &Roster,
+    tampered: &HashSet<String>,
+) -> Option<String> {
+    if tampered.contains(&r.id) {
+        return Some("found tampered by `playbook verify`".into());
+    }
+    let Some(hash) = r.computed_hash() else {
+        return Some("its content is unreadable".into());
+    };
+    let (Some(stored), Some(signature), Some(author)) = (&r.hash, &r.signature, &r.author_id)
+    else {
+        return Some("it is not signed".into());
+    };
+    if hash != *stored {
+        return Some("its content does not match what its author signed".into());
+    }
+    let Some(state) = roster.at(author, &r.created_at) else {
+        return Some("its author was not on the team when it was written".into());
+    };
+    if !keys::verify(&state.public_key, stored, signature) {
+        return Some(format!("{}'s signature does not verify", state.email));
+    }
+    None
+}
+
+/// Why a sign-off does not count, if it does not: it must be signed by someone who was a
+/// manager when they signed, over this very version's hash.
+pub fn signoff_problem(
+    s: &SignoffRecord,
+    version_hash: Option<&str>,
+    roster: &Roster,
+    tampered: &HashSet<String>,
+) -> Option<String> {
+    if tampered.contains(&s.id) {
+        return Some("found tampered by `playbook verify`".into());
+    }
+    let (Some(stored), Some(signature), Some(member)) = (&s.hash, &s.signature, &s.member_id)
+    else {
+        return Some("it is not signed".into());
+    };
+    if !matches!(s.action, SignoffAction::Approved | SignoffAction::Declined) {
+        return Some("only approvals and declines are signed off".into());
+    }
+    let Some(version_hash) = version_hash else {
+        return Some("the version it signs does not verify".into());
+    };
+    if s.computed_hash(version_hash) != *stored {
+        return Some("its content does not match what was signed".into());
+    }
+    let Some(state) = roster.at(member, &s.at) else {
+        return Some("its signer was not on the team then".into());
+    };
+    if !keys::verify(&state.public_key, stored, signature) {
+        return Some(format!("{}'s signature does not verify", state.email));
+    }
+    if state.role != Role::Manager {
+        return Some(format!(
+            "{} was a {} {} then, not a manager",
+            state.email,
+            state.side.as_str(),
+            state.role.as_str()
+        ));
+    }
+    None
+}
+
+/// Builds items from their records: checks every signature, derives numbers from time
+/// order, and settles each version as of `now`. A pure function of its inputs.
+pub fn assemble(
+    versions: Vec<VersionRecord>,
+    signoffs: Vec<SignoffRecord>,
+    roster: &Roster,
+    tampered: &HashSet<String>,
+    now: DateTime<Utc>,
+) -> Vec<AgreementItem> {
+    let name_of = |id: &str| roster.latest(id).map(|m| m.name.clone());
+    let mut checked: HashMap<String, Option<String>> = HashMap::new();
+    let mut hashes: HashMap<String, Option<String>> = HashMap::new();
+    for v in &versions {
+        let problem = version_problem(v, roster, tampered);
+        hashes.insert(
+            v.id.clone(),
+            problem.is_none().then(|| v.hash.clone()).flatten(),
+        );
+        checked.insert(v.id.clone(), problem);
+    }
     let mut logs: HashMap<String, Vec<SignoffEvent>> = HashMap::new();
     for s in signoffs {
-        logs.entry(s.version_id).or_default().push(SignoffEvent {
-            action: s.action,
-            member_id: s.member_id,
-            member_name: s.member_name,
-            member_side: s.member_side,
-            comment: s.comment,
-            at: s.at,
-            effective_at: s.effective_at,
-        });
+        let vh = hashes.get(&s.version_id).cloned().flatten();
+        let problem = signoff_problem(&s, vh.as_deref(), roster, tampered);
+        let state = s.member_id.as_deref().and_then(|m| roster.at(m, &s.at));
+        logs.entry(s.version_id.clone())
+            .or_default()
+            .push(SignoffEvent {
+                member_name: s.member_id.as_deref().and_then(name_of),
+                member_side: state.map(|m| m.side),
+                member_role: state.map(|m| m.role),
+                id: s.id,
+                action: s.action,
+                member_id: s.member_id,
+                comment: s.comment,
+                at: s.at,
+                problem,
+            });
     }
 
     let mut by_item: Vec<(String, Vec<AgreementVersion>)> = Vec::new();
     for row in versions {
-        let body: AgreementBody = serde_json::from_str(&row.body).map_err(|e| {
-            AppError::new(
-                crate::error::ErrorCode::Database,
-                format!("version {} has an unreadable body: {e}", row.id),
-            )
-        })?;
+        let problem = checked.remove(&row.id).flatten();
+        let body: AgreementBody = serde_json::from_str(&row.body).unwrap_or_else(|_| {
+            AgreementBody::Term(super::TermBody {
+                definition: "(this version's content is unreadable)".into(),
+            })
+        });
+        let mut log = vec![SignoffEvent {
+            id: row.id.clone(),
+            action: SignoffAction::Proposed,
+            member_id: row.author_id.clone(),
+            member_name: row.author_id.as_deref().and_then(name_of),
+            member_side: row
+                .author_id
+                .as_deref()
+                .and_then(|a| roster.at(a, &row.created_at))
+                .map(|m| m.side),
+            member_role: row
+                .author_id
+                .as_deref()
+                .and_then(|a| roster.at(a, &row.created_at))
+                .map(|m| m.role),
+            comment: row.summary.clone(),
+            at: row.created_at.clone(),
+            problem: problem.clone(),
+        }];
+        log.extend(logs.remove(&row.id).unwrap_or_default());
+        let number = match by_item.last() {
+            Some((id, list)) if *id == row.item_id => list.len() as u32 + 1,
+            _ => 1,
+        };
         let version = AgreementVersion {
-            log: logs.remove(&row.id).unwrap_or_default(),
+            log,
+            kind: row.kind().unwrap_or(AgreementKind::Term),
+            hash: row.hash.clone().unwrap_or_default(),
+            status: if problem.is_some() {
+                VersionStatus::Tampered
+            } else {
+                VersionStatus::Draft
+            },
+            problem,
+            author_name: row.author_id.as_deref().and_then(name_of),
             id: row.id,
             item_id: row.item_id.clone(),
-            kind: AgreementKind::parse(&row.kind)?,
             key: row.key,
-            number: row.number as u32,
+            number,
             name: row.name,
             body,
             summary: row.summary,
             effective_from: row.effective_from,
-            author_name: row.author_name,
+            author_id: row.author_id,
             created_at: row.created_at,
-            status: VersionStatus::Draft,
             effective_at: None,
             awaiting: vec![],
+            you_may_sign: false,
+            sign_blocker: None,
         };
         match by_item.last_mut() {
             Some((id, list)) if *id == row.item_id => list.push(version),
@@ -156,7 +273,7 @@ async fn load(
                 .cloned();
             let newest_settled = versions
                 .iter()
-                .find(|v| v.status != VersionStatus::Draft)
+                .find(|v| !matches!(v.status, VersionStatus::Draft | VersionStatus::Tampered))
                 .map_or(0, |v| v.number);
             let draft = versions
                 .iter()
@@ -176,7 +293,7 @@ async fn load(
         })
         .collect();
     items.sort_by_key(|i| (i.kind, position(i), i.name.to_lowercase()));
-    Ok(items)
+    items
 }
 
 fn position(item: &AgreementItem) -> u32 {
@@ -285,27 +402,86 @@ async fn resolve(
     }
 }
 
-/// Writes a new version and proposes it for sign-off. A new item is created when the
-/// proposal names none. Refuses empty or duplicate names, an unchanged copy of what is in
-/// force, and a second open proposal for the same item.
+/// What proposing checks against, loaded once: an import proposes thousands of entries
+/// against one index (linear), where reloading the playbook per entry was quadratic.
+pub struct ItemIndex {
+    by_key: HashMap<(AgreementKind, String), AgreementItem>,
+    key_of_id: HashMap<String, (AgreementKind, String)>,
+    /// Lowercase names in use per kind, with the key that uses each.
+    names: HashMap<(AgreementKind, String), String>,
+    /// Items proposed through this index (new ones included), to refuse a second proposal.
+    proposed: HashSet<(AgreementKind, String)>,
+}
+
+impl ItemIndex {
+    pub async fn load(
+        conn: &mut Conn,
+        kind: Option<AgreementKind>,
+        now: DateTime<Utc>,
+    ) -> AppResult<ItemIndex> {
+        let items = load_items(conn, kind, now).await?;
+        let mut index = ItemIndex {
+            by_key: HashMap::new(),
+            key_of_id: HashMap::new(),
+            names: HashMap::new(),
+            proposed: HashSet::new(),
+        };
+        for item in items {
+            let k = (item.kind, item.key.clone());
+            index
+                .names
+                .insert((item.kind, item.name.to_lowercase()), item.key.clone());
+            index.key_of_id.insert(item.id.clone(), k.clone());
+            index.by_key.insert(k, item);
+        }
+        Ok(index)
+    }
+
+    pub fn get(&self, kind: AgreementKind, key: &str) -> Option<&AgreementItem> {
+        self.by_key.get(&(kind, key.to_string()))
+    }
+
+    fn has_key(&self, kind: AgreementKind, key: &str) -> bool {
+        let k = (kind, key.to_string());
+        self.by_key.contains_key(&k) || self.proposed.contains(&k)
+    }
+}
+
+/// The id of the item `kind/key`, derived from them: two laptops that create the same
+/// item offline make the same item (the merge rule for item keys).
+pub fn item_id_for(kind: AgreementKind, key: &str) -> String {
+    uuid::Uuid::new_v5(
+        &uuid::Uuid::NAMESPACE_URL,
+        format!("playbook:item:{}/{key}", kind.as_str()).as_bytes(),
+    )
+    .to_string()
+}
+
+/// Writes a new version, signed by its author, and so proposes it for sign-off. A new
+/// item is created when the proposal names none. Refuses empty or duplicate names, an
+/// unchanged copy of what is in force, and a second open proposal for the same item.
 pub async fn propose(
     conn: &mut Conn,
     proposal: &Proposal,
-    author_id: Option<&str>,
+    author: &Signer,
     at: DateTime<Utc>,
 ) -> AppResult<AgreementVersion> {
-    propose_with_known_stages(conn, proposal, author_id, at, &[]).await
+    let kind = proposal.body.kind();
+    let mut index = ItemIndex::load(&mut *conn, Some(kind), at).await?;
+    let record = propose_in(&mut *conn, &mut index, proposal, author, at, &[]).await?;
+    version_by_id(conn, &record.item_id, &record.id, at).await
 }
 
-/// [`propose`], where a stage may also name as next stages the `known` keys that a
-/// playbook import is about to create.
-pub async fn propose_with_known_stages(
+/// [`propose`] against a loaded index, where a stage may also name as next stages the
+/// `known` keys that a playbook import is about to create.
+pub async fn propose_in(
     conn: &mut Conn,
+    index: &mut ItemIndex,
     proposal: &Proposal,
-    author_id: Option<&str>,
+    author: &Signer,
     at: DateTime<Utc>,
     known: &[String],
-) -> AppResult<AgreementVersion> {
+) -> AppResult<VersionRecord> {
     let name = proposal.name.trim().to_string();
     if name.is_empty() {
         return Err(AppError::invalid(
@@ -315,44 +491,26 @@ pub async fn propose_with_known_stages(
     }
     let body = proposal.body.validated()?;
     let kind = body.kind();
-    if let Some(author) = author_id {
-        team::store::get(&mut *conn, author).await?;
-    }
+    team::store::get(&mut *conn, &author.member_id).await?;
     let effective_from = match proposal.effective_from.as_deref().map(str::trim) {
         Some(t) if !t.is_empty() => Some(ts(parse_ts("effectiveFrom", t)?)),
         _ => None,
     };
-    let siblings = load_items(&mut *conn, Some(kind), at).await?;
 
-    let (item_id, key, number) = match &proposal.item_id {
+    let existing = match &proposal.item_id {
         Some(id) => {
-            let item = siblings
-                .iter()
-                .find(|i| &i.id == id)
+            let found = index
+                .key_of_id
+                .get(id)
+                .filter(|(k, _)| *k == kind)
+                .and_then(|k| index.by_key.get(k))
                 .ok_or_else(|| AppError::not_found(format!("no {} with id {id}", kind.as_str())))?;
-            if let Some(p) = &item.pending {
-                return Err(AppError::conflict(format!(
-                    "{} already has v{} awaiting sign-off; approve or decline it first",
-                    item.name, p.number
-                )));
-            }
-            if let Some(current) = &item.in_force {
-                if current.name == name && current.body == body {
-                    return Err(AppError::invalid(
-                        "body",
-                        format!(
-                            "nothing changed: this is what v{} of {} already says",
-                            current.number, item.name
-                        ),
-                    ));
-                }
-            }
-            (
-                item.id.clone(),
-                item.key.clone(),
-                item.versions[0].number + 1,
-            )
+            Some(found)
         }
+        None => None,
+    };
+    let key = match existing {
+        Some(item) => item.key.clone(),
         None => {
             let key = slug(proposal.key.as_deref().unwrap_or(&name));
             if key.is_empty() {
@@ -361,7 +519,7 @@ pub async fn propose_with_known_stages(
                     format!("key: cannot make a key from '{name}'; give one"),
                 ));
             }
-            if let Some(same) = siblings.iter().find(|i| i.key == key) {
+            if let Some(same) = index.get(kind, &key) {
                 return Err(AppError {
                     field: Some("key".into()),
                     ..AppError::conflict(format!(
@@ -371,25 +529,54 @@ pub async fn propose_with_known_stages(
                     ))
                 });
             }
-            (new_id(), key, 1)
+            key
         }
     };
-    if let Some(same) = siblings
-        .iter()
-        .find(|i| i.id != item_id && i.name.eq_ignore_ascii_case(&name))
+    if index.proposed.contains(&(kind, key.clone())) {
+        return Err(AppError {
+            field: Some("key".into()),
+            ..AppError::conflict(format!(
+                "{}/{key} is proposed twice in one go",
+                kind.as_str()
+            ))
+        });
+    }
+    if let Some(item) = existing {
+        if let Some(p) = &item.pending {
+            return Err(AppError::conflict(format!(
+                "{} already has v{} awaiting sign-off; approve or decline it first",
+                item.name, p.number
+            )));
+        }
+        if let Some(current) = &item.in_force {
+            if current.name == name && current.body == body {
+                return Err(AppError::invalid(
+                    "body",
+                    format!(
+                        "nothing changed: this is what v{} of {} already says",
+                        current.number, item.name
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some(other) = index
+        .names
+        .get(&(kind, name.to_lowercase()))
+        .filter(|k| **k != key)
     {
         return Err(AppError {
             field: Some("name".into()),
             ..AppError::conflict(format!(
-                "another {} is already called '{}'",
+                "another {} is already called '{name}' ({}/{other})",
                 kind.as_str(),
-                same.name
+                kind.as_str()
             ))
         });
     }
     if let AgreementBody::Stage(stage) = &body {
         for next in &stage.allowed_next {
-            if *next != key && !known.contains(next) && !siblings.iter().any(|i| &i.key == next) {
+            if *next != key && !known.contains(next) && !index.has_key(AgreementKind::Stage, next) {
                 return Err(AppError::invalid(
                     "allowedNext",
                     format!("allowedNext: there is no stage with key '{next}'"),
@@ -398,119 +585,192 @@ pub async fn propose_with_known_stages(
         }
     }
 
-    let now = ts(at);
-    if number == 1 {
-        sqlx::query("INSERT INTO agreement_items (id, kind, key, created_at, updated_at) VALUES (?, ?, ?, ?, ?)")
-            .bind(&item_id)
-            .bind(kind.as_str())
-            .bind(&key)
-            .bind(&now)
-            .bind(&now)
-            .execute(&mut *conn)
-            .await?;
-    }
-    let version_id = new_id();
-    let body_json = serde_json::to_string(&body).expect("a body serialises");
-    sqlx::query(
-        "INSERT INTO agreement_versions
-            (id, item_id, number, name, body, summary, effective_from, author_id, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&version_id)
-    .bind(&item_id)
-    .bind(number as i64)
-    .bind(&name)
-    .bind(&body_json)
-    .bind(proposal.summary.trim())
-    .bind(&effective_from)
-    .bind(author_id)
-    .bind(&now)
-    .execute(&mut *conn)
-    .await?;
-    insert_signoff(
-        conn,
-        &version_id,
-        SignoffAction::Proposed,
-        author_id,
-        "",
-        &now,
-        None,
-    )
-    .await?;
-    version_by_id(conn, &item_id, &version_id, at).await
+    let item_id = match existing {
+        Some(item) => item.id.clone(),
+        None => ensure_item(&mut *conn, kind, &key, at).await?,
+    };
+    let mut record = VersionRecord {
+        id: new_id(),
+        item_id,
+        kind: kind.as_str().to_string(),
+        key: key.clone(),
+        name: name.clone(),
+        body: serde_json::to_string(&body).expect("a body serialises"),
+        summary: proposal.summary.trim().to_string(),
+        effective_from,
+        supersedes: existing
+            .and_then(|i| i.in_force.as_ref())
+            .map(|v| v.hash.clone()),
+        author_id: Some(author.member_id.clone()),
+        created_at: ts(at),
+        hash: None,
+        signature: None,
+    };
+    let hash = record.computed_hash().expect("a fresh body is readable");
+    record.signature = Some(author.sign(&hash));
+    record.hash = Some(hash);
+    insert_version(&mut *conn, &record).await?;
+    index.names.insert((kind, name.to_lowercase()), key.clone());
+    index.proposed.insert((kind, key));
+    Ok(record)
 }
 
-/// A manager signs a proposed version off. When a manager of each side has approved in
-/// this round, the version is agreed and takes force at once (or at its `effective_from`).
+/// The item row for `kind/key`: the existing one, or a new one with the derived id.
+pub async fn ensure_item(
+    conn: &mut Conn,
+    kind: AgreementKind,
+    key: &str,
+    at: DateTime<Utc>,
+) -> AppResult<String> {
+    let existing: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM agreement_items WHERE kind = ? AND key = ? AND deleted_at IS NULL",
+    )
+    .bind(kind.as_str())
+    .bind(key)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    let id = item_id_for(kind, key);
+    let now = ts(at);
+    sqlx::query(
+        "INSERT INTO agreement_items (id, kind, key, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(kind.as_str())
+    .bind(key)
+    .bind(&now)
+    .bind(&now)
+    .execute(conn)
+    .await?;
+    Ok(id)
+}
+
+pub async fn insert_version(conn: &mut Conn, r: &VersionRecord) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO agreement_versions
+            (id, item_id, name, body, summary, effective_from, supersedes, author_id, created_at, hash, signature)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&r.id)
+    .bind(&r.item_id)
+    .bind(&r.name)
+    .bind(&r.body)
+    .bind(&r.summary)
+    .bind(&r.effective_from)
+    .bind(&r.supersedes)
+    .bind(&r.author_id)
+    .bind(&r.created_at)
+    .bind(&r.hash)
+    .bind(&r.signature)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_signoff(conn: &mut Conn, r: &SignoffRecord) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO agreement_signoffs (id, version_id, action, member_id, comment, at, hash, signature)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&r.id)
+    .bind(&r.version_id)
+    .bind(r.action)
+    .bind(&r.member_id)
+    .bind(&r.comment)
+    .bind(&r.at)
+    .bind(&r.hash)
+    .bind(&r.signature)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A sign-off of the version with this id and hash, signed by `signer`.
+pub fn signed_signoff(
+    version_id: &str,
+    version_hash: &str,
+    action: SignoffAction,
+    signer: &Signer,
+    comment: &str,
+    at: DateTime<Utc>,
+) -> SignoffRecord {
+    let mut r = SignoffRecord {
+        id: new_id(),
+        version_id: version_id.to_string(),
+        action,
+        member_id: Some(signer.member_id.clone()),
+        comment: comment.trim().to_string(),
+        at: ts(at),
+        hash: None,
+        signature: None,
+    };
+    let hash = r.computed_hash(version_hash);
+    r.signature = Some(signer.sign(&hash));
+    r.hash = Some(hash);
+    r
+}
+
+/// A manager signs a proposed version off. Once a manager of each side has approved, the
+/// version is agreed (derived, nothing stored says so) and takes force at once, or at its
+/// `effective_from`.
 pub async fn approve(
     conn: &mut Conn,
     version_id: &str,
-    signer_id: &str,
+    signer: &Signer,
     comment: &str,
     at: DateTime<Utc>,
 ) -> AppResult<AgreementVersion> {
-    let version = resolve_version(&mut *conn, version_id, at).await?;
-    let signer = team::store::get(&mut *conn, signer_id).await?;
-    check_signoff(&version, &signer, false)?;
-    let now = ts(at);
-    insert_signoff(
+    sign_off(
         conn,
-        &version.id,
+        version_id,
+        signer,
+        comment,
+        at,
         SignoffAction::Approved,
-        Some(&signer.id),
-        comment.trim(),
-        &now,
-        None,
     )
-    .await?;
-    let version = version_by_id(&mut *conn, &version.item_id, &version.id, at).await?;
-    if let (VersionStatus::Proposed, true) = (version.status, version.awaiting.is_empty()) {
-        let effective = match &version.effective_from {
-            Some(from) if *from > now => from.clone(),
-            _ => now.clone(),
-        };
-        insert_signoff(
-            conn,
-            &version.id,
-            SignoffAction::Agreed,
-            None,
-            "",
-            &now,
-            Some(&effective),
-        )
-        .await?;
-        return version_by_id(conn, &version.item_id, &version.id, at).await;
-    }
-    Ok(version)
+    .await
 }
 
 /// A manager declines a proposed version, saying why; it returns to draft.
 pub async fn decline(
     conn: &mut Conn,
     version_id: &str,
-    signer_id: &str,
+    signer: &Signer,
     comment: &str,
     at: DateTime<Utc>,
 ) -> AppResult<AgreementVersion> {
-    let version = resolve_version(&mut *conn, version_id, at).await?;
-    let signer = team::store::get(&mut *conn, signer_id).await?;
-    check_signoff(&version, &signer, true)?;
     if comment.trim().is_empty() {
         return Err(AppError::invalid(
             "comment",
             "comment: say why the proposal is declined",
         ));
     }
-    insert_signoff(
+    sign_off(
         conn,
-        &version.id,
+        version_id,
+        signer,
+        comment,
+        at,
         SignoffAction::Declined,
-        Some(&signer.id),
-        comment.trim(),
-        &ts(at),
-        None,
     )
-    .await?;
+    .await
+}
+
+async fn sign_off(
+    conn: &mut Conn,
+    version_id: &str,
+    signer: &Signer,
+    comment: &str,
+    at: DateTime<Utc>,
+    action: SignoffAction,
+) -> AppResult<AgreementVersion> {
+    let version = resolve_version(&mut *conn, version_id, at).await?;
+    let member = team::store::get(&mut *conn, &signer.member_id).await?;
+    check_signoff(&version, &member, action == SignoffAction::Declined)?;
+    let record = signed_signoff(&version.id, &version.hash, action, signer, comment, at);
+    insert_signoff(&mut *conn, &record).await?;
     version_by_id(conn, &version.item_id, &version.id, at).await
 }
 
@@ -526,29 +786,4 @@ async fn version_by_id(
         .into_iter()
         .find(|v| v.id == version_id)
         .ok_or_else(|| AppError::not_found(format!("no version with id {version_id}")))
-}
-
-async fn insert_signoff(
-    conn: &mut Conn,
-    version_id: &str,
-    action: SignoffAction,
-    member_id: Option<&str>,
-    comment: &str,
-    at: &str,
-    effective_at: Option<&str>,
-) -> AppResult<()> {
-    sqlx::query(
-        "INSERT INTO agreement_signoffs (id, version_id, action, member_id, comment, at, effective_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(new_id())
-    .bind(version_id)
-    .bind(action)
-    .bind(member_id)
-    .bind(comment)
-    .bind(at)
-    .bind(effective_at)
-    .execute(conn)
-    .await?;
-    Ok(())
 }

@@ -3,6 +3,7 @@ use std::path::PathBuf;
 
 use clap::{Subcommand, ValueEnum};
 
+use super::identity::{unlock, Passphrases};
 use super::{table, Format, Out};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
@@ -12,6 +13,7 @@ use crate::imports::{quiet, ImportMode, Mapping, Progress};
 use crate::leads::list::{LeadFilter, LeadSort};
 use crate::leads::ops::{self, ImportKind};
 use crate::team;
+use crate::trust::Signer;
 
 #[derive(Subcommand)]
 pub enum ImportCommand {
@@ -26,18 +28,27 @@ pub enum ImportCommand {
         /// Check and count, write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// The ops member or manager who signs the import (email).
+        #[arg(long = "as")]
+        actor: String,
     },
     /// Handoff events (contact, event, date, actor, reason, channel, note).
     Events {
         file: PathBuf,
         #[arg(long, value_enum, default_value_t = ModeArg::AllOrNothing)]
         mode: ModeArg,
+        /// The ops member or manager who signs the import (email).
+        #[arg(long = "as")]
+        actor: String,
     },
     /// Activities (contact, activity, date, detail).
     Activities {
         file: PathBuf,
         #[arg(long, value_enum, default_value_t = ModeArg::AllOrNothing)]
         mode: ModeArg,
+        /// The ops member or manager who signs the import (email).
+        #[arg(long = "as")]
+        actor: String,
     },
 }
 
@@ -70,7 +81,12 @@ pub enum ContactsCommand {
         limit: Option<u32>,
     },
     /// One contact with its events, activities and score explanation.
-    Show { id: String },
+    Show {
+        id: String,
+        /// Show the actions this member (email) may take now.
+        #[arg(long = "as")]
+        viewer: Option<String>,
+    },
     /// An account's buying team.
     Team { account_id: String },
 }
@@ -90,19 +106,28 @@ pub enum ExportWhat {
     Activities,
 }
 
-pub async fn import(cmd: ImportCommand, db: &Db, out: &Out) -> AppResult<()> {
-    let (kind, file, mapping, mode, dry_run) = match cmd {
+pub async fn import(
+    cmd: ImportCommand,
+    db: &Db,
+    out: &Out,
+    pass: &mut Passphrases,
+) -> AppResult<()> {
+    let (kind, file, mapping, mode, dry_run, actor) = match cmd {
         ImportCommand::Contacts {
             file,
             mapping,
             mode,
             dry_run,
-        } => (ImportKind::Contacts, file, mapping, mode, dry_run),
-        ImportCommand::Events { file, mode } => (ImportKind::Events, file, None, mode, false),
-        ImportCommand::Activities { file, mode } => {
-            (ImportKind::Activities, file, None, mode, false)
+            actor,
+        } => (ImportKind::Contacts, file, mapping, mode, dry_run, actor),
+        ImportCommand::Events { file, mode, actor } => {
+            (ImportKind::Events, file, None, mode, false, actor)
+        }
+        ImportCommand::Activities { file, mode, actor } => {
+            (ImportKind::Activities, file, None, mode, false, actor)
         }
     };
+    let signer = unlock(db, &actor, pass).await?;
     let read = |p: &PathBuf| {
         std::fs::read(p).map_err(|e| AppError::io(format!("cannot read {}: {e}", p.display())))
     };
@@ -120,7 +145,10 @@ pub async fn import(cmd: ImportCommand, db: &Db, out: &Out) -> AppResult<()> {
         cancel: &cancel,
         report: &report,
     };
-    let s = ops::import(db, kind, &bytes, &mapping, mode, dry_run, &progress).await?;
+    let s = ops::import(
+        db, kind, &bytes, &mapping, mode, dry_run, &progress, &signer,
+    )
+    .await?;
     if !out.json(&s) {
         println!(
             "{} ({}): {} rows read, {} created, {} updated, {} unchanged, {} rejected{}.",
@@ -224,8 +252,16 @@ pub async fn contacts(cmd: ContactsCommand, db: &Db, out: &Out) -> AppResult<()>
                 println!("{} of {} contacts", page.rows.len(), page.total);
             }
         }
-        ContactsCommand::Show { id } => {
-            let d = ops::detail(db, &id).await?;
+        ContactsCommand::Show { id, viewer } => {
+            let viewer = match viewer {
+                Some(email) => Some(
+                    team::store::by_email(&mut *db.acquire().await?, &email)
+                        .await?
+                        .id,
+                ),
+                None => None,
+            };
+            let d = ops::detail(db, &id, viewer.as_deref()).await?;
             if !out.json(&d) {
                 let c = &d.contact;
                 println!(
@@ -310,7 +346,7 @@ pub async fn handoff(
     reason: Option<String>,
     channel: Option<String>,
     note: String,
-    actor: Option<String>,
+    signer: &Signer,
     to: Option<String>,
     at: Option<String>,
 ) -> AppResult<()> {
@@ -325,10 +361,6 @@ pub async fn handoff(
         )
     })?;
     let mut conn = db.acquire().await?;
-    let actor_id = match actor {
-        Some(email) => Some(team::store::by_email(&mut conn, &email).await?.id),
-        None => None,
-    };
     let assignee_id = match to {
         Some(email) => Some(team::store::by_email(&mut conn, &email).await?.id),
         None => None,
@@ -341,7 +373,7 @@ pub async fn handoff(
         note,
         assignee_id,
     };
-    let e = ops::record(db, &id, &req, actor_id.as_deref(), at.as_deref()).await?;
+    let e = ops::record(db, &id, &req, signer, at.as_deref()).await?;
     out.done(
         &e,
         &format!("Recorded {} for {}: now {}.", e.kind, id, e.to_stage),

@@ -6,9 +6,8 @@ use std::sync::Arc;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, State};
 
-use super::team::current_member;
 use super::AppState;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::exports::{ExportFormat, ExportKind};
 use crate::handoffs::{EventRequest, HandoffEvent};
 use crate::imports::contacts::ImportPreview;
@@ -26,7 +25,8 @@ pub async fn list_leads(state: State<'_, AppState>, filter: LeadFilter) -> AppRe
 #[tauri::command]
 #[specta::specta]
 pub async fn get_contact(state: State<'_, AppState>, id: String) -> AppResult<ContactDetail> {
-    ops::detail(&state.db, &id).await
+    let viewer = state.session.signer().map(|s| s.member_id);
+    ops::detail(&state.db, &id, viewer.as_deref()).await
 }
 
 #[tauri::command]
@@ -38,19 +38,16 @@ pub async fn get_people_map(
     ops::people_map(&state.db, &account_id).await
 }
 
-/// Records a handoff event as the person using this laptop.
+/// Records a handoff event, signed by the person whose key is open in this window.
 #[tauri::command]
 #[specta::specta]
 pub async fn record_handoff(
-    app: AppHandle,
     state: State<'_, AppState>,
     contact_id: String,
     request: EventRequest,
 ) -> AppResult<HandoffEvent> {
-    let me = current_member(&app, &state).await?.ok_or_else(|| {
-        AppError::not_allowed("choose who you are (top right) before recording what happened")
-    })?;
-    ops::record(&state.db, &contact_id, &request, Some(&me.id), None).await
+    let me = state.session.require("recording what happened")?;
+    ops::record(&state.db, &contact_id, &request, &me, None).await
 }
 
 /// Reads a CSV file the user picked and proposes how its columns map.
@@ -84,6 +81,7 @@ pub async fn run_import(
     mode: ImportMode,
     dry_run: bool,
 ) -> AppResult<ImportSummary> {
+    let me = state.session.require("importing")?;
     let cancel = state.import_cancel.clone();
     cancel.store(false, Ordering::Relaxed);
     let report = move |done: u32, total: u32| {
@@ -101,6 +99,7 @@ pub async fn run_import(
         mode,
         dry_run,
         &progress,
+        &me,
     )
     .await
 }

@@ -3,6 +3,7 @@
 //! regenerate the bindings (`UPDATE_BINDINGS=1 cargo test --test bindings`).
 pub mod agreements;
 pub mod leads;
+pub mod session;
 pub mod team;
 
 use std::path::PathBuf;
@@ -17,6 +18,8 @@ pub struct AppState {
     pub data_dir: PathBuf,
     /// Set to stop the running import.
     pub import_cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Whose key is open in this window.
+    pub session: session::Session,
 }
 
 /// The command list, shared by the app and the bindings export.
@@ -31,7 +34,9 @@ pub fn builder() -> Builder<tauri::Wry> {
             team::list_members,
             team::add_member,
             team::whoami,
-            team::set_identity,
+            team::last_identity,
+            team::unlock,
+            team::lock,
             leads::list_leads,
             leads::get_contact,
             leads::get_people_map,

@@ -1,4 +1,4 @@
-//! Commands for the team and for who is using this laptop.
+//! Commands for the team and for who is using this laptop (proven with a passphrase).
 use tauri::{AppHandle, State};
 
 use super::AppState;
@@ -12,39 +12,66 @@ pub async fn list_members(state: State<'_, AppState>) -> AppResult<Vec<Member>> 
     team::list(&state.db).await
 }
 
+/// Adds a member, signed by the unlocked manager; `passphrase` seals the new member's key
+/// (they type it themselves, or change it later).
 #[tauri::command]
 #[specta::specta]
-pub async fn add_member(state: State<'_, AppState>, member: NewMember) -> AppResult<Member> {
-    team::add(&state.db, &member).await
+pub async fn add_member(
+    state: State<'_, AppState>,
+    member: NewMember,
+    passphrase: String,
+) -> AppResult<Member> {
+    let signer = state.session.require("adding a member")?;
+    team::add(&state.db, &member, &passphrase, &signer).await
 }
 
-/// The team member using this laptop, if chosen and still on the team.
+/// The member whose key is open in this window, if any.
 #[tauri::command]
 #[specta::specta]
-pub async fn whoami(app: AppHandle, state: State<'_, AppState>) -> AppResult<Option<Member>> {
-    current_member(&app, &state).await
+pub async fn whoami(state: State<'_, AppState>) -> AppResult<Option<Member>> {
+    current_member(&state).await
 }
 
-/// Chooses (or, with null, forgets) who is using this laptop.
+/// The member who last unlocked on this laptop (a hint for the unlock dialog; proves
+/// nothing).
 #[tauri::command]
 #[specta::specta]
-pub async fn set_identity(
+pub async fn last_identity(
     app: AppHandle,
     state: State<'_, AppState>,
-    member_id: Option<String>,
-) -> AppResult<Option<Member>> {
-    if let Some(id) = &member_id {
-        team::store::get(&mut *state.db.acquire().await?, id).await?;
-    }
-    settings::set_identity(&app, &state.data_dir, member_id.as_deref())?;
-    current_member(&app, &state).await
+) -> AppResult<Option<String>> {
+    settings::identity(&app, &state.data_dir)
 }
 
-pub(super) async fn current_member(app: &AppHandle, state: &AppState) -> AppResult<Option<Member>> {
-    let Some(id) = settings::identity(app, &state.data_dir)? else {
+/// Proves who is using the window: opens the member's key with their passphrase.
+#[tauri::command]
+#[specta::specta]
+pub async fn unlock(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    member_id: String,
+    passphrase: String,
+) -> AppResult<Member> {
+    let signer = team::unlock(&state.db, &member_id, &passphrase).await?;
+    let member = team::store::get(&mut *state.db.acquire().await?, &signer.member_id).await?;
+    state.session.open(signer);
+    settings::set_identity(&app, &state.data_dir, Some(&member.id))?;
+    Ok(member)
+}
+
+/// Locks the key: nothing more is signed until someone unlocks again.
+#[tauri::command]
+#[specta::specta]
+pub async fn lock(state: State<'_, AppState>) -> AppResult<()> {
+    state.session.lock();
+    Ok(())
+}
+
+pub(super) async fn current_member(state: &AppState) -> AppResult<Option<Member>> {
+    let Some(signer) = state.session.signer() else {
         return Ok(None);
     };
-    match team::store::get(&mut *state.db.acquire().await?, &id).await {
+    match team::store::get(&mut *state.db.acquire().await?, &signer.member_id).await {
         Ok(m) => Ok(Some(m)),
         Err(e) if e.code == crate::error::ErrorCode::NotFound => Ok(None),
         Err(e) => Err(e),

@@ -2,6 +2,8 @@
 //! a reason, attempts, recycles…). A contact's lifecycle stage is a fold over its events,
 //! and the agreed stage definitions in force at each event decide what is allowed.
 pub mod playbook_at;
+pub mod records;
+pub mod replay;
 pub mod rules;
 pub mod store;
 
@@ -98,13 +100,29 @@ impl EventKind {
     }
 }
 
+/// How far ahead of this laptop's clock an event may be dated: allows for clock skew
+/// between laptops; anything later has not happened yet and is refused.
+pub const CLOCK_SKEW: chrono::Duration = chrono::Duration::minutes(5);
+
 /// How an attempt reached the contact.
 pub const CHANNELS: [&str; 8] = [
     "phone", "email", "linkedin", "meeting", "video", "sms", "chat", "other",
 ];
 
-/// One entry of the handoff log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Type, sqlx::FromRow)]
+/// Whether an event counts in the contact's history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum EventStatus {
+    Applied,
+    /// Genuine but not allowed where the contact stood at its time (e.g. a second
+    /// acceptance recorded offline on another laptop).
+    Skipped,
+    /// Its hash, signature or chain does not verify: ignored.
+    Tampered,
+}
+
+/// One entry of the handoff log, as the fold saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct HandoffEvent {
     pub id: String,
@@ -121,6 +139,9 @@ pub struct HandoffEvent {
     pub note: String,
     /// The playbook versions in force when it happened, e.g. `stage/sal@1 reason/no_budget@1`.
     pub playbook: String,
+    pub status: EventStatus,
+    /// Why it was skipped or does not verify.
+    pub problem: Option<String>,
 }
 
 /// What a person or an import asks to record.

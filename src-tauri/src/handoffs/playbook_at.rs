@@ -15,7 +15,13 @@ pub struct PlaybookHistory {
 
 impl PlaybookHistory {
     pub async fn load(conn: &mut Conn) -> AppResult<PlaybookHistory> {
-        let items = store::load_items(conn, None, Utc::now()).await?;
+        Ok(Self::from_items(
+            store::load_items(conn, None, Utc::now()).await?,
+        ))
+    }
+
+    /// From loaded items: their agreed versions by effective time.
+    pub fn from_items(items: Vec<crate::agreements::AgreementItem>) -> PlaybookHistory {
         let mut agreed: HashMap<(AgreementKind, String), Vec<(String, AgreementVersion)>> =
             HashMap::new();
         for item in items {
@@ -24,12 +30,14 @@ impl PlaybookHistory {
                 .into_iter()
                 .filter_map(|v| v.effective_at.clone().map(|at| (at, v)))
                 .collect();
-            list.sort_by(|a, b| (&a.0, a.1.number).cmp(&(&b.0, b.1.number)));
+            list.sort_by(|a, b| {
+                (&a.0, &a.1.created_at, &a.1.id).cmp(&(&b.0, &b.1.created_at, &b.1.id))
+            });
             if !list.is_empty() {
                 agreed.insert((item.kind, item.key), list);
             }
         }
-        Ok(PlaybookHistory { agreed })
+        PlaybookHistory { agreed }
     }
 
     /// The version of `kind/key` in force at `at`. Before anything was agreed, the first

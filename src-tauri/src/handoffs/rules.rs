@@ -1,12 +1,13 @@
-//! Pure rules of the handoff log: where each event takes a contact, which transitions the
-//! stage definitions in force allow, and which events need a reason or a channel.
+//! Pure rules of the handoff log: which actions the stage definitions in force allow, to
+//! whom, where each leads, and which events need a reason or a channel.
 use chrono::{DateTime, Utc};
 
 use super::playbook_at::PlaybookHistory;
 use super::{EventKind, EventRequest, CHANNELS};
 use crate::agreements::{AgreementBody, AgreementKind, ReasonUse, StageBody};
 use crate::error::{AppError, AppResult};
-use crate::team::Side;
+use crate::team::roster::MemberState;
+use crate::team::Role;
 
 /// The fold of a contact's events so far.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,10 +15,8 @@ pub struct Lifecycle {
     pub stage: String,
     /// When the contact entered `stage` (RFC 3339).
     pub since: String,
-    /// When the newest event happened (RFC 3339).
+    /// When the newest applied event happened (RFC 3339).
     pub last_at: String,
-    /// Handed over and not yet accepted or rejected.
-    pub awaiting_response: bool,
     /// The latest stage change was a rejection.
     pub rejected_last: bool,
     /// A dispute of that rejection awaits its outcome.
@@ -32,6 +31,14 @@ pub struct Decision {
     pub playbook: String,
 }
 
+/// Who records an event: a member as they were at that moment, or a bulk write (history
+/// brought in from another system, which is taken as it happened there).
+#[derive(Debug, Clone, Copy)]
+pub enum Acting<'a> {
+    As(&'a MemberState),
+    Imported,
+}
+
 /// The reason use an event requires, if any.
 pub fn reason_use(kind: EventKind) -> Option<ReasonUse> {
     match kind {
@@ -41,20 +48,6 @@ pub fn reason_use(kind: EventKind) -> Option<ReasonUse> {
         EventKind::Lost => Some(ReasonUse::Lost),
         _ => None,
     }
-}
-
-/// Where an event takes the contact (`None`: it stays where it is).
-fn fixed_target(kind: EventKind) -> Option<&'static str> {
-    Some(match kind {
-        EventKind::HandedOver | EventKind::DisputeOverturned => "mql",
-        EventKind::Accepted => "sal",
-        EventKind::Rejected | EventKind::Recycled | EventKind::Lost => "nurture",
-        EventKind::Qualified => "sql",
-        EventKind::Disqualified => "disqualified",
-        EventKind::Converted => "opportunity",
-        EventKind::Won => "customer",
-        _ => return None,
-    })
 }
 
 fn stage_def<'a>(
@@ -77,14 +70,17 @@ fn stage_def<'a>(
     }
 }
 
-/// Checks the transition itself (not reason or channel) and returns where it leads.
-/// `entry_stage` is where a `created` event puts the contact (its imported stage).
+/// Checks the transition itself (not reason or channel) against the stage definition in
+/// force at `at`: the stage must list the action, the actor must be of the side (and role)
+/// it names, and it leads where the definition says. `entry_stage` is where a `created`
+/// event puts the contact (its imported stage).
 pub fn check_transition(
     state: Option<&Lifecycle>,
     kind: EventKind,
     at: DateTime<Utc>,
     entry_stage: Option<&str>,
     pb: &PlaybookHistory,
+    acting: Acting<'_>,
 ) -> AppResult<Decision> {
     let refuse = |why: String| Err(AppError::not_allowed(why));
     let Some(state) = state else {
@@ -109,77 +105,58 @@ pub fn check_transition(
     };
     let now_stage = state.stage.as_str();
     let (current, current_ref) = stage_def(pb, now_stage, at)?;
-    let to = match kind {
-        EventKind::Created => {
-            return refuse("the contact already exists; 'created' comes once".into())
-        }
-        EventKind::Reopened => pb.first_stage(at).unwrap_or_default(),
-        k => fixed_target(k).unwrap_or(now_stage).to_string(),
+    if kind == EventKind::Created {
+        return refuse("the contact already exists; 'created' comes once".into());
+    }
+    let Some(action) = current.actions.iter().find(|a| a.event == kind) else {
+        let allowed: Vec<&str> = current.actions.iter().map(|a| a.event.as_str()).collect();
+        return refuse(format!(
+            "{current_ref} does not allow '{}' while a contact is in {now_stage} (allowed: {})",
+            kind.as_str(),
+            if allowed.is_empty() {
+                "nothing".to_string()
+            } else {
+                allowed.join(", ")
+            }
+        ));
     };
     match kind {
-        EventKind::Accepted | EventKind::Rejected | EventKind::Disqualified => {}
-        _ if state.awaiting_response => {
-            return refuse(format!(
-                "the lead was handed over and awaits sales' response: accept, reject or disqualify it, not '{}'",
-                kind.as_str()
-            ));
-        }
-        _ => {}
-    }
-    match kind {
-        EventKind::Accepted | EventKind::Rejected if !state.awaiting_response => {
-            return refuse(format!(
-                "only a handed-over lead awaiting a response can be {}; this contact is in {now_stage}",
-                kind.as_str()
-            ));
-        }
-        EventKind::HandedOver if current.side != Side::Marketing => {
-            return refuse(format!(
-                "only marketing hands leads over; {now_stage} is owned by sales"
-            ));
-        }
-        EventKind::Attempt | EventKind::Connected if current.side != Side::Sales => {
-            return refuse(format!(
-                "attempts are logged while sales owns the contact; {now_stage} is owned by marketing"
-            ));
-        }
         EventKind::Disputed if !state.rejected_last || state.open_dispute => {
             return refuse("only the latest rejection can be disputed, once".into());
         }
         EventKind::DisputeUpheld | EventKind::DisputeOverturned if !state.open_dispute => {
             return refuse("there is no open dispute to decide".into());
         }
-        EventKind::Lost if now_stage != "opportunity" => {
-            return refuse(format!(
-                "only an opportunity can be lost; this contact is in {now_stage}"
-            ));
-        }
         _ => {}
     }
-    let stays = matches!(
-        kind,
-        EventKind::Attempt | EventKind::Connected | EventKind::Disputed | EventKind::DisputeUpheld
-    );
-    if stays {
+    if let Acting::As(m) = acting {
+        if m.side != action.by {
+            return refuse(format!(
+                "{current_ref}: only {} records '{}' while a contact is in {now_stage}; {} is in {}",
+                action.by.as_str(),
+                kind.as_str(),
+                m.name,
+                m.side.as_str()
+            ));
+        }
+        if action.managers_only && m.role != Role::Manager {
+            return refuse(format!(
+                "{current_ref}: only {} managers record '{}'; {} is a {} {}",
+                action.by.as_str(),
+                kind.as_str(),
+                m.name,
+                m.side.as_str(),
+                m.role.as_str()
+            ));
+        }
+    }
+    let Some(to) = action.to.clone() else {
         return Ok(Decision {
             from: Some(now_stage.into()),
             to: now_stage.into(),
             playbook: current_ref,
         });
-    }
-    if to == now_stage {
-        return refuse(format!("the contact is already in {now_stage}"));
-    }
-    if !current.allowed_next.contains(&to) {
-        return refuse(format!(
-            "{current_ref} does not allow moving from {now_stage} to {to} (allowed: {})",
-            if current.allowed_next.is_empty() {
-                "none".to_string()
-            } else {
-                current.allowed_next.join(", ")
-            }
-        ));
-    }
+    };
     let (_, to_ref) = stage_def(pb, &to, at)?;
     Ok(Decision {
         from: Some(now_stage.into()),
@@ -195,8 +172,9 @@ pub fn decide(
     at: DateTime<Utc>,
     entry_stage: Option<&str>,
     pb: &PlaybookHistory,
+    acting: Acting<'_>,
 ) -> AppResult<Decision> {
-    let mut d = check_transition(state, req.kind, at, entry_stage, pb)?;
+    let mut d = check_transition(state, req.kind, at, entry_stage, pb, acting)?;
     let reason = req
         .reason
         .as_deref()
@@ -271,7 +249,6 @@ pub fn advance(state: Option<Lifecycle>, kind: EventKind, to: &str, at: &str) ->
         stage: to.to_string(),
         since: at.to_string(),
         last_at: at.to_string(),
-        awaiting_response: false,
         rejected_last: false,
         open_dispute: false,
     });
@@ -279,13 +256,6 @@ pub fn advance(state: Option<Lifecycle>, kind: EventKind, to: &str, at: &str) ->
         stage: to.to_string(),
         since: if moved { at.to_string() } else { prev.since },
         last_at: at.to_string(),
-        awaiting_response: match kind {
-            EventKind::HandedOver | EventKind::DisputeOverturned => true,
-            // A contact that arrives as an MQL (say from a CRM export) was handed over there.
-            EventKind::Created => to == "mql",
-            _ if moved => false,
-            _ => prev.awaiting_response,
-        },
         rejected_last: match kind {
             EventKind::Rejected => true,
             _ if moved => false,
@@ -299,14 +269,16 @@ pub fn advance(state: Option<Lifecycle>, kind: EventKind, to: &str, at: &str) ->
     }
 }
 
-/// The events that could be recorded now (reasons and channels aside).
+/// The events `acting` could record now (reasons and channels aside): what the window
+/// offers, so it keeps no copy of these rules.
 pub fn allowed_actions(
     state: &Lifecycle,
     at: DateTime<Utc>,
     pb: &PlaybookHistory,
+    acting: Acting<'_>,
 ) -> Vec<EventKind> {
     EventKind::ALL
         .into_iter()
-        .filter(|k| check_transition(Some(state), *k, at, None, pb).is_ok())
+        .filter(|k| check_transition(Some(state), *k, at, None, pb, acting).is_ok())
         .collect()
 }

@@ -1,50 +1,98 @@
-//! SQL for the handoff log: folding a contact's events, appending a checked event and
-//! keeping the contact's cached stage in the same transaction.
+//! SQL for the handoff log: loading what the fold needs, appending a signed and checked
+//! event, and keeping the contact's cached stage (a local projection) in step.
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 
 use super::playbook_at::PlaybookHistory;
-use super::rules::{advance, decide, Lifecycle};
-use super::{EventKind, EventRequest, HandoffEvent};
+use super::records::{self, EventRecord};
+use super::replay::{replay, Context, Outcome};
+use super::rules::{decide, Acting, Lifecycle};
+use super::{EventKind, EventRequest, EventStatus, HandoffEvent};
 use crate::agreements::{AgreementBody, AgreementKind};
 use crate::db::{new_id, ts, Conn};
 use crate::error::{AppError, AppResult};
-use crate::team::{self, Side};
+use crate::team::records as members;
+use crate::team::roster::Roster;
+use crate::trust::bulk;
+use crate::trust::{keys, Signer};
 
-/// The fold of a contact's stored events, oldest first.
-pub async fn lifecycle(conn: &mut Conn, contact_id: &str) -> AppResult<Option<Lifecycle>> {
-    let rows: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT kind, to_stage, at FROM handoff_events WHERE contact_id = ? ORDER BY at, rowid",
-    )
-    .bind(contact_id)
-    .fetch_all(conn)
-    .await?;
-    Ok(fold(
-        rows.iter()
-            .map(|(k, to, at)| (k.as_str(), to.as_str(), at.as_str())),
-    ))
+/// Everything a fold of the log needs besides the events, loaded once per operation.
+pub struct Ledger {
+    pub pb: PlaybookHistory,
+    pub roster: Roster,
+    pub valid_bulks: HashSet<String>,
+    pub tampered: HashSet<String>,
 }
 
-/// Folds (kind, to_stage, at) triples into the contact's lifecycle.
-pub fn fold<'a>(events: impl Iterator<Item = (&'a str, &'a str, &'a str)>) -> Option<Lifecycle> {
-    let mut state = None;
-    for (kind, to, at) in events {
-        let kind = EventKind::parse(kind).unwrap_or(EventKind::Attempt);
-        state = Some(advance(state, kind, to, at));
+impl Ledger {
+    pub async fn load(conn: &mut Conn) -> AppResult<Ledger> {
+        let pb = PlaybookHistory::load(&mut *conn).await?;
+        let roster = members::roster(&mut *conn).await?;
+        let tampered = crate::trust::verify::tampered_ids(&mut *conn).await?;
+        let valid_bulks = bulk::all(&mut *conn)
+            .await?
+            .into_iter()
+            .filter(|b| !tampered.contains(&b.id))
+            .filter(|b| {
+                roster
+                    .at(&b.signer_id, &b.at)
+                    .is_some_and(|m| keys::verify(&m.public_key, &b.hash, &b.signature))
+            })
+            .map(|b| b.id)
+            .collect();
+        Ok(Ledger {
+            pb,
+            roster,
+            valid_bulks,
+            tampered,
+        })
     }
-    state
+
+    pub fn context(&self) -> Context<'_> {
+        Context {
+            pb: &self.pb,
+            roster: &self.roster,
+            valid_bulks: &self.valid_bulks,
+            tampered: &self.tampered,
+        }
+    }
 }
 
-/// Records one event for a contact, refusing what the playbook in force does not allow.
-/// `actor_id` is who did it; `at` when it happened (not before the contact's last event).
+/// The fold of a contact's stored events.
+pub async fn lifecycle(
+    conn: &mut Conn,
+    ledger: &Ledger,
+    contact_id: &str,
+) -> AppResult<Option<Lifecycle>> {
+    let records = records::of_contact(conn, contact_id).await?;
+    Ok(replay(&records, &ledger.context()).1)
+}
+
+/// Who stands behind a new event: its author's own signature, or a bulk write's (history
+/// brought in from another system, naming whoever did it there).
+pub enum Author<'a> {
+    Signed(&'a Signer),
+    Bulk {
+        bulk_id: &'a str,
+        actor_id: Option<String>,
+        external_id: Option<String>,
+    },
+}
+
+/// Records one event for a contact, refusing what the stage definitions in force at `at`
+/// do not allow (for a signed event: what they do not allow this member). An event may be
+/// older than the contact's newest (history typed in late, or arriving from another
+/// laptop): it is judged by the state at its own time, and the fold is recomputed.
 pub async fn record(
     conn: &mut Conn,
-    pb: &PlaybookHistory,
+    ledger: &Ledger,
     contact_id: &str,
     req: &EventRequest,
-    actor_id: Option<&str>,
+    author: Author<'_>,
     at: DateTime<Utc>,
-    external_id: Option<&str>,
-) -> AppResult<HandoffEvent> {
+    now: DateTime<Utc>,
+) -> AppResult<EventRecord> {
     let exists: Option<String> =
         sqlx::query_scalar("SELECT id FROM contacts WHERE id = ? AND deleted_at IS NULL")
             .bind(contact_id)
@@ -55,113 +103,225 @@ pub async fn record(
             "no contact with id {contact_id}"
         )));
     }
-    let state = lifecycle(&mut *conn, contact_id).await?;
     let at_text = ts(at);
-    if let Some(s) = &state {
-        if at_text < s.last_at {
-            return Err(AppError::invalid(
-                "at",
-                format!("at: {at_text} is before the contact's latest event ({}); history is recorded in time order", s.last_at),
-            ));
+    let (acting, actor_id) = match &author {
+        Author::Signed(signer) => {
+            let m = ledger
+                .roster
+                .at(&signer.member_id, &at_text)
+                .ok_or_else(|| {
+                    AppError::not_allowed(
+                        "you were not on the team at that time, so you cannot record it",
+                    )
+                })?;
+            (Acting::As(m), Some(signer.member_id.clone()))
         }
-    }
-    let actor = match actor_id {
-        Some(id) => Some(team::store::get(&mut *conn, id).await?),
-        None => None,
+        Author::Bulk { actor_id, .. } => (Acting::Imported, actor_id.clone()),
     };
-    let assignee = match &req.assignee_id {
-        Some(id) if req.kind == EventKind::HandedOver => {
-            let m = team::store::get(&mut *conn, id).await?;
-            if m.side != Side::Sales {
-                return Err(AppError::invalid(
-                    "assignee",
-                    format!("assignee: {} is in marketing; hand leads to sales", m.name),
-                ));
-            }
-            Some(m)
-        }
-        _ => None,
-    };
-    let decision = decide(state.as_ref(), req, at, None, pb)?;
     let id = new_id();
-    let reason = req
-        .reason
-        .as_deref()
-        .map(str::trim)
-        .filter(|r| !r.is_empty());
-    let channel = req
-        .channel
-        .as_deref()
-        .map(|c| c.trim().to_lowercase())
-        .filter(|c| !c.is_empty());
-    sqlx::query(
-        "INSERT INTO handoff_events
-            (id, contact_id, kind, at, actor_id, from_stage, to_stage, reason, channel, note, playbook, external_id, recorded_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&id)
-    .bind(contact_id)
-    .bind(req.kind.as_str())
-    .bind(&at_text)
-    .bind(actor.as_ref().map(|m| m.id.as_str()))
-    .bind(&decision.from)
-    .bind(&decision.to)
-    .bind(reason)
-    .bind(&channel)
-    .bind(req.note.trim())
-    .bind(&decision.playbook)
-    .bind(external_id)
-    .bind(ts(Utc::now()))
-    .execute(&mut *conn)
-    .await?;
-    let next = advance(state, req.kind, &decision.to, &at_text);
-    // Whoever accepts a lead owns it; a handover goes to the assignee.
-    let owner = match (&assignee, req.kind, &actor) {
-        (Some(m), _, _) => Some(m.id.clone()),
-        (None, EventKind::Accepted, Some(m)) if m.side == Side::Sales => Some(m.id.clone()),
+    let stored = records::of_contact(&mut *conn, contact_id).await?;
+    let before: Vec<EventRecord> = stored
+        .iter()
+        .filter(|r| (&r.at, &r.id) < (&at_text, &id))
+        .cloned()
+        .collect();
+    let (_, state) = replay(&before, &ledger.context());
+    let decision = decide(state.as_ref(), req, at, None, &ledger.pb, acting)?;
+    let assignee = match &req.assignee_id {
+        Some(a) if req.kind == EventKind::HandedOver => {
+            let m = ledger
+                .roster
+                .at(a, &at_text)
+                .ok_or_else(|| AppError::not_found(format!("no team member with id {a}")))?;
+            check_assignee(&ledger.pb, &decision.to, at, m)?;
+            Some(m.member_id.clone())
+        }
         _ => None,
     };
-    sqlx::query(
-        "UPDATE contacts SET stage = ?, stage_since = ?, owner_id = coalesce(?, owner_id), updated_at = ? WHERE id = ?",
+    let (bulk_id, external_id) = match &author {
+        Author::Bulk {
+            bulk_id,
+            external_id,
+            ..
+        } => (Some(bulk_id.to_string()), external_id.clone()),
+        Author::Signed(_) => (None, None),
+    };
+    let mut record = EventRecord {
+        id,
+        contact_id: contact_id.to_string(),
+        kind: req.kind.as_str().to_string(),
+        at: at_text.clone(),
+        actor_id: actor_id.clone(),
+        assignee_id: assignee.clone(),
+        to_stage: decision.to.clone(),
+        reason: req
+            .reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_string),
+        channel: req
+            .channel
+            .as_deref()
+            .map(|c| c.trim().to_lowercase())
+            .filter(|c| !c.is_empty()),
+        note: req.note.trim().to_string(),
+        external_id,
+        prev_hash: before.last().and_then(|r| r.hash.clone()),
+        hash: None,
+        signature: None,
+        bulk_id,
+    }
+    .sealed();
+    if let (Author::Signed(signer), Some(hash)) = (&author, &record.hash) {
+        record.signature = Some(signer.sign(hash));
+    }
+    records::insert(
+        &mut *conn,
+        &record,
+        decision.from.as_deref(),
+        &decision.playbook,
+        &ts(now),
     )
-    .bind(&next.stage)
-    .bind(&next.since)
-    .bind(owner)
-    .bind(ts(Utc::now()))
-    .bind(contact_id)
-    .execute(&mut *conn)
     .await?;
-    let mut events = timeline(conn, pb, contact_id).await?;
-    events
-        .iter()
-        .position(|e| e.id == id)
-        .map(|i| events.swap_remove(i))
-        .ok_or_else(|| AppError::not_found("the event just recorded is missing"))
+    // Whoever accepts a lead owns it; a handover goes to the assignee.
+    let owner = match (req.kind, assignee) {
+        (_, Some(a)) => Some(a),
+        (EventKind::Accepted, None) => actor_id,
+        _ => None,
+    };
+    if let Some(owner) = owner {
+        sqlx::query("UPDATE contacts SET owner_id = ? WHERE id = ?")
+            .bind(owner)
+            .bind(contact_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    refresh_stage(&mut *conn, ledger, contact_id).await?;
+    Ok(record)
 }
 
-/// A contact's events, newest first, with actor and reason names.
+/// One event of a contact's timeline, by id.
+pub async fn event(
+    conn: &mut Conn,
+    ledger: &Ledger,
+    contact_id: &str,
+    id: &str,
+) -> AppResult<HandoffEvent> {
+    timeline(conn, ledger, contact_id)
+        .await?
+        .into_iter()
+        .find(|e| e.id == id)
+        .ok_or_else(|| AppError::not_found(format!("no event with id {id}")))
+}
+
+/// A handover goes to someone who may respond in the stage it leads to.
+fn check_assignee(
+    pb: &PlaybookHistory,
+    to: &str,
+    at: DateTime<Utc>,
+    m: &crate::team::roster::MemberState,
+) -> AppResult<()> {
+    let responders: Vec<crate::team::Side> =
+        match pb.at(AgreementKind::Stage, to, at).map(|v| &v.body) {
+            Some(AgreementBody::Stage(s)) => s.actions.iter().map(|a| a.by).collect(),
+            _ => vec![],
+        };
+    if responders.contains(&m.side) {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            "assignee",
+            format!(
+                "assignee: {} is in {}; in {to} only {} respond",
+                m.name,
+                m.side.as_str(),
+                responders
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ),
+        ))
+    }
+}
+
+/// Recomputes the contact's cached stage from its log (never touching `updated_at`: a
+/// cache refresh is not a user's edit).
+pub async fn refresh_stage(conn: &mut Conn, ledger: &Ledger, contact_id: &str) -> AppResult<()> {
+    if let Some(state) = lifecycle(&mut *conn, ledger, contact_id).await? {
+        sqlx::query("UPDATE contacts SET stage = ?, stage_since = ? WHERE id = ? AND (stage <> ? OR stage_since <> ?)")
+            .bind(&state.stage)
+            .bind(&state.since)
+            .bind(contact_id)
+            .bind(&state.stage)
+            .bind(&state.since)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A contact's events, newest first, as the fold saw them, with actor and reason names.
 pub async fn timeline(
     conn: &mut Conn,
-    pb: &PlaybookHistory,
+    ledger: &Ledger,
     contact_id: &str,
 ) -> AppResult<Vec<HandoffEvent>> {
-    let mut events: Vec<HandoffEvent> = sqlx::query_as(
-        "SELECT e.id, e.contact_id, e.kind, e.at, e.actor_id, m.name AS actor_name, e.from_stage, e.to_stage,
-                e.reason, NULL AS reason_name, e.channel, e.note, e.playbook
-         FROM handoff_events e LEFT JOIN members m ON m.id = e.actor_id
-         WHERE e.contact_id = ? ORDER BY e.at DESC, e.rowid DESC",
-    )
-    .bind(contact_id)
-    .fetch_all(conn)
-    .await?;
+    let stored = records::of_contact(conn, contact_id).await?;
+    let (outcomes, _) = replay(&stored, &ledger.context());
     let now = Utc::now();
-    for e in &mut events {
-        if let Some(key) = &e.reason {
-            e.reason_name = pb
-                .at(AgreementKind::Reason, key, now)
-                .map(|v| v.name.clone());
-        }
-    }
+    let mut events: Vec<HandoffEvent> = stored
+        .into_iter()
+        .zip(outcomes)
+        .map(|(r, outcome)| {
+            let (from, to, playbook, status, problem) = match outcome {
+                Outcome::Applied(d) => (d.from, d.to, d.playbook, EventStatus::Applied, None),
+                Outcome::Skipped(why) => (
+                    None,
+                    r.to_stage.clone(),
+                    String::new(),
+                    EventStatus::Skipped,
+                    Some(why),
+                ),
+                Outcome::Tampered(why) => (
+                    None,
+                    r.to_stage.clone(),
+                    String::new(),
+                    EventStatus::Tampered,
+                    Some(why),
+                ),
+            };
+            let reason_name = r.reason.as_deref().and_then(|key| {
+                ledger
+                    .pb
+                    .at(AgreementKind::Reason, key, now)
+                    .map(|v| v.name.clone())
+            });
+            HandoffEvent {
+                actor_name: r
+                    .actor_id
+                    .as_deref()
+                    .and_then(|a| ledger.roster.latest(a))
+                    .map(|m| m.name.clone()),
+                id: r.id,
+                contact_id: r.contact_id,
+                kind: r.kind,
+                at: r.at,
+                actor_id: r.actor_id,
+                from_stage: from,
+                to_stage: to,
+                reason: r.reason,
+                reason_name,
+                channel: r.channel,
+                note: r.note,
+                playbook,
+                status,
+                problem,
+            }
+        })
+        .collect();
+    events.sort_by(|a, b| (&b.at, &b.id).cmp(&(&a.at, &a.id)));
     Ok(events)
 }
 

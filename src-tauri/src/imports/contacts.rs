@@ -12,11 +12,12 @@ use super::values::{clean, parse_date};
 use super::{ImportMode, ImportSummary, Mapping, Progress, RowError};
 use crate::agreements::AgreementKind;
 use crate::bulk::{Bulk, SetAside};
-use crate::db::Conn;
+use crate::db::{new_id, Conn};
 use crate::error::{AppError, AppResult};
 use crate::handoffs::playbook_at::PlaybookHistory;
 use crate::leads::{norm, BuyingRole, BuyingStage};
 use crate::team::is_plausible_email;
+use crate::trust::{bulk, Signer};
 
 /// A row, cleaned and checked.
 #[derive(Debug, Clone, Default)]
@@ -446,6 +447,7 @@ fn parse_employees(text: &str) -> Option<i64> {
     digits.parse().ok()
 }
 
+#[allow(clippy::too_many_arguments)]
 /// Imports a contacts file inside the caller's transaction. Nothing is written for a dry
 /// run, and the caller commits only when the summary says `written` (an all-or-nothing
 /// import with rejected rows is rolled back with whatever it had already written).
@@ -457,8 +459,10 @@ pub async fn import(
     dry_run: bool,
     progress: &Progress<'_>,
     now: DateTime<Utc>,
+    signer: &Signer,
 ) -> AppResult<ImportSummary> {
     let rows = csv_table::Rows::open(bytes)?;
+    let bulk_id = new_id();
     let headers = rows.headers.clone();
     let columns = resolve_columns(&headers, mapping)?;
     let pb = PlaybookHistory::load(&mut *conn).await?;
@@ -479,6 +483,7 @@ pub async fn import(
         write: !dry_run,
         all_or_nothing: mode == ImportMode::AllOrNothing,
         now,
+        bulk_id: &bulk_id,
     };
     let set_aside = if dry_run {
         SetAside::default()
@@ -514,6 +519,17 @@ pub async fn import(
         return Ok(summary);
     }
     set_aside.rebuild(conn).await?;
+    if !planned.event_hashes.is_empty() {
+        bulk::seal(
+            &mut *conn,
+            &bulk_id,
+            "contacts_import",
+            planned.event_hashes,
+            signer,
+            now,
+        )
+        .await?;
+    }
     contacts_load::update(conn, &pb, planned.updates, now).await?;
     progress.check(total, total)?;
     summary.written = true;

@@ -17,6 +17,8 @@ use crate::bulk::{Bulk, Cell};
 use crate::db::{new_id, ts, Conn};
 use crate::error::AppResult;
 use crate::handoffs::playbook_at::PlaybookHistory;
+use crate::handoffs::records::EventRecord;
+use crate::handoffs::EventKind;
 use crate::scoring::{explain, Profile};
 
 const ACCOUNT_COLUMNS: [&str; 8] = [
@@ -61,7 +63,7 @@ const CONTACT_COLUMNS: [&str; 28] = [
     "updated_at",
 ];
 
-const EVENT_COLUMNS: [&str; 8] = [
+const EVENT_COLUMNS: [&str; 10] = [
     "id",
     "contact_id",
     "kind",
@@ -70,7 +72,12 @@ const EVENT_COLUMNS: [&str; 8] = [
     "note",
     "playbook",
     "recorded_at",
+    "hash",
+    "bulk_id",
 ];
+
+/// The note on the `created` event of an imported contact.
+const CREATED_NOTE: &str = "Imported";
 
 /// Rows per message from the planner to the writer.
 const BATCH: u32 = 1000;
@@ -130,6 +137,8 @@ pub struct Plan<'a> {
     /// All or nothing: after the first rejected row nothing more needs writing.
     pub all_or_nothing: bool,
     pub now: DateTime<Utc>,
+    /// The bulk record whose signature will cover the rows written.
+    pub bulk_id: &'a str,
 }
 
 /// What planning every row gave, beside the writes.
@@ -145,6 +154,8 @@ pub struct Planned {
     pub rejected: BTreeSet<u32>,
     pub unmapped: BTreeSet<String>,
     pub unmatched: BTreeSet<String>,
+    /// Hashes of the `created` events written, for the bulk record's signature.
+    pub event_hashes: Vec<String>,
 }
 
 pub struct Update {
@@ -174,6 +185,8 @@ struct NewContact {
     score: i64,
     /// The stage definition in force then.
     stage_ref: String,
+    /// The hash of its `created` event.
+    event_hash: String,
 }
 
 /// One message to the writer: accounts first (contacts refer to them), then contacts.
@@ -194,10 +207,11 @@ pub fn run(
     total: u32,
 ) -> AppResult<Planned> {
     let now_text = ts(plan.now);
+    let bulk_id = plan.bulk_id.to_string();
     let (sender, receiver) = sync_channel::<Batch>(4);
     std::thread::scope(|scope| {
         let planner = scope.spawn(move || plan.rows(rows, &sender));
-        let written = write(bulk, &receiver, &now_text, progress, total);
+        let written = write(bulk, &receiver, &now_text, &bulk_id, progress, total);
         // Dropping the receiver stops a planner still sending after a failed write.
         drop(receiver);
         let planned = planner
@@ -211,6 +225,7 @@ fn write(
     bulk: &Bulk<'_>,
     batches: &Receiver<Batch>,
     now: &str,
+    bulk_id: &str,
     progress: &Progress<'_>,
     total: u32,
 ) -> AppResult<()> {
@@ -275,9 +290,11 @@ fn write(
                 Cell::Text("created"),
                 Cell::Text(&c.at),
                 Cell::Text(&rec.stage),
-                Cell::Text("Imported"),
+                Cell::Text(CREATED_NOTE),
                 Cell::Text(&c.stage_ref),
                 Cell::Text(now),
+                Cell::Text(&c.event_hash),
+                Cell::Text(bulk_id),
             ])?;
         }
         progress.check(batch.rows_done, total)?;
@@ -377,6 +394,7 @@ impl Plan<'_> {
                             fit(model, reference, &rec, self.now)
                         });
                         let contact = self.prepare(rec, fingerprint, score, &mut batch.accounts);
+                        out.event_hashes.push(contact.event_hash.clone());
                         batch.contacts.push(contact);
                     }
                 }
@@ -400,7 +418,7 @@ impl Plan<'_> {
             if let Some(id) = self.stored.accounts.get(&key) {
                 return id.clone();
             }
-            let id = new_id();
+            let id = crate::leads::account_id_for(name);
             new_accounts.push(NewAccount {
                 id: id.clone(),
                 name: name.clone(),
@@ -428,15 +446,35 @@ impl Plan<'_> {
             .at(AgreementKind::Stage, &rec.stage, created)
             .map(|v| v.reference())
             .unwrap_or_default();
+        let (id, event_id, at) = (new_id(), new_id(), ts(created));
+        let event_hash = EventRecord {
+            id: event_id.clone(),
+            contact_id: id.clone(),
+            kind: EventKind::Created.as_str().to_string(),
+            at: at.clone(),
+            actor_id: None,
+            assignee_id: None,
+            to_stage: rec.stage.clone(),
+            reason: None,
+            channel: None,
+            note: CREATED_NOTE.to_string(),
+            external_id: None,
+            prev_hash: None,
+            hash: None,
+            signature: None,
+            bulk_id: Some(self.bulk_id.to_string()),
+        }
+        .computed_hash();
         NewContact {
-            id: new_id(),
-            event_id: new_id(),
+            id,
+            event_id,
             account_id,
-            at: ts(created),
+            at,
             score,
             stage_ref,
             rec,
             fingerprint,
+            event_hash,
         }
     }
 }

@@ -13,8 +13,10 @@ use crate::agreements::ActivityKind;
 use crate::db::{insert_many, new_id, ts, Conn, Val};
 use crate::error::{AppError, AppResult};
 use crate::handoffs::playbook_at::PlaybookHistory;
-use crate::handoffs::{store as handoffs, EventKind, EventRequest};
-use crate::leads::norm;
+use crate::handoffs::store::{self as handoffs, Author, Ledger};
+use crate::handoffs::{EventKind, EventRequest};
+use crate::leads::{activity_hash, norm};
+use crate::trust::{bulk, Signer};
 
 fn find(table: &Table, names: &[&str]) -> Option<usize> {
     table
@@ -99,6 +101,8 @@ pub async fn import_events(
     bytes: &[u8],
     mode: ImportMode,
     progress: &Progress<'_>,
+    signer: &Signer,
+    now: DateTime<Utc>,
 ) -> AppResult<ImportSummary> {
     let table = csv_table::read(bytes)?;
     let cols = required(
@@ -113,7 +117,11 @@ pub async fn import_events(
     let channel_col = find(&table, &["channel"]);
     let note_col = find(&table, &["note", "notes", "comment"]);
     let assignee_col = find(&table, &["assignee", "assignedto", "handedto"]);
-    let pb = PlaybookHistory::load(&mut *conn).await?;
+    let bulk_id = new_id();
+    let mut ledger = Ledger::load(&mut *conn).await?;
+    // This import's own rows count while it runs; its signature seals them at the end.
+    ledger.valid_bulks.insert(bulk_id.clone());
+    let mut hashes = Vec::new();
     let contacts = contact_index(&mut *conn).await?;
     let members: HashMap<String, String> = sqlx::query_as::<_, (String, String, String)>(
         "SELECT id, lower(email), lower(name) FROM members WHERE deleted_at IS NULL",
@@ -147,7 +155,7 @@ pub async fn import_events(
             column: header(col),
             message,
         };
-        let outcome: Result<bool, RowError> = async {
+        let outcome: Result<Option<String>, RowError> = async {
             let key = cell(Some(cols.contact))
                 .ok_or_else(|| err(cols.contact, "no contact given".into()))?;
             let contact = contacts
@@ -199,7 +207,7 @@ pub async fn import_events(
                     .await
                     .map_err(|e| err(cols.id.unwrap_or(0), e.to_string()))?;
             if known.is_some() {
-                return Ok(false);
+                return Ok(None);
             }
             // A contact imported from a contacts file already has its `created` event.
             if kind == EventKind::Created {
@@ -211,7 +219,7 @@ pub async fn import_events(
                 .await
                 .map_err(|e| err(cols.kind, e.to_string()))?;
                 if has.is_some() {
-                    return Ok(false);
+                    return Ok(None);
                 }
             }
             let req = EventRequest {
@@ -225,22 +233,17 @@ pub async fn import_events(
                 .begin()
                 .await
                 .map_err(|e| err(cols.kind, e.to_string()))?;
-            match handoffs::record(
-                &mut sp,
-                &pb,
-                contact,
-                &req,
-                actor.as_deref(),
-                at,
-                Some(&external),
-            )
-            .await
-            {
-                Ok(_) => {
+            let author = Author::Bulk {
+                bulk_id: &bulk_id,
+                actor_id: actor,
+                external_id: Some(external),
+            };
+            match handoffs::record(&mut sp, &ledger, contact, &req, author, at, now).await {
+                Ok(written) => {
                     sp.commit()
                         .await
                         .map_err(|e| err(cols.kind, e.to_string()))?;
-                    Ok(true)
+                    Ok(written.hash)
                 }
                 Err(e) => {
                     let col = match e.field.as_deref() {
@@ -255,8 +258,11 @@ pub async fn import_events(
         }
         .await;
         match outcome {
-            Ok(true) => summary.created += 1,
-            Ok(false) => summary.unchanged += 1,
+            Ok(Some(hash)) => {
+                summary.created += 1;
+                hashes.push(hash);
+            }
+            Ok(None) => summary.unchanged += 1,
             Err(e) => {
                 summary.rejected += 1;
                 summary.errors.push(e);
@@ -264,7 +270,11 @@ pub async fn import_events(
         }
     }
     summary.rejected += table.broken.len() as u32;
-    finish(summary, mode)
+    let summary = finish(summary, mode)?;
+    if summary.written && !hashes.is_empty() {
+        bulk::seal(conn, &bulk_id, "events_import", hashes, signer, now).await?;
+    }
+    Ok(summary)
 }
 
 /// Imports activities in bulk and refreshes the scores of the contacts they belong to.
@@ -274,7 +284,10 @@ pub async fn import_activities(
     mode: ImportMode,
     progress: &Progress<'_>,
     now: DateTime<Utc>,
+    signer: &Signer,
 ) -> AppResult<ImportSummary> {
+    let bulk_id = new_id();
+    let mut hashes = Vec::new();
     let table = csv_table::read(bytes)?;
     let cols = required(
         &table,
@@ -375,14 +388,27 @@ pub async fn import_activities(
                     continue;
                 }
                 touched.insert(contact.clone());
+                let id = new_id();
+                let hash = activity_hash(
+                    &id,
+                    &contact,
+                    kind.as_str(),
+                    &at,
+                    &detail,
+                    Some(&external),
+                    Some(&bulk_id),
+                );
+                hashes.push(hash.clone());
                 rows.push(vec![
-                    Val::Text(new_id()),
+                    Val::Text(id),
                     Val::Text(contact),
                     Val::Text(kind.as_str().into()),
                     Val::Text(at),
                     Val::Text(detail),
                     Val::Text(external),
                     Val::Text(now_text.clone()),
+                    Val::Text(hash),
+                    Val::Text(bulk_id.clone()),
                 ]);
             }
             Err(e) => {
@@ -409,10 +435,23 @@ pub async fn import_activities(
             "detail",
             "external_id",
             "recorded_at",
+            "hash",
+            "bulk_id",
         ],
         rows,
     )
     .await?;
+    if !hashes.is_empty() {
+        bulk::seal(
+            &mut *conn,
+            &bulk_id,
+            "activities_import",
+            hashes,
+            signer,
+            now,
+        )
+        .await?;
+    }
     progress.check(total * 3 / 4, total)?;
     let pb = PlaybookHistory::load(&mut *conn).await?;
     let ids: Vec<String> = touched.into_iter().collect();

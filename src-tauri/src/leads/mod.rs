@@ -2,6 +2,7 @@
 //! BANT, buying role and stage, owner, and the cached lifecycle stage and score.
 pub mod list;
 pub mod ops;
+pub mod rebuild;
 pub mod scores;
 pub mod store;
 
@@ -79,6 +80,37 @@ impl BuyingStage {
         let t = norm(text);
         Self::ALL.into_iter().find(|r| r.as_str() == t)
     }
+}
+
+/// The id an account with this name gets: derived from the name, so two laptops that
+/// import the same company offline make the same account (the merge rule for names).
+pub fn account_id_for(name: &str) -> String {
+    uuid::Uuid::new_v5(
+        &uuid::Uuid::NAMESPACE_URL,
+        format!("playbook:account:{}", name.trim().to_lowercase()).as_bytes(),
+    )
+    .to_string()
+}
+
+/// The hash of an activity row (what its bulk write's signature covers).
+pub fn activity_hash(
+    id: &str,
+    contact_id: &str,
+    kind: &str,
+    at: &str,
+    detail: &str,
+    external_id: Option<&str>,
+    bulk_id: Option<&str>,
+) -> String {
+    crate::trust::canon::Canon::new("activity/v1")
+        .text(id)
+        .text(contact_id)
+        .text(kind)
+        .text(at)
+        .text(detail)
+        .opt(external_id)
+        .opt(bulk_id)
+        .finish()
 }
 
 /// Lowercase letters and digits only: how headers and enum values are compared.

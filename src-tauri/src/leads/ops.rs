@@ -10,49 +10,76 @@ use crate::db::{self, parse_ts, Conn, Db};
 use crate::error::{AppError, AppResult};
 use crate::exports::{self, ExportFormat, ExportKind};
 use crate::generator::{self, Generated};
-use crate::handoffs::playbook_at::PlaybookHistory;
-use crate::handoffs::{store as handoffs, EventRequest, HandoffEvent};
+use crate::handoffs::store::{self as handoffs, Ledger};
+use crate::handoffs::{EventRequest, HandoffEvent};
 use crate::imports::{contacts, history, ImportMode, ImportSummary, Mapping, Progress};
+use crate::team::Role;
+use crate::trust::Signer;
 
 pub async fn list(db: &Db, filter: &LeadFilter) -> AppResult<LeadPage> {
     list::page(&mut *db.acquire().await?, filter, Utc::now()).await
 }
 
-pub async fn detail(db: &Db, id: &str) -> AppResult<ContactDetail> {
+/// The contact page, with the actions `viewer` (a member id) may take now.
+pub async fn detail(db: &Db, id: &str, viewer: Option<&str>) -> AppResult<ContactDetail> {
     let mut conn = db.acquire().await?;
-    let pb = PlaybookHistory::load(&mut conn).await?;
-    store::detail(&mut conn, &pb, id, Utc::now()).await
+    let ledger = Ledger::load(&mut conn).await?;
+    store::detail(&mut conn, &ledger, id, viewer, Utc::now()).await
 }
 
 pub async fn people_map(db: &Db, account_id: &str) -> AppResult<PeopleMap> {
     store::people_map(&mut *db.acquire().await?, account_id).await
 }
 
-/// Records a handoff event now (or at `at`, for history typed in late).
+/// Records a handoff event as `signer`, now (or at `at`, for history typed in late).
 pub async fn record(
     db: &Db,
     contact_id: &str,
     req: &EventRequest,
-    actor_id: Option<&str>,
+    signer: &Signer,
     at: Option<&str>,
 ) -> AppResult<HandoffEvent> {
+    let now = Utc::now();
     let at = match at {
         Some(t) => parse_ts("at", t)?,
-        None => Utc::now(),
+        None => now,
     };
-    if at > Utc::now() {
+    if at > now + crate::handoffs::CLOCK_SKEW {
         return Err(AppError::invalid(
             "at",
-            "at: an event cannot happen in the future",
+            format!(
+                "at: {} is in the future; an event is recorded when it has happened",
+                db::ts(at)
+            ),
         ));
     }
-    let mut tx = db.begin().await?;
-    let pb = PlaybookHistory::load(&mut tx).await?;
-    let event = handoffs::record(&mut tx, &pb, contact_id, req, actor_id, at, None).await?;
+    let mut tx = db::write(db).await?;
+    let ledger = Ledger::load(&mut tx).await?;
+    let written = handoffs::record(
+        &mut tx,
+        &ledger,
+        contact_id,
+        req,
+        handoffs::Author::Signed(signer),
+        at,
+        now,
+    )
+    .await?;
+    let event = handoffs::event(&mut tx, &ledger, contact_id, &written.id).await?;
     let ids = [contact_id.to_string()];
-    super::scores::refresh(&mut tx, &pb, &ids, Utc::now()).await?;
+    super::scores::refresh(&mut tx, &ledger.pb, &ids, now).await?;
     tx.commit().await?;
     Ok(event)
+}
+
+/// `playbook rebuild`: the cached stages and scores from scratch; returns how many of each
+/// changed.
+pub async fn rebuild(db: &Db) -> AppResult<(u32, u32)> {
+    let mut tx = db::write(db).await?;
+    let stages = super::rebuild::stages(&mut tx).await?;
+    let scores = super::rebuild::scores(&mut tx, Utc::now()).await?;
+    tx.commit().await?;
+    Ok((stages, scores))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, specta::Type)]
@@ -72,13 +99,35 @@ pub async fn import(
     mode: ImportMode,
     dry_run: bool,
     progress: &Progress<'_>,
+    signer: &Signer,
 ) -> AppResult<ImportSummary> {
+    require_bulk_writer(&mut *db.acquire().await?, signer).await?;
     let mut conn = db::begin_large_write(db).await?;
-    let result = import_on(&mut conn, kind, bytes, mapping, mode, dry_run, progress).await;
+    let result = import_on(
+        &mut conn, kind, bytes, mapping, mode, dry_run, progress, signer,
+    )
+    .await;
     db::end_large_write(db, conn).await;
     result
 }
 
+/// Bulk writes (imports, generated workspaces) are for ops people and managers: one
+/// signature stands for every row.
+async fn require_bulk_writer(conn: &mut Conn, signer: &Signer) -> AppResult<()> {
+    let m = crate::team::store::get(conn, &signer.member_id).await?;
+    if matches!(m.role, Role::Ops | Role::Manager) {
+        Ok(())
+    } else {
+        Err(AppError::not_allowed(format!(
+            "imports are signed by ops or managers; {} is a {} {}",
+            m.name,
+            m.side.as_str(),
+            m.role.as_str()
+        )))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn import_on(
     conn: &mut Conn,
     kind: ImportKind,
@@ -87,16 +136,22 @@ async fn import_on(
     mode: ImportMode,
     dry_run: bool,
     progress: &Progress<'_>,
+    signer: &Signer,
 ) -> AppResult<ImportSummary> {
-    let mut tx = conn.begin().await?;
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let now = Utc::now();
     let summary = match kind {
         ImportKind::Contacts => {
-            contacts::import(&mut tx, bytes, mapping, mode, dry_run, progress, now).await?
+            contacts::import(
+                &mut tx, bytes, mapping, mode, dry_run, progress, now, signer,
+            )
+            .await?
         }
-        ImportKind::Events => history::import_events(&mut tx, bytes, mode, progress).await?,
+        ImportKind::Events => {
+            history::import_events(&mut tx, bytes, mode, progress, signer, now).await?
+        }
         ImportKind::Activities => {
-            history::import_activities(&mut tx, bytes, mode, progress, now).await?
+            history::import_activities(&mut tx, bytes, mode, progress, now, signer).await?
         }
     };
     if summary.written && !dry_run {
@@ -127,9 +182,10 @@ pub async fn export(
     exports::export(&mut *db.acquire().await?, kind, format, path).await
 }
 
-pub async fn generate(db: &Db, contacts: u32, seed: u64) -> AppResult<Generated> {
-    let mut tx = db.begin().await?;
-    let g = generator::generate(&mut tx, contacts, seed, Utc::now()).await?;
+pub async fn generate(db: &Db, contacts: u32, seed: u64, signer: &Signer) -> AppResult<Generated> {
+    require_bulk_writer(&mut *db.acquire().await?, signer).await?;
+    let mut tx = db::write(db).await?;
+    let g = generator::generate(&mut tx, contacts, seed, Utc::now(), signer).await?;
     tx.commit().await?;
     Ok(g)
 }

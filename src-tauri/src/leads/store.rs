@@ -9,7 +9,8 @@ use crate::agreements::{ActivityKind, AgreementBody};
 use crate::db::{parse_ts, Conn};
 use crate::error::{AppError, AppResult};
 use crate::handoffs::playbook_at::PlaybookHistory;
-use crate::handoffs::{rules, store as handoffs};
+use crate::handoffs::rules::{self, Acting};
+use crate::handoffs::store::{self as handoffs, Ledger};
 use crate::scoring::{explain, Profile, ScoreExplanation};
 
 #[derive(sqlx::FromRow)]
@@ -118,9 +119,10 @@ pub fn full_name(first: &str, last: &str, email: Option<&str>) -> String {
     }
 }
 
-pub async fn get(conn: &mut Conn, id: &str) -> AppResult<Contact> {
-    let row: Option<ContactRow> = sqlx::query_as(
-        "SELECT c.id, c.external_id, c.account_id, a.name AS account_name, a.domain, a.industry, a.employees,
+macro_rules! select_contacts {
+    ($rest:literal) => {
+        concat!(
+            "SELECT c.id, c.external_id, c.account_id, a.name AS account_name, a.domain, a.industry, a.employees,
                 a.country AS account_country, c.email, c.first_name, c.last_name, c.title, c.phone, c.country,
                 c.owner_id, m.name AS owner_name, c.source_channel, c.source_campaign,
                 c.budget_known, c.budget_note, c.authority_known, c.authority_note, c.need_known, c.need_note,
@@ -128,34 +130,102 @@ pub async fn get(conn: &mut Conn, id: &str) -> AppResult<Contact> {
                 c.score, c.created_at, c.updated_at
          FROM contacts c
          LEFT JOIN accounts a ON a.id = c.account_id
-         LEFT JOIN members m ON m.id = c.owner_id
-         WHERE c.id = ? AND c.deleted_at IS NULL",
-    )
-    .bind(id)
-    .fetch_optional(conn)
-    .await?;
+         LEFT JOIN members m ON m.id = c.owner_id ",
+            $rest
+        )
+    };
+}
+
+pub async fn get(conn: &mut Conn, id: &str) -> AppResult<Contact> {
+    let row: Option<ContactRow> =
+        sqlx::query_as(select_contacts!("WHERE c.id = ? AND c.deleted_at IS NULL"))
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
     row.map(Contact::from)
         .ok_or_else(|| AppError::not_found(format!("no contact with id {id}")))
 }
 
-pub async fn activities(conn: &mut Conn, contact_id: &str) -> AppResult<Vec<Activity>> {
-    let rows: Vec<(String, String, String, String)> = sqlx::query_as(
-        "SELECT id, kind, at, detail FROM activities WHERE contact_id = ? ORDER BY at DESC, rowid DESC",
-    )
-    .bind(contact_id)
-    .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(id, kind, at, detail)| {
-            ActivityKind::parse(&kind).map(|kind| Activity {
-                id,
-                kind,
-                at,
-                detail,
+/// Every live contact, by id (for rebuilding scores).
+pub async fn all(conn: &mut Conn) -> AppResult<Vec<Contact>> {
+    let rows: Vec<ContactRow> =
+        sqlx::query_as(select_contacts!("WHERE c.deleted_at IS NULL ORDER BY c.id"))
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.into_iter().map(Contact::from).collect())
+}
+
+/// Activities that count: their content matches their hash and nothing flagged them (or
+/// the bulk write that brought them) as tampered.
+macro_rules! live_activities {
+    ($where:literal) => {
+        concat!(
+            "SELECT contact_id, id, kind, at, detail, external_id, bulk_id, hash FROM activities x WHERE ",
+            $where,
+            " AND NOT EXISTS (SELECT 1 FROM tampered t WHERE t.record_id IN (x.id, x.bulk_id))
+             ORDER BY contact_id, at DESC, id DESC"
+        )
+    };
+}
+
+type ActivityRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+fn counted(rows: Vec<ActivityRow>) -> Vec<(String, Activity)> {
+    rows.into_iter()
+        .filter(|(contact, id, kind, at, detail, external, bulk, hash)| {
+            hash.as_deref()
+                == Some(
+                    super::activity_hash(
+                        id,
+                        contact,
+                        kind,
+                        at,
+                        detail,
+                        external.as_deref(),
+                        bulk.as_deref(),
+                    )
+                    .as_str(),
+                )
+        })
+        .filter_map(|(contact, id, kind, at, detail, ..)| {
+            ActivityKind::parse(&kind).map(|kind| {
+                (
+                    contact,
+                    Activity {
+                        id,
+                        kind,
+                        at,
+                        detail,
+                    },
+                )
             })
         })
-        .collect())
+        .collect()
+}
+
+pub async fn activities(conn: &mut Conn, contact_id: &str) -> AppResult<Vec<Activity>> {
+    let rows: Vec<ActivityRow> = sqlx::query_as(live_activities!("contact_id = ?"))
+        .bind(contact_id)
+        .fetch_all(conn)
+        .await?;
+    Ok(counted(rows).into_iter().map(|(_, a)| a).collect())
+}
+
+/// Every contact's counted activities, by contact id.
+pub async fn all_activities(conn: &mut Conn) -> AppResult<Vec<(String, Activity)>> {
+    let rows: Vec<ActivityRow> = sqlx::query_as(live_activities!("1"))
+        .fetch_all(conn)
+        .await?;
+    Ok(counted(rows))
 }
 
 /// What the fit rules look at, from a contact.
@@ -219,26 +289,34 @@ pub fn score(
     }
 }
 
-/// Everything the contact page shows.
+/// Everything the contact page shows; `viewer` (the person on this laptop, if known)
+/// decides which actions are offered.
 pub async fn detail(
     conn: &mut Conn,
-    pb: &PlaybookHistory,
+    ledger: &Ledger,
     id: &str,
+    viewer: Option<&str>,
     now: DateTime<Utc>,
 ) -> AppResult<ContactDetail> {
-    let contact = get(&mut *conn, id).await?;
-    let events = handoffs::timeline(&mut *conn, pb, id).await?;
+    let mut contact = get(&mut *conn, id).await?;
+    let events = handoffs::timeline(&mut *conn, ledger, id).await?;
     let activities = activities(&mut *conn, id).await?;
-    let score = score(pb, &contact, &activities, now);
-    let state = handoffs::fold(
-        events
-            .iter()
-            .rev()
-            .map(|e| (e.kind.as_str(), e.to_stage.as_str(), e.at.as_str())),
-    );
-    let allowed_actions = state
-        .map(|s| rules::allowed_actions(&s, now, pb))
-        .unwrap_or_default();
+    let score = score(&ledger.pb, &contact, &activities, now);
+    if score.total != contact.score {
+        // The cached score (what the list shows) had gone stale: put it right.
+        sqlx::query("UPDATE contacts SET score = ? WHERE id = ?")
+            .bind(score.total)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        contact.score = score.total;
+    }
+    let state = handoffs::lifecycle(&mut *conn, ledger, id).await?;
+    let now_text = crate::db::ts(now);
+    let allowed_actions = match (state, viewer.and_then(|v| ledger.roster.at(v, &now_text))) {
+        (Some(s), Some(m)) => rules::allowed_actions(&s, now, &ledger.pb, Acting::As(m)),
+        _ => vec![],
+    };
     Ok(ContactDetail {
         contact,
         events,

@@ -1,18 +1,62 @@
-//! The team: who works in marketing and sales, and who may sign off the playbook.
+//! The team: who works in marketing and sales, and who may sign off the playbook. Members
+//! are a fold over signed member records; adding one or changing a role is signed by a
+//! manager, and every member proves who they are with the passphrase of their key.
+pub mod records;
+pub mod roster;
 pub mod store;
 
 use serde::{Deserialize, Serialize};
 use specta::Type;
+use unicode_normalization::UnicodeNormalization;
 
-use crate::db::Db;
+use crate::db::{self, Db};
 use crate::error::{AppError, AppResult};
+use crate::trust::Signer;
 
 pub async fn list(db: &Db) -> AppResult<Vec<Member>> {
     store::list(&mut *db.acquire().await?).await
 }
 
-pub async fn add(db: &Db, member: &NewMember) -> AppResult<Member> {
-    store::add(&mut *db.acquire().await?, member, chrono::Utc::now()).await
+/// Adds a member, signed by `signer` (a manager); the new member's key is sealed under
+/// `new_passphrase`.
+pub async fn add(
+    db: &Db,
+    member: &NewMember,
+    new_passphrase: &str,
+    signer: &Signer,
+) -> AppResult<Member> {
+    let mut tx = db::write(db).await?;
+    let m = store::add(&mut tx, member, new_passphrase, signer, chrono::Utc::now()).await?;
+    tx.commit().await?;
+    Ok(m)
+}
+
+/// Founds a workspace with its first member, a manager whose key is sealed under
+/// `passphrase`.
+pub async fn found(db: &Db, member: &NewMember, passphrase: &str) -> AppResult<Member> {
+    let mut tx = db::write(db).await?;
+    let (m, _) = store::found(&mut tx, member, passphrase, chrono::Utc::now()).await?;
+    tx.commit().await?;
+    Ok(m)
+}
+
+/// Changes a member's side or role, signed by a manager.
+pub async fn change_role(
+    db: &Db,
+    email: &str,
+    side: Side,
+    role: Role,
+    signer: &Signer,
+) -> AppResult<Member> {
+    let mut tx = db::write(db).await?;
+    let m = store::change_role(&mut tx, email, side, role, signer, chrono::Utc::now()).await?;
+    tx.commit().await?;
+    Ok(m)
+}
+
+/// Opens `who`'s key (an email or a member id) with their passphrase.
+pub async fn unlock(db: &Db, who: &str, passphrase: &str) -> AppResult<Signer> {
+    store::unlock(&mut *db.acquire().await?, who, passphrase).await
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Type, sqlx::Type)]
@@ -82,6 +126,8 @@ pub struct Member {
     pub side: Side,
     pub role: Role,
     pub created_at: String,
+    /// Whether the member has a signing key (members from before keys have none).
+    pub has_key: bool,
 }
 
 impl Member {
@@ -100,10 +146,11 @@ pub struct NewMember {
 }
 
 impl NewMember {
-    /// Trims the input and refuses what cannot be a team member.
+    /// Normalises the input (NFC, trimmed, lowercase email) and refuses what cannot be a
+    /// team member.
     pub fn validated(&self) -> AppResult<NewMember> {
-        let email = self.email.trim().to_string();
-        let name = self.name.trim().to_string();
+        let email = normalise_email(&self.email);
+        let name: String = self.name.trim().nfc().collect();
         if name.is_empty() {
             return Err(AppError::invalid("name", "name: a member needs a name"));
         }
@@ -120,6 +167,19 @@ impl NewMember {
             role: self.role,
         })
     }
+}
+
+/// How emails are compared and stored: NFC, trimmed, lowercase.
+pub fn normalise_email(text: &str) -> String {
+    text.trim().nfc().collect::<String>().to_lowercase()
+}
+
+/// What a text looks like (Unicode TR39 skeleton, case folded): two texts with the same
+/// skeleton can be mistaken for each other, such as `maya` with a Cyrillic `а`.
+pub fn skeleton(text: &str) -> String {
+    unicode_security::skeleton(&text.trim().to_lowercase())
+        .collect::<String>()
+        .to_lowercase()
 }
 
 /// A light check: one `@`, something before it, a dot in the domain, no spaces.
@@ -159,10 +219,22 @@ mod tests {
         assert_eq!(m.validated().unwrap_err().field.as_deref(), Some("name"));
         let ok = NewMember {
             name: "Dan".into(),
+            email: " Dan@Larkspur.EXAMPLE ".into(),
             ..m
         }
         .validated()
         .unwrap();
         assert_eq!(ok.email, "dan@larkspur.example");
+    }
+
+    #[test]
+    fn look_alikes_share_a_skeleton() {
+        // The `а` is Cyrillic (U+0430).
+        assert_eq!(
+            skeleton("m\u{0430}ya.okafor@larkspur.example"),
+            skeleton("maya.okafor@larkspur.example")
+        );
+        assert_eq!(skeleton("Maya Okafor"), skeleton("MAYA OKAFOR"));
+        assert_ne!(skeleton("maya@a.example"), skeleton("mara@a.example"));
     }
 }

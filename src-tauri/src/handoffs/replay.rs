@@ -1,0 +1,127 @@
+//! The fold of a contact's log: every event checked (hash, signature or bulk record, chain)
+//! and replayed in (time, id) order through the stage definitions in force at its time. A
+//! pure function, so any replica holding the same records reaches the same stage, whatever
+//! order they arrived in.
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+
+use super::playbook_at::PlaybookHistory;
+use super::records::EventRecord;
+use super::rules::{advance, decide, Acting, Decision, Lifecycle};
+use super::{EventKind, EventRequest};
+use crate::db::parse_ts;
+use crate::team::roster::Roster;
+use crate::trust::keys;
+
+/// What the fold needs besides the events.
+pub struct Context<'a> {
+    pub pb: &'a PlaybookHistory,
+    pub roster: &'a Roster,
+    /// Bulk records whose signature verifies and that `playbook verify` has not flagged.
+    pub valid_bulks: &'a HashSet<String>,
+    /// Records flagged by `playbook verify`.
+    pub tampered: &'a HashSet<String>,
+}
+
+/// What became of one event in the fold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Applied(Decision),
+    /// Genuine, but not allowed where the contact stood at its time (say, two laptops
+    /// both accepted the same lead offline: the later one is skipped).
+    Skipped(String),
+    /// Its hash, signature or chain does not verify: ignored.
+    Tampered(String),
+}
+
+/// Why an event does not verify, if it does not.
+pub fn event_problem(r: &EventRecord, ctx: &Context<'_>, chain: &HashSet<&str>) -> Option<String> {
+    if ctx.tampered.contains(&r.id) {
+        return Some("found tampered by `playbook verify`".into());
+    }
+    let Some(stored) = &r.hash else {
+        return Some("it is not signed".into());
+    };
+    if r.computed_hash() != *stored {
+        return Some("its content does not match what was signed".into());
+    }
+    match &r.prev_hash {
+        Some(prev) if !chain.contains(prev.as_str()) => {
+            return Some("the event before it in the contact's chain is missing".into())
+        }
+        None if r.kind != EventKind::Created.as_str() => {
+            return Some("it is not chained to the contact's earlier events".into())
+        }
+        _ => {}
+    }
+    if let Some(bulk) = &r.bulk_id {
+        return (!ctx.valid_bulks.contains(bulk))
+            .then(|| "the bulk write that signed it does not verify".to_string());
+    }
+    let (Some(actor), Some(signature)) = (&r.actor_id, &r.signature) else {
+        return Some("it is not signed".into());
+    };
+    let Some(state) = ctx.roster.at(actor, &r.at) else {
+        return Some("its author was not on the team then".into());
+    };
+    if !keys::verify(&state.public_key, stored, signature) {
+        return Some(format!("{}'s signature does not verify", state.email));
+    }
+    None
+}
+
+/// Replays a contact's events; returns each one's outcome (in the order given) and the
+/// lifecycle after the last applied one.
+pub fn replay(records: &[EventRecord], ctx: &Context<'_>) -> (Vec<Outcome>, Option<Lifecycle>) {
+    let chain: HashSet<&str> = records.iter().filter_map(|r| r.hash.as_deref()).collect();
+    let mut order: Vec<usize> = (0..records.len()).collect();
+    order.sort_by(|&a, &b| (&records[a].at, &records[a].id).cmp(&(&records[b].at, &records[b].id)));
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; records.len()];
+    let mut state: Option<Lifecycle> = None;
+    for i in order {
+        let r = &records[i];
+        outcomes[i] = Some(match apply(r, ctx, &chain, state.as_ref()) {
+            Ok((kind, d)) => {
+                state = Some(advance(state.take(), kind, &d.to, &r.at));
+                Outcome::Applied(d)
+            }
+            Err(outcome) => outcome,
+        });
+    }
+    (outcomes.into_iter().flatten().collect(), state)
+}
+
+fn apply(
+    r: &EventRecord,
+    ctx: &Context<'_>,
+    chain: &HashSet<&str>,
+    state: Option<&Lifecycle>,
+) -> Result<(EventKind, Decision), Outcome> {
+    if let Some(problem) = event_problem(r, ctx, chain) {
+        return Err(Outcome::Tampered(problem));
+    }
+    let skip = |why: String| Outcome::Skipped(why);
+    let kind =
+        EventKind::parse(&r.kind).ok_or_else(|| skip(format!("unknown event '{}'", r.kind)))?;
+    let at: DateTime<Utc> = parse_ts("at", &r.at).map_err(|e| skip(e.message))?;
+    let acting = match (&r.bulk_id, &r.actor_id) {
+        (Some(_), _) => Acting::Imported,
+        (None, Some(actor)) => match ctx.roster.at(actor, &r.at) {
+            Some(m) => Acting::As(m),
+            None => return Err(skip("its author was not on the team then".into())),
+        },
+        (None, None) => return Err(skip("nobody recorded it".into())),
+    };
+    let req = EventRequest {
+        kind,
+        reason: r.reason.clone(),
+        channel: r.channel.clone(),
+        note: r.note.clone(),
+        assignee_id: r.assignee_id.clone(),
+    };
+    let entry = (kind == EventKind::Created).then_some(r.to_stage.as_str());
+    decide(state, &req, at, entry, ctx.pb, acting)
+        .map(|d| (kind, d))
+        .map_err(|e| skip(e.message))
+}

@@ -1,0 +1,129 @@
+//! The contacts' cached stage and score are local projections: rebuilt from the handoff
+//! log (replayed through the stage definitions) and from the scoring model in force, on a
+//! new model, once a day for decay, after `playbook verify` changes its findings, and by
+//! `playbook rebuild`. A rebuild never touches `updated_at`: it is not a user's edit.
+use chrono::{DateTime, Utc};
+
+use super::store;
+use crate::db::Conn;
+use crate::error::AppResult;
+use crate::handoffs::records::{EventRecord, COLUMNS};
+use crate::handoffs::replay::replay;
+use crate::handoffs::store::Ledger;
+
+/// Replays every contact's log and corrects the cached stages; returns how many changed.
+pub async fn stages(conn: &mut Conn) -> AppResult<u32> {
+    let ledger = Ledger::load(&mut *conn).await?;
+    let ids: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM contacts WHERE deleted_at IS NULL ORDER BY id")
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut changed = 0;
+    for chunk in ids.chunks(2000) {
+        let list = serde_json::to_string(chunk).expect("ids serialise");
+        let rows: Vec<EventRecord> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM handoff_events
+             WHERE contact_id IN (SELECT value FROM json_each(?)) ORDER BY contact_id, at, id"
+        )))
+        .bind(&list)
+        .fetch_all(&mut *conn)
+        .await?;
+        let cached: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT id, stage, stage_since FROM contacts WHERE id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(&list)
+        .fetch_all(&mut *conn)
+        .await?;
+        let cached: std::collections::HashMap<String, (String, String)> = cached
+            .into_iter()
+            .map(|(id, s, since)| (id, (s, since)))
+            .collect();
+        let ctx = ledger.context();
+        let mut start = 0;
+        while start < rows.len() {
+            let contact = &rows[start].contact_id;
+            let end = rows[start..]
+                .iter()
+                .position(|r| &r.contact_id != contact)
+                .map_or(rows.len(), |n| start + n);
+            if let (_, Some(state)) = replay(&rows[start..end], &ctx) {
+                if cached.get(contact) != Some(&(state.stage.clone(), state.since.clone())) {
+                    sqlx::query("UPDATE contacts SET stage = ?, stage_since = ? WHERE id = ?")
+                        .bind(&state.stage)
+                        .bind(&state.since)
+                        .bind(contact)
+                        .execute(&mut *conn)
+                        .await?;
+                    changed += 1;
+                }
+            }
+            start = end;
+        }
+    }
+    Ok(changed)
+}
+
+/// Recomputes every cached score by the model in force at `now`; returns how many changed.
+pub async fn scores(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<u32> {
+    let ledger = Ledger::load(&mut *conn).await?;
+    let contacts = store::all(&mut *conn).await?;
+    let mut acts = store::all_activities(&mut *conn)
+        .await?
+        .into_iter()
+        .peekable();
+    let mut changed = 0;
+    for c in contacts {
+        let mut mine = Vec::new();
+        while let Some((id, _)) = acts.peek() {
+            if *id < c.id {
+                acts.next();
+            } else if *id == c.id {
+                mine.push(acts.next().expect("peeked").1);
+            } else {
+                break;
+            }
+        }
+        let total = store::score(&ledger.pb, &c, &mine, now).total;
+        if total != c.score {
+            sqlx::query("UPDATE contacts SET score = ? WHERE id = ?")
+                .bind(total)
+                .bind(&c.id)
+                .execute(&mut *conn)
+                .await?;
+            changed += 1;
+        }
+    }
+    let stamp = stamp(&ledger, now);
+    sqlx::query("INSERT INTO projection_state (key, value) VALUES ('scores', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        .bind(stamp)
+        .execute(&mut *conn)
+        .await?;
+    Ok(changed)
+}
+
+/// What the cached scores follow: the model in force and the day (decay moves daily).
+fn stamp(ledger: &Ledger, now: DateTime<Utc>) -> String {
+    format!(
+        "{}|{}",
+        ledger
+            .pb
+            .scoring_at(now)
+            .map(|v| format!("{}:{}", v.reference(), v.id))
+            .unwrap_or_default(),
+        now.format("%Y-%m-%d")
+    )
+}
+
+/// Rebuilds the scores when the model in force or the day changed since the last rebuild.
+pub async fn scores_if_stale(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<bool> {
+    let ledger = Ledger::load(&mut *conn).await?;
+    let last: Option<String> =
+        sqlx::query_scalar("SELECT value FROM projection_state WHERE key = 'scores'")
+            .fetch_optional(&mut *conn)
+            .await?;
+    if last.as_deref() == Some(stamp(&ledger, now).as_str()) {
+        return Ok(false);
+    }
+    scores(conn, now).await?;
+    Ok(true)
+}

@@ -1,0 +1,320 @@
+//! `playbook verify`: re-checks every signed record (members, versions, sign-offs, bulk
+//! writes and the rows they cover, each contact's event chain) and keeps the failures as a
+//! local projection (`tampered`) that every fold ignores.
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use specta::Type;
+
+use crate::agreements::store as agreements;
+use crate::db::{ts, Conn};
+use crate::error::AppResult;
+use crate::handoffs::records::{EventRecord, COLUMNS};
+use crate::handoffs::replay::{event_problem, Context};
+use crate::leads::activity_hash;
+use crate::team::records as members;
+use crate::trust::bulk::{self, BulkRecord};
+use crate::trust::keys;
+
+/// `playbook verify`: checks everything in one write transaction (the findings are stored).
+pub async fn run(db: &crate::db::Db) -> AppResult<VerifyReport> {
+    let mut tx = crate::db::write(db).await?;
+    let report = verify(&mut tx, Utc::now()).await?;
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// The record ids `playbook verify` found tampered.
+pub async fn tampered_ids(conn: &mut Conn) -> AppResult<HashSet<String>> {
+    Ok(
+        sqlx::query_scalar::<_, String>("SELECT record_id FROM tampered")
+            .fetch_all(conn)
+            .await?
+            .into_iter()
+            .collect(),
+    )
+}
+
+/// One record that does not verify.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Failure {
+    pub table: String,
+    pub record_id: String,
+    /// What the record is, in words (`stage/mql@3`, `event accepted of contact …`).
+    pub label: String,
+    pub problem: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyReport {
+    pub members: u32,
+    pub versions: u32,
+    pub signoffs: u32,
+    pub bulks: u32,
+    pub events: u32,
+    pub activities: u32,
+    pub failures: Vec<Failure>,
+}
+
+/// Checks everything from scratch (ignoring earlier findings), stores the failures for the
+/// folds, and rebuilds the stage caches when the findings changed. Run in one transaction.
+pub async fn verify(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<VerifyReport> {
+    let mut failures = Vec::new();
+    let fail =
+        |failures: &mut Vec<Failure>, table: &str, id: &str, label: String, problem: String| {
+            failures.push(Failure {
+                table: table.into(),
+                record_id: id.into(),
+                label,
+                problem,
+            })
+        };
+
+    // Members.
+    let genesis = members::genesis(&mut *conn).await?;
+    let member_records = members::all(&mut *conn).await?;
+    let labels: HashMap<String, String> = member_records
+        .iter()
+        .map(|r| {
+            (
+                r.id.clone(),
+                format!(
+                    "member {} ({} {})",
+                    r.email,
+                    r.side.as_str(),
+                    r.role.as_str()
+                ),
+            )
+        })
+        .collect();
+    let n_members = member_records.len() as u32;
+    let roster = crate::team::roster::Roster::fold(member_records, genesis.as_deref());
+    for (id, why) in &roster.rejected {
+        fail(
+            &mut failures,
+            "member_records",
+            id,
+            labels.get(id).cloned().unwrap_or_default(),
+            why.clone(),
+        );
+    }
+
+    // Versions and sign-offs.
+    let none = HashSet::new();
+    let (versions, signoffs) = agreements::records(&mut *conn, None, None).await?;
+    let (n_versions, n_signoffs) = (versions.len() as u32, signoffs.len() as u32);
+    let items = agreements::assemble(versions, signoffs, &roster, &none, now);
+    for item in &items {
+        for v in &item.versions {
+            if let Some(p) = &v.problem {
+                fail(
+                    &mut failures,
+                    "agreement_versions",
+                    &v.id,
+                    v.reference(),
+                    p.clone(),
+                );
+            }
+            for s in v.log.iter().skip(1) {
+                if let Some(p) = &s.problem {
+                    let label = format!(
+                        "{} of {} by {}",
+                        match s.action {
+                            crate::agreements::SignoffAction::Approved => "approval",
+                            crate::agreements::SignoffAction::Declined => "decline",
+                            _ => "sign-off",
+                        },
+                        v.reference(),
+                        s.member_name.clone().unwrap_or_else(|| "nobody".into())
+                    );
+                    fail(&mut failures, "agreement_signoffs", &s.id, label, p.clone());
+                }
+            }
+        }
+    }
+
+    // Events, contact by contact, and the rows of every bulk write.
+    let bulks = bulk::all(&mut *conn).await?;
+    let mut bulk_rows: HashMap<String, Vec<String>> = HashMap::new();
+    let ids: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT contact_id FROM handoff_events ORDER BY contact_id")
+            .fetch_all(&mut *conn)
+            .await?;
+    // The bulk check needs all rows first; chains need the bulks' verdicts. So: hash rows
+    // per bulk while reading, judge the bulks, then judge each contact's events.
+    let mut events_by_contact: Vec<Vec<EventRecord>> = Vec::new();
+    let mut n_events = 0u32;
+    for chunk in ids.chunks(2000) {
+        let list = serde_json::to_string(chunk).expect("ids serialise");
+        let rows: Vec<EventRecord> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM handoff_events
+             WHERE contact_id IN (SELECT value FROM json_each(?)) ORDER BY contact_id, at, id"
+        )))
+        .bind(list)
+        .fetch_all(&mut *conn)
+        .await?;
+        n_events += rows.len() as u32;
+        for r in &rows {
+            if let Some(b) = &r.bulk_id {
+                bulk_rows
+                    .entry(b.clone())
+                    .or_default()
+                    .push(r.computed_hash());
+            }
+        }
+        let mut group: Vec<EventRecord> = Vec::new();
+        for r in rows {
+            if group.last().is_some_and(|g| g.contact_id != r.contact_id) {
+                events_by_contact.push(std::mem::take(&mut group));
+            }
+            group.push(r);
+        }
+        if !group.is_empty() {
+            events_by_contact.push(group);
+        }
+    }
+    let activities: Vec<(
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    )> = sqlx::query_as(
+        "SELECT id, contact_id, kind, at, detail, external_id, bulk_id, hash FROM activities",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let n_activities = activities.len() as u32;
+    for (id, contact, kind, at, detail, external, bulk_id, hash) in &activities {
+        let computed = activity_hash(
+            id,
+            contact,
+            kind,
+            at,
+            detail,
+            external.as_deref(),
+            bulk_id.as_deref(),
+        );
+        if hash.as_deref() != Some(computed.as_str()) {
+            fail(
+                &mut failures,
+                "activities",
+                id,
+                format!("activity {kind} of contact {contact}"),
+                "its content does not match what was signed".into(),
+            );
+        }
+        match bulk_id {
+            Some(b) => bulk_rows.entry(b.clone()).or_default().push(computed),
+            None => fail(
+                &mut failures,
+                "activities",
+                id,
+                format!("activity {kind} of contact {contact}"),
+                "it is not signed".into(),
+            ),
+        }
+    }
+    let mut valid_bulks = HashSet::new();
+    for b in &bulks {
+        match bulk_problem(b, bulk_rows.remove(&b.id).unwrap_or_default(), &roster) {
+            None => {
+                valid_bulks.insert(b.id.clone());
+            }
+            Some(p) => fail(
+                &mut failures,
+                "bulk_records",
+                &b.id,
+                format!("bulk write {} of {} rows at {}", b.kind, b.rows, b.at),
+                p,
+            ),
+        }
+    }
+    let pb = crate::handoffs::playbook_at::PlaybookHistory::from_items(items);
+    let ctx = Context {
+        pb: &pb,
+        roster: &roster,
+        valid_bulks: &valid_bulks,
+        tampered: &none,
+    };
+    for group in &events_by_contact {
+        let chain: HashSet<&str> = group.iter().filter_map(|r| r.hash.as_deref()).collect();
+        for r in group {
+            if let Some(p) = event_problem(r, &ctx, &chain) {
+                fail(
+                    &mut failures,
+                    "handoff_events",
+                    &r.id,
+                    format!("event {} of contact {} at {}", r.kind, r.contact_id, r.at),
+                    p,
+                );
+            }
+        }
+    }
+
+    // Keep the findings for the folds; rebuild the caches they affect.
+    let before = tampered_ids(&mut *conn).await?;
+    let after: HashSet<String> = failures.iter().map(|f| f.record_id.clone()).collect();
+    if before != after {
+        sqlx::query("DELETE FROM tampered")
+            .execute(&mut *conn)
+            .await?;
+        let found = ts(now);
+        for f in &failures {
+            sqlx::query("INSERT OR IGNORE INTO tampered (record_id, table_name, problem, found_at) VALUES (?, ?, ?, ?)")
+                .bind(&f.record_id)
+                .bind(&f.table)
+                .bind(&f.problem)
+                .bind(&found)
+                .execute(&mut *conn)
+                .await?;
+        }
+        crate::leads::rebuild::stages(&mut *conn).await?;
+    }
+    Ok(VerifyReport {
+        members: n_members,
+        versions: n_versions,
+        signoffs: n_signoffs,
+        bulks: bulks.len() as u32,
+        events: n_events,
+        activities: n_activities,
+        failures,
+    })
+}
+
+fn bulk_problem(
+    b: &BulkRecord,
+    row_hashes: Vec<String>,
+    roster: &crate::team::roster::Roster,
+) -> Option<String> {
+    if row_hashes.len() as i64 != b.rows {
+        return Some(format!(
+            "it signed {} rows; {} are stored",
+            b.rows,
+            row_hashes.len()
+        ));
+    }
+    let computed = BulkRecord::computed_hash(
+        &b.kind,
+        &bulk::rows_hash(row_hashes),
+        &b.id,
+        &b.at,
+        &b.signer_id,
+    );
+    if computed != b.hash {
+        return Some("its rows do not match what was signed".into());
+    }
+    let Some(signer) = roster.at(&b.signer_id, &b.at) else {
+        return Some("its signer was not on the team then".into());
+    };
+    if !keys::verify(&signer.public_key, &b.hash, &b.signature) {
+        return Some(format!("{}'s signature does not verify", signer.email));
+    }
+    None
+}
