@@ -12,15 +12,26 @@ export const commands = {
 	declineAgreement: (versionId: string, comment: string) => typedError<AgreementVersion_Serialize, AppError_Serialize>(__TAURI_INVOKE("decline_agreement", { versionId, comment })),
 	compareVersions: (leftId: string, rightId: string) => typedError<VersionDiff_Serialize, AppError_Serialize>(__TAURI_INVOKE("compare_versions", { leftId, rightId })),
 	listMembers: () => typedError<Member[], AppError_Serialize>(__TAURI_INVOKE("list_members")),
-	addMember: (member: NewMember) => typedError<Member, AppError_Serialize>(__TAURI_INVOKE("add_member", { member })),
-	/**  The team member using this laptop, if chosen and still on the team. */
+	/**
+	 *  Adds a member, signed by the unlocked manager; `passphrase` seals the new member's key
+	 *  (they type it themselves, or change it later).
+	 */
+	addMember: (member: NewMember, passphrase: string) => typedError<Member, AppError_Serialize>(__TAURI_INVOKE("add_member", { member, passphrase })),
+	/**  The member whose key is open in this window, if any. */
 	whoami: () => typedError<Member | null, AppError_Serialize>(__TAURI_INVOKE("whoami")),
-	/**  Chooses (or, with null, forgets) who is using this laptop. */
-	setIdentity: (memberId: string | null) => typedError<Member | null, AppError_Serialize>(__TAURI_INVOKE("set_identity", { memberId })),
+	/**
+	 *  The member who last unlocked on this laptop (a hint for the unlock dialog; proves
+	 *  nothing).
+	 */
+	lastIdentity: () => typedError<string | null, AppError_Serialize>(__TAURI_INVOKE("last_identity")),
+	/**  Proves who is using the window: opens the member's key with their passphrase. */
+	unlock: (memberId: string, passphrase: string) => typedError<Member, AppError_Serialize>(__TAURI_INVOKE("unlock", { memberId, passphrase })),
+	/**  Locks the key: nothing more is signed until someone unlocks again. */
+	lock: () => typedError<null, AppError_Serialize>(__TAURI_INVOKE("lock")),
 	listLeads: (filter: LeadFilter_Deserialize) => typedError<LeadPage_Serialize, AppError_Serialize>(__TAURI_INVOKE("list_leads", { filter })),
 	getContact: (id: string) => typedError<ContactDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_contact", { id })),
 	getPeopleMap: (accountId: string) => typedError<PeopleMap_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_people_map", { accountId })),
-	/**  Records a handoff event as the person using this laptop. */
+	/**  Records a handoff event, signed by the person whose key is open in this window. */
 	recordHandoff: (contactId: string, request: EventRequest_Deserialize) => typedError<HandoffEvent_Serialize, AppError_Serialize>(__TAURI_INVOKE("record_handoff", { contactId, request })),
 	/**  Reads a CSV file the user picked and proposes how its columns map. */
 	previewImport: (content: string, mapping: Mapping_Deserialize) => typedError<ImportPreview_Serialize, AppError_Serialize>(__TAURI_INVOKE("preview_import", { content, mapping })),
@@ -135,14 +146,25 @@ export type AgreementVersion_Deserialize = {
 	body: AgreementBody_Deserialize,
 	summary: string,
 	effectiveFrom?: string | null,
+	authorId?: string | null,
 	authorName?: string | null,
 	createdAt: string,
+	/**  The canonical hash the author signed (content, effective time, what it supersedes). */
+	hash: string,
+	/**  Why the version does not count, when it is tampered. */
+	problem?: string | null,
 	status: VersionStatus,
 	/**  When an agreed version takes (or took) force. */
 	effectiveAt?: string | null,
 	/**  The sides whose manager has still to approve a proposed version. */
 	awaiting: Side[],
 	log: SignoffEvent_Deserialize[],
+	/**
+	 *  For the person asking (the window's unlocked member): whether they may sign it now,
+	 *  and if not, why. The window renders this and keeps no copy of the rules.
+	 */
+	youMaySign: boolean,
+	signBlocker?: string | null,
 };
 
 export type AgreementVersion_Serialize = {
@@ -155,14 +177,25 @@ export type AgreementVersion_Serialize = {
 	body: AgreementBody_Serialize,
 	summary: string,
 	effectiveFrom: string | null,
+	authorId: string | null,
 	authorName: string | null,
 	createdAt: string,
+	/**  The canonical hash the author signed (content, effective time, what it supersedes). */
+	hash: string,
+	/**  Why the version does not count, when it is tampered. */
+	problem: string | null,
 	status: VersionStatus,
 	/**  When an agreed version takes (or took) force. */
 	effectiveAt: string | null,
 	/**  The sides whose manager has still to approve a proposed version. */
 	awaiting: Side[],
 	log: SignoffEvent_Serialize[],
+	/**
+	 *  For the person asking (the window's unlocked member): whether they may sign it now,
+	 *  and if not, why. The window renders this and keeps no copy of the rules.
+	 */
+	youMaySign: boolean,
+	signBlocker: string | null,
 };
 
 export type AppError = AppError_Serialize | AppError_Deserialize;
@@ -313,7 +346,9 @@ export type DiffSegment = {
 };
 
 /**  Stable error codes; the UI and scripts branch on these, so never rename one. */
-export type ErrorCode = "not_found" | "invalid_input" | "conflict" | "not_allowed" | "cancelled" | "io" | "database";
+export type ErrorCode = "not_found" | "invalid_input" | "conflict" | "not_allowed" | "cancelled" | "io" | "database" | 
+/**  A record's signature, hash or chain does not verify. */
+"tampered";
 
 export type EventKind = "created" | "handed_over" | "accepted" | "rejected" | "attempt" | "connected" | "qualified" | "recycled" | "disqualified" | "converted" | "won" | "lost" | "reopened" | "disputed" | "dispute_upheld" | "dispute_overturned";
 
@@ -343,6 +378,16 @@ export type EventRequest_Serialize = {
 	/**  For a handover: the sales member who takes the lead. */
 	assigneeId: string | null,
 };
+
+/**  Whether an event counts in the contact's history. */
+export type EventStatus = "applied" | 
+/**
+ *  Genuine but not allowed where the contact stood at its time (e.g. a second
+ *  acceptance recorded offline on another laptop).
+ */
+"skipped" | 
+/**  Its hash, signature or chain does not verify: ignored. */
+"tampered";
 
 export type ExportFormat = "csv" | "json";
 
@@ -386,10 +431,10 @@ export type FitRule_Serialize = {
 	points: number,
 };
 
-/**  One entry of the handoff log. */
+/**  One entry of the handoff log, as the fold saw it. */
 export type HandoffEvent = HandoffEvent_Serialize | HandoffEvent_Deserialize;
 
-/**  One entry of the handoff log. */
+/**  One entry of the handoff log, as the fold saw it. */
 export type HandoffEvent_Deserialize = {
 	id: string,
 	contactId: string,
@@ -405,9 +450,12 @@ export type HandoffEvent_Deserialize = {
 	note: string,
 	/**  The playbook versions in force when it happened, e.g. `stage/sal@1 reason/no_budget@1`. */
 	playbook: string,
+	status: EventStatus,
+	/**  Why it was skipped or does not verify. */
+	problem?: string | null,
 };
 
-/**  One entry of the handoff log. */
+/**  One entry of the handoff log, as the fold saw it. */
 export type HandoffEvent_Serialize = {
 	id: string,
 	contactId: string,
@@ -423,6 +471,9 @@ export type HandoffEvent_Serialize = {
 	note: string,
 	/**  The playbook versions in force when it happened, e.g. `stage/sal@1 reason/no_budget@1`. */
 	playbook: string,
+	status: EventStatus,
+	/**  Why it was skipped or does not verify. */
+	problem: string | null,
 };
 
 export type ImportKind = "contacts" | "events" | "activities";
@@ -597,6 +648,8 @@ export type Member = {
 	side: Side,
 	role: Role,
 	createdAt: string,
+	/**  Whether the member has a signing key (members from before keys have none). */
+	hasKey: boolean,
 };
 
 export type NewMember = {
@@ -700,29 +753,74 @@ export type Side = "marketing" | "sales";
 
 export type SignoffAction = "proposed" | "approved" | "declined" | "agreed";
 
-/**  One entry in a version's life: who proposed, approved, declined; when it was agreed. */
+/**
+ *  One entry in a version's life: who proposed, approved or declined it, and whether that
+ *  signature counts.
+ */
 export type SignoffEvent = SignoffEvent_Serialize | SignoffEvent_Deserialize;
 
-/**  One entry in a version's life: who proposed, approved, declined; when it was agreed. */
+/**
+ *  One entry in a version's life: who proposed, approved or declined it, and whether that
+ *  signature counts.
+ */
 export type SignoffEvent_Deserialize = {
+	id: string,
 	action: SignoffAction,
 	memberId?: string | null,
 	memberName?: string | null,
+	/**  The signer's side and role when they signed. */
 	memberSide?: Side | null,
+	memberRole?: Role | null,
 	comment: string,
 	at: string,
-	effectiveAt?: string | null,
+	/**  Why the signature does not count (not signed, does not verify, not a manager then). */
+	problem?: string | null,
 };
 
-/**  One entry in a version's life: who proposed, approved, declined; when it was agreed. */
+/**
+ *  One entry in a version's life: who proposed, approved or declined it, and whether that
+ *  signature counts.
+ */
 export type SignoffEvent_Serialize = {
+	id: string,
 	action: SignoffAction,
 	memberId: string | null,
 	memberName: string | null,
+	/**  The signer's side and role when they signed. */
 	memberSide: Side | null,
+	memberRole: Role | null,
 	comment: string,
 	at: string,
-	effectiveAt: string | null,
+	/**  Why the signature does not count (not signed, does not verify, not a manager then). */
+	problem: string | null,
+};
+
+/**
+ *  One handoff action a stage allows: the event, the stage it leads to (none: the contact
+ *  stays), and the side (and, if set, only its managers) who may record it.
+ */
+export type StageAction = StageAction_Serialize | StageAction_Deserialize;
+
+/**
+ *  One handoff action a stage allows: the event, the stage it leads to (none: the contact
+ *  stays), and the side (and, if set, only its managers) who may record it.
+ */
+export type StageAction_Deserialize = {
+	event: EventKind,
+	to?: string | null,
+	by: Side,
+	managersOnly?: boolean,
+};
+
+/**
+ *  One handoff action a stage allows: the event, the stage it leads to (none: the contact
+ *  stays), and the side (and, if set, only its managers) who may record it.
+ */
+export type StageAction_Serialize = {
+	event: EventKind,
+	to?: string,
+	by: Side,
+	managersOnly?: boolean,
 };
 
 export type StageBody = StageBody_Serialize | StageBody_Deserialize;
@@ -737,6 +835,11 @@ export type StageBody_Deserialize = {
 	maxDaysInStage?: number | null,
 	/**  Keys of the stages a contact may move to from here. */
 	allowedNext?: string[],
+	/**
+	 *  What may be recorded while a contact is in this stage, by whom, and where it leads:
+	 *  the stage's behaviour, so no stage key is ever written in code.
+	 */
+	actions?: StageAction_Deserialize[],
 };
 
 export type StageBody_Serialize = {
@@ -749,6 +852,11 @@ export type StageBody_Serialize = {
 	maxDaysInStage?: number,
 	/**  Keys of the stages a contact may move to from here. */
 	allowedNext: string[],
+	/**
+	 *  What may be recorded while a contact is in this stage, by whom, and where it leads:
+	 *  the stage's behaviour, so no stage key is ever written in code.
+	 */
+	actions: StageAction_Serialize[],
 };
 
 /**  One person of an account's buying team, for the people map. */
@@ -802,7 +910,9 @@ export type VersionStatus =
 /**  Awaiting sign-off by a manager of each side. */
 "proposed" | 
 /**  Agreed, taking force at a later time. */
-"scheduled" | "in_force" | "superseded";
+"scheduled" | "in_force" | "superseded" | 
+/**  Its content or its author's signature does not verify: ignored by every fold. */
+"tampered";
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {
