@@ -3,8 +3,10 @@
 use chrono::{Duration, TimeZone, Utc};
 use playbook::agreements::{store, AgreementBody, Proposal, TermBody, VersionStatus};
 use playbook::team::{self, NewMember, Role, Side};
+use playbook::trust::Signer;
 
-async fn setup() -> (tempfile::TempDir, playbook::db::Db, String, String) {
+/// A workspace founded by a marketing manager who adds a sales manager.
+async fn setup() -> (tempfile::TempDir, playbook::db::Db, Signer, Signer) {
     let dir = tempfile::tempdir().unwrap();
     let db = playbook::db::open(dir.path()).await.unwrap();
     let t0 = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap();
@@ -15,14 +17,15 @@ async fn setup() -> (tempfile::TempDir, playbook::db::Db, String, String) {
         side,
         role: Role::Manager,
     };
-    let m = team::store::add(&mut conn, &add("m@x.example", Side::Marketing), t0)
+    let (_, m) = team::store::found(&mut conn, &add("m@x.example", Side::Marketing), "passphrase-m", t0)
         .await
         .unwrap();
-    let s = team::store::add(&mut conn, &add("s@x.example", Side::Sales), t0)
+    team::store::add(&mut conn, &add("s@x.example", Side::Sales), "passphrase-s", &m, t0)
         .await
         .unwrap();
     drop(conn);
-    (dir, db, m.id, s.id)
+    let s = team::unlock(&db, "s@x.example", "passphrase-s").await.unwrap();
+    (dir, db, m, s)
 }
 
 fn term(definition: &str, item_id: Option<String>, effective_from: Option<&str>) -> Proposal {
@@ -43,7 +46,7 @@ async fn a_version_agreed_for_later_takes_force_at_its_time() {
     let (_dir, db, m, s) = setup().await;
     let mut conn = db.acquire().await.unwrap();
     let jan = Utc.with_ymd_and_hms(2026, 1, 10, 9, 0, 0).unwrap();
-    let v1 = store::propose(&mut conn, &term("old", None, None), Some(&m), jan)
+    let v1 = store::propose(&mut conn, &term("old", None, None), &m, jan)
         .await
         .unwrap();
     store::approve(&mut conn, &v1.id, &m, "", jan)
@@ -62,7 +65,7 @@ async fn a_version_agreed_for_later_takes_force_at_its_time() {
             Some(v1.item_id.clone()),
             Some("2026-04-01T00:00:00Z"),
         ),
-        Some(&s),
+        &s,
         feb,
     )
     .await
@@ -96,14 +99,17 @@ async fn the_log_tables_refuse_updates_and_deletes() {
     let (_dir, db, m, _s) = setup().await;
     let mut conn = db.acquire().await.unwrap();
     let t = Utc.with_ymd_and_hms(2026, 2, 1, 9, 0, 0).unwrap();
-    store::propose(&mut conn, &term("x", None, None), Some(&m), t)
+    let v = store::propose(&mut conn, &term("x", None, None), &m, t)
         .await
         .unwrap();
+    store::approve(&mut conn, &v.id, &m, "", t).await.unwrap();
     for sql in [
         "UPDATE agreement_versions SET name = 'changed'",
         "DELETE FROM agreement_versions",
         "UPDATE agreement_signoffs SET comment = 'changed'",
         "DELETE FROM agreement_signoffs",
+        "UPDATE member_records SET role = 'rep'",
+        "DELETE FROM member_records",
     ] {
         let err = sqlx::query(sql).execute(&mut *conn).await.unwrap_err();
         assert!(err.to_string().contains("append-only"), "{sql}: {err}");

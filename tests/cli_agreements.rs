@@ -136,6 +136,8 @@ fn every_refusal_names_its_rule_and_changes_nothing() {
             vec![
                 "agreements",
                 "propose",
+                "--as",
+                MAYA,
                 "--kind",
                 "term",
                 "--name",
@@ -151,6 +153,8 @@ fn every_refusal_names_its_rule_and_changes_nothing() {
             vec![
                 "agreements",
                 "propose",
+                "--as",
+                MAYA,
                 "--kind",
                 "term",
                 "--name",
@@ -168,6 +172,8 @@ fn every_refusal_names_its_rule_and_changes_nothing() {
             vec![
                 "agreements",
                 "propose",
+                "--as",
+                MAYA,
                 "--kind",
                 "reason",
                 "--name",
@@ -185,6 +191,8 @@ fn every_refusal_names_its_rule_and_changes_nothing() {
             vec![
                 "agreements",
                 "propose",
+                "--as",
+                MAYA,
                 "--item",
                 "stage/sal",
                 "--max-days",
@@ -195,7 +203,7 @@ fn every_refusal_names_its_rule_and_changes_nothing() {
         ),
         // proposing what is already in force
         (
-            vec!["agreements", "propose", "--item", "term/lead"],
+            vec!["agreements", "propose", "--as", MAYA, "--item", "term/lead"],
             "invalid_input",
             "nothing changed",
         ),
@@ -237,6 +245,8 @@ fn every_refusal_names_its_rule_and_changes_nothing() {
             vec![
                 "agreements",
                 "propose",
+                "--as",
+                MAYA,
                 "--kind",
                 "stage",
                 "--name",
@@ -256,6 +266,8 @@ fn every_refusal_names_its_rule_and_changes_nothing() {
             vec![
                 "agreements",
                 "propose",
+                "--as",
+                MAYA,
                 "--kind",
                 "term",
                 "--name",
@@ -277,6 +289,8 @@ fn every_refusal_names_its_rule_and_changes_nothing() {
             vec![
                 "members",
                 "add",
+                "--as",
+                MAYA,
                 "--email",
                 "MAYA.OKAFOR@larkspur.example",
                 "--name",
@@ -293,6 +307,8 @@ fn every_refusal_names_its_rule_and_changes_nothing() {
             vec![
                 "members",
                 "add",
+                "--as",
+                MAYA,
                 "--email",
                 "not-an-email",
                 "--name",
@@ -360,6 +376,10 @@ fn the_playbook_round_trips_through_toml_into_an_empty_directory() {
         exported.contains("[[stages]]") && exported.contains("key = \"mql\""),
         "{exported}"
     );
+    assert!(
+        exported.contains("signature = ") && exported.contains("[[member_records]]"),
+        "the file carries the signatures and the signers' keys"
+    );
 
     // Every item with a version in force travels, scoring model included.
     let in_force = a.json(&["agreements", "list"]);
@@ -374,24 +394,38 @@ fn the_playbook_round_trips_through_toml_into_an_empty_directory() {
         "the demo playbook has {in_force} items in force"
     );
 
+    // Into an empty directory it needs no --signed-by: the original signatures verify.
     let b = Workspace::empty();
-    let signers = format!("{MAYA},{DANIEL}");
-    let summary = b.json(&[
-        "import-playbook",
-        file.to_str().unwrap(),
-        "--signed-by",
-        &signers,
-    ]);
+    let summary = b.json(&["import-playbook", file.to_str().unwrap()]);
     assert_eq!(summary["membersAdded"], 7);
-    assert_eq!(summary["versionsProposed"], in_force);
+    assert_eq!(summary["versionsVerbatim"], in_force);
     assert_eq!(summary["versionsAgreed"], in_force);
+    assert_eq!(summary["versionsProposed"], 0);
+    let mql = b.json(&["agreements", "show", "stage/mql"]);
+    let signers: Vec<&str> = mql["inForce"]["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "approved")
+        .map(|e| e["memberName"].as_str().unwrap())
+        .collect();
+    assert_eq!(signers, ["Daniel Brooks", "Maya Okafor"], "the original signers");
+    assert!(
+        mql["inForce"]["log"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["problem"].is_null()),
+        "every signature verifies"
+    );
+    b.ok(&["verify"]);
 
     let again = b.file("again.toml");
     b.ok(&["export-playbook", again.to_str().unwrap()]);
     assert_eq!(
         std::fs::read_to_string(&again).unwrap(),
         exported,
-        "the round trip must reproduce the same playbook"
+        "the round trip must reproduce the same playbook, signatures and all"
     );
 
     // The in-force content is the same item by item.
@@ -414,36 +448,39 @@ fn the_playbook_round_trips_through_toml_into_an_empty_directory() {
     assert_eq!(strip(&a), strip(&b));
 
     // Importing the same file again changes nothing.
-    let summary = b.json(&[
-        "import-playbook",
-        file.to_str().unwrap(),
-        "--signed-by",
-        &signers,
-    ]);
+    let summary = b.json(&["import-playbook", file.to_str().unwrap()]);
     assert_eq!(summary["unchanged"], in_force);
     assert_eq!(summary["versionsProposed"], 0);
 }
 
 #[test]
-fn import_without_signers_proposes_and_bad_files_change_nothing() {
+fn what_does_not_verify_here_needs_signers_and_bad_files_change_nothing() {
     let a = Workspace::demo();
     let file = a.file("playbook.toml");
     a.ok(&["export-playbook", file.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&file).unwrap();
+    // An edited definition no longer matches what was signed.
+    let marker = "definition = \"Points for fit";
+    let start = text.find(marker).expect("lead score term is exported");
+    let end = start + text[start..].find('\n').unwrap();
+    let edited = format!(
+        "{}definition = \"Points for fit and behaviour, nothing else.\"{}",
+        &text[..start],
+        &text[end..]
+    );
 
-    let b = Workspace::empty();
-    let s = b.json(&["import-playbook", file.to_str().unwrap()]);
-    assert_eq!(s["versionsAgreed"], 0);
-    let items = b.json(&["agreements", "list"]);
-    assert!(items
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|i| i["inForce"].is_null() && !i["pending"].is_null()));
-
-    // A rep cannot sign an import; one side alone is not enough; nothing is written.
-    let c = Workspace::empty();
+    // Another team (its own keys) receives it.
+    let c = Workspace::demo();
     let before = c.snapshot();
-    let path = file.to_str().unwrap();
+    let changed = c.file("changed.toml");
+    std::fs::write(&changed, &edited).unwrap();
+    let path = changed.to_str().unwrap();
+    let err = c.refused(&["import-playbook", path], "not_allowed");
+    assert!(
+        err.contains("term/lead_score") && err.contains("--signed-by"),
+        "{err}"
+    );
+    // A rep cannot sign an import; one side alone is not enough; nothing is written.
     c.refused(
         &[
             "import-playbook",
@@ -458,22 +495,33 @@ fn import_without_signers_proposes_and_bad_files_change_nothing() {
         "invalid_input",
     );
     assert_eq!(c.snapshot(), before);
+    let s = c.json(&[
+        "import-playbook",
+        path,
+        "--signed-by",
+        &format!("{MAYA},{DANIEL}"),
+    ]);
+    assert_eq!(s["versionsProposed"], 1);
+    assert_eq!(s["versionsAgreed"], 1);
+    let term = c.json(&["agreements", "show", "term/lead_score"]);
+    assert_eq!(
+        term["inForce"]["body"]["definition"],
+        "Points for fit and behaviour, nothing else."
+    );
 
     // A broken file names its line; an entry with an empty field names the entry.
-    let text = std::fs::read_to_string(&file).unwrap();
-    let broken = c.file("broken.toml");
+    let d = Workspace::demo();
+    let before = d.snapshot();
+    let broken = d.file("broken.toml");
     std::fs::write(&broken, text.replacen("[[terms]]", "[[terms]\n", 1)).unwrap();
-    let err = c.refused(
+    let err = d.refused(
         &["import-playbook", broken.to_str().unwrap()],
         "invalid_input",
     );
     assert!(err.contains("line"), "{err}");
-    let marker = "definition = \"Points for fit";
-    let start = text.find(marker).expect("lead score term is exported");
-    let end = start + text[start..].find('\n').unwrap();
     let emptied = format!("{}definition = \"\"{}", &text[..start], &text[end..]);
     std::fs::write(&broken, emptied).unwrap();
-    let err = c.refused(
+    let err = d.refused(
         &[
             "import-playbook",
             broken.to_str().unwrap(),
@@ -484,7 +532,7 @@ fn import_without_signers_proposes_and_bad_files_change_nothing() {
     );
     assert!(err.contains("term/lead_score"), "{err}");
     assert_eq!(
-        c.snapshot(),
+        d.snapshot(),
         before,
         "a refused import writes nothing, not even the team"
     );

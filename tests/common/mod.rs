@@ -6,6 +6,13 @@ use std::process::{Command, Output};
 pub const MAYA: &str = "maya.okafor@larkspur.example";
 pub const DANIEL: &str = "daniel.brooks@larkspur.example";
 pub const SOFIA: &str = "sofia.marin@larkspur.example";
+pub const PRIYA: &str = "priya.raman@larkspur.example";
+pub const TOM: &str = "tom.lindqvist@larkspur.example";
+pub const LUKAS: &str = "lukas.weber@larkspur.example";
+/// Every demo member's passphrase.
+pub const DEMO_PASSPHRASE: &str = "playbook-demo";
+/// The passphrase tests give members they add.
+pub const NEW_PASSPHRASE: &str = "a new member's passphrase";
 
 /// A fresh data directory, removed when dropped.
 pub struct Workspace {
@@ -33,15 +40,32 @@ impl Workspace {
         self.dir.path().join(name)
     }
 
-    /// Runs the real binary on this data directory.
+    /// Runs the real binary on this data directory, with the demo passphrase in
+    /// PLAYBOOK_PASSPHRASE (as an ops person's script would set it).
     pub fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_playbook"))
-            .arg("--data-dir")
+        self.run_with(
+            args,
+            &[
+                ("PLAYBOOK_PASSPHRASE", DEMO_PASSPHRASE),
+                ("PLAYBOOK_NEW_PASSPHRASE", NEW_PASSPHRASE),
+            ],
+        )
+    }
+
+    /// Runs the real binary with these environment variables (and no others of Playbook's).
+    pub fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_playbook"));
+        cmd.arg("--data-dir")
             .arg(self.path())
             .args(args)
             .env_remove("PLAYBOOK_DATA_DIR")
-            .output()
-            .expect("the playbook binary runs")
+            .env_remove("PLAYBOOK_PASSPHRASE")
+            .env_remove("PLAYBOOK_NEW_PASSPHRASE")
+            .stdin(std::process::Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("the playbook binary runs")
     }
 
     /// Runs and expects success; returns stdout.
@@ -95,10 +119,17 @@ impl Workspace {
 pub async fn demo_db() -> (tempfile::TempDir, playbook::db::Db) {
     let dir = tempfile::tempdir().unwrap();
     let db = playbook::db::open(dir.path()).await.unwrap();
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = playbook::db::write(&db).await.unwrap();
     playbook::demo::create(&mut tx, chrono::Utc::now())
         .await
         .unwrap();
     tx.commit().await.unwrap();
     (dir, db)
+}
+
+/// A demo member's key, opened with the demo passphrase.
+pub async fn signer(db: &playbook::db::Db, email: &str) -> playbook::trust::Signer {
+    playbook::team::unlock(db, email, DEMO_PASSPHRASE)
+        .await
+        .unwrap()
 }
