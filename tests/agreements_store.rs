@@ -17,14 +17,27 @@ async fn setup() -> (tempfile::TempDir, playbook::db::Db, Signer, Signer) {
         side,
         role: Role::Manager,
     };
-    let (_, m) = team::store::found(&mut conn, &add("m@x.example", Side::Marketing), "passphrase-m", t0)
-        .await
-        .unwrap();
-    team::store::add(&mut conn, &add("s@x.example", Side::Sales), "passphrase-s", &m, t0)
-        .await
-        .unwrap();
+    let (_, m) = team::store::found(
+        &mut conn,
+        &add("m@x.example", Side::Marketing),
+        "passphrase-m",
+        t0,
+    )
+    .await
+    .unwrap();
+    team::store::add(
+        &mut conn,
+        &add("s@x.example", Side::Sales),
+        "passphrase-s",
+        &m,
+        t0,
+    )
+    .await
+    .unwrap();
     drop(conn);
-    let s = team::unlock(&db, "s@x.example", "passphrase-s").await.unwrap();
+    let s = team::unlock(&db, "s@x.example", "passphrase-s")
+        .await
+        .unwrap();
     (dir, db, m, s)
 }
 

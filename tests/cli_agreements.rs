@@ -409,7 +409,11 @@ fn the_playbook_round_trips_through_toml_into_an_empty_directory() {
         .filter(|e| e["action"] == "approved")
         .map(|e| e["memberName"].as_str().unwrap())
         .collect();
-    assert_eq!(signers, ["Daniel Brooks", "Maya Okafor"], "the original signers");
+    assert_eq!(
+        signers,
+        ["Daniel Brooks", "Maya Okafor"],
+        "the original signers"
+    );
     assert!(
         mql["inForce"]["log"]
             .as_array()

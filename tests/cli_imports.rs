@@ -6,7 +6,7 @@ mod common;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use common::Workspace;
+use common::{Workspace, TOM};
 use serde_json::Value;
 
 fn fixture(name: &str) -> String {
@@ -23,12 +23,8 @@ fn playbook_only() -> Workspace {
     let file = demo.file("playbook.toml");
     demo.ok(&["export-playbook", file.to_str().unwrap()]);
     let w = Workspace::empty();
-    w.ok(&[
-        "import-playbook",
-        file.to_str().unwrap(),
-        "--signed-by",
-        &format!("{},{}", common::MAYA, common::DANIEL),
-    ]);
+    // The file carries its signatures: an empty directory takes it as signed.
+    w.ok(&["import-playbook", file.to_str().unwrap()]);
     w
 }
 
@@ -47,7 +43,7 @@ fn contacts_by_email(w: &Workspace) -> HashMap<String, Value> {
 }
 
 fn import(w: &Workspace, file: &str, extra: &[&str]) -> Value {
-    let mut args = vec!["import", "contacts", file];
+    let mut args = vec!["import", "contacts", "--as", TOM, file];
     args.extend_from_slice(extra);
     w.json(&args)
 }
@@ -204,6 +200,8 @@ fn every_bad_row_is_reported_and_all_or_nothing_writes_nothing() {
         "json",
         "import",
         "contacts",
+        "--as",
+        TOM,
         &fixture("bad_rows.csv"),
     ]);
     assert_eq!(
@@ -326,6 +324,8 @@ fn a_mapping_file_names_columns_and_statuses() {
         &[
             "import",
             "contacts",
+            "--as",
+            TOM,
             &fixture("custom.csv"),
             "--mapping",
             bad.to_str().unwrap(),
@@ -420,6 +420,8 @@ fn events_and_activities_import_with_the_rules_of_the_playbook() {
         "json",
         "import",
         "events",
+        "--as",
+        TOM,
         events.to_str().unwrap(),
         "--mode",
         "valid-rows",
@@ -440,7 +442,7 @@ fn events_and_activities_import_with_the_rules_of_the_playbook() {
         .iter()
         .map(|e| e["message"].as_str().unwrap())
         .collect();
-    assert!(msgs[0].contains("awaiting a response"), "{msgs:?}");
+    assert!(msgs[0].contains("does not allow 'accepted'"), "{msgs:?}");
     assert!(msgs[1].contains("needs an agreed reason"), "{msgs:?}");
     assert!(msgs[2].contains("channel"), "{msgs:?}");
     assert!(msgs[3].contains("no contact"), "{msgs:?}");
@@ -461,6 +463,8 @@ fn events_and_activities_import_with_the_rules_of_the_playbook() {
         "json",
         "import",
         "events",
+        "--as",
+        TOM,
         events.to_str().unwrap(),
         "--mode",
         "valid-rows",
@@ -487,6 +491,8 @@ fn events_and_activities_import_with_the_rules_of_the_playbook() {
         "json",
         "import",
         "activities",
+        "--as",
+        TOM,
         acts.to_str().unwrap(),
     ]);
     assert_eq!(
@@ -497,6 +503,8 @@ fn events_and_activities_import_with_the_rules_of_the_playbook() {
     let s = w.json(&[
         "import",
         "activities",
+        "--as",
+        TOM,
         acts.to_str().unwrap(),
         "--mode",
         "valid-rows",
@@ -554,8 +562,11 @@ fn a_killed_import_leaves_the_database_as_it_was() {
             w.path().to_str().unwrap(),
             "import",
             "contacts",
+            "--as",
+            TOM,
             csv.to_str().unwrap(),
         ])
+        .env("PLAYBOOK_PASSPHRASE", common::DEMO_PASSPHRASE)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -33,6 +33,7 @@ async fn import_with(
     csv: &str,
     progress: &Progress<'_>,
 ) -> playbook::error::AppResult<playbook::imports::ImportSummary> {
+    let tom = common::signer(db, common::TOM).await;
     ops::import(
         db,
         ImportKind::Contacts,
@@ -41,6 +42,7 @@ async fn import_with(
         ImportMode::AllOrNothing,
         false,
         progress,
+        &tom,
     )
     .await
 }

@@ -8,7 +8,8 @@ mod common;
 
 async fn generated() -> (tempfile::TempDir, playbook::db::Db) {
     let (dir, db) = common::demo_db().await;
-    ops::generate(&db, 1_200, 11).await.unwrap();
+    let tom = common::signer(&db, common::TOM).await;
+    ops::generate(&db, 1_200, 11, &tom).await.unwrap();
     (dir, db)
 }
 

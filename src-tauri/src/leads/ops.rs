@@ -90,7 +90,9 @@ pub enum ImportKind {
     Activities,
 }
 
-/// Runs an import in one transaction, committed only when the summary says `written`.
+/// Runs an import in one transaction, committed only when the summary says `written`;
+/// `signer` (an ops member or a manager) signs it as one bulk record.
+#[allow(clippy::too_many_arguments)]
 pub async fn import(
     db: &Db,
     kind: ImportKind,

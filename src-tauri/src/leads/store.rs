@@ -168,7 +168,8 @@ macro_rules! live_activities {
     };
 }
 
-type ActivityRow = (
+/// An activity as stored: contact, id, kind, at, detail, external id, bulk id, hash.
+pub type ActivityRow = (
     String,
     String,
     String,

@@ -13,6 +13,7 @@ use crate::error::AppResult;
 use crate::handoffs::records::{EventRecord, COLUMNS};
 use crate::handoffs::replay::{event_problem, Context};
 use crate::leads::activity_hash;
+use crate::leads::store::ActivityRow;
 use crate::team::records as members;
 use crate::trust::bulk::{self, BulkRecord};
 use crate::trust::keys;
@@ -176,22 +177,13 @@ pub async fn verify(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<VerifyRepo
             events_by_contact.push(group);
         }
     }
-    let activities: Vec<(
-        String,
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    )> = sqlx::query_as(
-        "SELECT id, contact_id, kind, at, detail, external_id, bulk_id, hash FROM activities",
+    let activities: Vec<ActivityRow> = sqlx::query_as(
+        "SELECT contact_id, id, kind, at, detail, external_id, bulk_id, hash FROM activities",
     )
     .fetch_all(&mut *conn)
     .await?;
     let n_activities = activities.len() as u32;
-    for (id, contact, kind, at, detail, external, bulk_id, hash) in &activities {
+    for (contact, id, kind, at, detail, external, bulk_id, hash) in &activities {
         let computed = activity_hash(
             id,
             contact,
