@@ -112,6 +112,35 @@ impl Workspace {
             "members": self.json(&["members", "list"]),
         })
     }
+
+    /// The playbook, the team, every contact and the row counts of every log table.
+    pub fn everything(&self) -> serde_json::Value {
+        serde_json::json!({
+            "playbook": self.snapshot(),
+            "contacts": self.json(&["contacts", "list"]),
+            "rows": self.sql(
+                "SELECT (SELECT count(*) FROM member_records) || ' ' || (SELECT count(*) FROM agreement_versions) || ' ' ||
+                        (SELECT count(*) FROM agreement_signoffs) || ' ' || (SELECT count(*) FROM handoff_events) || ' ' ||
+                        (SELECT count(*) FROM activities) || ' ' || (SELECT count(*) FROM bulk_records)"
+            ),
+        })
+    }
+
+    /// Runs SQL on the database file with the sqlite3 shell, as an attacker with the file
+    /// would (no Playbook code involved); returns its output.
+    pub fn sql(&self, sql: &str) -> String {
+        let out = Command::new("sqlite3")
+            .arg(self.file("playbook.sqlite3"))
+            .arg(sql)
+            .output()
+            .expect("sqlite3 runs");
+        assert!(
+            out.status.success(),
+            "sqlite3 `{sql}` failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
 }
 
 /// The demo workspace in a fresh directory, opened in-process (for tests of the domain

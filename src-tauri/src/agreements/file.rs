@@ -317,17 +317,23 @@ pub async fn import(
             continue;
         }
         if let Some(s) = signed {
-            if existing
+            let stored = existing
                 .as_ref()
-                .is_some_and(|i| i.versions.iter().any(|v| v.id == s.id))
-            {
-                summary.unchanged += 1;
-                continue;
-            }
-            if take_verbatim(&mut *conn, kind, key, name, &body, s, &roster, at).await? {
-                summary.versions_verbatim += 1;
-                summary.versions_agreed += 1;
-                continue;
+                .and_then(|i| i.versions.iter().find(|v| v.id == s.id));
+            match stored {
+                Some(v) if v.name == name.trim() && v.body == body => {
+                    summary.unchanged += 1;
+                    continue;
+                }
+                // Edited after it was signed: its signatures no longer hold.
+                Some(_) => {}
+                None => {
+                    if take_verbatim(&mut *conn, kind, key, name, &body, s, &roster, at).await? {
+                        summary.versions_verbatim += 1;
+                        summary.versions_agreed += 1;
+                        continue;
+                    }
+                }
             }
         }
         let Some(author) = signers.first() else {

@@ -222,11 +222,13 @@ fn check_assignee(
     at: DateTime<Utc>,
     m: &crate::team::roster::MemberState,
 ) -> AppResult<()> {
-    let responders: Vec<crate::team::Side> =
+    let mut responders: Vec<crate::team::Side> =
         match pb.at(AgreementKind::Stage, to, at).map(|v| &v.body) {
             Some(AgreementBody::Stage(s)) => s.actions.iter().map(|a| a.by).collect(),
             _ => vec![],
         };
+    responders.sort_by_key(|s| s.as_str());
+    responders.dedup();
     if responders.contains(&m.side) {
         Ok(())
     } else {

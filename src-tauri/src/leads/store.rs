@@ -313,6 +313,16 @@ pub async fn detail(
         contact.score = score.total;
     }
     let state = handoffs::lifecycle(&mut *conn, ledger, id).await?;
+    if let Some(s) = state
+        .as_ref()
+        .filter(|s| s.stage != contact.stage || s.since != contact.stage_since)
+    {
+        // The cached stage had gone stale (the log arrived or was found tampered): put it
+        // right, as the list reads it.
+        handoffs::refresh_stage(&mut *conn, ledger, id).await?;
+        contact.stage = s.stage.clone();
+        contact.stage_since = s.since.clone();
+    }
     let now_text = crate::db::ts(now);
     let allowed_actions = match (state, viewer.and_then(|v| ledger.roster.at(v, &now_text))) {
         (Some(s), Some(m)) => rules::allowed_actions(&s, now, &ledger.pb, Acting::As(m)),
