@@ -174,6 +174,8 @@ pub fn assemble(
         checked.insert(v.id.clone(), problem);
     }
     let mut logs: HashMap<String, Vec<SignoffEvent>> = HashMap::new();
+    let mut signoffs = signoffs;
+    signoffs.sort_by(|a, b| (&a.at, &a.id).cmp(&(&b.at, &b.id)));
     for s in signoffs {
         let vh = hashes.get(&s.version_id).cloned().flatten();
         let problem = signoff_problem(&s, vh.as_deref(), roster, tampered);
@@ -194,6 +196,10 @@ pub fn assemble(
     }
 
     let mut by_item: Vec<(String, Vec<AgreementVersion>)> = Vec::new();
+    let mut versions = versions;
+    versions.sort_by(|a, b| {
+        (&a.item_id, &a.created_at, &a.id).cmp(&(&b.item_id, &b.created_at, &b.id))
+    });
     for row in versions {
         let problem = checked.remove(&row.id).flatten();
         let body: AgreementBody = serde_json::from_str(&row.body).unwrap_or_else(|_| {
