@@ -175,7 +175,7 @@ fn history(seed: u64, t: &Team) -> History {
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let t0 = Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap();
     // Coarse times (whole minutes in a few hours) so that ties happen and ids decide.
-    let mut when = |rng: &mut Rng| t0 + Duration::minutes(60 + rng.below(240) as i64);
+    let when = |rng: &mut Rng| t0 + Duration::minutes(60 + rng.below(240) as i64);
     let roles = [Role::Manager, Role::Manager, Role::Rep, Role::Rep];
     let member = |i: usize, role: Role, at: DateTime<Utc>, by: &Signer| {
         member_records::signed(
@@ -279,13 +279,13 @@ fn history(seed: u64, t: &Team) -> History {
         let contact = new_id();
         let created_at = t0 + Duration::minutes(30);
         let mut prev: Option<String> = None;
-        let mut push = |events: &mut Vec<EventRecord>,
-                        kind: EventKind,
-                        at: DateTime<Utc>,
-                        by: usize,
-                        to: &str,
-                        rng: &mut Rng,
-                        prev: &mut Option<String>| {
+        let push = |events: &mut Vec<EventRecord>,
+                    kind: EventKind,
+                    at: DateTime<Utc>,
+                    by: usize,
+                    to: &str,
+                    rng: &mut Rng,
+                    prev: &mut Option<String>| {
             let reason = matches!(kind, EventKind::Rejected | EventKind::Recycled)
                 .then(|| "no_budget".to_string());
             let channel = (kind == EventKind::Attempt).then(|| "phone".to_string());
