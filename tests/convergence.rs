@@ -195,10 +195,10 @@ fn history(seed: u64, t: &Team) -> History {
     };
     let mut members = vec![member(0, Role::Manager, t0, &t.signers[0])];
     let genesis = members[0].id.clone();
-    for i in 1..4 {
+    for (i, role) in roles.iter().enumerate().skip(1) {
         members.push(member(
             i,
-            roles[i],
+            *role,
             t0 + Duration::minutes(i as i64),
             &t.signers[0],
         ));
