@@ -36,6 +36,21 @@ pub fn run_window(data_dir: PathBuf) -> AppResult<()> {
         }
         AppResult::Ok(db)
     })?;
+    // Cached scores follow decay daily and a new scoring model at once: bring them up to
+    // date in the background, so the window opens at once.
+    let background = db.clone();
+    tauri::async_runtime::spawn(async move {
+        let now = chrono::Utc::now();
+        let stale = match background.acquire().await {
+            Ok(mut conn) => leads::rebuild::scores_stale(&mut conn, now).await,
+            Err(e) => Err(e.into()),
+        };
+        if let (Ok(true), Ok(mut tx)) = (stale, db::write(&background).await) {
+            if leads::rebuild::scores(&mut tx, now).await.is_ok() {
+                let _ = tx.commit().await;
+            }
+        }
+    });
     let specta = commands::builder();
     tauri::Builder::default()
         .plugin(tauri_plugin_store::Builder::new().build())

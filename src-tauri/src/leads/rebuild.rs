@@ -114,14 +114,19 @@ fn stamp(ledger: &Ledger, now: DateTime<Utc>) -> String {
     )
 }
 
-/// Rebuilds the scores when the model in force or the day changed since the last rebuild.
-pub async fn scores_if_stale(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<bool> {
+/// Whether the model in force or the day changed since the scores were last rebuilt.
+pub async fn scores_stale(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<bool> {
     let ledger = Ledger::load(&mut *conn).await?;
     let last: Option<String> =
         sqlx::query_scalar("SELECT value FROM projection_state WHERE key = 'scores'")
             .fetch_optional(&mut *conn)
             .await?;
-    if last.as_deref() == Some(stamp(&ledger, now).as_str()) {
+    Ok(last.as_deref() != Some(stamp(&ledger, now).as_str()))
+}
+
+/// Rebuilds the scores when they are stale; says whether it did.
+pub async fn scores_if_stale(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<bool> {
+    if !scores_stale(&mut *conn, now).await? {
         return Ok(false);
     }
     scores(conn, now).await?;
