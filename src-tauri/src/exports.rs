@@ -38,13 +38,13 @@ const CONTACTS: &str = "SELECT c.id AS playbook_id, c.external_id, c.email, c.fi
 const EVENTS: &str = "SELECT e.id, c.external_id AS contact_external_id, c.email AS contact_email, e.kind AS event, e.at,
         m.email AS actor, e.from_stage, e.to_stage, e.reason, e.channel, e.note, e.playbook
     FROM handoff_events e JOIN contacts c ON c.id = e.contact_id LEFT JOIN members m ON m.id = e.actor_id
-    ORDER BY c.created_at, c.id, e.at, e.rowid";
+    ORDER BY c.created_at, c.id, e.at, e.id";
 
 const ACTIVITIES: &str =
     "SELECT coalesce(x.external_id, x.id) AS id, c.external_id AS contact_external_id,
         c.email AS contact_email, x.kind AS activity, x.at, x.detail
     FROM activities x JOIN contacts c ON c.id = x.contact_id
-    ORDER BY c.created_at, c.id, x.at, x.rowid";
+    ORDER BY c.created_at, c.id, x.at, x.id";
 
 /// Rows of an export as (headers, cells); numbers and empty values as text.
 async fn rows(
