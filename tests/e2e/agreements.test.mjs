@@ -1,5 +1,6 @@
-// End to end through the real window: propose a change to the MQL definition, have a
-// marketing manager and a sales manager approve it, and see it in force.
+// End to end through the real window: a marketing manager proves who she is with her
+// passphrase, proposes a change to the MQL definition and signs it; a sales rep cannot
+// sign; a sales manager signs with his passphrase on the same laptop, and it is in force.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Driver } from './webdriver.mjs';
@@ -20,7 +21,21 @@ test('a change to the MQL definition is proposed, signed by both sides and in fo
   await d.waitFor('[data-testid="item-stage-mql"]');
   await d.screenshot('01-playbook');
 
-  await d.choose('identity', 'Maya Okafor');
+  // Locked, nobody can sign.
+  await d.click('[data-testid="item-stage-mql"]');
+  await d.waitFor('[data-testid="item-title"]', { text: 'Marketing Qualified Lead' });
+
+  // A wrong passphrase is refused in the dialog, and nothing opens.
+  await d.click('[data-testid="unlock-open"]');
+  await d.choose('unlock-member', 'Maya Okafor');
+  await d.type('[data-testid="unlock-passphrase"]', 'not-her-passphrase');
+  await d.click('[data-testid="unlock-submit"]');
+  await d.waitFor('[data-testid="unlock-error"]', { text: 'the passphrase is wrong' });
+  await d.screenshot('00-unlock-refused');
+  await d.type('[data-testid="unlock-passphrase"]', 'playbook-demo');
+  await d.click('[data-testid="unlock-submit"]');
+  await d.waitFor('[data-testid="identity-name"]', { text: 'Maya Okafor' });
+
   await d.click('[data-testid="item-stage-mql"]');
   await d.waitFor('[data-testid="item-title"]', { text: 'Marketing Qualified Lead' });
   await d.click('[data-testid="propose-change"]');
@@ -32,15 +47,18 @@ test('a change to the MQL definition is proposed, signed by both sides and in fo
   await d.waitFor('[data-testid="diff"]', { text: 'stated need' });
   await d.click('[data-testid="approve"]');
   await d.waitFor('[data-testid="pending-version"]', { text: 'Awaiting Sales manager' });
-  await d.waitFor('[data-testid="sign-blocker"]', { text: 'You have signed' });
+  await d.waitFor('[data-testid="sign-blocker"]', { text: 'has already signed' });
   await d.screenshot('02-awaiting-sales');
 
-  // A sales rep may not sign; the button explains why.
-  await d.choose('identity', 'Sofia Marín');
-  await d.waitFor('[data-testid="sign-blocker"]', { text: 'Only managers' });
+  // A sales rep may not sign: the backend says why, and the window shows it.
+  await d.unlock('Sofia Marín');
+  await d.click('[data-testid="item-stage-mql"]');
+  await d.waitFor('[data-testid="sign-blocker"]', { text: 'only managers sign off' });
+  assert.equal(await d.attribute('[data-testid="approve"]', 'disabled'), 'true');
 
-  await d.choose('identity', 'Daniel Brooks');
-  // A sales manager can: the explanation goes away.
+  // The sales manager signs with his own passphrase on the same laptop.
+  await d.unlock('Daniel Brooks');
+  await d.click('[data-testid="item-stage-mql"]');
   await d.waitGone('[data-testid="sign-blocker"]');
   await d.click('[data-testid="approve"]');
   await d.waitFor('[data-testid="in-force"]', { text: 'In force: v3' });
@@ -58,8 +76,11 @@ test('a change to the MQL definition is proposed, signed by both sides and in fo
       ['proposed', 'Maya Okafor'],
       ['approved', 'Maya Okafor'],
       ['approved', 'Daniel Brooks'],
-      ['agreed', null],
     ],
+  );
+  assert.ok(
+    mql.inForce.log.every((e) => e.problem === null),
+    'every signature verifies',
   );
 });
 

@@ -14,7 +14,7 @@ after(async () => {
 
 test('a rep rejects a handed-over lead with a reason and sees it in the timeline', async () => {
   await d.waitFor('[data-testid="item-stage-mql"]');
-  await d.choose('identity', 'Sofia Marín');
+  await d.unlock('Sofia Marín');
 
   await d.click('[data-testid="nav-leads"]');
   await d.waitFor('[data-testid="lead-row"]');
@@ -45,6 +45,7 @@ test('a rep rejects a handed-over lead with a reason and sees it in the timeline
   assert.equal(detail.events[0].kind, 'rejected');
   assert.equal(detail.events[0].reason, 'no_budget');
   assert.match(detail.events[0].playbook, /reason\/no_budget@1/);
+  assert.equal(detail.events[0].status, 'applied', 'her signature verifies');
 
   await d.click('[data-testid="account-link"]');
   await d.waitFor('[data-testid="person"]');

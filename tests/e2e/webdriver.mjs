@@ -149,6 +149,25 @@ export class Driver {
     throw new Error(`no option "${optionText}" in ${selectTestId}`);
   }
 
+  /** Proves who is using the window: signs in as `name` with their passphrase. */
+  async unlock(name, passphrase = 'playbook-demo') {
+    await this.lock();
+    await this.click('[data-testid="unlock-open"]');
+    await this.choose('unlock-member', name);
+    await this.type('[data-testid="unlock-passphrase"]', passphrase);
+    await this.click('[data-testid="unlock-submit"]');
+    await this.waitFor('[data-testid="identity-name"]', { text: name });
+  }
+
+  /** Locks the open key, if any. */
+  async lock() {
+    const open = await this.call('POST', this.s('/elements'), { using: 'css selector', value: '[data-testid="lock"]' });
+    if (open.length > 0) {
+      await this.click('[data-testid="lock"]');
+      await this.waitFor('[data-testid="unlock-open"]');
+    }
+  }
+
   async screenshot(name) {
     await sleep(1000); // WebKit can hand back a frame from before the last DOM change.
     const png = await this.call('GET', this.s('/screenshot'));

@@ -1,6 +1,20 @@
 // Pure rules of the lead screens: labels, the page cache of the virtual list, the
 // merged timeline, and what an action needs before it can be recorded.
-import type { Activity, EventKind, HandoffEvent } from './backend';
+import type { Activity, AgreementItem, EventKind, HandoffEvent, Member } from './backend';
+
+/**
+ * The stage of `me`'s queue: the stage whose definition in force lets `me`'s side respond
+ * to a hand-over (accept it). Taken from the agreed stage definitions, never from a stage
+ * key, since teams rename and redefine their stages.
+ */
+export function queueStage(stages: AgreementItem[], me: Member | null): string | null {
+  if (!me) return null;
+  const found = stages.find((s) => {
+    const body = s.inForce?.body;
+    return body?.kind === 'stage' && body.actions.some((a) => a.event === 'accepted' && a.by === me.side);
+  });
+  return found?.key ?? null;
+}
 
 export const ACTION_LABELS: Record<EventKind, string> = {
   created: 'Created',

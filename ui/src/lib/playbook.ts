@@ -1,10 +1,11 @@
-// Pure presentation rules of the playbook screens: labels, who may sign, what awaits whom.
+// Pure presentation of the playbook screens: labels, what awaits whom. Who may sign what is
+// the backend's answer (`youMaySign`, `signBlocker` on each version), never decided here.
 import type {
   AgreementBody,
   AgreementItem,
   AgreementKind,
   AgreementVersion,
-  Member,
+  Role,
   Side,
   VersionStatus,
 } from './backend';
@@ -24,7 +25,10 @@ export const STATUS_LABELS: Record<VersionStatus, string> = {
   scheduled: 'Agreed, scheduled',
   in_force: 'In force',
   superseded: 'Superseded',
+  tampered: 'Tampered — ignored',
 };
+
+export const ROLE_LABELS: Record<Role, string> = { manager: 'Manager', rep: 'Rep', ops: 'Operations' };
 
 /** "Awaiting Sales manager", "Awaiting Marketing and Sales managers". */
 export function awaitingText(sides: Side[]): string {
@@ -40,40 +44,21 @@ export interface PendingSignoff {
   mine: boolean;
 }
 
-/** Proposals awaiting sign-off, the ones the current person can sign first. */
-export function pendingSignoffs(items: AgreementItem[], me: Member | null): PendingSignoff[] {
+/** Proposals awaiting sign-off, the ones the person using the app may sign first. */
+export function pendingSignoffs(items: AgreementItem[]): PendingSignoff[] {
   return items
     .filter((i) => i.pending !== null)
     .map((item) => {
       const version = item.pending as AgreementVersion;
-      return { item, version, mine: signBlocker(me, version) === null };
+      return { item, version, mine: version.youMaySign };
     })
     .sort((a, b) => Number(b.mine) - Number(a.mine) || a.version.createdAt.localeCompare(b.version.createdAt));
 }
 
-/**
- * Why `me` cannot sign `version` now, or null when they can. Mirrors the backend's rules
- * so buttons can explain themselves; the backend still decides.
- */
-export function signBlocker(me: Member | null, version: AgreementVersion): string | null {
-  if (!me) return 'Choose who you are to sign';
-  if (me.role !== 'manager') return 'Only managers sign off the playbook';
-  if (version.status !== 'proposed') return `This version is ${STATUS_LABELS[version.status].toLowerCase()}`;
-  const round = currentRound(version);
-  if (round.some((e) => e.action === 'approved' && e.memberId === me.id)) return 'You have signed this version';
-  return null;
-}
-
-/** The log entries since the version was last proposed. */
-function currentRound(version: AgreementVersion) {
-  const last = version.log.map((e) => e.action).lastIndexOf('proposed');
-  return last < 0 ? [] : version.log.slice(last + 1);
-}
-
-/** Who has approved the version in its current round. */
+/** Who has approved the version with a signature that counts. */
 export function approvers(version: AgreementVersion): string[] {
-  return currentRound(version)
-    .filter((e) => e.action === 'approved')
+  return version.log
+    .filter((e) => e.action === 'approved' && e.problem === null)
     .map((e) => e.memberName ?? 'someone');
 }
 
