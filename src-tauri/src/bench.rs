@@ -180,7 +180,10 @@ pub async fn run(contacts: u32, runs: u32, import_only: bool, json: bool) -> App
         "  open the workspace, verified   {:>9.1} ms",
         w.open_verified_ms
     );
-    println!("  playbook verify (everything)   {:>9.1} ms", w.verify_all_ms);
+    println!(
+        "  playbook verify (everything)   {:>9.1} ms",
+        w.verify_all_ms
+    );
     println!(
         "  import-playbook, 20,000 terms  {:>9.1} ms",
         w.import_playbook_20k_ms
@@ -439,7 +442,10 @@ async fn workspace(dir: &Path, contacts: u32) -> AppResult<WorkspaceFigures> {
     if !report.failures.is_empty() {
         return Err(AppError::invalid(
             "bench",
-            format!("the generated workspace does not verify: {:?}", report.failures.first()),
+            format!(
+                "the generated workspace does not verify: {:?}",
+                report.failures.first()
+            ),
         ));
     }
     big.close().await;
@@ -471,8 +477,18 @@ async fn playbook_import(dir: &Path) -> AppResult<Duration> {
         ));
     }
     let signers = [
-        crate::team::unlock(&pool, "maya.okafor@larkspur.example", crate::trust::keys::DEMO_PASSPHRASE).await?,
-        crate::team::unlock(&pool, "daniel.brooks@larkspur.example", crate::trust::keys::DEMO_PASSPHRASE).await?,
+        crate::team::unlock(
+            &pool,
+            "maya.okafor@larkspur.example",
+            crate::trust::keys::DEMO_PASSPHRASE,
+        )
+        .await?,
+        crate::team::unlock(
+            &pool,
+            "daniel.brooks@larkspur.example",
+            crate::trust::keys::DEMO_PASSPHRASE,
+        )
+        .await?,
     ];
     let start = Instant::now();
     let s = crate::agreements::ops::import_file(&pool, &text, &signers).await?;
@@ -480,7 +496,10 @@ async fn playbook_import(dir: &Path) -> AppResult<Duration> {
     if s.versions_agreed != 20_000 {
         return Err(AppError::invalid(
             "bench",
-            format!("the playbook import agreed {} of 20000 terms", s.versions_agreed),
+            format!(
+                "the playbook import agreed {} of 20000 terms",
+                s.versions_agreed
+            ),
         ));
     }
     pool.close().await;

@@ -56,6 +56,11 @@ enum Command {
     Verify,
     /// Rebuild the cached stages and scores from the log and the playbook in force.
     Rebuild,
+    /// Write a consistent copy of the workspace (default: a new file in DATA/backups/).
+    Backup { file: Option<PathBuf> },
+    /// Put a backup in place of the workspace: it is checked first, and the current
+    /// database is kept aside in DATA/backups/.
+    Restore { file: PathBuf },
     /// The team: who works in marketing and sales.
     #[command(subcommand)]
     Members(MembersCommand),
@@ -108,7 +113,7 @@ enum Command {
     },
     /// Add a synthetic workspace of the given size (for trials and benchmarks).
     Generate {
-        #[arg(long, default_value_t = 1000)]
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
         contacts: u32,
         #[arg(long, default_value_t = 42)]
         seed: u64,
@@ -118,10 +123,10 @@ enum Command {
     },
     /// Measure import and list speed against the sqlite3 shell's floor.
     Bench {
-        #[arg(long, default_value_t = 100_000)]
+        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
         contacts: u32,
         /// How many times to measure the import and its floor (medians are reported).
-        #[arg(long, default_value_t = 3)]
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=50))]
         runs: u32,
         /// Measure only the import against the floor, not the generated workspace.
         #[arg(long)]
@@ -282,6 +287,17 @@ async fn run(
     passphrase_file: Option<PathBuf>,
 ) -> AppResult<()> {
     let mut passphrases = identity::Passphrases::new(passphrase_file.as_ref())?;
+    if let Command::Restore { file } = &command {
+        let aside = crate::backup::restore(&data_dir, file).await?;
+        let kept = aside
+            .as_ref()
+            .map(|a| format!(" The workspace it replaced is kept as {}.", a.display()))
+            .unwrap_or_default();
+        return Out { format }.done(
+            &serde_json::json!({ "restored": file, "keptAside": aside }),
+            &format!("Restored {}.{kept}", file.display()),
+        );
+    }
     if let Command::Bench {
         contacts,
         runs,
@@ -291,7 +307,10 @@ async fn run(
         return crate::bench::run(contacts, runs, import_only, format == Format::Json).await;
     }
     let db = db::open(&data_dir).await?;
-    let result = dispatch(command, Out { format }, &db, &mut passphrases).await;
+    if let Some(problem) = db::check_integrity(&db, &data_dir).await? {
+        eprintln!("warning: {problem}");
+    }
+    let result = dispatch(command, Out { format }, &db, &data_dir, &mut passphrases).await;
     // Closing the last connection checkpoints the WAL, so the next command starts clean.
     db.close().await;
     result
@@ -301,9 +320,25 @@ async fn dispatch(
     command: Command,
     out: Out,
     db: &Db,
+    data_dir: &std::path::Path,
     pass: &mut identity::Passphrases,
 ) -> AppResult<()> {
     match command {
+        Command::Backup { file } => {
+            let path = match file {
+                Some(f) => {
+                    crate::exports::guard(data_dir, &f)?;
+                    crate::backup::copy_to(db, &f).await?;
+                    f
+                }
+                None => crate::backup::snapshot(db, data_dir, "manual").await?,
+            };
+            out.done(
+                &serde_json::json!({ "file": path }),
+                &format!("Backed up the workspace to {}.", path.display()),
+            )
+        }
+        Command::Restore { .. } => unreachable!("handled before the database opens"),
         Command::Verify => {
             let report = crate::trust::verify::run(db).await?;
             if !out.json(&report) {
@@ -399,6 +434,7 @@ async fn dispatch(
         }
         Command::Agreements(cmd) => agreements(cmd, db, &out, pass).await,
         Command::ExportPlaybook { file } => {
+            crate::exports::guard(data_dir, &file)?;
             let f = ops::export_file(db, &file).await?;
             let n = f.stages.len() + f.terms.len() + f.reasons.len() + f.scoring.len();
             out.done(
@@ -425,7 +461,10 @@ async fn dispatch(
             let signer = identity::unlock(db, &actor, pass).await?;
             leads::handoff(db, &out, id, action, reason, channel, note, &signer, to, at).await
         }
-        Command::Export { what, file } => leads::export(db, what, file, out.format).await,
+        Command::Export { what, file } => {
+            crate::exports::guard(data_dir, &file)?;
+            leads::export(db, what, file, out.format).await
+        }
         Command::Generate {
             contacts,
             seed,

@@ -9,7 +9,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool};
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult, ErrorCode};
 
 pub type Db = SqlitePool;
 pub type Conn = sqlx::SqliteConnection;
@@ -24,12 +24,27 @@ pub fn default_data_dir() -> PathBuf {
         .join("dev.playbook.desktop")
 }
 
+/// The migrations this build knows.
+pub fn migrator() -> sqlx::migrate::Migrator {
+    sqlx::migrate!("src-tauri/migrations")
+}
+
 /// Opens (creating if needed) the database in `data_dir` and brings its schema up to date.
+/// Refuses, in plain words and without touching it, a file that is not a Playbook database
+/// (a zero-length file included) and a workspace written by a newer Playbook. A snapshot
+/// is taken before migrations change an existing workspace. Concurrent first opens of one
+/// data directory take turns (a lock file), so migrations never race.
 pub async fn open(data_dir: &Path) -> AppResult<Db> {
     std::fs::create_dir_all(data_dir)?;
+    let _turn = OpenLock::take(data_dir).await?;
+    let path = data_dir.join(DB_FILE);
+    let existed = path.exists();
+    if existed {
+        check_header(&path)?;
+    }
     let options = SqliteConnectOptions::from_str("sqlite://")?
-        .filename(data_dir.join(DB_FILE))
-        .create_if_missing(true)
+        .filename(&path)
+        .create_if_missing(!existed)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
@@ -42,16 +57,160 @@ pub async fn open(data_dir: &Path) -> AppResult<Db> {
     // A handful of connections is plenty for one user; WAL lets readers run beside the writer.
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                // A workspace found damaged stays read-only for every connection.
+                if read_only().is_some() {
+                    sqlx::query("PRAGMA query_only = ON").execute(conn).await?;
+                }
+                Ok(())
+            })
+        })
         .connect_with(options)
         .await?;
-    sqlx::migrate!("src-tauri/migrations").run(&pool).await?;
+    let migrator = migrator();
+    let applied = applied_versions(&pool).await?;
+    let known: Vec<i64> = migrator.iter().map(|m| m.version).collect();
+    if let Some(newer) = applied.iter().find(|v| !known.contains(v)) {
+        pool.close().await;
+        return Err(AppError::new(
+            ErrorCode::Database,
+            format!(
+                "this workspace was written by a newer version of Playbook (its schema {newer} is unknown here); update Playbook to open {}",
+                path.display()
+            ),
+        ));
+    }
+    if !applied.is_empty() && known.iter().any(|v| !applied.contains(v)) {
+        crate::backup::snapshot(&pool, data_dir, "before-migration").await?;
+    }
+    migrator.run(&pool).await?;
     Ok(pool)
+}
+
+/// The first 16 bytes of every SQLite database.
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// Refuses a file that is not a SQLite database (a zero-length one included), rather than
+/// letting SQLite turn it into a new, empty workspace.
+pub fn check_header(path: &Path) -> AppResult<()> {
+    use std::io::Read;
+    let mut head = [0u8; 16];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(|e| AppError::io(format!("cannot read {}: {e}", path.display())))?;
+    if n < 16 || &head != SQLITE_HEADER {
+        return Err(AppError::new(
+            ErrorCode::Database,
+            format!(
+                "{} is not a Playbook database ({}); it was left as it is. Move it away, or restore a backup with `playbook restore FILE`",
+                path.display(),
+                if n == 0 { "the file is empty".to_string() } else { "it is not a SQLite file".to_string() }
+            ),
+        ));
+    }
+    Ok(())
+}
+
+async fn applied_versions(pool: &Db) -> AppResult<Vec<i64>> {
+    let has: Option<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+    )
+    .fetch_optional(pool)
+    .await?;
+    if has.is_none() {
+        return Ok(vec![]);
+    }
+    Ok(
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+            .fetch_all(pool)
+            .await?,
+    )
+}
+
+/// An exclusive lock on `DATA/playbook.lock` while a data directory is opened.
+struct OpenLock(std::fs::File);
+
+impl OpenLock {
+    async fn take(data_dir: &Path) -> AppResult<OpenLock> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(data_dir.join("playbook.lock"))?;
+        // Opening and migrating take well under a second; half a minute means something
+        // else holds the directory.
+        for _ in 0..1500 {
+            match file.try_lock() {
+                Ok(()) => return Ok(OpenLock(file)),
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    tokio::time::sleep(Duration::from_millis(20)).await
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
+            }
+        }
+        Err(AppError::io(format!(
+            "{} is being opened by another Playbook that does not finish",
+            data_dir.display()
+        )))
+    }
+}
+
+impl Drop for OpenLock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
+}
+
+static READ_ONLY: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Why the workspace is read-only, if it is (a failed integrity check).
+pub fn read_only() -> Option<String> {
+    READ_ONLY.lock().ok().and_then(|r| r.clone())
+}
+
+/// Runs `PRAGMA quick_check`; on a failure the workspace becomes read-only, with a message
+/// naming the backup to restore. Returns that message.
+pub async fn check_integrity(db: &Db, data_dir: &Path) -> AppResult<Option<String>> {
+    let rows: Vec<String> = match sqlx::query_scalar("PRAGMA quick_check").fetch_all(db).await {
+        Ok(rows) => rows,
+        Err(e) => vec![e.to_string()],
+    };
+    if rows.len() == 1 && rows[0] == "ok" {
+        return Ok(None);
+    }
+    let restore = match crate::backup::newest(data_dir) {
+        Some(b) => format!(
+            "restore the newest backup with `playbook restore {}`",
+            b.display()
+        ),
+        None => {
+            "there is no backup in this data directory; copy the file away before anything else"
+                .into()
+        }
+    };
+    let message = format!(
+        "the workspace file is damaged ({}); Playbook opened it read-only: {restore}",
+        rows.first().map(String::as_str).unwrap_or("no answer")
+    );
+    if let Ok(mut r) = READ_ONLY.lock() {
+        *r = Some(message.clone());
+    }
+    Ok(Some(message))
+}
+
+fn refuse_if_read_only() -> AppResult<()> {
+    match read_only() {
+        Some(why) => Err(AppError::new(ErrorCode::ReadOnly, why)),
+        None => Ok(()),
+    }
 }
 
 /// A write transaction, begun IMMEDIATE so that it takes the write lock before it reads:
 /// a deferred one that reads first cannot wait for the lock (SQLite answers "database is
 /// locked" at once), while this one waits up to the busy timeout.
 pub async fn write(db: &Db) -> AppResult<sqlx::Transaction<'static, Sqlite>> {
+    refuse_if_read_only()?;
     Ok(db.begin_with("BEGIN IMMEDIATE").await?)
 }
 
@@ -62,6 +221,7 @@ pub async fn write(db: &Db) -> AppResult<sqlx::Transaction<'static, Sqlite>> {
 /// SQLite's WAL documentation suggests for large writes. Hand it back through
 /// [`end_large_write`].
 pub async fn begin_large_write(db: &Db) -> AppResult<PoolConnection<Sqlite>> {
+    refuse_if_read_only()?;
     let mut conn = db.acquire().await?;
     sqlx::query("PRAGMA wal_autocheckpoint = 0")
         .execute(&mut *conn)

@@ -16,6 +16,8 @@ pub enum ErrorCode {
     Database,
     /// A record's signature, hash or chain does not verify.
     Tampered,
+    /// The workspace is damaged and was opened read-only.
+    ReadOnly,
 }
 
 impl ErrorCode {
@@ -29,6 +31,7 @@ impl ErrorCode {
             ErrorCode::Io => "io",
             ErrorCode::Database => "database",
             ErrorCode::Tampered => "tampered",
+            ErrorCode::ReadOnly => "read_only",
         }
     }
 }

@@ -90,7 +90,44 @@ async fn rows(
     Ok((headers, out))
 }
 
-/// Writes the export to `path`; returns how many rows were written.
+/// Refuses an export path that is, or resolves (through `..` or symlinks) to, one of the
+/// data directory's own files: an export must never overwrite the live database.
+pub fn guard(data_dir: &Path, path: &Path) -> AppResult<()> {
+    let resolve = |p: &Path| -> Option<std::path::PathBuf> {
+        if let Ok(c) = p.canonicalize() {
+            return Some(c);
+        }
+        let parent = p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        Some(parent.canonicalize().ok()?.join(p.file_name()?))
+    };
+    let Some(target) = resolve(path) else {
+        return Ok(());
+    };
+    let Ok(dir) = data_dir.canonicalize() else {
+        return Ok(());
+    };
+    let name = crate::db::DB_FILE;
+    let protected = [
+        name.to_string(),
+        format!("{name}-wal"),
+        format!("{name}-shm"),
+        format!("{name}-journal"),
+        "settings.json".to_string(),
+        "playbook.lock".to_string(),
+    ];
+    if protected.iter().any(|f| dir.join(f) == target) {
+        return Err(AppError::not_allowed(format!(
+            "{} is part of the workspace itself; export to another file",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Writes the export to `path` (whole or not at all); returns how many rows were written.
 pub async fn export(
     conn: &mut Conn,
     kind: ExportKind,
@@ -99,11 +136,9 @@ pub async fn export(
 ) -> AppResult<u32> {
     let (headers, rows) = rows(conn, kind).await?;
     let count = rows.len() as u32;
-    let io = |e: std::io::Error| AppError::io(format!("cannot write {}: {e}", path.display()));
-    match format {
+    let bytes = match format {
         ExportFormat::Csv => {
-            let mut w = csv::Writer::from_path(path)
-                .map_err(|e| AppError::io(format!("cannot write {}: {e}", path.display())))?;
+            let mut w = csv::Writer::from_writer(Vec::new());
             w.write_record(&headers)
                 .map_err(|e| AppError::io(e.to_string()))?;
             for row in rows {
@@ -114,7 +149,8 @@ pub async fn export(
                 w.write_record(cells.iter().map(|c| c.as_ref()))
                     .map_err(|e| AppError::io(e.to_string()))?;
             }
-            w.flush().map_err(io)?;
+            w.into_inner()
+                .map_err(|e| AppError::io(format!("cannot write {}: {e}", path.display())))?
         }
         ExportFormat::Json => {
             let objects: Vec<serde_json::Map<String, serde_json::Value>> = rows
@@ -133,10 +169,12 @@ pub async fn export(
                         .collect()
                 })
                 .collect();
-            let text = serde_json::to_string_pretty(&objects).expect("rows serialise");
-            std::fs::write(path, text).map_err(io)?;
+            serde_json::to_string_pretty(&objects)
+                .expect("rows serialise")
+                .into_bytes()
         }
-    }
+    };
+    write_whole(path, &bytes)?;
     Ok(count)
 }
 

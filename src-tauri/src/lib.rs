@@ -1,6 +1,7 @@
 //! Playbook: the shared sales and marketing playbook. This file assembles the window
 //! (plugins, state, commands); the domain lives in the area modules, the CLI in `cli`.
 pub mod agreements;
+pub mod backup;
 pub mod bench;
 pub mod bulk;
 pub mod cli;
@@ -39,7 +40,13 @@ pub fn run_window(data_dir: PathBuf) -> AppResult<()> {
     // Cached scores follow decay daily and a new scoring model at once: bring them up to
     // date in the background, so the window opens at once.
     let background = db.clone();
+    let background_dir = data_dir.clone();
     tauri::async_runtime::spawn(async move {
+        // The integrity check and the daily snapshot run behind the open window; a damaged
+        // file switches the workspace to read-only (writes then say why and what to restore).
+        if let Ok(None) = db::check_integrity(&background, &background_dir).await {
+            let _ = backup::daily_if_due(&background, &background_dir).await;
+        }
         let now = chrono::Utc::now();
         let stale = match background.acquire().await {
             Ok(mut conn) => leads::rebuild::scores_stale(&mut conn, now).await,

@@ -149,12 +149,14 @@ pub fn explain(
             } else {
                 0.5f64.powf(age_days / rule.half_life_days as f64)
             };
-            sum += rule.points as f64 * decay;
+            sum += f64::from(rule.points) * decay;
         }
         if count == 0 {
             continue;
         }
-        let mut points = sum.round() as i32;
+        // Saturating: a model stored before the bounds (or arriving from elsewhere) can
+        // never overflow, however many activities a contact has.
+        let mut points = sum.round().clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32;
         let mut detail = format!("{count} × {}", rule.activity.as_str());
         if let Some(cap) = rule.max_points {
             if points > cap {
@@ -171,11 +173,13 @@ pub fn explain(
             });
         }
     }
-    let total = lines.iter().map(|l| l.points).sum();
+    let total = lines
+        .iter()
+        .fold(0i32, |sum, l| sum.saturating_add(l.points));
     ScoreExplanation {
         total,
         threshold: model.mql_threshold,
-        reaches_mql: total >= model.mql_threshold as i32,
+        reaches_mql: i64::from(total) >= i64::from(model.mql_threshold),
         model: model_ref.to_string(),
         lines,
     }

@@ -5,6 +5,15 @@ use specta::Type;
 
 use crate::error::{AppError, AppResult};
 
+/// Bounds a scoring model is proposed within. A score is a sum of a few dozen rules; a
+/// thousand points per rule and a threshold of a hundred thousand are far beyond any real
+/// model, and keep every sum far from overflowing.
+pub const MAX_POINTS: i32 = 1000;
+pub const MAX_THRESHOLD: u32 = 100_000;
+pub const MAX_RULES: usize = 200;
+/// Ten years: a longer half-life is no decay at all.
+pub const MAX_HALF_LIFE_DAYS: u32 = 3650;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Type)]
 #[serde(rename_all = "snake_case")]
 pub enum ActivityKind {
@@ -164,12 +173,31 @@ impl ScoringBody {
     }
 
     pub fn validated(&self) -> AppResult<ScoringBody> {
-        if self.mql_threshold == 0 {
+        if self.mql_threshold == 0 || self.mql_threshold > MAX_THRESHOLD {
             return Err(AppError::invalid(
                 "mqlThreshold",
-                "mqlThreshold: must be above 0",
+                format!("mqlThreshold: must be between 1 and {MAX_THRESHOLD}"),
             ));
         }
+        if self.fit_rules.len() + self.behaviour_rules.len() > MAX_RULES {
+            return Err(AppError::invalid(
+                "fitRules",
+                format!("a scoring model has at most {MAX_RULES} rules"),
+            ));
+        }
+        let points = |field: &str, i: usize, p: i32| -> AppResult<()> {
+            if (-MAX_POINTS..=MAX_POINTS).contains(&p) {
+                Ok(())
+            } else {
+                Err(AppError::invalid(
+                    field,
+                    format!(
+                        "{field}[{}].points: {p} is outside -{MAX_POINTS}..{MAX_POINTS}",
+                        i + 1
+                    ),
+                ))
+            }
+        };
         for (i, r) in self.fit_rules.iter().enumerate() {
             if r.label.trim().is_empty() {
                 return Err(AppError::invalid(
@@ -177,6 +205,7 @@ impl ScoringBody {
                     format!("fitRules[{}]: needs a label", i + 1),
                 ));
             }
+            points("fitRules", i, r.points)?;
             if matches!(r.op, FitOp::AtLeast | FitOp::AtMost)
                 && r.value.trim().parse::<f64>().is_err()
             {
@@ -196,6 +225,28 @@ impl ScoringBody {
                 return Err(AppError::invalid(
                     "behaviourRules",
                     format!("behaviourRules[{}]: needs a label", i + 1),
+                ));
+            }
+            points("behaviourRules", i, r.points)?;
+            if r.max_points
+                .is_some_and(|m| !(0..=MAX_POINTS * 10).contains(&m))
+            {
+                return Err(AppError::invalid(
+                    "behaviourRules",
+                    format!(
+                        "behaviourRules[{}].maxPoints: between 0 and {}",
+                        i + 1,
+                        MAX_POINTS * 10
+                    ),
+                ));
+            }
+            if r.half_life_days > MAX_HALF_LIFE_DAYS {
+                return Err(AppError::invalid(
+                    "behaviourRules",
+                    format!(
+                        "behaviourRules[{}].halfLifeDays: at most {MAX_HALF_LIFE_DAYS}",
+                        i + 1
+                    ),
                 ));
             }
         }

@@ -178,6 +178,7 @@ pub async fn import_events(
             let at_text = cell(Some(cols.at)).unwrap_or_default();
             let at: DateTime<Utc> = parse_date(at_text)
                 .ok_or_else(|| err(cols.at, format!("'{at_text}' is not a date")))?;
+            not_in_future(at, now).map_err(|m| err(cols.at, m))?;
             let person = |col: Option<usize>| -> Result<Option<String>, RowError> {
                 match cell(col) {
                     None => Ok(None),
@@ -374,6 +375,7 @@ pub async fn import_activities(
             let at_text = cell(cols.at).unwrap_or_default();
             let at = parse_date(at_text)
                 .ok_or_else(|| err(cols.at, format!("'{at_text}' is not a date")))?;
+            not_in_future(at, now).map_err(|m| err(cols.at, m))?;
             let detail = detail_col.and_then(cell).unwrap_or_default().to_string();
             let external = match cols.id.and_then(cell) {
                 Some(id) => id.to_string(),
@@ -458,6 +460,19 @@ pub async fn import_activities(
     crate::leads::scores::refresh(conn, &pb, &ids, now).await?;
     summary.written = true;
     Ok(summary)
+}
+
+/// History that has not happened yet is refused (beyond the clock skew laptops may have):
+/// an event dated 2999 would otherwise sit at the end of the contact's history for good.
+fn not_in_future(at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), String> {
+    if at > now + crate::handoffs::CLOCK_SKEW {
+        Err(format!(
+            "{} is in the future; history is imported once it has happened",
+            ts(at)
+        ))
+    } else {
+        Ok(())
+    }
 }
 
 fn finish(mut summary: ImportSummary, mode: ImportMode) -> AppResult<ImportSummary> {

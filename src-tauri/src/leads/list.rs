@@ -104,7 +104,11 @@ fn conditions(f: &LeadFilter, now: DateTime<Utc>) -> (String, Vec<Bind>) {
         // Unary plus: checked on the score index's copy of stage_since, never a reason to
         // range-scan the stage_since index (that would read the table for every old row).
         sql.push_str(" AND +c.stage_since <= ?");
-        binds.push(Bind::Text(ts(now - Duration::days(days.into()))));
+        // Beyond any date SQLite can hold: nobody has been in a stage that long.
+        let since = now
+            .checked_sub_signed(Duration::days(days.into()))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        binds.push(Bind::Text(ts(since)));
     }
     if let Some(v) = text(&f.search) {
         let like = format!("{}%", v.replace(['%', '_'], ""));
