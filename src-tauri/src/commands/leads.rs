@@ -119,6 +119,13 @@ pub async fn export_data(
     kind: ExportKind,
     format: ExportFormat,
 ) -> AppResult<String> {
+    // A damaged workspace is not exported as if it were whole.
+    if let Some(problem) = crate::db::check_integrity(&state.db, &state.data_dir).await? {
+        return Err(crate::error::AppError::new(
+            crate::error::ErrorCode::ReadOnly,
+            problem,
+        ));
+    }
     let dir = state.data_dir.join("exports");
     std::fs::create_dir_all(&dir)?;
     let name = format!(

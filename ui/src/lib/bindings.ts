@@ -348,7 +348,9 @@ export type DiffSegment = {
 /**  Stable error codes; the UI and scripts branch on these, so never rename one. */
 export type ErrorCode = "not_found" | "invalid_input" | "conflict" | "not_allowed" | "cancelled" | "io" | "database" | 
 /**  A record's signature, hash or chain does not verify. */
-"tampered";
+"tampered" | 
+/**  The workspace is damaged and was opened read-only. */
+"read_only";
 
 export type EventKind = "created" | "handed_over" | "accepted" | "rejected" | "attempt" | "connected" | "qualified" | "recycled" | "disqualified" | "converted" | "won" | "lost" | "reopened" | "disputed" | "dispute_upheld" | "dispute_overturned";
 
