@@ -262,7 +262,7 @@ pub async fn import(
     check_signers(&mut *conn, signers).await?;
     let roster = import_members(&mut *conn, file, signers, at, &mut summary).await?;
 
-    let mut index = ItemIndex::load(&mut *conn, None, at).await?;
+    let mut index = ItemIndex::load(&mut *conn, None, at).await?.deferred();
     let stage_keys: Vec<String> = file.stages.iter().map(|e| e.key.clone()).collect();
     let mut seen: HashSet<(AgreementKind, String)> = HashSet::new();
     let entries = file
@@ -363,12 +363,13 @@ pub async fn import(
                 "Signed off on import",
                 at,
             );
-            store::insert_signoff(&mut *conn, &s).await?;
+            index.sign_off(&mut *conn, s).await?;
         }
         if !signers.is_empty() {
             summary.versions_agreed += 1;
         }
     }
+    index.flush(&mut *conn).await?;
     Ok(summary)
 }
 

@@ -78,10 +78,13 @@ async fn load(
     item_id: Option<&str>,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<AgreementItem>> {
+    crate::trust::verify::preload(&mut *conn).await?;
     let roster = team::records::roster(&mut *conn).await?;
     let tampered = crate::trust::verify::tampered_ids(&mut *conn).await?;
     let (versions, signoffs) = records(&mut *conn, kind, item_id).await?;
-    Ok(assemble(versions, signoffs, &roster, &tampered, now))
+    let items = assemble(versions, signoffs, &roster, &tampered, now);
+    crate::trust::verify::persist(&mut *conn).await;
+    Ok(items)
 }
 
 /// Why a version does not count, if it does not: the check every fold relies on.
@@ -417,6 +420,18 @@ pub struct ItemIndex {
     names: HashMap<(AgreementKind, String), String>,
     /// Items proposed through this index (new ones included), to refuse a second proposal.
     proposed: HashSet<(AgreementKind, String)>,
+    /// Authors already found on the team.
+    authors: HashSet<String>,
+    /// With [`ItemIndex::deferred`]: rows written in batches by [`ItemIndex::flush`]
+    /// (an import of thousands of entries would otherwise cost a statement per row).
+    deferred: Option<Deferred>,
+}
+
+#[derive(Default)]
+struct Deferred {
+    items: Vec<(String, AgreementKind, String)>,
+    versions: Vec<VersionRecord>,
+    signoffs: Vec<SignoffRecord>,
 }
 
 impl ItemIndex {
@@ -431,6 +446,8 @@ impl ItemIndex {
             key_of_id: HashMap::new(),
             names: HashMap::new(),
             proposed: HashSet::new(),
+            authors: HashSet::new(),
+            deferred: None,
         };
         for item in items {
             let k = (item.kind, item.key.clone());
@@ -441,6 +458,128 @@ impl ItemIndex {
             index.by_key.insert(k, item);
         }
         Ok(index)
+    }
+
+    /// Writes new items, versions and sign-offs in batches from now on; call
+    /// [`ItemIndex::flush`] before reading them back.
+    pub fn deferred(mut self) -> ItemIndex {
+        self.deferred = Some(Deferred::default());
+        self
+    }
+
+    /// Queues a sign-off (written at once unless deferred).
+    pub async fn sign_off(&mut self, conn: &mut Conn, record: SignoffRecord) -> AppResult<()> {
+        match &mut self.deferred {
+            Some(d) => {
+                d.signoffs.push(record);
+                Ok(())
+            }
+            None => insert_signoff(conn, &record).await,
+        }
+    }
+
+    /// Writes what was deferred, in multi-row statements.
+    pub async fn flush(&mut self, conn: &mut Conn) -> AppResult<()> {
+        use crate::db::{insert_many, Val};
+        let Some(d) = self.deferred.as_mut() else {
+            return Ok(());
+        };
+        let now = ts(chrono::Utc::now());
+        let items = std::mem::take(&mut d.items)
+            .into_iter()
+            .map(|(id, kind, key)| {
+                vec![
+                    Val::Text(id),
+                    Val::Text(kind.as_str().into()),
+                    Val::Text(key),
+                    Val::Text(now.clone()),
+                    Val::Text(now.clone()),
+                ]
+            })
+            .collect();
+        insert_many(
+            conn,
+            "agreement_items",
+            &["id", "kind", "key", "created_at", "updated_at"],
+            items,
+        )
+        .await?;
+        let versions = std::mem::take(&mut d.versions)
+            .into_iter()
+            .map(|r| {
+                vec![
+                    Val::Text(r.id),
+                    Val::Text(r.item_id),
+                    Val::Text(r.name),
+                    Val::Text(r.body),
+                    Val::Text(r.summary),
+                    Val::OptText(r.effective_from),
+                    Val::OptText(r.supersedes),
+                    Val::OptText(r.author_id),
+                    Val::Text(r.created_at),
+                    Val::OptText(r.hash),
+                    Val::OptText(r.signature),
+                ]
+            })
+            .collect();
+        insert_many(
+            conn,
+            "agreement_versions",
+            &[
+                "id",
+                "item_id",
+                "name",
+                "body",
+                "summary",
+                "effective_from",
+                "supersedes",
+                "author_id",
+                "created_at",
+                "hash",
+                "signature",
+            ],
+            versions,
+        )
+        .await?;
+        let signoffs = std::mem::take(&mut d.signoffs)
+            .into_iter()
+            .map(|r| {
+                vec![
+                    Val::Text(r.id),
+                    Val::Text(r.version_id),
+                    Val::Text(
+                        match r.action {
+                            SignoffAction::Proposed => "proposed",
+                            SignoffAction::Approved => "approved",
+                            SignoffAction::Declined => "declined",
+                            SignoffAction::Agreed => "agreed",
+                        }
+                        .into(),
+                    ),
+                    Val::OptText(r.member_id),
+                    Val::Text(r.comment),
+                    Val::Text(r.at),
+                    Val::OptText(r.hash),
+                    Val::OptText(r.signature),
+                ]
+            })
+            .collect();
+        insert_many(
+            conn,
+            "agreement_signoffs",
+            &[
+                "id",
+                "version_id",
+                "action",
+                "member_id",
+                "comment",
+                "at",
+                "hash",
+                "signature",
+            ],
+            signoffs,
+        )
+        .await
     }
 
     pub fn get(&self, kind: AgreementKind, key: &str) -> Option<&AgreementItem> {
@@ -497,7 +636,10 @@ pub async fn propose_in(
     }
     let body = proposal.body.validated()?;
     let kind = body.kind();
-    team::store::get(&mut *conn, &author.member_id).await?;
+    if !index.authors.contains(&author.member_id) {
+        team::store::get(&mut *conn, &author.member_id).await?;
+        index.authors.insert(author.member_id.clone());
+    }
     let effective_from = match proposal.effective_from.as_deref().map(str::trim) {
         Some(t) if !t.is_empty() => Some(ts(parse_ts("effectiveFrom", t)?)),
         _ => None,
@@ -593,7 +735,15 @@ pub async fn propose_in(
 
     let item_id = match existing {
         Some(item) => item.id.clone(),
-        None => ensure_item(&mut *conn, kind, &key, at).await?,
+        None => match &mut index.deferred {
+            // A key new to the index is new to the workspace: the index holds every item.
+            Some(d) => {
+                let id = item_id_for(kind, &key);
+                d.items.push((id.clone(), kind, key.clone()));
+                id
+            }
+            None => ensure_item(&mut *conn, kind, &key, at).await?,
+        },
     };
     let mut record = VersionRecord {
         id: new_id(),
@@ -615,7 +765,10 @@ pub async fn propose_in(
     let hash = record.computed_hash().expect("a fresh body is readable");
     record.signature = Some(author.sign(&hash));
     record.hash = Some(hash);
-    insert_version(&mut *conn, &record).await?;
+    match &mut index.deferred {
+        Some(d) => d.versions.push(record.clone()),
+        None => insert_version(&mut *conn, &record).await?,
+    }
     index.names.insert((kind, name.to_lowercase()), key.clone());
     index.proposed.insert((kind, key));
     Ok(record)

@@ -104,39 +104,91 @@ pub fn public_hex(key: &SigningKey) -> String {
     hex::encode(key.verifying_key().to_bytes())
 }
 
-/// Signs a record's hash (hex) and returns the signature as hex.
+/// Signs a record's hash (hex) and returns the signature as hex. A signature just made
+/// verifies: it is remembered as such.
 pub fn sign(key: &SigningKey, hash: &str) -> String {
-    hex::encode(key.sign(hash.as_bytes()).to_bytes())
+    let signature = hex::encode(key.sign(hash.as_bytes()).to_bytes());
+    passed(memo(&public_hex(key), hash, &signature));
+    signature
 }
 
 /// Checks a signature. A pure function of its three inputs, so its answers are kept for
 /// the life of the process: folds re-check the same records on every read.
+/// Signature checks that passed in this process, by [`memo`]; and those not yet kept in the
+/// workspace's `verified_signatures` projection.
 static SEEN: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+static UNSAVED: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
-/// Forgets every remembered verdict (the benchmark measures cold checks).
+/// The key a passed check is remembered by: a hash of its three inputs.
+pub fn memo(public_key: &str, hash: &str, signature: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [public_key, hash, signature] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+/// Forgets every remembered verdict (`playbook verify` and the benchmark check cold).
 pub fn forget() {
     if let Ok(mut seen) = SEEN.lock() {
         *seen = None;
     }
+    if let Ok(mut unsaved) = UNSAVED.lock() {
+        unsaved.clear();
+    }
 }
 
+/// Remembers checks that passed before (loaded from the workspace's projection).
+pub fn remember(memos: impl IntoIterator<Item = String>) {
+    if let Ok(mut seen) = SEEN.lock() {
+        seen.get_or_insert_with(HashSet::new).extend(memos);
+    }
+}
+
+/// The passed checks not yet kept in the workspace, taken once there are at least `min`.
+pub fn take_unsaved(min: usize) -> Vec<String> {
+    UNSAVED
+        .lock()
+        .map(|mut u| {
+            if u.len() >= min {
+                std::mem::take(&mut *u)
+            } else {
+                vec![]
+            }
+        })
+        .unwrap_or_default()
+}
+
+fn passed(memo: String) {
+    if let Ok(mut seen) = SEEN.lock() {
+        let set = seen.get_or_insert_with(HashSet::new);
+        // Bounded: a verify of a huge workspace must not keep every answer.
+        if set.len() > 2_000_000 {
+            set.clear();
+        }
+        if set.insert(memo.clone()) {
+            if let Ok(mut unsaved) = UNSAVED.lock() {
+                unsaved.push(memo);
+            }
+        }
+    }
+}
+
+/// Checks a signature. A pure function of its three inputs, so a passed check is
+/// remembered (in the process, and in the workspace's projection): folds re-check the same
+/// records on every read.
 pub fn verify(public_key: &str, hash: &str, signature: &str) -> bool {
-    let memo = format!("{public_key}:{hash}:{signature}");
+    let key = memo(public_key, hash, signature);
     if let Ok(seen) = SEEN.lock() {
-        if seen.as_ref().is_some_and(|s| s.contains(&memo)) {
+        if seen.as_ref().is_some_and(|s| s.contains(&key)) {
             return true;
         }
     }
     let ok = check(public_key, hash, signature);
     if ok {
-        if let Ok(mut seen) = SEEN.lock() {
-            let set = seen.get_or_insert_with(HashSet::new);
-            // Bounded: a verify of a huge workspace must not keep every answer.
-            if set.len() > 200_000 {
-                set.clear();
-            }
-            set.insert(memo);
-        }
+        passed(key);
     }
     ok
 }

@@ -18,6 +18,41 @@ use crate::team::records as members;
 use crate::trust::bulk::{self, BulkRecord};
 use crate::trust::keys;
 
+/// Loads the workspace's passed signature checks into this process (once per process for
+/// a large set; a check missing here is simply done again).
+pub async fn preload(conn: &mut Conn) -> AppResult<()> {
+    static LOADED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if LOADED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        return Ok(());
+    }
+    let memos: Vec<String> = sqlx::query_scalar("SELECT memo FROM verified_signatures")
+        .fetch_all(conn)
+        .await?;
+    keys::remember(memos);
+    Ok(())
+}
+
+/// Keeps the checks that passed since the last call in the workspace's projection (one
+/// statement; best effort: a read-only workspace simply checks again next time). A few
+/// hundred checks take milliseconds, so smaller sets are not worth a write on a read.
+pub async fn persist(conn: &mut Conn) {
+    persist_at_least(conn, 500).await
+}
+
+async fn persist_at_least(conn: &mut Conn, min: usize) {
+    let memos = keys::take_unsaved(min);
+    if memos.is_empty() {
+        return;
+    }
+    let list = serde_json::to_string(&memos).expect("memos serialise");
+    let _ = sqlx::query(
+        "INSERT OR IGNORE INTO verified_signatures (memo) SELECT value FROM json_each(?)",
+    )
+    .bind(list)
+    .execute(conn)
+    .await;
+}
+
 /// `playbook verify`: checks everything in one write transaction (the findings are stored).
 pub async fn run(db: &crate::db::Db) -> AppResult<VerifyReport> {
     let mut tx = crate::db::write(db).await?;
@@ -63,6 +98,12 @@ pub struct VerifyReport {
 /// Checks everything from scratch (ignoring earlier findings), stores the failures for the
 /// folds, and rebuilds the stage caches when the findings changed. Run in one transaction.
 pub async fn verify(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<VerifyReport> {
+    // Nothing remembered counts here: every signature is checked again, and the projection
+    // of passed checks is rebuilt from this run.
+    keys::forget();
+    sqlx::query("DELETE FROM verified_signatures")
+        .execute(&mut *conn)
+        .await?;
     let mut failures = Vec::new();
     let fail =
         |failures: &mut Vec<Failure>, table: &str, id: &str, label: String, problem: String| {
@@ -250,6 +291,7 @@ pub async fn verify(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<VerifyRepo
         }
     }
 
+    persist_at_least(&mut *conn, 1).await;
     // Keep the findings for the folds; rebuild the caches they affect.
     let before = tampered_ids(&mut *conn).await?;
     let after: HashSet<String> = failures.iter().map(|f| f.record_id.clone()).collect();
