@@ -88,12 +88,10 @@ ALTER TABLE handoff_events ADD COLUMN assignee_id TEXT;
 ALTER TABLE handoff_events ADD COLUMN prev_hash TEXT;
 ALTER TABLE handoff_events ADD COLUMN hash TEXT;
 ALTER TABLE handoff_events ADD COLUMN signature TEXT;
-ALTER TABLE handoff_events ADD COLUMN bulk_id TEXT;
-CREATE INDEX handoff_events_bulk ON handoff_events (bulk_id) WHERE bulk_id IS NOT NULL;
+ALTER TABLE handoff_events ADD COLUMN bulk_id TEXT;  -- no index: `verify` reads rows by contact
 
 ALTER TABLE activities ADD COLUMN hash TEXT;
 ALTER TABLE activities ADD COLUMN bulk_id TEXT;
-CREATE INDEX activities_bulk ON activities (bulk_id) WHERE bulk_id IS NOT NULL;
 
 -- Local projection: records that failed verification (by `playbook verify` or on arrival).
 -- Folds ignore them. Never synced; rebuilt by `playbook verify`.

@@ -588,7 +588,6 @@ pub async fn generate(
                     Val::Text(String::new()),
                     Val::Text(playbook),
                     Val::Text(now_text.clone()),
-                    Val::Text(hash),
                     Val::OptText(record.prev_hash),
                     Val::Text(bulk_id.clone()),
                 ]);
@@ -723,7 +722,6 @@ async fn flush(
             "note",
             "playbook",
             "recorded_at",
-            "hash",
             "prev_hash",
             "bulk_id",
         ],

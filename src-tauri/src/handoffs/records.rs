@@ -50,6 +50,17 @@ impl EventRecord {
             .finish()
     }
 
+    /// The hash that stands for this event in its contact's chain: the stored one, or for
+    /// a row of a bulk write (which stores none, to keep 100k-row imports lean) the one its
+    /// content gives; the bulk record's signature covers it.
+    pub fn chain_hash(&self) -> Option<String> {
+        match (&self.hash, &self.bulk_id) {
+            (Some(h), _) => Some(h.clone()),
+            (None, Some(_)) => Some(self.computed_hash()),
+            (None, None) => None,
+        }
+    }
+
     /// Sets the hash from the content.
     pub fn sealed(mut self) -> EventRecord {
         self.hash = Some(self.computed_hash());

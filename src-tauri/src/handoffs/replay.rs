@@ -36,18 +36,22 @@ pub enum Outcome {
 }
 
 /// Why an event does not verify, if it does not.
-pub fn event_problem(r: &EventRecord, ctx: &Context<'_>, chain: &HashSet<&str>) -> Option<String> {
+pub fn event_problem(
+    r: &EventRecord,
+    ctx: &Context<'_>,
+    chain: &HashSet<String>,
+) -> Option<String> {
     if ctx.tampered.contains(&r.id) {
         return Some("found tampered by `playbook verify`".into());
     }
-    let Some(stored) = &r.hash else {
+    let Some(stored) = &r.chain_hash() else {
         return Some("it is not signed".into());
     };
     if r.computed_hash() != *stored {
         return Some("its content does not match what was signed".into());
     }
     match &r.prev_hash {
-        Some(prev) if !chain.contains(prev.as_str()) => {
+        Some(prev) if !chain.contains(prev) => {
             return Some("the event before it in the contact's chain is missing".into())
         }
         None if r.kind != EventKind::Created.as_str() => {
@@ -74,7 +78,7 @@ pub fn event_problem(r: &EventRecord, ctx: &Context<'_>, chain: &HashSet<&str>) 
 /// Replays a contact's events; returns each one's outcome (in the order given) and the
 /// lifecycle after the last applied one.
 pub fn replay(records: &[EventRecord], ctx: &Context<'_>) -> (Vec<Outcome>, Option<Lifecycle>) {
-    let chain: HashSet<&str> = records.iter().filter_map(|r| r.hash.as_deref()).collect();
+    let chain: HashSet<String> = records.iter().filter_map(EventRecord::chain_hash).collect();
     let mut order: Vec<usize> = (0..records.len()).collect();
     order.sort_by(|&a, &b| (&records[a].at, &records[a].id).cmp(&(&records[b].at, &records[b].id)));
     let mut outcomes: Vec<Option<Outcome>> = vec![None; records.len()];
@@ -95,7 +99,7 @@ pub fn replay(records: &[EventRecord], ctx: &Context<'_>) -> (Vec<Outcome>, Opti
 fn apply(
     r: &EventRecord,
     ctx: &Context<'_>,
-    chain: &HashSet<&str>,
+    chain: &HashSet<String>,
     state: Option<&Lifecycle>,
 ) -> Result<(EventKind, Decision), Outcome> {
     if let Some(problem) = event_problem(r, ctx, chain) {

@@ -167,7 +167,7 @@ pub async fn record(
             .filter(|c| !c.is_empty()),
         note: req.note.trim().to_string(),
         external_id,
-        prev_hash: before.last().and_then(|r| r.hash.clone()),
+        prev_hash: before.last().and_then(EventRecord::chain_hash),
         hash: None,
         signature: None,
         bulk_id,

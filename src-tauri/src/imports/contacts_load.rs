@@ -63,7 +63,8 @@ const CONTACT_COLUMNS: [&str; 28] = [
     "updated_at",
 ];
 
-const EVENT_COLUMNS: [&str; 10] = [
+/// No `hash`: a bulk row's hash is its content's (see `EventRecord::chain_hash`).
+const EVENT_COLUMNS: [&str; 9] = [
     "id",
     "contact_id",
     "kind",
@@ -72,7 +73,6 @@ const EVENT_COLUMNS: [&str; 10] = [
     "note",
     "playbook",
     "recorded_at",
-    "hash",
     "bulk_id",
 ];
 
@@ -293,7 +293,6 @@ fn write(
                 Cell::Text(CREATED_NOTE),
                 Cell::Text(&c.stage_ref),
                 Cell::Text(now),
-                Cell::Text(&c.event_hash),
                 Cell::Text(bulk_id),
             ])?;
         }

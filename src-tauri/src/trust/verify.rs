@@ -277,7 +277,7 @@ pub async fn verify(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<VerifyRepo
         tampered: &none,
     };
     for group in &events_by_contact {
-        let chain: HashSet<&str> = group.iter().filter_map(|r| r.hash.as_deref()).collect();
+        let chain: HashSet<String> = group.iter().filter_map(EventRecord::chain_hash).collect();
         for r in group {
             if let Some(p) = event_problem(r, &ctx, &chain) {
                 fail(
