@@ -5,6 +5,9 @@
 //! orders.
 use std::collections::HashSet;
 
+mod common;
+use common::Rng;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use playbook::agreements::records::{SignoffRecord, VersionRecord};
 use playbook::agreements::store as agreements;
@@ -21,28 +24,6 @@ use playbook::team::roster::Roster;
 use playbook::team::{Role, Side};
 use playbook::trust::keys;
 use playbook::trust::Signer;
-
-/// A small deterministic generator (xorshift), so a failure can be replayed by its seed.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, p: f64) -> bool {
-        (self.next() % 10_000) as f64 / 10_000.0 < p
-    }
-    fn shuffle<T>(&mut self, v: &mut [T]) {
-        for i in (1..v.len()).rev() {
-            v.swap(i, self.below(i + 1));
-        }
-    }
-}
 
 /// Marketing manager (founder), sales manager, sales rep, marketing rep.
 struct Team {

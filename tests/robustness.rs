@@ -6,7 +6,7 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use common::{Workspace, DANIEL, MAYA, TOM};
+use common::{Rng, Workspace, DANIEL, MAYA, TOM};
 
 #[test]
 fn out_of_range_scoring_models_are_refused_at_proposal() {
@@ -132,23 +132,6 @@ fn a_closed_output_pipe_ends_the_command_quietly() {
         assert!(!first.is_empty());
         assert!(!stderr.contains("panicked"), "{stderr}");
         assert_ne!(out.status.code(), Some(101), "no panic exit");
-    }
-}
-
-/// A small deterministic generator of hostile text.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[self.below(xs.len())]
     }
 }
 

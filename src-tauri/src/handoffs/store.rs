@@ -326,11 +326,3 @@ pub async fn timeline(
     events.sort_by(|a, b| (&b.at, &b.id).cmp(&(&a.at, &a.id)));
     Ok(events)
 }
-
-/// Names of stages in force now, by key (for readable messages and lists).
-pub fn stage_name(pb: &PlaybookHistory, key: &str) -> String {
-    match pb.at(AgreementKind::Stage, key, Utc::now()) {
-        Some(v) if matches!(v.body, AgreementBody::Stage(_)) => v.name.clone(),
-        _ => key.to_string(),
-    }
-}
