@@ -753,3 +753,45 @@ fn teams_rename_stages_and_nothing_in_code_knows_their_keys() {
     assert_eq!(e["fromStage"], "hot");
     assert_eq!(e["toStage"], "sal");
 }
+
+#[test]
+fn records_two_laptops_both_create_offline_merge() {
+    // Two laptops, each with its own demo: the same people, items and companies get the
+    // same ids (derived from email, kind/key and name), so their records merge on sync
+    // instead of colliding on unique keys.
+    let (a, b) = (Workspace::demo(), Workspace::demo());
+    let ids = |w: &Workspace, args: &[&str], key: &str| -> Vec<String> {
+        let mut v: Vec<String> = w
+            .json(args)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x[key].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        ids(&a, &["members", "list"], "id"),
+        ids(&b, &["members", "list"], "id")
+    );
+    assert_eq!(
+        ids(&a, &["agreements", "list"], "id"),
+        ids(&b, &["agreements", "list"], "id")
+    );
+    assert_eq!(
+        ids(&a, &["contacts", "list"], "accountId"),
+        ids(&b, &["contacts", "list"], "accountId")
+    );
+    // Versions are numbered by time order, not stored: both number them alike.
+    let numbers = |w: &Workspace| w.json(&["agreements", "show", "stage/mql"])["versions"].clone();
+    assert_eq!(
+        numbers(&a)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["number"].clone())
+            .collect::<Vec<_>>(),
+        vec![serde_json::json!(2), serde_json::json!(1)]
+    );
+}
