@@ -27,6 +27,7 @@ test('a change to the MQL definition is proposed, signed by both sides and in fo
 
   // A wrong passphrase is refused in the dialog, and nothing opens.
   await d.click('[data-testid="unlock-open"]');
+  await d.waitFor('dialog[open] [data-testid="unlock-member"]');
   await d.choose('unlock-member', 'Maya Okafor');
   await d.type('[data-testid="unlock-passphrase"]', 'not-her-passphrase');
   await d.click('[data-testid="unlock-submit"]');

@@ -153,6 +153,7 @@ export class Driver {
   async unlock(name, passphrase = 'playbook-demo') {
     await this.lock();
     await this.click('[data-testid="unlock-open"]');
+    await this.waitFor('dialog[open] [data-testid="unlock-member"]');
     await this.choose('unlock-member', name);
     await this.type('[data-testid="unlock-passphrase"]', passphrase);
     await this.click('[data-testid="unlock-submit"]');
