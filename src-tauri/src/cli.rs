@@ -137,8 +137,13 @@ enum Command {
 #[derive(Subcommand)]
 enum MembersCommand {
     List,
+    /// One member and every signed change to them (who added them, role changes, keys).
+    Show {
+        email: String,
+    },
     /// Add a member, signed by a manager (--as). In a workspace without members, founds it:
-    /// the first member is a manager and needs no --as.
+    /// the first member is a manager and needs no --as. Someone removed is added again
+    /// this way, with a new key (a forgotten passphrase).
     Add {
         #[arg(long)]
         email: String,
@@ -156,7 +161,7 @@ enum MembersCommand {
         #[arg(long)]
         new_passphrase_file: Option<PathBuf>,
     },
-    /// Change a member's side or role, signed by a manager.
+    /// Change a member's side or role, signed by another manager.
     SetRole {
         email: String,
         #[arg(long, value_parser = parse_side)]
@@ -165,6 +170,33 @@ enum MembersCommand {
         role: Role,
         #[arg(long = "as")]
         signer: String,
+    },
+    /// Rename a member, signed by another manager.
+    Rename {
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long = "as")]
+        signer: String,
+    },
+    /// Remove a member from the team, signed by another manager (their signatures keep
+    /// verifying; add them again with a new key if they forgot their passphrase).
+    Remove {
+        email: String,
+        #[arg(long = "as")]
+        signer: String,
+    },
+    /// Seal your own key under a new passphrase (--as yourself; your current passphrase
+    /// proves it), or replace it with a new key (--new-key).
+    Passphrase {
+        #[arg(long = "as")]
+        signer: String,
+        #[arg(long)]
+        new_key: bool,
+        /// A file whose first line is the new passphrase (else PLAYBOOK_NEW_PASSPHRASE,
+        /// else a prompt).
+        #[arg(long)]
+        new_passphrase_file: Option<PathBuf>,
     },
 }
 
@@ -381,57 +413,7 @@ async fn dispatch(
                 "Created the demo workspace.",
             )
         }
-        Command::Members(MembersCommand::List) => out.members(&team::list(db).await?),
-        Command::Members(MembersCommand::Add {
-            email,
-            name,
-            side,
-            role,
-            signer,
-            new_passphrase_file,
-        }) => {
-            let member = NewMember {
-                email,
-                name,
-                side,
-                role,
-            };
-            let new_pass = || identity::new_passphrase(new_passphrase_file.as_ref(), &member.email);
-            let m = match signer {
-                Some(s) => {
-                    let signer = identity::unlock(db, &s, pass).await?;
-                    team::add(db, &member, &new_pass()?, &signer).await?
-                }
-                None => team::found(db, &member, &new_pass()?).await?,
-            };
-            out.done(
-                &m,
-                &format!(
-                    "Added {} ({} {}).",
-                    m.name,
-                    m.side.as_str(),
-                    m.role.as_str()
-                ),
-            )
-        }
-        Command::Members(MembersCommand::SetRole {
-            email,
-            side,
-            role,
-            signer,
-        }) => {
-            let signer = identity::unlock(db, &signer, pass).await?;
-            let m = team::change_role(db, &email, side, role, &signer).await?;
-            out.done(
-                &m,
-                &format!(
-                    "{} is now a {} {}.",
-                    m.name,
-                    m.side.as_str(),
-                    m.role.as_str()
-                ),
-            )
-        }
+        Command::Members(cmd) => members(cmd, db, &out, pass).await,
         Command::Agreements(cmd) => agreements(cmd, db, &out, pass).await,
         Command::ExportPlaybook { file } => {
             crate::exports::guard(data_dir, &file)?;
@@ -504,6 +486,128 @@ async fn dispatch(
             )
         }
     }
+}
+
+async fn members(
+    cmd: MembersCommand,
+    db: &Db,
+    out: &Out,
+    pass: &mut identity::Passphrases,
+) -> AppResult<()> {
+    let described = |m: &Member| format!("{} ({} {})", m.name, m.side.as_str(), m.role.as_str());
+    match cmd {
+        MembersCommand::List => out.members(&team::list(db).await?),
+        MembersCommand::Show { email } => {
+            let h = team::history(db, &email).await?;
+            if !out.json(&h) {
+                let m = &h.member;
+                println!(
+                    "{} <{}> · {} {}",
+                    m.name,
+                    m.email,
+                    m.side.as_str(),
+                    m.role.as_str()
+                );
+                if let Some(note) = key_note(m) {
+                    println!("{note}");
+                }
+                for c in &h.changes {
+                    println!(
+                        "  {}  {} · signed by {}{}",
+                        c.at,
+                        c.what,
+                        c.signed_by,
+                        c.key_set_by
+                            .as_ref()
+                            .map(|by| format!(" · key set by {by}"))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+            Ok(())
+        }
+        MembersCommand::Add {
+            email,
+            name,
+            side,
+            role,
+            signer,
+            new_passphrase_file,
+        } => {
+            let member = NewMember {
+                email,
+                name,
+                side,
+                role,
+            };
+            let new_pass = || identity::new_passphrase(new_passphrase_file.as_ref(), &member.email);
+            let m = match signer {
+                Some(s) => {
+                    let signer = identity::unlock(db, &s, pass).await?;
+                    team::add(db, &member, &new_pass()?, &signer).await?
+                }
+                None => team::found(db, &member, &new_pass()?).await?,
+            };
+            out.done(&m, &format!("Added {}.", described(&m)))
+        }
+        MembersCommand::SetRole {
+            email,
+            side,
+            role,
+            signer,
+        } => {
+            let signer = identity::unlock(db, &signer, pass).await?;
+            let m = team::change_role(db, &email, side, role, &signer).await?;
+            out.done(
+                &m,
+                &format!(
+                    "{} is now a {} {}.",
+                    m.name,
+                    m.side.as_str(),
+                    m.role.as_str()
+                ),
+            )
+        }
+        MembersCommand::Rename {
+            email,
+            name,
+            signer,
+        } => {
+            let signer = identity::unlock(db, &signer, pass).await?;
+            let m = team::rename(db, &email, &name, &signer).await?;
+            out.done(&m, &format!("{} is now called {}.", m.email, m.name))
+        }
+        MembersCommand::Remove { email, signer } => {
+            let signer = identity::unlock(db, &signer, pass).await?;
+            let m = team::remove(db, &email, &signer).await?;
+            out.done(&m, &format!("Removed {} from the team.", described(&m)))
+        }
+        MembersCommand::Passphrase {
+            signer,
+            new_key,
+            new_passphrase_file,
+        } => {
+            let signer = identity::unlock(db, &signer, pass).await?;
+            let me = team::store::get(&mut *db.acquire().await?, &signer.member_id).await?;
+            let new = identity::new_passphrase(new_passphrase_file.as_ref(), &me.email)?;
+            let m = team::change_passphrase(db, &signer, &new, new_key).await?;
+            out.done(
+                &m,
+                &if new_key {
+                    format!("{} has a new key, sealed under the new passphrase.", m.name)
+                } else {
+                    format!("{}'s key is sealed under the new passphrase.", m.name)
+                },
+            )
+        }
+    }
+}
+
+/// "key set by Maya Okafor on 2026-11-27", for a member whose key someone else replaced.
+fn key_note(m: &Member) -> Option<String> {
+    let by = m.key_set_by.as_ref()?;
+    let at = m.key_set_at.as_deref().unwrap_or_default();
+    Some(format!("key set by {by} on {}", at.get(..10).unwrap_or(at)))
 }
 
 async fn agreements(
@@ -685,10 +789,11 @@ impl Out {
                         m.email.clone(),
                         m.side.as_str().into(),
                         m.role.as_str().into(),
+                        key_note(m).unwrap_or_default(),
                     ]
                 })
                 .collect();
-            table(&["NAME", "EMAIL", "SIDE", "ROLE"], rows);
+            table(&["NAME", "EMAIL", "SIDE", "ROLE", "KEY"], rows);
         }
         Ok(())
     }

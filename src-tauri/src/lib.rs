@@ -30,7 +30,7 @@ pub fn run_window(data_dir: PathBuf) -> AppResult<()> {
     let db = tauri::async_runtime::block_on(async {
         let db = db::open(&data_dir).await?;
         let mut conn = db.acquire().await?;
-        if team::store::count(&mut conn).await? == 0 {
+        if !team::store::has_members(&mut conn).await? {
             let mut tx = db::write(&db).await?;
             demo::create(&mut tx, chrono::Utc::now()).await?;
             tx.commit().await?;

@@ -413,7 +413,7 @@ async fn import_members(
     summary: &mut ImportSummary,
 ) -> AppResult<Roster> {
     let mut genesis = member_records::genesis(&mut *conn).await?;
-    let fresh = genesis.is_none() && team::store::count(&mut *conn).await? == 0;
+    let fresh = genesis.is_none() && !team::store::has_members(&mut *conn).await?;
     if fresh {
         genesis = file.founded_by.clone();
     }

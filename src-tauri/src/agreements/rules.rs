@@ -209,6 +209,8 @@ mod tests {
             role: Role::Manager,
             created_at: String::new(),
             has_key: true,
+            key_set_by: None,
+            key_set_at: None,
         }
     }
 

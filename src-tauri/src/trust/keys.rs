@@ -41,14 +41,20 @@ fn kdf(passphrase: &str, salt: &[u8], m: u32, t: u32, p: u32) -> AppResult<[u8; 
     Ok(out)
 }
 
-/// A new key pair, its private half sealed under `passphrase`.
-pub fn generate(passphrase: &str) -> AppResult<(SigningKey, KeyEnvelope)> {
+/// Refuses a passphrase too short to protect a key that travels with the team's data.
+pub fn check_passphrase(passphrase: &str) -> AppResult<()> {
     if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
         return Err(AppError::invalid(
             "passphrase",
             format!("passphrase: use at least {MIN_PASSPHRASE_CHARS} characters"),
         ));
     }
+    Ok(())
+}
+
+/// A new key pair, its private half sealed under `passphrase`.
+pub fn generate(passphrase: &str) -> AppResult<(SigningKey, KeyEnvelope)> {
+    check_passphrase(passphrase)?;
     let key = SigningKey::generate(&mut OsRng);
     let envelope = seal(&key, passphrase)?;
     Ok((key, envelope))

@@ -28,6 +28,12 @@ impl Signer {
     pub fn public_key(&self) -> String {
         keys::public_hex(&self.key)
     }
+
+    /// The key sealed under a new passphrase (the member changing their passphrase).
+    pub fn reseal(&self, passphrase: &str) -> crate::error::AppResult<keys::KeyEnvelope> {
+        keys::check_passphrase(passphrase)?;
+        keys::seal(&self.key, passphrase)
+    }
 }
 
 impl std::fmt::Debug for Signer {

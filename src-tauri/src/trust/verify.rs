@@ -140,7 +140,7 @@ pub async fn verify(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<VerifyRepo
             "member_records",
             id,
             labels.get(id).cloned().unwrap_or_default(),
-            why.clone(),
+            why.why.clone(),
         );
     }
 
