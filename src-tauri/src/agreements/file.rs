@@ -539,7 +539,13 @@ async fn take_verbatim(
             hash: Some(o.hash.clone()),
             signature: Some(o.signature.clone()),
         })
-        .filter(|o| store::signoff_problem(o, Some(&s.hash), roster, &none).is_none())
+        .filter(|o| {
+            let version = store::Signed {
+                hash: Some(&s.hash),
+                created_at: &s.created_at,
+            };
+            store::signoff_problem(o, version, roster, &none).is_none()
+        })
         .collect();
     let items = store::assemble(vec![record.clone()], signoffs.clone(), roster, &none, at);
     let agreed = items

@@ -55,6 +55,24 @@ impl AgreementKind {
     }
 }
 
+/// Longest text accepted in a definition, criteria, description, summary, comment or note:
+/// pages of prose, far below what would slow a screen or a file down.
+pub const MAX_TEXT_CHARS: usize = 20_000;
+/// Longest name of a playbook item.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// Refuses a text longer than `max` characters, naming the field.
+pub fn check_length(field: &str, text: &str, max: usize) -> AppResult<()> {
+    let n = text.chars().count();
+    if n > max {
+        return Err(AppError::invalid(
+            field,
+            format!("{field}: {n} characters is too long; at most {max}"),
+        ));
+    }
+    Ok(())
+}
+
 /// What a buying-process rule may use a reason for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "snake_case")]
@@ -224,6 +242,7 @@ impl AgreementBody {
                     format!("{field}: must not be empty"),
                 ))
             } else {
+                check_length(field, t, MAX_TEXT_CHARS)?;
                 Ok(t.to_string())
             }
         };

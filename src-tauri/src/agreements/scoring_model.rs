@@ -176,7 +176,7 @@ impl ScoringBody {
         if self.mql_threshold == 0 || self.mql_threshold > MAX_THRESHOLD {
             return Err(AppError::invalid(
                 "mqlThreshold",
-                format!("mqlThreshold: must be between 1 and {MAX_THRESHOLD}"),
+                format!("mqlThreshold: the MQL threshold must be between 1 and {MAX_THRESHOLD}"),
             ));
         }
         if self.fit_rules.len() + self.behaviour_rules.len() > MAX_RULES {
@@ -206,6 +206,8 @@ impl ScoringBody {
                 ));
             }
             points("fitRules", i, r.points)?;
+            super::check_length(&format!("fitRules[{}].label", i + 1), &r.label, super::MAX_NAME_CHARS)?;
+            super::check_length(&format!("fitRules[{}].value", i + 1), &r.value, super::MAX_TEXT_CHARS)?;
             if matches!(r.op, FitOp::AtLeast | FitOp::AtMost)
                 && r.value.trim().parse::<f64>().is_err()
             {
@@ -228,6 +230,11 @@ impl ScoringBody {
                 ));
             }
             points("behaviourRules", i, r.points)?;
+            super::check_length(
+                &format!("behaviourRules[{}].label", i + 1),
+                &r.label,
+                super::MAX_NAME_CHARS,
+            )?;
             if r.max_points
                 .is_some_and(|m| !(0..=MAX_POINTS * 10).contains(&m))
             {

@@ -8,7 +8,7 @@ use super::{table, Format, Out};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::exports::{ExportFormat, ExportKind};
-use crate::handoffs::{EventKind, EventRequest};
+use crate::handoffs::{EventKind, EventRequest, EventStatus};
 use crate::imports::{quiet, ImportMode, Mapping, Progress};
 use crate::leads::list::{LeadFilter, LeadSort};
 use crate::leads::ops::{self, ImportKind};
@@ -300,13 +300,28 @@ pub async fn contacts(cmd: ContactsCommand, db: &Db, out: &Out) -> AppResult<()>
                     .flatten()
                     .collect::<Vec<_>>()
                     .join(" · ");
+                    let status = match e.status {
+                        EventStatus::Applied => "applied".to_string(),
+                        EventStatus::Skipped => format!(
+                            "skipped: {}",
+                            e.problem.as_deref().unwrap_or("not allowed then")
+                        ),
+                        EventStatus::Tampered => format!(
+                            "TAMPERED, ignored: {}",
+                            e.problem.as_deref().unwrap_or("does not verify")
+                        ),
+                    };
                     println!(
-                        "  {} {} → {} {} {}",
+                        "  {} {} → {} · {}{} [{status}]",
                         e.at,
                         e.kind,
                         e.to_stage,
-                        e.actor_name.clone().unwrap_or_default(),
-                        extra
+                        e.by,
+                        if extra.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" · {extra}")
+                        }
                     );
                 }
                 let allowed: Vec<&str> = d.allowed_actions.iter().map(|k| k.as_str()).collect();

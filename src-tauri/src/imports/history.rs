@@ -251,6 +251,7 @@ pub async fn import_events(
                         Some("reason") => reason_col.unwrap_or(cols.kind),
                         Some("channel") => channel_col.unwrap_or(cols.kind),
                         Some("at") => cols.at,
+                        Some("actor") => actor_col.unwrap_or(cols.kind),
                         _ => cols.kind,
                     };
                     Err(err(col, e.message))

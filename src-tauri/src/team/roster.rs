@@ -121,10 +121,7 @@ impl Roster {
         let Some(signer) = self.at(&r.signer_id, &r.at) else {
             // Genuine (it verifies against a key the signer has held) or not, it counts
             // for nothing: nobody off the team changes it.
-            let genuine = self.states.get(&r.signer_id).is_some_and(|list| {
-                list.iter()
-                    .any(|s| keys::verify(&s.public_key, &r.hash, &r.signature))
-            });
+            let genuine = self.ever_signed(&r.signer_id, &r.hash, &r.signature);
             let why = format!(
                 "signed by {}, who was not on the team at {}",
                 self.describe(&r.signer_id),
@@ -225,6 +222,34 @@ impl Roster {
             }
         }
         Ok(())
+    }
+
+    /// Whether `signature` over `hash` verifies against any key the member has held: a
+    /// genuine signature, whatever the member's standing when it claims to have been made.
+    pub fn ever_signed(&self, member_id: &str, hash: &str, signature: &str) -> bool {
+        self.history(member_id)
+            .iter()
+            .any(|s| keys::verify(&s.public_key, hash, signature))
+    }
+
+    /// Why a record signed by `member_id` at `at` does not count because they were not on
+    /// the team then: not authorised when the signature is theirs, tampered otherwise.
+    pub fn off_team(
+        &self,
+        member_id: &str,
+        at: &str,
+        hash: &str,
+        signature: &str,
+    ) -> crate::trust::Problem {
+        let why = format!(
+            "signed by {}, who was not on the team at {at}",
+            self.describe(member_id)
+        );
+        if self.ever_signed(member_id, hash, signature) {
+            crate::trust::Problem::not_authorised(why)
+        } else {
+            crate::trust::Problem::tampered(why)
+        }
     }
 
     /// The member's state at `at` (RFC 3339 UTC), if they were on the team then.
