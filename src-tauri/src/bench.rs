@@ -491,7 +491,8 @@ async fn playbook_import(dir: &Path) -> AppResult<Duration> {
         .await?,
     ];
     let start = Instant::now();
-    let s = crate::agreements::ops::import_file(&pool, &text, &signers).await?;
+    let parsed = crate::agreements::file::from_toml(&text)?;
+    let s = crate::agreements::ops::import_file(&pool, &parsed, &signers).await?;
     let took = start.elapsed();
     if s.versions_agreed != 20_000 {
         return Err(AppError::invalid(

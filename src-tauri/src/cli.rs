@@ -15,7 +15,7 @@ use crate::agreements::{
     ReasonUse, StageBody, TermBody,
 };
 use crate::db::{self, Db};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::team::{self, Member, NewMember, Role, Side};
 
 #[derive(Parser)]
@@ -58,9 +58,14 @@ enum Command {
     Rebuild,
     /// Write a consistent copy of the workspace (default: a new file in DATA/backups/).
     Backup { file: Option<PathBuf> },
-    /// Put a backup in place of the workspace: it is checked first, and the current
-    /// database is kept aside in DATA/backups/.
-    Restore { file: PathBuf },
+    /// Put a backup in place of the workspace: it is checked and every signature in it
+    /// verified first, and the current database is kept aside in DATA/backups/.
+    Restore {
+        file: PathBuf,
+        /// Allow a workspace founded by another team to replace this one.
+        #[arg(long)]
+        other_team: bool,
+    },
     /// The team: who works in marketing and sales.
     #[command(subcommand)]
     Members(MembersCommand),
@@ -106,7 +111,8 @@ enum Command {
         #[arg(long)]
         at: Option<String>,
     },
-    /// Export contacts, events or activities (--format csv or json).
+    /// Export contacts, events or activities (--format csv or json); FILE `-` writes to
+    /// the standard output.
     Export {
         what: leads::ExportWhat,
         file: PathBuf,
@@ -306,9 +312,57 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            let e = humanise(e);
             eprintln!("error [{}]: {}", e.code.as_str(), e.message);
             ExitCode::from(1)
         }
+    }
+}
+
+/// The command-line flag that sets a field, for messages that name the field.
+fn flag_for(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "mqlThreshold" => "--threshold",
+        "effectiveFrom" => "--effective-from",
+        "entryCriteria" => "--entry",
+        "exitCriteria" => "--exit",
+        "allowedNext" => "--allowed-next",
+        "appliesTo" => "--applies-to",
+        "maxDaysInStage" => "--max-days",
+        "definition" => "--definition",
+        "description" => "--description",
+        "summary" => "--summary",
+        "comment" => "--comment",
+        "note" => "--note",
+        "name" => "--name",
+        "email" => "--email",
+        "position" => "--position",
+        "at" => "--at",
+        "reason" => "--reason",
+        "channel" => "--channel",
+        "assignee" => "--to",
+        "key" => "--key",
+        "kind" => "--kind",
+        "signedBy" => "--signed-by",
+        "passphraseFile" => "--passphrase-file",
+        "newPassphraseFile" => "--new-passphrase-file",
+        _ => return None,
+    })
+}
+
+/// A message that begins with a field's code (`mqlThreshold: …`) names the flag instead
+/// (`--threshold: …`); the error keeps its `field` code for scripts.
+fn humanise(e: AppError) -> AppError {
+    let Some(flag) = e.field.as_deref().and_then(flag_for) else {
+        return e;
+    };
+    let field = e.field.clone().unwrap_or_default();
+    match e.message.strip_prefix(&format!("{field}: ")) {
+        Some(rest) => AppError {
+            message: format!("{flag}: {rest}"),
+            ..e
+        },
+        None => e,
     }
 }
 
@@ -319,8 +373,9 @@ async fn run(
     passphrase_file: Option<PathBuf>,
 ) -> AppResult<()> {
     let mut passphrases = identity::Passphrases::new(passphrase_file.as_ref())?;
-    if let Command::Restore { file } = &command {
-        let aside = crate::backup::restore(&data_dir, file).await?;
+    db::set_data_dir(&data_dir);
+    if let Command::Restore { file, other_team } = &command {
+        let aside = crate::backup::restore(&data_dir, file, *other_team).await?;
         let kept = aside
             .as_ref()
             .map(|a| format!(" The workspace it replaced is kept as {}.", a.display()))
@@ -339,10 +394,17 @@ async fn run(
         return crate::bench::run(contacts, runs, import_only, format == Format::Json).await;
     }
     let db = db::open(&data_dir).await?;
-    if let Some(problem) = db::check_integrity(&db, &data_dir).await? {
-        eprintln!("warning: {problem}");
-    }
+    let damaged = db::check_integrity(&db, &data_dir).await?;
+    let verifying = matches!(command, Command::Verify);
     let result = dispatch(command, Out { format }, &db, &data_dir, &mut passphrases).await;
+    // Said once: a refusal or `verify` already says it.
+    if let Some(problem) = damaged {
+        let said = verifying
+            || matches!(&result, Err(e) if matches!(e.code, ErrorCode::ReadOnly | ErrorCode::Damaged));
+        if !said {
+            eprintln!("warning: {problem}");
+        }
+    }
     // Closing the last connection checkpoints the WAL, so the next command starts clean.
     db.close().await;
     result
@@ -374,34 +436,15 @@ async fn dispatch(
         Command::Verify => {
             let report = crate::trust::verify::run(db).await?;
             if !out.json(&report) {
-                println!(
-                    "Checked {} member records, {} versions, {} sign-offs, {} bulk writes, {} events and {} activities.",
-                    report.members, report.versions, report.signoffs, report.bulks, report.events, report.activities
-                );
-                for f in &report.failures {
-                    println!("  TAMPERED {} {}: {}", f.table, f.label, f.problem);
-                }
+                print_verify(&report);
             }
-            if report.failures.is_empty() {
-                if out.format != Format::Json {
-                    println!("Everything verifies.");
-                }
-                Ok(())
-            } else {
-                Err(AppError::new(
-                    crate::error::ErrorCode::Tampered,
-                    format!(
-                        "{} records do not verify; folds ignore them",
-                        report.failures.len()
-                    ),
-                ))
-            }
+            verdict(&report)
         }
         Command::Rebuild => {
-            let (stages, scores) = crate::leads::ops::rebuild(db).await?;
+            let (members, stages, scores) = crate::leads::ops::rebuild(db).await?;
             out.done(
-                &serde_json::json!({ "stagesChanged": stages, "scoresChanged": scores }),
-                &format!("Rebuilt the caches: {stages} stages and {scores} scores changed."),
+                &serde_json::json!({ "membersChanged": members, "stagesChanged": stages, "scoresChanged": scores }),
+                &format!("Rebuilt the local copies: {members} members, {stages} stages and {scores} scores changed."),
             )
         }
         Command::Demo => {
@@ -444,7 +487,9 @@ async fn dispatch(
             leads::handoff(db, &out, id, action, reason, channel, note, &signer, to, at).await
         }
         Command::Export { what, file } => {
-            crate::exports::guard(data_dir, &file)?;
+            if file.as_os_str() != "-" {
+                crate::exports::guard(data_dir, &file)?;
+            }
             leads::export(db, what, file, out.format).await
         }
         Command::Generate {
@@ -464,13 +509,14 @@ async fn dispatch(
         }
         Command::Bench { .. } => unreachable!("handled before the database opens"),
         Command::ImportPlaybook { file, signed_by } => {
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| AppError::io(format!("cannot read {}: {e}", file.display())))?;
+            // The file is read and checked before anyone is asked for a passphrase.
+            let parsed =
+                crate::agreements::file::from_toml(&crate::agreements::file::read(&file)?)?;
             let mut signers = Vec::new();
             for email in signed_by.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
                 signers.push(identity::unlock(db, email, pass).await?);
             }
-            let s = ops::import_file(db, &text, &signers).await?;
+            let s = ops::import_file(db, &parsed, &signers).await?;
             out.done(
                 &s,
                 &format!(
@@ -486,6 +532,68 @@ async fn dispatch(
             )
         }
     }
+}
+
+fn print_verify(report: &crate::trust::verify::VerifyReport) {
+    if let Some(d) = &report.damaged {
+        println!("The workspace file is damaged: {d}");
+        if let Some(why) = &report.unreadable {
+            println!("Its records could not be read ({why}).");
+            return;
+        }
+    }
+    println!(
+        "Checked {} member records, {} versions, {} sign-offs, {} bulk writes, {} events and {} activities.",
+        report.members, report.versions, report.signoffs, report.bulks, report.events, report.activities
+    );
+    for f in &report.failures {
+        println!(
+            "  {} {} {}: {}",
+            f.kind.label(),
+            f.table,
+            f.label,
+            f.problem
+        );
+    }
+    let r = &report.repaired;
+    if r.members + r.stages + r.scores > 0 {
+        println!(
+            "Repaired the local copies: {} rows of the members list, {} cached stages and {} cached scores disagreed with the signed records.",
+            r.members, r.stages, r.scores
+        );
+    }
+    if report.failures.is_empty() && report.damaged.is_none() {
+        println!("Everything verifies.");
+    }
+}
+
+/// `verify`'s exit: refused when the file is damaged or any record fails.
+fn verdict(report: &crate::trust::verify::VerifyReport) -> AppResult<()> {
+    if let Some(d) = &report.damaged {
+        return Err(AppError::new(ErrorCode::Damaged, d.clone()));
+    }
+    if report.failures.is_empty() {
+        return Ok(());
+    }
+    use crate::trust::ProblemKind;
+    let count = |k: ProblemKind| report.failures.iter().filter(|f| f.kind == k).count();
+    let parts: Vec<String> = [
+        (ProblemKind::Tampered, "tampered"),
+        (ProblemKind::NotAuthorised, "not authorised"),
+        (ProblemKind::Missing, "referring to rows that are gone"),
+    ]
+    .into_iter()
+    .filter(|(k, _)| count(*k) > 0)
+    .map(|(k, w)| format!("{} {w}", count(k)))
+    .collect();
+    Err(AppError::new(
+        ErrorCode::Tampered,
+        format!(
+            "{} records do not verify ({}); folds ignore them",
+            report.failures.len(),
+            parts.join(", ")
+        ),
+    ))
 }
 
 async fn members(

@@ -27,6 +27,7 @@ use error::AppResult;
 /// Opens the window on the database in `data_dir`. On a first start (no team yet) the
 /// demo workspace is created, so there is something real to look at.
 pub fn run_window(data_dir: PathBuf) -> AppResult<()> {
+    db::set_data_dir(&data_dir);
     let db = tauri::async_runtime::block_on(async {
         let db = db::open(&data_dir).await?;
         let mut conn = db.acquire().await?;

@@ -7,6 +7,7 @@ pub mod records;
 pub mod rules;
 pub mod scoring_model;
 pub mod store;
+mod toml_errors;
 
 use serde::{Deserialize, Serialize};
 use specta::Type;

@@ -206,8 +206,16 @@ impl ScoringBody {
                 ));
             }
             points("fitRules", i, r.points)?;
-            super::check_length(&format!("fitRules[{}].label", i + 1), &r.label, super::MAX_NAME_CHARS)?;
-            super::check_length(&format!("fitRules[{}].value", i + 1), &r.value, super::MAX_TEXT_CHARS)?;
+            super::check_length(
+                &format!("fitRules[{}].label", i + 1),
+                &r.label,
+                super::MAX_NAME_CHARS,
+            )?;
+            super::check_length(
+                &format!("fitRules[{}].value", i + 1),
+                &r.value,
+                super::MAX_TEXT_CHARS,
+            )?;
             if matches!(r.op, FitOp::AtLeast | FitOp::AtMost)
                 && r.value.trim().parse::<f64>().is_err()
             {

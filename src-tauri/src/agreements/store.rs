@@ -97,8 +97,7 @@ pub fn version_problem(
         let Some(hash) = r.computed_hash() else {
             return Some(Problem::tampered("its content is unreadable"));
         };
-        let (Some(stored), Some(signature), Some(author)) =
-            (&r.hash, &r.signature, &r.author_id)
+        let (Some(stored), Some(signature), Some(author)) = (&r.hash, &r.signature, &r.author_id)
         else {
             return Some(Problem::tampered("it is not signed"));
         };
@@ -525,6 +524,13 @@ impl ItemIndex {
             }
             None => insert_signoff(conn, &record).await,
         }
+    }
+
+    /// How many rows wait to be written.
+    pub fn deferred_rows(&self) -> usize {
+        self.deferred
+            .as_ref()
+            .map_or(0, |d| d.items.len() + d.versions.len() + d.signoffs.len())
     }
 
     /// Writes what was deferred, in multi-row statements.

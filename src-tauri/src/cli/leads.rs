@@ -406,6 +406,15 @@ pub async fn export(db: &Db, what: ExportWhat, file: PathBuf, format: Format) ->
     } else {
         ExportFormat::Csv
     };
+    if file.as_os_str() == "-" {
+        use std::io::Write;
+        let (_, bytes) = crate::exports::render(&mut *db.acquire().await?, kind, fmt).await?;
+        let mut out = std::io::stdout().lock();
+        return out
+            .write_all(&bytes)
+            .and_then(|_| out.flush())
+            .map_err(|e| AppError::io(format!("cannot write to the standard output: {e}")));
+    }
     let n = ops::export(db, kind, fmt, &file).await?;
     println!("Wrote {n} rows to {}.", file.display());
     Ok(())

@@ -148,12 +148,18 @@ pub async fn record(
                 ledger.roster.describe(named)
             ))
         })?;
-        check_transition(state.as_ref(), req.kind, at, None, &ledger.pb, Acting::As(m)).map_err(
-            |e| AppError {
-                field: Some("actor".into()),
-                ..e
-            },
-        )?;
+        check_transition(
+            state.as_ref(),
+            req.kind,
+            at,
+            None,
+            &ledger.pb,
+            Acting::As(m),
+        )
+        .map_err(|e| AppError {
+            field: Some("actor".into()),
+            ..e
+        })?;
     }
     let assignee = match &req.assignee_id {
         Some(a) if req.kind == EventKind::HandedOver => {
@@ -261,7 +267,10 @@ fn refuse_rewriting_signed_history(
 
 /// Who stands behind an event, in words, and the ids and names behind them: its author;
 /// for a bulk row, the member who signed the bulk write and the member the source names.
-fn attribution(ledger: &Ledger, r: &EventRecord) -> (Option<String>, Option<String>, Option<String>, String) {
+fn attribution(
+    ledger: &Ledger,
+    r: &EventRecord,
+) -> (Option<String>, Option<String>, Option<String>, String) {
     let name = |id: &str| ledger.roster.latest(id).map(|m| m.name.clone());
     let named = r.actor_id.as_deref().and_then(name);
     let Some(bulk) = &r.bulk_id else {
@@ -336,15 +345,25 @@ fn check_assignee(
 }
 
 /// Recomputes the contact's cached stage from its log (never touching `updated_at`: a
-/// cache refresh is not a user's edit).
+/// cache refresh is not a user's edit); with no event that applies, the first stage since
+/// the contact was created.
 pub async fn refresh_stage(conn: &mut Conn, ledger: &Ledger, contact_id: &str) -> AppResult<()> {
-    if let Some(state) = lifecycle(&mut *conn, ledger, contact_id).await? {
-        sqlx::query("UPDATE contacts SET stage = ?, stage_since = ? WHERE id = ? AND (stage <> ? OR stage_since <> ?)")
-            .bind(&state.stage)
-            .bind(&state.since)
+    let state = lifecycle(&mut *conn, ledger, contact_id).await?;
+    let created: Option<String> =
+        sqlx::query_scalar("SELECT created_at FROM contacts WHERE id = ?")
             .bind(contact_id)
-            .bind(&state.stage)
-            .bind(&state.since)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(created) = created else {
+        return Ok(());
+    };
+    if let Some((stage, since)) = crate::leads::rebuild::expected(state, &ledger.pb, &created) {
+        sqlx::query("UPDATE contacts SET stage = ?, stage_since = ? WHERE id = ? AND (stage <> ? OR stage_since <> ?)")
+            .bind(&stage)
+            .bind(&since)
+            .bind(contact_id)
+            .bind(&stage)
+            .bind(&since)
             .execute(conn)
             .await?;
     }

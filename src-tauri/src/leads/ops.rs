@@ -72,14 +72,15 @@ pub async fn record(
     Ok(event)
 }
 
-/// `playbook rebuild`: the cached stages and scores from scratch; returns how many of each
-/// changed.
-pub async fn rebuild(db: &Db) -> AppResult<(u32, u32)> {
+/// `playbook rebuild`: the `members` list, the cached stages and scores from scratch;
+/// returns how many of each changed.
+pub async fn rebuild(db: &Db) -> AppResult<(u32, u32, u32)> {
     let mut tx = db::write(db).await?;
+    let members = crate::team::store::refresh(&mut tx).await?;
     let stages = super::rebuild::stages(&mut tx).await?;
     let scores = super::rebuild::scores(&mut tx, Utc::now()).await?;
     tx.commit().await?;
-    Ok((stages, scores))
+    Ok((members, stages, scores))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, specta::Type)]

@@ -136,8 +136,18 @@ pub fn memo(public_key: &str, hash: &str, signature: &str) -> String {
     hex::encode(h.finalize())
 }
 
+/// Whether the workspace's projection of passed checks has been loaded into this process.
+static PRELOADED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// True the first time it is asked after start (or after [`forget`]): the caller loads the
+/// projection then.
+pub fn preload_due() -> bool {
+    !PRELOADED.swap(true, std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Forgets every remembered verdict (`playbook verify` and the benchmark check cold).
 pub fn forget() {
+    PRELOADED.store(false, std::sync::atomic::Ordering::Relaxed);
     if let Ok(mut seen) = SEEN.lock() {
         *seen = None;
     }
