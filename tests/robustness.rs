@@ -51,7 +51,10 @@ fn out_of_range_scoring_models_are_refused_at_proposal() {
         ],
         "invalid_input",
     );
-    assert!(err.contains("mqlThreshold"), "{err}");
+    assert!(
+        err.contains("--threshold: the MQL threshold must be between 1 and"),
+        "{err}"
+    );
 }
 
 #[test]

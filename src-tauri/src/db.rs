@@ -148,7 +148,24 @@ impl OpenLock {
             .create(true)
             .truncate(false)
             .write(true)
-            .open(data_dir.join("playbook.lock"))?;
+            .open(data_dir.join("playbook.lock"))
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied => {
+                    AppError::new(
+                        ErrorCode::ReadOnly,
+                        format!(
+                            "the data directory {} {}; make it writable, or copy it somewhere writable and use --data-dir",
+                            data_dir.display(),
+                            if e.kind() == std::io::ErrorKind::ReadOnlyFilesystem {
+                                "is on a read-only file system".to_string()
+                            } else {
+                                format!("cannot be written ({e})")
+                            }
+                        ),
+                    )
+                }
+                _ => AppError::io(format!("cannot open {}: {e}", data_dir.join("playbook.lock").display())),
+            })?;
         // Opening and migrating take well under a second; half a minute means something
         // else holds the directory.
         for _ in 0..1500 {

@@ -44,6 +44,9 @@ pub struct Roster {
 pub struct Rejection {
     pub not_authorised: bool,
     pub why: String,
+    /// Signed by someone not on the team at its time: said (who, and whether the
+    /// signature is theirs) once the whole team is folded.
+    off_team: Option<(String, String, String, String)>,
 }
 
 impl Rejection {
@@ -51,12 +54,14 @@ impl Rejection {
         Rejection {
             not_authorised: false,
             why: why.into(),
+            off_team: None,
         }
     }
     fn refused(why: impl Into<String>) -> Rejection {
         Rejection {
             not_authorised: true,
             why: why.into(),
+            off_team: None,
         }
     }
 }
@@ -90,6 +95,16 @@ impl Roster {
                 Err(why) => roster.rejected.push((r.id.clone(), why)),
             }
         }
+        // Who signed a record dated before they joined is known once everyone is folded.
+        let mut rejected = std::mem::take(&mut roster.rejected);
+        for (_, why) in &mut rejected {
+            if let Some((signer, at, hash, signature)) = why.off_team.take() {
+                let p = roster.off_team(&signer, &at, &hash, &signature);
+                why.not_authorised = p.kind == crate::trust::ProblemKind::NotAuthorised;
+                why.why = p.text;
+            }
+        }
+        roster.rejected = rejected;
         roster
     }
 
@@ -119,18 +134,15 @@ impl Roster {
             };
         }
         let Some(signer) = self.at(&r.signer_id, &r.at) else {
-            // Genuine (it verifies against a key the signer has held) or not, it counts
-            // for nothing: nobody off the team changes it.
-            let genuine = self.ever_signed(&r.signer_id, &r.hash, &r.signature);
-            let why = format!(
-                "signed by {}, who was not on the team at {}",
-                self.describe(&r.signer_id),
-                r.at
-            );
-            return Err(if genuine {
-                Rejection::refused(why)
-            } else {
-                Rejection::tampered(why)
+            // Genuine or not, it counts for nothing: nobody off the team changes it.
+            return Err(Rejection {
+                off_team: Some((
+                    r.signer_id.clone(),
+                    r.at.clone(),
+                    r.hash.clone(),
+                    r.signature.clone(),
+                )),
+                ..Rejection::tampered("signed by someone not on the team then")
             });
         };
         if !keys::verify(&signer.public_key, &r.hash, &r.signature) {

@@ -9,6 +9,8 @@ const event = (at: string, kind = 'accepted'): HandoffEvent => ({
   at,
   actorId: null,
   actorName: null,
+  sourceActorName: null,
+  by: '',
   fromStage: null,
   toStage: 'sal',
   reason: null,
@@ -70,6 +72,8 @@ describe('queueStage', () => {
     role: 'rep',
     createdAt: '',
     hasKey: true,
+    keySetBy: null,
+    keySetAt: null,
   });
   it('is the stage where my side responds to a hand-over, whatever it is called', () => {
     const stages = [stage('working', [{ event: 'attempt', by: 'sales' }]), stage('hot', [{ event: 'accepted', by: 'sales' }])];
