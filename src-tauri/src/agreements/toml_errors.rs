@@ -131,7 +131,7 @@ fn kind(serde: &str) -> String {
         return format!("the number {v}");
     }
     if let Some(v) = between(t, "boolean `", "`") {
-        return format!("{v}");
+        return v.to_string();
     }
     match t {
         "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number (0 or more)".into(),

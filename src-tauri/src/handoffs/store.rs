@@ -140,14 +140,19 @@ pub async fn record(
     let decision = decide(state.as_ref(), req, at, None, &ledger.pb, acting)?;
     if let (Author::Bulk { .. }, Some(named)) = (&author, &actor_id) {
         // The source names who did it: the stage definitions' rules of side and role
-        // apply to them as to anyone recording it here.
-        let m = ledger.roster.at(named, &at_text).ok_or_else(|| AppError {
-            field: Some("actor".into()),
-            ..AppError::not_allowed(format!(
-                "{} was not on the team at {at_text}",
-                ledger.roster.describe(named)
-            ))
-        })?;
+        // apply to them as to anyone recording it here (for history from before they were
+        // on Playbook's team, as they were when they joined).
+        let m = ledger
+            .roster
+            .at(named, &at_text)
+            .or_else(|| ledger.roster.history(named).iter().find(|s| !s.removed))
+            .ok_or_else(|| AppError {
+                field: Some("actor".into()),
+                ..AppError::not_allowed(format!(
+                    "{} is not on the team",
+                    ledger.roster.describe(named)
+                ))
+            })?;
         check_transition(
             state.as_ref(),
             req.kind,

@@ -46,7 +46,7 @@ pub struct Rejection {
     pub why: String,
     /// Signed by someone not on the team at its time: said (who, and whether the
     /// signature is theirs) once the whole team is folded.
-    off_team: Option<(String, String, String, String)>,
+    off_team: Option<Box<[String; 4]>>,
 }
 
 impl Rejection {
@@ -98,7 +98,8 @@ impl Roster {
         // Who signed a record dated before they joined is known once everyone is folded.
         let mut rejected = std::mem::take(&mut roster.rejected);
         for (_, why) in &mut rejected {
-            if let Some((signer, at, hash, signature)) = why.off_team.take() {
+            if let Some(off) = why.off_team.take() {
+                let [signer, at, hash, signature] = *off;
                 let p = roster.off_team(&signer, &at, &hash, &signature);
                 why.not_authorised = p.kind == crate::trust::ProblemKind::NotAuthorised;
                 why.why = p.text;
@@ -136,12 +137,12 @@ impl Roster {
         let Some(signer) = self.at(&r.signer_id, &r.at) else {
             // Genuine or not, it counts for nothing: nobody off the team changes it.
             return Err(Rejection {
-                off_team: Some((
+                off_team: Some(Box::new([
                     r.signer_id.clone(),
                     r.at.clone(),
                     r.hash.clone(),
                     r.signature.clone(),
-                )),
+                ])),
                 ..Rejection::tampered("signed by someone not on the team then")
             });
         };
