@@ -45,6 +45,9 @@ pub fn builder() -> Builder<tauri::Wry> {
             leads::run_import,
             leads::cancel_import,
             leads::export_data,
+            leads::list_sources,
+            leads::merge_contacts,
+            leads::unmerge_contact,
         ])
         // Emitted as an event rather than returned, so named here to reach the bindings.
         .typ::<leads::ImportProgress>()
