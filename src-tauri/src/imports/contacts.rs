@@ -737,7 +737,6 @@ pub async fn import(
     let stages = StageMap::new(&pb, mapping)?;
     let owners = Owners::load(&mut *conn, &source.system).await?;
     let prefs = crate::workspace::date_prefs(&mut *conn, mapping).await?;
-    let stored = Stored::load(&mut *conn, &source).await?;
     let total = rows.estimate();
     let write = !options.dry_run;
     let set_aside = if write {
@@ -746,18 +745,18 @@ pub async fn import(
         SetAside::default()
     };
     let cleaner = Cleaner::new(&columns, &source, &stages, &owners, &prefs, bytes, now);
-    let plan = Plan {
-        cleaner: &cleaner,
-        pb: &pb,
-        stored,
-        write,
-        all_or_nothing: options.mode == ImportMode::AllOrNothing,
-        on_conflict: options.on_conflict,
-        now,
-        bulk_id: &bulk_id,
-    };
     let planned = {
         let bulk = Bulk::lock(&mut *conn).await?;
+        let plan = Plan {
+            cleaner: &cleaner,
+            pb: &pb,
+            stored: Stored::load(&bulk, &source)?,
+            write,
+            all_or_nothing: options.mode == ImportMode::AllOrNothing,
+            on_conflict: options.on_conflict,
+            now,
+            bulk_id: &bulk_id,
+        };
         contacts_load::run(&bulk, plan, rows, progress, total)?
     };
     let mut summary = ImportSummary {
