@@ -104,6 +104,16 @@ impl<'c> Bulk<'c> {
         }
     }
 
+    /// A statement the caller composed from code (column names, never user input).
+    pub fn prepare(
+        &self,
+        table: &'static str,
+        sql: &str,
+        parameters: usize,
+    ) -> AppResult<Inserter<'_>> {
+        Inserter::new(self.db, table, sql, parameters)
+    }
+
     /// Any prepared statement with `parameters` placeholders (an UPDATE by key, say);
     /// `sql` is code, never user input.
     pub fn statement(

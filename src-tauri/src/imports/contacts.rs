@@ -739,18 +739,22 @@ pub async fn import(
     let prefs = crate::workspace::date_prefs(&mut *conn, mapping).await?;
     let total = rows.estimate();
     let write = !options.dry_run;
+    let cleaner = Cleaner::new(&columns, &source, &stages, &owners, &prefs, bytes, now);
+    let stored = Stored::load(&Bulk::lock(&mut *conn).await?, &source)?;
+    // A load of mostly new rows sets the list indexes aside (and rebuilds them from
+    // sorted keys); one of mostly updates keeps them (it writes only changed columns).
+    let new_rows = (f64::from(total) * stored.new_share(&cleaner, &sample)) as usize;
     let set_aside = if write {
-        SetAside::for_load(conn, &["contacts", "handoff_events"], total as usize).await?
+        SetAside::for_load(conn, &["contacts", "handoff_events"], new_rows).await?
     } else {
         SetAside::default()
     };
-    let cleaner = Cleaner::new(&columns, &source, &stages, &owners, &prefs, bytes, now);
     let planned = {
         let bulk = Bulk::lock(&mut *conn).await?;
         let plan = Plan {
             cleaner: &cleaner,
             pb: &pb,
-            stored: Stored::load(&bulk, &source)?,
+            stored,
             write,
             all_or_nothing: options.mode == ImportMode::AllOrNothing,
             on_conflict: options.on_conflict,
