@@ -155,7 +155,7 @@ async fn search_matches_the_start_of_a_last_name_an_email_or_a_company() {
             ..LeadFilter::default()
         };
         async move {
-            let page = ops::list(&db, &filter).await.unwrap();
+            let page = ops::list(&db, &filter, None).await.unwrap();
             let mut names: Vec<String> = page.rows.into_iter().map(|r| r.name).collect();
             names.sort();
             assert_eq!(page.total as usize, names.len());

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::imports::{quiet, ImportMode, Mapping, Progress};
-use crate::leads::list::{LeadFilter, LeadSort};
+use crate::leads::list::{self, LeadFilter, LeadSort};
 use crate::leads::ops::{self, ImportKind};
 
 #[derive(Serialize)]
@@ -32,6 +32,7 @@ struct ImportFigures {
     import_rows_per_second: f64,
     import_ratio_to_floor: Option<f64>,
     checkpoint_after_import_ms: f64,
+    search_index_after_import_ms: f64,
 }
 
 #[derive(Serialize)]
@@ -40,6 +41,7 @@ struct ImportRun {
     sqlite3_import_ms: Option<f64>,
     playbook_import_ms: f64,
     checkpoint_after_import_ms: f64,
+    search_index_after_import_ms: f64,
 }
 
 #[derive(Serialize)]
@@ -152,14 +154,19 @@ pub async fn run(contacts: u32, runs: u32, import_only: bool, json: bool) -> App
         "  then WAL checkpoint (background) {:>7.1} ms",
         i.checkpoint_after_import_ms
     );
+    println!(
+        "  then search index fill (background) {:>4.1} ms",
+        i.search_index_after_import_ms
+    );
     for (n, run) in i.runs.iter().enumerate() {
         println!(
-            "    run {}: floor {} ms, import {:.1} ms, checkpoint {:.1} ms",
+            "    run {}: floor {} ms, import {:.1} ms, checkpoint {:.1} ms, search index {:.1} ms",
             n + 1,
             run.sqlite3_import_ms
                 .map_or("-".into(), |f| format!("{f:.1}")),
             run.playbook_import_ms,
-            run.checkpoint_after_import_ms
+            run.checkpoint_after_import_ms,
+            run.search_index_after_import_ms
         );
     }
     let Some(w) = &r.workspace else {
@@ -203,13 +210,15 @@ async fn measure(dir: &Path, contacts: u32, runs: u32, import_only: bool) -> App
     let floor = floors.map(median);
     let import_time = median(all.iter().map(|r| r.1).collect());
     let checkpoint_time = median(all.iter().map(|r| r.2).collect());
+    let index_time = median(all.iter().map(|r| r.3).collect());
     let import = ImportFigures {
         runs: all
             .iter()
-            .map(|(f, i, c)| ImportRun {
+            .map(|(f, i, c, x)| ImportRun {
                 sqlite3_import_ms: f.map(ms),
                 playbook_import_ms: ms(*i),
                 checkpoint_after_import_ms: ms(*c),
+                search_index_after_import_ms: ms(*x),
             })
             .collect(),
         sqlite3_import_ms: floor.map(ms),
@@ -218,6 +227,7 @@ async fn measure(dir: &Path, contacts: u32, runs: u32, import_only: bool) -> App
         import_ratio_to_floor: floor
             .map(|f| ((import_time.as_secs_f64() / f.as_secs_f64()) * 100.0).round() / 100.0),
         checkpoint_after_import_ms: ms(checkpoint_time),
+        search_index_after_import_ms: ms(index_time),
     };
     let workspace = if import_only {
         None
@@ -238,7 +248,7 @@ async fn import_run(
     dir: &Path,
     csv: &Path,
     contacts: u32,
-) -> AppResult<(Option<Duration>, Duration, Duration)> {
+) -> AppResult<(Option<Duration>, Duration, Duration, Duration)> {
     std::fs::create_dir_all(dir)?;
     // The floor: the sqlite3 shell loading the same file into a plain table.
     let floor = {
@@ -299,9 +309,14 @@ async fn import_run(
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let checkpoint_time = start.elapsed();
+    // Then the search index's fill of the new contacts, which the window runs in the
+    // background after the import commits.
+    let start = Instant::now();
+    ops::index_new_contacts(&pool).await?;
+    let index_time = start.elapsed();
     pool.close().await;
     let _ = std::fs::remove_dir_all(dir);
-    Ok((floor, import_time, checkpoint_time))
+    Ok((floor, import_time, checkpoint_time, index_time))
 }
 
 /// The demo workspace, and its marketing ops member's key (who signs bulk writes).
@@ -401,16 +416,75 @@ async fn workspace(dir: &Path, contacts: u32) -> AppResult<WorkspaceFigures> {
                 ..LeadFilter::default()
             },
         ),
+        (
+            "search 'liam hughes'",
+            LeadFilter {
+                search: Some("liam hughes".into()),
+                sort: LeadSort::BestMatch,
+                limit: 50,
+                ..LeadFilter::default()
+            },
+        ),
+        (
+            "search 'logistics'",
+            LeadFilter {
+                search: Some("logistics".into()),
+                sort: LeadSort::BestMatch,
+                limit: 50,
+                ..LeadFilter::default()
+            },
+        ),
+        (
+            "overdue",
+            LeadFilter {
+                overdue: true,
+                limit: 50,
+                ..LeadFilter::default()
+            },
+        ),
     ];
     let mut list_times = Vec::new();
     for (name, f) in filters {
-        ops::list(&big, &f).await?;
+        ops::list(&big, &f, None).await?;
         let mut times = Vec::new();
         for _ in 0..15 {
             let start = Instant::now();
-            let page = ops::list(&big, &f).await?;
+            let page = ops::list(&big, &f, None).await?;
             times.push(start.elapsed());
             std::hint::black_box(page);
+        }
+        list_times.push((name.to_string(), ms(median(times))));
+    }
+
+    // Deep pages: row 50,000 of the default order by keyset (after the anchor opening the
+    // list returned) against OFFSET, which walks every row before it; and opening the list
+    // (count, first page and every anchor).
+    let open = ops::open_list(&big, &LeadFilter::default(), None).await?;
+    let deep = |after: Option<String>, offset: u32| LeadFilter {
+        after,
+        offset,
+        limit: list::PAGE,
+        ..LeadFilter::default()
+    };
+    let middle = open.anchors.get(open.anchors.len() / 2).cloned();
+    let last = open.anchors.last().cloned();
+    for (name, f) in [
+        ("open (count+anchors)", None),
+        ("row 50k, keyset", Some(deep(middle, 0))),
+        ("row 50k, offset", Some(deep(None, contacts / 2))),
+        ("last page, keyset", Some(deep(last, 0))),
+        ("last page, offset", Some(deep(None, contacts.saturating_sub(list::PAGE)))),
+    ] {
+        let mut times = Vec::new();
+        for _ in 0..15 {
+            let start = Instant::now();
+            match &f {
+                Some(f) => std::hint::black_box(ops::list(&big, f, None).await?).rows.len(),
+                None => std::hint::black_box(ops::open_list(&big, &LeadFilter::default(), None).await?)
+                    .rows
+                    .len(),
+            };
+            times.push(start.elapsed());
         }
         list_times.push((name.to_string(), ms(median(times))));
     }

@@ -13,6 +13,7 @@ pub mod exports;
 pub mod generator;
 pub mod handoffs;
 pub mod imports;
+pub mod labels;
 pub mod leads;
 pub mod scoring;
 pub mod settings;

@@ -149,6 +149,9 @@ pub async fn import(
         db, kind, &bytes, &mapping, mode, dry_run, &progress, &signer,
     )
     .await?;
+    if s.written && kind == ImportKind::Contacts {
+        ops::index_new_contacts(db).await?;
+    }
     if !out.json(&s) {
         println!(
             "{} ({}): {} rows read, {} created, {} updated, {} unchanged, {} rejected{}.",
@@ -228,7 +231,7 @@ pub async fn contacts(cmd: ContactsCommand, db: &Db, out: &Out) -> AppResult<()>
                 limit: limit.unwrap_or(0),
                 ..LeadFilter::default()
             };
-            let page = ops::list(db, &filter).await?;
+            let page = ops::list(db, &filter, None).await?;
             if !out.json(&page.rows) {
                 let rows = page
                     .rows

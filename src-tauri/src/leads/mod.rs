@@ -1,9 +1,11 @@
 //! Accounts and their contacts (the buying team): who they are, where they came from,
 //! BANT, buying role and stage, owner, and the cached lifecycle stage and score.
+pub mod impact;
 pub mod list;
 pub mod ops;
 pub mod rebuild;
 pub mod scores;
+pub mod search_index;
 pub mod store;
 
 use serde::{Deserialize, Serialize};
