@@ -129,7 +129,7 @@ pub fn problems(body: &AgreementBody) -> Vec<Problem> {
                     FitOp::Equals | FitOp::Contains if blank(&r.value) => {
                         out.push(problem(
                             format!("fitRules.{i}.value"),
-                            format!("Fit rule {n}: say what the field should {} (several values: separate them with |).", crate::labels::fit_op(r.op)),
+                            format!("Fit rule {n}: give the value the field is compared with (several: separate them with |)."),
                         ));
                     }
                     _ => {}
