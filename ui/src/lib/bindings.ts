@@ -243,8 +243,8 @@ export type AppError_Serialize = {
 };
 
 /**
- *  How the window looks on this laptop: the presentation scale (1 = normal) and the
- *  theme (`system`, `light` or `dark`). Not team data.
+ *  How the window looks on this laptop: the presentation scale in percent (100 = normal)
+ *  and the theme (`system`, `light` or `dark`). Not team data.
  */
 export type Appearance = {
 	scalePercent: number,
