@@ -3,6 +3,8 @@
 //! and its release profile. It shows one line of text and does nothing else.
 fn main() {
     tauri::Builder::default()
-        .run(tauri::generate_context!("examples/empty-window/tauri.conf.json"))
+        .run(tauri::generate_context!(
+            "examples/empty-window/tauri.conf.json"
+        ))
         .expect("the empty window starts");
 }

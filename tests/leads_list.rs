@@ -24,7 +24,10 @@ async fn every_sort_pages_consistently_and_in_its_order() {
     let sorts = [
         (LeadSort::ScoreDesc, "score DESC, stage_since, rowid"),
         (LeadSort::OldestInStage, "stage_since, rowid"),
-        (LeadSort::Name, "last_name COLLATE NOCASE, first_name COLLATE NOCASE, rowid"),
+        (
+            LeadSort::Name,
+            "last_name COLLATE NOCASE, first_name COLLATE NOCASE, rowid",
+        ),
         (LeadSort::Newest, "created_at DESC, rowid DESC"),
     ];
     for (sort, order) in sorts {

@@ -16,7 +16,11 @@ fn out_of_range_scoring_models_are_refused_at_proposal() {
     let text = std::fs::read_to_string(&file).unwrap();
     let before = w.everything();
     for (from, to, words) in [
-        ("points = 20", "points = 2000000000", "Fit rule 1: points from -1000 to 1000"),
+        (
+            "points = 20",
+            "points = 2000000000",
+            "Fit rule 1: points from -1000 to 1000",
+        ),
         (
             "mqlThreshold = 60",
             "mqlThreshold = 3000000000",

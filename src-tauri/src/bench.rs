@@ -473,16 +473,23 @@ async fn workspace(dir: &Path, contacts: u32) -> AppResult<WorkspaceFigures> {
         ("row 50k, keyset", Some(deep(middle, 0))),
         ("row 50k, offset", Some(deep(None, contacts / 2))),
         ("last page, keyset", Some(deep(last, 0))),
-        ("last page, offset", Some(deep(None, contacts.saturating_sub(list::PAGE)))),
+        (
+            "last page, offset",
+            Some(deep(None, contacts.saturating_sub(list::PAGE))),
+        ),
     ] {
         let mut times = Vec::new();
         for _ in 0..15 {
             let start = Instant::now();
             match &f {
-                Some(f) => std::hint::black_box(ops::list(&big, f, None).await?).rows.len(),
-                None => std::hint::black_box(ops::open_list(&big, &LeadFilter::default(), None).await?)
+                Some(f) => std::hint::black_box(ops::list(&big, f, None).await?)
                     .rows
                     .len(),
+                None => {
+                    std::hint::black_box(ops::open_list(&big, &LeadFilter::default(), None).await?)
+                        .rows
+                        .len()
+                }
             };
             times.push(start.elapsed());
         }

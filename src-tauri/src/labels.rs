@@ -234,33 +234,31 @@ async fn sources(conn: &mut Conn) -> AppResult<Vec<Label>> {
 pub async fn vocabulary(conn: &mut Conn) -> AppResult<Vocabulary> {
     let all = |codes: Vec<(&str, &str)>| codes.into_iter().map(|(c, l)| label(c, l)).collect();
     Ok(Vocabulary {
-        events: all(EventKind::ALL.iter().map(|k| (k.as_str(), event(*k))).collect()),
-        actions: all(EventKind::ALL.iter().map(|k| (k.as_str(), action(*k))).collect()),
-        activities: all(
-            ActivityKind::ALL
-                .iter()
-                .map(|k| (k.as_str(), activity(*k)))
-                .collect(),
-        ),
-        buying_roles: all(
-            BuyingRole::ALL
-                .iter()
-                .map(|r| (r.as_str(), buying_role(*r)))
-                .collect(),
-        ),
-        buying_stages: all(
-            BuyingStage::ALL
-                .iter()
-                .map(|s| (s.as_str(), buying_stage(*s)))
-                .collect(),
-        ),
+        events: all(EventKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), event(*k)))
+            .collect()),
+        actions: all(EventKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), action(*k)))
+            .collect()),
+        activities: all(ActivityKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), activity(*k)))
+            .collect()),
+        buying_roles: all(BuyingRole::ALL
+            .iter()
+            .map(|r| (r.as_str(), buying_role(*r)))
+            .collect()),
+        buying_stages: all(BuyingStage::ALL
+            .iter()
+            .map(|s| (s.as_str(), buying_stage(*s)))
+            .collect()),
         channels: CHANNELS.iter().map(|c| label(c, &humanize(c))).collect(),
-        reason_uses: all(
-            ReasonUse::ALL
-                .iter()
-                .map(|u| (u.as_str(), reason_use(*u)))
-                .collect(),
-        ),
+        reason_uses: all(ReasonUse::ALL
+            .iter()
+            .map(|u| (u.as_str(), reason_use(*u)))
+            .collect()),
         fit_fields: FitField::ALL
             .iter()
             .map(|f| label(&codes::of(f), fit_field(*f)))

@@ -35,7 +35,8 @@ test('the scoring editor checks in words, previews the impact and schedules a ve
 
   // A rule without a name and a numeric test on text: every problem at once, in words.
   const label = await d.exec('return document.querySelector("[data-testid=fit-label-0]").value');
-  await d.type('[data-testid="fit-label-0"]', '');
+  await d.exec(`const v = document.querySelector('[data-testid=fit-label-0]');
+                v.value = ''; v.dispatchEvent(new Event('input', { bubbles: true }));`);
   await d.click('[data-testid="add-fit-rule"]');
   await d.exec(`const v = document.querySelector('[data-testid=fit-value-${await d.exec('return document.querySelectorAll("[data-testid^=fit-label-]").length - 1')}]');
                 v.value = ''; v.dispatchEvent(new Event('input', { bubbles: true }));`);

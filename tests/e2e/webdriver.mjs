@@ -116,7 +116,7 @@ export class Driver {
   async type(selector, text, { clear = true } = {}) {
     const id = await this.waitFor(selector);
     if (clear) await this.call('POST', this.s(`/element/${id}/clear`), {});
-    await this.call('POST', this.s(`/element/${id}/value`), { text });
+    if (text !== '') await this.call('POST', this.s(`/element/${id}/value`), { text });
   }
 
   async text(id) {

@@ -118,12 +118,21 @@ pub fn problems(body: &AgreementBody) -> Vec<Problem> {
                         format!("Fit rule {n}: give it a name people will recognise in a score's explanation."),
                     ));
                 }
-                points(&mut out, format!("fitRules.{i}.points"), format!("Fit rule {n}"), r.points);
+                points(
+                    &mut out,
+                    format!("fitRules.{i}.points"),
+                    format!("Fit rule {n}"),
+                    r.points,
+                );
                 match r.op {
                     FitOp::AtLeast | FitOp::AtMost if r.value.trim().parse::<f64>().is_err() => {
                         out.push(problem(
                             format!("fitRules.{i}.value"),
-                            format!("Fit rule {n}: “{}” compares a number; “{}” is not one.", crate::labels::fit_op(r.op), r.value.trim()),
+                            format!(
+                                "Fit rule {n}: “{}” compares a number; “{}” is not one.",
+                                crate::labels::fit_op(r.op),
+                                r.value.trim()
+                            ),
                         ));
                     }
                     FitOp::Equals | FitOp::Contains if blank(&r.value) => {
@@ -154,7 +163,10 @@ pub fn problems(body: &AgreementBody) -> Vec<Problem> {
                 {
                     out.push(problem(
                         format!("behaviourRules.{i}.maxPoints"),
-                        format!("Behaviour rule {n}: a cap from 0 to {} points, or none.", MAX_POINTS * 10),
+                        format!(
+                            "Behaviour rule {n}: a cap from 0 to {} points, or none.",
+                            MAX_POINTS * 10
+                        ),
                     ));
                 }
                 if r.half_life_days > MAX_HALF_LIFE_DAYS {

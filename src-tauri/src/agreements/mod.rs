@@ -479,6 +479,8 @@ mod tests {
         });
         let err = astray.validated().unwrap_err();
         assert_eq!(err.field.as_deref(), Some("actions.0"));
-        assert!(err.message.contains("no longer among the allowed next stages"));
+        assert!(err
+            .message
+            .contains("no longer among the allowed next stages"));
     }
 }

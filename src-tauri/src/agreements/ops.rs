@@ -91,7 +91,9 @@ pub async fn diff(db: &Db, left: &str, right: &str) -> AppResult<VersionDiff> {
             .into_iter()
             .map(|i| (i.key, i.name))
             .collect();
-    compare(l, r, &|key| names.get(key).cloned().unwrap_or_else(|| key.to_string()))
+    compare(l, r, &|key| {
+        names.get(key).cloned().unwrap_or_else(|| key.to_string())
+    })
 }
 
 pub async fn export_file(db: &Db, path: &std::path::Path) -> AppResult<PlaybookFile> {

@@ -3,7 +3,6 @@
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
-
 /// Bounds a scoring model is proposed within. A score is a sum of a few dozen rules; a
 /// thousand points per rule and a threshold of a hundred thousand are far beyond any real
 /// model, and keep every sum far from overflowing.

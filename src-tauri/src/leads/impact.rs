@@ -85,7 +85,11 @@ pub fn stated_threshold(criteria: &str) -> Option<u32> {
 }
 
 /// The preview for a proposed body at `now`.
-pub async fn preview(conn: &mut Conn, req: &ImpactRequest, now: DateTime<Utc>) -> AppResult<Impact> {
+pub async fn preview(
+    conn: &mut Conn,
+    req: &ImpactRequest,
+    now: DateTime<Utc>,
+) -> AppResult<Impact> {
     let pb = PlaybookHistory::load(&mut *conn).await?;
     let current_model = pb.scoring_at(now).and_then(|v| match &v.body {
         AgreementBody::Scoring(m) => Some(m.clone()),

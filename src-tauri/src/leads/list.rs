@@ -149,7 +149,11 @@ fn order(sort: LeadSort) -> Order {
         // contacts_live_score is (score DESC, stage_since): the key is the index order.
         LeadSort::ScoreDesc => Order {
             tag: "score",
-            keys: &[("c.score", true), ("c.stage_since", false), ("c.rowid", false)],
+            keys: &[
+                ("c.score", true),
+                ("c.stage_since", false),
+                ("c.rowid", false),
+            ],
         },
         LeadSort::OldestInStage => Order {
             tag: "since",

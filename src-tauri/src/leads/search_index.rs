@@ -102,7 +102,10 @@ mod tests {
 
     #[test]
     fn typed_text_never_reaches_fts5_as_syntax() {
-        assert_eq!(fts_query("NEAR(a b)").as_deref(), Some("\"near\"* \"a\"* \"b\"*"));
+        assert_eq!(
+            fts_query("NEAR(a b)").as_deref(),
+            Some("\"near\"* \"a\"* \"b\"*")
+        );
         assert_eq!(fts_query("\"*").as_deref(), None);
         assert_eq!(fts_query("Müller").as_deref(), Some("\"müller\"*"));
     }

@@ -45,3 +45,14 @@ describe('days in stage', () => {
     expect(daysSince('2026-01-01T00:00:00Z', new Date('2026-01-11T12:00:00Z'))).toBe(10);
   });
 });
+
+describe('presentation scale steps', async () => {
+  const { nextScale } = await import('./shell/scale');
+  it('moves one step at a time and stays within the range', () => {
+    expect(nextScale(100, 1)).toBe(110);
+    expect(nextScale(100, -1)).toBe(90);
+    expect(nextScale(250, 1)).toBe(250);
+    expect(nextScale(80, -1)).toBe(80);
+    expect(nextScale(105, 1)).toBe(110);
+  });
+});

@@ -109,7 +109,23 @@ export function back() {
   history.back();
 }
 
+/** Follows an in-app link (`#/…`) through the router, so the entry left keeps its scroll. */
+function onClick(e: MouseEvent) {
+  if (e.defaultPrevented || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
+  const a = (e.target as Element | null)?.closest?.('a[href^="#/"]');
+  if (!a) return;
+  e.preventDefault();
+  const { path, query } = parse(a.getAttribute('href') ?? '#/');
+  navigate(path, query);
+}
+
 if (typeof window !== 'undefined') {
   window.addEventListener('popstate', (e) => enter(location.hash, e.state as EntryState | null));
+  // A hash changed some other way (typed, or a link the click handler did not see).
+  window.addEventListener('hashchange', () => {
+    const { path, query } = parse(location.hash);
+    if (path !== router.path || format(path, query) !== format(router.path, router.query)) enter(location.hash, history.state);
+  });
+  document.addEventListener('click', onClick);
   if (!location.hash) history.replaceState({}, '', '#/');
 }
