@@ -143,7 +143,7 @@ async function playbookBudgets(d) {
       ),
     );
     await sleep(300);
-    out.back.push(await measure(d, `history.back()`, ROWS_SHOWN + ` && !!document.querySelector('[aria-selected=true]')`));
+    out.back.push(await measure(d, `history.back()`, ROWS_SHOWN + ` && !!document.querySelector('[aria-current=true][data-row-id]')`));
     await sleep(300);
 
     // Typing: each keystroke's wait from its keydown to the frame after its input.

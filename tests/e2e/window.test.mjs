@@ -111,7 +111,8 @@ test('Back returns to the filters, sort, scroll and selection the list was left 
     'the row that was opened to have the focus',
   );
   assert.equal(focused, chosen.id);
-  assert.equal(await d.attribute(`[data-row-id="${chosen.id}"]`, 'aria-selected'), 'true');
+  assert.equal(await d.attribute(`[data-row-id="${chosen.id}"]`, 'aria-current'), 'true');
+  assert.deepEqual(await d.axe(), [], 'the list as Back left it passes axe-core');
 });
 
 test('search finds full names, names typed without accents and any word of a company', async () => {
