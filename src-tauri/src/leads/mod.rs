@@ -3,6 +3,7 @@
 pub mod impact;
 pub mod list;
 pub mod ops;
+pub mod owners;
 pub mod rebuild;
 pub mod scores;
 pub mod search_index;

@@ -2,7 +2,6 @@
 use std::path::Path;
 
 use chrono::Utc;
-use sqlx::Connection;
 
 use super::list::{self, Awaiting, Context, LeadFilter, LeadPage, LeadWindow};
 use super::{search_index, store, ContactDetail, PeopleMap};
@@ -12,8 +11,6 @@ use crate::exports::{self, ExportFormat, ExportKind};
 use crate::generator::{self, Generated};
 use crate::handoffs::store::{self as handoffs, Ledger};
 use crate::handoffs::{EventRequest, HandoffEvent};
-use crate::imports::{contacts, history, ImportMode, ImportSummary, Mapping, Progress};
-use crate::team::Role;
 use crate::trust::Signer;
 
 /// The member `viewer` as they stand now, if given and on the team.
@@ -160,37 +157,6 @@ pub async fn rebuild(db: &Db) -> AppResult<(u32, u32)> {
     Ok((stages, scores))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, specta::Type)]
-#[serde(rename_all = "snake_case")]
-pub enum ImportKind {
-    Contacts,
-    Events,
-    Activities,
-}
-
-/// Runs an import in one transaction, committed only when the summary says `written`;
-/// `signer` (an ops member or a manager) signs it as one bulk record.
-#[allow(clippy::too_many_arguments)]
-pub async fn import(
-    db: &Db,
-    kind: ImportKind,
-    bytes: &[u8],
-    mapping: &Mapping,
-    mode: ImportMode,
-    dry_run: bool,
-    progress: &Progress<'_>,
-    signer: &Signer,
-) -> AppResult<ImportSummary> {
-    require_bulk_writer(&mut *db.acquire().await?, signer).await?;
-    let mut conn = db::begin_large_write(db).await?;
-    let result = import_on(
-        &mut conn, kind, bytes, mapping, mode, dry_run, progress, signer,
-    )
-    .await;
-    db::end_large_write(db, conn).await;
-    result
-}
-
 /// After an import commits: its new contacts enter the search index in one pass, in their
 /// own transaction (like the WAL checkpoint, outside the import's time). A search that
 /// comes first indexes them itself, so no search ever misses a committed contact.
@@ -200,68 +166,6 @@ pub async fn index_new_contacts(db: &Db) -> AppResult<()> {
     search_index::add(&mut tx, 1).await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// Bulk writes (imports, generated workspaces) are for ops people and managers: one
-/// signature stands for every row.
-async fn require_bulk_writer(conn: &mut Conn, signer: &Signer) -> AppResult<()> {
-    let m = crate::team::store::get(conn, &signer.member_id).await?;
-    if matches!(m.role, Role::Ops | Role::Manager) {
-        Ok(())
-    } else {
-        Err(AppError::not_allowed(format!(
-            "imports are signed by ops or managers; {} is a {} {}",
-            m.name,
-            m.side.as_str(),
-            m.role.as_str()
-        )))
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn import_on(
-    conn: &mut Conn,
-    kind: ImportKind,
-    bytes: &[u8],
-    mapping: &Mapping,
-    mode: ImportMode,
-    dry_run: bool,
-    progress: &Progress<'_>,
-    signer: &Signer,
-) -> AppResult<ImportSummary> {
-    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-    let now = Utc::now();
-    let summary = match kind {
-        ImportKind::Contacts => {
-            contacts::import(
-                &mut tx, bytes, mapping, mode, dry_run, progress, now, signer,
-            )
-            .await?
-        }
-        ImportKind::Events => {
-            history::import_events(&mut tx, bytes, mode, progress, signer, now).await?
-        }
-        ImportKind::Activities => {
-            history::import_activities(&mut tx, bytes, mode, progress, now, signer).await?
-        }
-    };
-    if summary.written && !dry_run {
-        tx.commit().await?;
-    }
-    let mut summary = summary;
-    summary.dry_run = dry_run;
-    if dry_run {
-        summary.written = false;
-    }
-    Ok(summary)
-}
-
-pub async fn preview(
-    db: &Db,
-    bytes: &[u8],
-    mapping: &Mapping,
-) -> AppResult<contacts::ImportPreview> {
-    contacts::preview(&mut *db.acquire().await?, bytes, mapping).await
 }
 
 pub async fn export(
@@ -274,7 +178,7 @@ pub async fn export(
 }
 
 pub async fn generate(db: &Db, contacts: u32, seed: u64, signer: &Signer) -> AppResult<Generated> {
-    require_bulk_writer(&mut *db.acquire().await?, signer).await?;
+    crate::imports::run::require_bulk_writer(&mut *db.acquire().await?, signer).await?;
     let mut tx = db::write(db).await?;
     let first_new = search_index::next_rowid(&mut tx).await?;
     let g = generator::generate(&mut tx, contacts, seed, Utc::now(), signer).await?;
