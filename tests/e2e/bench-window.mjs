@@ -120,7 +120,7 @@ async function playbookBudgets(d) {
     );
     await sleep(300);
     before = await firstRowId(d);
-    const sort = i % 2 ? 'sort-score_desc' : 'sort-name';
+    const sort = i % 2 ? 'sort-oldest_in_stage' : 'sort-name';
     out.sortChange.push(await measure(d, `document.querySelector('[data-testid=${sort}]').click()`, rowsChanged(before)));
     await sleep(300);
     before = await firstRowId(d);

@@ -496,7 +496,11 @@ async fn rows(
             .keys
             .iter()
             .enumerate()
-            .map(|(i, (_, desc))| format!("p.k{i}{}", if *desc { " DESC" } else { "" }))
+            .map(|(i, (k, desc))| {
+                // The page keeps the order it was chosen in, collation included.
+                let nocase = if k.ends_with(" COLLATE NOCASE") { " COLLATE NOCASE" } else { "" };
+                format!("p.k{i}{nocase}{}", if *desc { " DESC" } else { "" })
+            })
             .collect::<Vec<_>>()
             .join(", "),
     );
