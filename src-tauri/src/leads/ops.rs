@@ -30,7 +30,7 @@ async fn search_ready(db: &Db, filter: &LeadFilter) -> AppResult<()> {
     }
     if search_index::is_behind(&mut *db.acquire().await?).await? {
         let mut tx = db::write(db).await?;
-        search_index::add(&mut tx, 1).await?;
+        search_index::add(&mut tx).await?;
         tx.commit().await?;
     }
     Ok(())
@@ -162,8 +162,7 @@ pub async fn rebuild(db: &Db) -> AppResult<(u32, u32)> {
 /// comes first indexes them itself, so no search ever misses a committed contact.
 pub async fn index_new_contacts(db: &Db) -> AppResult<()> {
     let mut tx = db::write(db).await?;
-    // From the first contact: the high-water mark skips every row already indexed.
-    search_index::add(&mut tx, 1).await?;
+    search_index::add(&mut tx).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -180,9 +179,9 @@ pub async fn export(
 pub async fn generate(db: &Db, contacts: u32, seed: u64, signer: &Signer) -> AppResult<Generated> {
     crate::imports::run::require_bulk_writer(&mut *db.acquire().await?, signer).await?;
     let mut tx = db::write(db).await?;
-    let first_new = search_index::next_rowid(&mut tx).await?;
     let g = generator::generate(&mut tx, contacts, seed, Utc::now(), signer).await?;
-    search_index::add(&mut tx, first_new).await?;
+    // Its contacts enter the search index in one pass, in the same transaction.
+    search_index::add(&mut tx).await?;
     tx.commit().await?;
     Ok(g)
 }

@@ -33,38 +33,34 @@ async fn set_mark(conn: &mut Conn, to: i64) -> AppResult<()> {
     Ok(())
 }
 
-/// The first rowid the next inserted contact gets: pass it to [`add`] after a bulk write.
-/// Contacts are never removed (deletion is a mark), so new rows come after the largest.
-pub async fn next_rowid(conn: &mut Conn) -> AppResult<i64> {
+/// The largest contact rowid (0 when none). Contacts are never removed (deletion is a
+/// mark), so rows a write adds come after it.
+async fn last_rowid(conn: &mut Conn) -> AppResult<i64> {
     let max: Option<i64> = sqlx::query_scalar("SELECT max(rowid) FROM contacts")
         .fetch_one(&mut *conn)
         .await?;
-    Ok(max.unwrap_or(0) + 1)
+    Ok(max.unwrap_or(0))
 }
 
-/// Indexes every contact from rowid `from` on, in one pass (one `INSERT … SELECT`: FTS5
-/// builds its segments from the whole batch), inside the caller's transaction. Rows
-/// already indexed (below the high-water mark) are skipped, so calling it twice is safe.
-pub async fn add(conn: &mut Conn, from: i64) -> AppResult<()> {
+/// Indexes the contacts written since the last fill — the rowid range past the
+/// high-water mark, which a bulk write (an import, a generated workspace) has just added —
+/// in one pass (one `INSERT … SELECT`: FTS5 builds its segments from the whole batch),
+/// inside the caller's transaction. Calling it again finds nothing to add.
+pub async fn add(conn: &mut Conn) -> AppResult<()> {
     let done = mark(&mut *conn).await?;
-    let max: Option<i64> = sqlx::query_scalar("SELECT max(rowid) FROM contacts")
-        .fetch_one(&mut *conn)
-        .await?;
-    let Some(max) = max.filter(|m| *m > done) else {
+    let last = last_rowid(&mut *conn).await?;
+    if last <= done {
         return Ok(());
-    };
-    sqlx::query(FILL)
-        .bind(from.max(done + 1))
-        .execute(&mut *conn)
-        .await?;
-    set_mark(conn, max).await
+    }
+    sqlx::query(FILL).bind(done + 1).execute(&mut *conn).await?;
+    set_mark(conn, last).await
 }
 
-/// Whether contacts were written one at a time since the last fill (a small import, the
-/// demo): the next search first indexes them with [`add`].
+/// Whether contacts were written since the last fill (a small import, the demo): the next
+/// search first indexes them with [`add`].
 pub async fn is_behind(conn: &mut Conn) -> AppResult<bool> {
     let done = mark(&mut *conn).await?;
-    Ok(next_rowid(&mut *conn).await? - 1 > done)
+    Ok(last_rowid(&mut *conn).await? > done)
 }
 
 /// Builds the whole index again (`playbook rebuild`).
@@ -73,7 +69,7 @@ pub async fn rebuild(conn: &mut Conn) -> AppResult<()> {
         .execute(&mut *conn)
         .await?;
     set_mark(&mut *conn, 0).await?;
-    add(conn, 1).await
+    add(conn).await
 }
 
 /// Turns what a person typed into an FTS5 query: every word must match the start of a
