@@ -34,11 +34,11 @@ import {
   type ImportSummary,
   type ImportPreview_Serialize,
   type Mapping_Deserialize,
-  type ContactField,
   type ExportKind,
   type ExportFormat,
   type LeadSort,
   type ImportProgress,
+  type Options as ImportOptions,
   type ScoreExplanation,
   type Activity,
   type LeadWindow_Serialize,
@@ -97,7 +97,6 @@ export type {
   ImportKind,
   ImportMode,
   ImportSummary,
-  ContactField,
   ExportKind,
   ExportFormat,
   LeadSort,
@@ -162,8 +161,8 @@ export const backend = {
   getPeopleMap: (accountId: string) => unwrap(commands.getPeopleMap(accountId)),
   recordHandoff: (contactId: string, request: EventRequest) => unwrap(commands.recordHandoff(contactId, request)),
   previewImport: (content: string, mapping: Mapping) => unwrap(commands.previewImport(content, mapping)),
-  runImport: (kind: ImportKind, content: string, mapping: Mapping, mode: ImportMode, dryRun: boolean) =>
-    unwrap(commands.runImport(kind, content, mapping, mode, dryRun)),
+  runImport: (kind: ImportKind, content: string, mapping: Mapping, options: ImportOptions) =>
+    unwrap(commands.runImport(kind, content, mapping, options)),
   cancelImport: () => unwrap(commands.cancelImport()),
   exportData: (kind: ExportKind, format: ExportFormat) => unwrap(commands.exportData(kind, format)),
   /** Calls `onProgress` for every progress report of the running import; returns a stop function. */
