@@ -65,6 +65,11 @@ async fn all_at_once(db: &playbook::db::Db, f: &LeadFilter, viewer: Option<&str>
 #[tokio::test]
 async fn pages_after_anchors_add_up_to_the_list_in_every_order_and_filter() {
     let (_dir, db) = generated(2_500).await;
+    // The generator gives everyone an owner: some nobody owns (as an import leaves them).
+    sqlx::query("UPDATE contacts SET owner_id = NULL WHERE rowid % 11 = 0")
+        .execute(&db)
+        .await
+        .unwrap();
     let filters = [
         LeadFilter::default(),
         LeadFilter {
@@ -153,6 +158,10 @@ async fn an_anchor_from_another_order_is_refused_not_misread() {
 #[tokio::test]
 async fn overdue_and_unassigned_mean_what_they_say() {
     let (_dir, db) = generated(1_500).await;
+    sqlx::query("UPDATE contacts SET owner_id = NULL WHERE rowid % 13 = 0")
+        .execute(&db)
+        .await
+        .unwrap();
     let overdue = ops::list(
         &db,
         &LeadFilter {
