@@ -435,6 +435,16 @@ async fn workspace(dir: &Path, contacts: u32) -> AppResult<WorkspaceFigures> {
             },
         ),
         (
+            "search 'hughes' in a stage",
+            LeadFilter {
+                search: Some("hughes".into()),
+                stage: Some("nurture".into()),
+                sort: LeadSort::BestMatch,
+                limit: 50,
+                ..LeadFilter::default()
+            },
+        ),
+        (
             "overdue",
             LeadFilter {
                 overdue: true,

@@ -414,8 +414,10 @@ fn conditions(f: &LeadFilter, cx: &Context<'_>) -> AppResult<(String, Vec<Bind>)
 fn source(f: &LeadFilter) -> AppResult<(String, Vec<Bind>)> {
     let query = f.search.as_deref().and_then(fts_query);
     match (query, f.sort) {
+        // CROSS JOIN keeps the index's matches as the outer loop: with a stage filter the
+        // planner would otherwise walk the stage and run the full-text query per contact.
         (Some(q), LeadSort::BestMatch) => Ok((
-            "contacts_fts f JOIN contacts c ON c.rowid = f.rowid WHERE contacts_fts MATCH ? AND"
+            "contacts_fts f CROSS JOIN contacts c ON c.rowid = f.rowid WHERE contacts_fts MATCH ? AND"
                 .into(),
             vec![Bind::Text(q)],
         )),
