@@ -56,10 +56,15 @@ function pss(exe) {
   return { kb, processes: tree.size };
 }
 
+// The window open now, stopped if the benchmark fails half-way (else tauri-driver and
+// WebKitWebDriver would outlive it).
+let open = null;
+
 /** Starts a window and waits for its first element; returns the driver and the time taken. */
 async function startWindow(application, args, selector) {
   const t0 = performance.now();
   const d = await Driver.start({ dataDir: DATA_DIR, application, args });
+  open = d;
   for (;;) {
     const found = await d.call('POST', d.s('/elements'), { using: 'css selector', value: selector });
     if (found.length > 0) break;
@@ -166,62 +171,70 @@ async function playbookBudgets(d) {
   return out;
 }
 
-const fmt = (ms) => `${ms.toFixed(0).padStart(5)} ms`;
-const results = {};
+async function main() {
+  const fmt = (ms) => `${ms.toFixed(0).padStart(5)} ms`;
+  const results = {};
 
-// Start-up, in turns: the empty window, then Playbook on the generated workspace.
-const startEmpty = [];
-const startPlaybook = [];
-for (let i = 0; i < RUNS; i++) {
-  const e = await startWindow(EMPTY, [], '#ready');
-  startEmpty.push(e.ms);
-  await e.d.stop();
+  // Start-up, in turns: the empty window, then Playbook on the generated workspace.
+  const startEmpty = [];
+  const startPlaybook = [];
+  for (let i = 0; i < RUNS; i++) {
+    const e = await startWindow(EMPTY, [], '#ready');
+    startEmpty.push(e.ms);
+    await e.d.stop();
+    await sleep(500);
+    const p = await startWindow(PLAYBOOK, ['--data-dir', DATA_DIR], '[data-testid^="item-stage-"]');
+    startPlaybook.push(p.ms);
+    await p.d.stop();
+    await sleep(500);
+  }
+
+  // Idle memory of the empty window.
+  const empty = await startWindow(EMPTY, [], '#ready');
+  await sleep(4000);
+  const emptyMemory = pss(EMPTY);
+  await empty.d.stop();
   await sleep(500);
-  const p = await startWindow(PLAYBOOK, ['--data-dir', DATA_DIR], '[data-testid^="item-stage-"]');
-  startPlaybook.push(p.ms);
-  await p.d.stop();
-  await sleep(500);
+
+  // Playbook: every budget, then its idle memory after the run.
+  const { d, ms } = await startWindow(PLAYBOOK, ['--data-dir', DATA_DIR], '[data-testid^="item-stage-"]');
+  void ms;
+  await d.resize(1920, 1080);
+  Object.assign(results, await playbookBudgets(d));
+  await d.click('[data-testid="nav-leads"]');
+  await d.waitFor('[data-testid="lead-row"]');
+  await sleep(4000);
+  const playbookMemory = pss(PLAYBOOK);
+  const total = await d.textOf('[data-testid="leads-total"]');
+  await d.stop();
+
+  const BUDGETS = [
+    ['leadsFirstRows', 'Leads: first rows after navigation', 300],
+    ['filterChange', 'Filter change (stage) to new rows', 150],
+    ['sortChange', 'Sort change (column header) to new rows', 150],
+    ['searchChange', 'Search change to new rows', 150],
+    ['openContact', 'Opening a contact', 200],
+    ['back', 'Back to the list', 150],
+    ['keystrokeBlock', 'Longest wait of a keystroke in search', 50],
+  ];
+  console.log(`Window benchmark: release build, ${total} in the workspace, ${RUNS} runs each (median / worst)`);
+  for (const [key, label, budget] of BUDGETS) {
+    const s = stats(results[key]);
+    const ok = s.worst <= budget ? 'within' : s.median <= budget ? 'median within, worst over' : 'OVER';
+    console.log(`  ${label.padEnd(42)} ${fmt(s.median)} / ${fmt(s.worst)}   budget ${budget} ms: ${ok}`);
+  }
+  const se = stats(startEmpty);
+  const sp = stats(startPlaybook);
+  console.log(`  Start-up to first content, empty window     ${fmt(se.median)} / ${fmt(se.worst)}`);
+  console.log(`  Start-up to the playbook, Playbook at 100k  ${fmt(sp.median)} / ${fmt(sp.worst)}   ${(sp.median / se.median).toFixed(2)}× the empty window (aim ≤ 1.15×)`);
+  const mb = (kb) => `${(kb / 1024).toFixed(0)} MB`;
+  console.log(`  Idle memory (PSS, app + WebKit), empty      ${mb(emptyMemory.kb).padStart(8)} in ${emptyMemory.processes} processes`);
+  console.log(`  Idle memory (PSS, app + WebKit), Playbook   ${mb(playbookMemory.kb).padStart(8)} in ${playbookMemory.processes} processes   ${(playbookMemory.kb / emptyMemory.kb).toFixed(2)}× the empty window (aim ≤ 1.15×)`);
+  console.log(JSON.stringify({ runs: RUNS, results, startEmpty, startPlaybook, emptyMemoryKb: emptyMemory.kb, playbookMemoryKb: playbookMemory.kb }));
 }
 
-// Idle memory of the empty window.
-const empty = await startWindow(EMPTY, [], '#ready');
-await sleep(4000);
-const emptyMemory = pss(EMPTY);
-await empty.d.stop();
-await sleep(500);
-
-// Playbook: every budget, then its idle memory after the run.
-const { d, ms } = await startWindow(PLAYBOOK, ['--data-dir', DATA_DIR], '[data-testid^="item-stage-"]');
-void ms;
-await d.resize(1920, 1080);
-Object.assign(results, await playbookBudgets(d));
-await d.click('[data-testid="nav-leads"]');
-await d.waitFor('[data-testid="lead-row"]');
-await sleep(4000);
-const playbookMemory = pss(PLAYBOOK);
-const total = await d.textOf('[data-testid="leads-total"]');
-await d.stop();
-
-const BUDGETS = [
-  ['leadsFirstRows', 'Leads: first rows after navigation', 300],
-  ['filterChange', 'Filter change (stage) to new rows', 150],
-  ['sortChange', 'Sort change (column header) to new rows', 150],
-  ['searchChange', 'Search change to new rows', 150],
-  ['openContact', 'Opening a contact', 200],
-  ['back', 'Back to the list', 150],
-  ['keystrokeBlock', 'Longest wait of a keystroke in search', 50],
-];
-console.log(`Window benchmark: release build, ${total} in the workspace, ${RUNS} runs each (median / worst)`);
-for (const [key, label, budget] of BUDGETS) {
-  const s = stats(results[key]);
-  const ok = s.worst <= budget ? 'within' : s.median <= budget ? 'median within, worst over' : 'OVER';
-  console.log(`  ${label.padEnd(42)} ${fmt(s.median)} / ${fmt(s.worst)}   budget ${budget} ms: ${ok}`);
-}
-const se = stats(startEmpty);
-const sp = stats(startPlaybook);
-console.log(`  Start-up to first content, empty window     ${fmt(se.median)} / ${fmt(se.worst)}`);
-console.log(`  Start-up to the playbook, Playbook at 100k  ${fmt(sp.median)} / ${fmt(sp.worst)}   ${(sp.median / se.median).toFixed(2)}× the empty window (aim ≤ 1.15×)`);
-const mb = (kb) => `${(kb / 1024).toFixed(0)} MB`;
-console.log(`  Idle memory (PSS, app + WebKit), empty      ${mb(emptyMemory.kb).padStart(8)} in ${emptyMemory.processes} processes`);
-console.log(`  Idle memory (PSS, app + WebKit), Playbook   ${mb(playbookMemory.kb).padStart(8)} in ${playbookMemory.processes} processes   ${(playbookMemory.kb / emptyMemory.kb).toFixed(2)}× the empty window (aim ≤ 1.15×)`);
-console.log(JSON.stringify({ runs: RUNS, results, startEmpty, startPlaybook, emptyMemoryKb: emptyMemory.kb, playbookMemoryKb: playbookMemory.kb }));
+main().catch(async (e) => {
+  console.error(e);
+  await open?.stop().catch(() => {});
+  process.exit(1);
+});

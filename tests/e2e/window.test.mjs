@@ -133,6 +133,11 @@ test('search finds full names, names typed without accents and any word of a com
   const analytics = await search('analytics');
   assert.ok(analytics.slice(0, 5).every((r) => /Analytics/.test(r.account)), JSON.stringify(analytics.slice(0, 5)));
   assert.equal(await d.exec('return document.querySelector("[data-testid=filter-sort]").value'), 'best_match');
+  // Within one stage too, ranked (the full-text matches lead the query, not the stage).
+  await d.choose('filter-stage', 'Nurture');
+  const inStage = await search('hughes');
+  assert.ok(inStage.slice(0, 5).every((r) => /Hughes/.test(r.name)), JSON.stringify(inStage.slice(0, 5)));
+  await d.choose('filter-stage', 'All stages');
   await d.screenshot('11-search-accents');
   await d.type('[data-testid="filter-search"]', '');
 });
