@@ -26,8 +26,14 @@ async fn by_anchors(
     viewer: Option<&str>,
 ) -> (u32, Vec<String>) {
     let w = ops::open_list(db, f, viewer).await.unwrap();
+    let anchors = ops::anchors(db, f, viewer).await.unwrap();
+    assert_eq!(
+        anchors.len() as u32,
+        w.total / w.page_size,
+        "one anchor per full page"
+    );
     let mut ids: Vec<String> = w.rows.into_iter().map(|r| r.id).collect();
-    for anchor in &w.anchors {
+    for anchor in &anchors {
         let page = ops::list(
             db,
             &LeadFilter {
@@ -127,13 +133,13 @@ async fn pages_after_anchors_add_up_to_the_list_in_every_order_and_filter() {
 #[tokio::test]
 async fn an_anchor_from_another_order_is_refused_not_misread() {
     let (_dir, db) = generated(300).await;
-    let w = ops::open_list(&db, &LeadFilter::default(), None)
+    let anchors = ops::anchors(&db, &LeadFilter::default(), None)
         .await
         .unwrap();
     let err = ops::list(
         &db,
         &LeadFilter {
-            after: Some(w.anchors[0].clone()),
+            after: Some(anchors[0].clone()),
             sort: LeadSort::Name,
             ..LeadFilter::default()
         },

@@ -24,12 +24,23 @@ pub async fn list_leads(state: State<'_, AppState>, filter: LeadFilter) -> AppRe
     ops::list(&state.db, &filter, viewer.as_deref()).await
 }
 
-/// Opens the list: the count, the first page and an anchor for every later page.
+/// Opens the list: the count and the first page.
 #[tauri::command]
 #[specta::specta]
 pub async fn open_leads(state: State<'_, AppState>, filter: LeadFilter) -> AppResult<LeadWindow> {
     let viewer = state.session.signer().map(|s| s.member_id);
     ops::open_list(&state.db, &filter, viewer.as_deref()).await
+}
+
+/// Where every page after the first starts: asked once a list is open.
+#[tauri::command]
+#[specta::specta]
+pub async fn lead_anchors(
+    state: State<'_, AppState>,
+    filter: LeadFilter,
+) -> AppResult<Vec<String>> {
+    let viewer = state.session.signer().map(|s| s.member_id);
+    ops::anchors(&state.db, &filter, viewer.as_deref()).await
 }
 
 /// What awaits the person signed in, per part of their queue.

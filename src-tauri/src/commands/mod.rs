@@ -41,6 +41,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             team::lock,
             leads::list_leads,
             leads::open_leads,
+            leads::lead_anchors,
             leads::queue_counts,
             leads::get_contact,
             leads::get_people_map,

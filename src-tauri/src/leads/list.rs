@@ -1,9 +1,9 @@
 //! The leads list at 100k contacts: filters and sorts that run on indexes, and keyset
 //! (seek) paging, so a deep page costs what the first does. A list is opened with
-//! [`window`]: the count, the first page, and an *anchor* every [`PAGE`] rows (the sort key
-//! of each page's last row, read once from the index); any later page is "the rows after
-//! anchor k" ([`page`] with `after`), an index seek rather than an OFFSET that walks every
-//! row before it.
+//! [`window`] (the count and the first page), then [`anchors`]: the sort key of every
+//! [`PAGE`]th row, read once from the index; any later page is "the rows after anchor k"
+//! ([`page`] with `after`), an index seek rather than an OFFSET that walks every row
+//! before it.
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -118,15 +118,14 @@ pub struct LeadPage {
     pub rows: Vec<LeadRow>,
 }
 
-/// An opened list: how many match, the first page, and where every later page starts.
+/// An opened list: how many match and the first page. Where every later page starts
+/// comes from [`anchors`], asked right after, so the first rows never wait for it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct LeadWindow {
     pub total: u32,
     pub page_size: u32,
     pub rows: Vec<LeadRow>,
-    /// `anchors[k]` is the last row of page k: page k + 1 is `after: anchors[k]`.
-    pub anchors: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -536,10 +535,8 @@ pub async fn page(conn: &mut Conn, f: &LeadFilter, cx: &Context<'_>) -> AppResul
     })
 }
 
-/// Opens a list: the count, the first page and the anchors of every later page, which
-/// come from one pass over the sort's index keys.
+/// Opens a list: the count and the first page.
 pub async fn window(conn: &mut Conn, f: &LeadFilter, cx: &Context<'_>) -> AppResult<LeadWindow> {
-    let ord = order(f.sort);
     let (from, mut binds) = source(f)?;
     let (cond, more) = conditions(f, cx)?;
     binds.extend(more);
@@ -550,46 +547,54 @@ pub async fn window(conn: &mut Conn, f: &LeadFilter, cx: &Context<'_>) -> AppRes
         ..f.clone()
     };
     let rows = rows(&mut *conn, &first, cx, None, PAGE).await?;
-    let mut anchors = Vec::new();
-    if total > PAGE {
-        let sql = format!(
-            "SELECT * FROM (SELECT {keys}, row_number() OVER (ORDER BY {order}) AS n
-                            FROM {from} {cond})
-             WHERE n % {PAGE} = 0",
-            keys = ord.select(),
-            order = ord.order_by(),
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for b in &binds {
-            q = match b {
-                Bind::Text(t) => q.bind(t.clone()),
-                Bind::Int(i) => q.bind(*i),
-                Bind::Real(r) => q.bind(*r),
-            };
-        }
-        use sqlx::{Row, TypeInfo, ValueRef};
-        for row in q.fetch_all(&mut *conn).await? {
-            let mut key = Vec::with_capacity(ord.keys.len());
-            for i in 0..ord.keys.len() {
-                let raw = row.try_get_raw(i)?;
-                let v = if raw.is_null() {
-                    Value::Null
-                } else {
-                    match raw.type_info().name() {
-                        "INTEGER" => Value::from(row.try_get::<i64, _>(i)?),
-                        "REAL" => Value::from(row.try_get::<f64, _>(i)?),
-                        _ => Value::from(row.try_get::<String, _>(i)?),
-                    }
-                };
-                key.push(v);
-            }
-            anchors.push(encode(ord.tag, key));
-        }
-    }
     Ok(LeadWindow {
         total,
         page_size: PAGE,
         rows,
-        anchors,
     })
+}
+
+/// The anchors of a list: `anchors[k]` is the sort key of the last row of page k, so page
+/// k + 1 is `after: anchors[k]`. One pass over the sort's keys (`row_number()` over the
+/// index order), however deep the list.
+pub async fn anchors(conn: &mut Conn, f: &LeadFilter, cx: &Context<'_>) -> AppResult<Vec<String>> {
+    let ord = order(f.sort);
+    let (from, mut binds) = source(f)?;
+    let (cond, more) = conditions(f, cx)?;
+    binds.extend(more);
+    let sql = format!(
+        "SELECT * FROM (SELECT {keys}, row_number() OVER (ORDER BY {order}) AS n
+                        FROM {from} {cond})
+         WHERE n % {PAGE} = 0",
+        keys = ord.select(),
+        order = ord.order_by(),
+    );
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    for b in &binds {
+        q = match b {
+            Bind::Text(t) => q.bind(t.clone()),
+            Bind::Int(i) => q.bind(*i),
+            Bind::Real(r) => q.bind(*r),
+        };
+    }
+    use sqlx::{Row, TypeInfo, ValueRef};
+    let mut anchors = Vec::new();
+    for row in q.fetch_all(&mut *conn).await? {
+        let mut key = Vec::with_capacity(ord.keys.len());
+        for i in 0..ord.keys.len() {
+            let raw = row.try_get_raw(i)?;
+            let v = if raw.is_null() {
+                Value::Null
+            } else {
+                match raw.type_info().name() {
+                    "INTEGER" => Value::from(row.try_get::<i64, _>(i)?),
+                    "REAL" => Value::from(row.try_get::<f64, _>(i)?),
+                    _ => Value::from(row.try_get::<String, _>(i)?),
+                }
+            };
+            key.push(v);
+        }
+        anchors.push(encode(ord.tag, key));
+    }
+    Ok(anchors)
 }

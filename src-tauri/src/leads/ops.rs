@@ -45,7 +45,16 @@ pub async fn list(db: &Db, filter: &LeadFilter, viewer: Option<&str>) -> AppResu
     list::page(&mut conn, filter, &cx).await
 }
 
-/// Opens the list: count, first page and the anchors of every later page.
+/// Where every page after the first starts (see `list::anchors`).
+pub async fn anchors(db: &Db, filter: &LeadFilter, viewer: Option<&str>) -> AppResult<Vec<String>> {
+    search_ready(db, filter).await?;
+    let mut conn = db.acquire().await?;
+    let me = member_now(&mut conn, viewer).await?;
+    let cx = Context::load(&mut conn, Utc::now(), me.as_ref()).await?;
+    list::anchors(&mut conn, filter, &cx).await
+}
+
+/// Opens the list: its count and first page.
 pub async fn open_list(
     db: &Db,
     filter: &LeadFilter,

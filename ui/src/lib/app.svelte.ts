@@ -60,14 +60,12 @@ export async function loadTeam() {
 }
 
 export async function start() {
-  try {
-    const [appearance, vocab] = await Promise.all([backend.getAppearance(), backend.vocabulary()]);
+  // Everything the first screen needs, asked at once.
+  const looks = Promise.all([backend.getAppearance(), backend.vocabulary()]).then(([appearance, vocab]) => {
     app.appearance = appearance;
     app.vocab = vocab;
-  } catch (e) {
-    notifyError(e);
-  }
-  await Promise.all([loadTeam(), loadPlaybook()]);
+  }, notifyError);
+  await Promise.all([looks, loadTeam(), loadPlaybook()]);
   app.ready = true;
   await loadQueue();
 }

@@ -147,8 +147,10 @@ export const backend = {
   lock: () => unwrap(commands.lock()),
   lastIdentity: () => unwrap(commands.lastIdentity()),
   listLeads: (filter: LeadFilter) => unwrap(commands.listLeads(filter)),
-  /** Opens a list: the count, the first page, and an anchor for each later page. */
+  /** Opens a list: its count and first page. */
   openLeads: (filter: LeadFilter) => unwrap(commands.openLeads(filter)),
+  /** Where each later page of a list starts (its anchors). */
+  leadAnchors: (filter: LeadFilter) => unwrap(commands.leadAnchors(filter)),
   queueCounts: () => unwrap(commands.queueCounts()),
   vocabulary: () => unwrap(commands.vocabulary()),
   getAppearance: () => unwrap(commands.getAppearance()),
