@@ -34,8 +34,10 @@ export const commands = {
 	/**  Locks the key: nothing more is signed until someone unlocks again. */
 	lock: () => typedError<null, AppError_Serialize>(__TAURI_INVOKE("lock")),
 	listLeads: (filter: LeadFilter_Deserialize) => typedError<LeadPage_Serialize, AppError_Serialize>(__TAURI_INVOKE("list_leads", { filter })),
-	/**  Opens the list: the count, the first page and an anchor for every later page. */
+	/**  Opens the list: the count and the first page. */
 	openLeads: (filter: LeadFilter_Deserialize) => typedError<LeadWindow_Serialize, AppError_Serialize>(__TAURI_INVOKE("open_leads", { filter })),
+	/**  Where every page after the first starts: asked once a list is open. */
+	leadAnchors: (filter: LeadFilter_Deserialize) => typedError<string[], AppError_Serialize>(__TAURI_INVOKE("lead_anchors", { filter })),
 	/**  What awaits the person signed in, per part of their queue. */
 	queueCounts: () => typedError<QueueCount[], AppError_Serialize>(__TAURI_INVOKE("queue_counts")),
 	getContact: (id: string) => typedError<ContactDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_contact", { id })),
@@ -951,25 +953,30 @@ export type LeadSort =
 /**  With a search: the best matches first (names count most, then email, then company). */
 "best_match";
 
-/**  An opened list: how many match, the first page, and where every later page starts. */
+/**
+ *  An opened list: how many match and the first page. Where every later page starts
+ *  comes from [`anchors`], asked right after, so the first rows never wait for it.
+ */
 export type LeadWindow = LeadWindow_Serialize | LeadWindow_Deserialize;
 
-/**  An opened list: how many match, the first page, and where every later page starts. */
+/**
+ *  An opened list: how many match and the first page. Where every later page starts
+ *  comes from [`anchors`], asked right after, so the first rows never wait for it.
+ */
 export type LeadWindow_Deserialize = {
 	total: number,
 	pageSize: number,
 	rows: LeadRow_Deserialize[],
-	/**  `anchors[k]` is the last row of page k: page k + 1 is `after: anchors[k]`. */
-	anchors: string[],
 };
 
-/**  An opened list: how many match, the first page, and where every later page starts. */
+/**
+ *  An opened list: how many match and the first page. Where every later page starts
+ *  comes from [`anchors`], asked right after, so the first rows never wait for it.
+ */
 export type LeadWindow_Serialize = {
 	total: number,
 	pageSize: number,
 	rows: LeadRow_Serialize[],
-	/**  `anchors[k]` is the last row of page k: page k + 1 is `after: anchors[k]`. */
-	anchors: string[],
 };
 
 /**  What happened to a primary contact's lifecycle when an opportunity was imported. */
