@@ -56,6 +56,9 @@ pub fn builder() -> Builder<tauri::Wry> {
             window::toggle_fullscreen,
             window::open_exports_folder,
             window::preview_impact,
+            leads::list_sources,
+            leads::merge_contacts,
+            leads::unmerge_contact,
         ])
         // Emitted as an event rather than returned, so named here to reach the bindings.
         .typ::<leads::ImportProgress>()

@@ -38,7 +38,6 @@ import {
   type ExportFormat,
   type LeadSort,
   type ImportProgress,
-  type Options as ImportOptions,
   type ScoreExplanation,
   type Activity,
   type LeadWindow_Serialize,
@@ -56,6 +55,9 @@ import {
   type FitField,
   type FitOp,
   type ActivityKind,
+  type Options,
+  type OnConflict,
+  type Opportunity,
 } from '../bindings';
 import { listen } from '@tauri-apps/api/event';
 
@@ -103,6 +105,9 @@ export type {
   ImportProgress,
   ScoreExplanation,
   Activity,
+  Options,
+  OnConflict,
+  Opportunity,
   AgreementKind,
   ErrorCode,
   Member,
@@ -162,9 +167,15 @@ export const backend = {
   getContact: (id: string) => unwrap(commands.getContact(id)),
   getPeopleMap: (accountId: string) => unwrap(commands.getPeopleMap(accountId)),
   recordHandoff: (contactId: string, request: EventRequest) => unwrap(commands.recordHandoff(contactId, request)),
-  previewImport: (content: string, mapping: Mapping) => unwrap(commands.previewImport(content, mapping)),
-  runImport: (kind: ImportKind, content: string, mapping: Mapping, options: ImportOptions) =>
+  previewImport: (kind: ImportKind, content: string, mapping: Mapping) =>
+    unwrap(commands.previewImport(kind, content, mapping)),
+  runImport: (kind: ImportKind, content: string, mapping: Mapping, options: Options) =>
     unwrap(commands.runImport(kind, content, mapping, options)),
+  /** The source channels in the data, for the leads list's filter. */
+  listSources: () => unwrap(commands.listSources()),
+  /** Merges a duplicate contact into the one it really is (signed; undone by unmerge). */
+  mergeContacts: (duplicate: string, survivor: string) => unwrap(commands.mergeContacts(duplicate, survivor)),
+  unmergeContact: (duplicate: string) => unwrap(commands.unmergeContact(duplicate)),
   cancelImport: () => unwrap(commands.cancelImport()),
   exportData: (kind: ExportKind, format: ExportFormat) => unwrap(commands.exportData(kind, format)),
   /** Calls `onProgress` for every progress report of the running import; returns a stop function. */
