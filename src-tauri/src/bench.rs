@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::db;
 use crate::error::{AppError, AppResult};
-use crate::leads::list::{LeadFilter, LeadSort};
+use crate::leads::list::{self, LeadFilter, LeadSort};
 use crate::leads::ops;
 
 #[derive(Serialize)]
