@@ -1026,7 +1026,7 @@ fn cli_messages_name_flags_and_people_and_texts_have_limits() {
                 MAYA,
             ],
             "invalid_input",
-            "--threshold: the MQL threshold must be between 1 and",
+            "MQL threshold: a number of points from 1 to",
         ),
         (
             vec![
@@ -1074,7 +1074,7 @@ fn cli_messages_name_flags_and_people_and_texts_have_limits() {
                 MAYA,
             ],
             "invalid_input",
-            "--definition: 20001 characters is too long; at most 20000",
+            "Definition: 20001 characters is too long; at most 20000",
         ),
         (
             vec![
