@@ -1125,3 +1125,55 @@ fn cli_messages_name_flags_and_people_and_texts_have_limits() {
     assert!(err.contains("has 50001 entries; at most 50000"), "{err}");
     assert_eq!(w.everything(), before);
 }
+
+/// The scores cached for the list as the demo's model gave them long ago, then what
+/// `contacts list` shows: decay moves scores daily, and the list follows it without a new
+/// model or a `playbook rebuild`, so the list and the contact page agree.
+#[tokio::test]
+async fn cached_scores_follow_decay_without_a_rebuild() {
+    let w = Workspace::demo();
+    let cached = |w: &Workspace| -> Vec<String> {
+        w.sql("SELECT id || ' ' || score FROM contacts WHERE deleted_at IS NULL ORDER BY id")
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    let today = cached(&w);
+    forge(&w, |conn| {
+        Box::pin(async move {
+            let long_ago = Utc::now() - Duration::days(120);
+            playbook::leads::rebuild::scores(conn, long_ago)
+                .await
+                .unwrap();
+        })
+    })
+    .await;
+    let stale = cached(&w);
+    let moved: Vec<&str> = stale
+        .iter()
+        .zip(&today)
+        .filter(|(a, b)| a != b)
+        .map(|(a, _)| a.split(' ').next().unwrap())
+        .collect();
+    assert!(
+        !moved.is_empty(),
+        "the demo's activities decay: scores of 120 days ago differ"
+    );
+    let list = w.json(&["contacts", "list"]);
+    let after = cached(&w);
+    let behind = after.iter().zip(&today).filter(|(a, b)| a != b).count();
+    assert_eq!(behind, 0, "listing brings every cached score up to date");
+    let by_id: std::collections::HashMap<&str, &Value> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["id"].as_str().unwrap(), &r["score"]))
+        .collect();
+    for id in moved.iter().take(10) {
+        let page = w.json(&["contacts", "show", id]);
+        assert_eq!(
+            by_id[id], &page["score"]["total"],
+            "the list and the contact page agree for {id}"
+        );
+    }
+}

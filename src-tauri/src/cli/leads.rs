@@ -99,6 +99,7 @@ pub async fn contacts(
             sort,
             limit,
         } => {
+            crate::leads::rebuild::refresh_scores(db, chrono::Utc::now()).await?;
             let owner_id = match owner {
                 Some(email) => Some(
                     team::store::by_email(&mut *db.acquire().await?, &email)
@@ -333,6 +334,9 @@ pub async fn export(db: &Db, what: ExportWhat, file: PathBuf, format: Format) ->
         ExportWhat::Events => ExportKind::Events,
         ExportWhat::Activities => ExportKind::Activities,
     };
+    if kind == ExportKind::Contacts {
+        crate::leads::rebuild::refresh_scores(db, chrono::Utc::now()).await?;
+    }
     let fmt = if format == Format::Json {
         ExportFormat::Json
     } else {
