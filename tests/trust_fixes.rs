@@ -1177,3 +1177,32 @@ async fn cached_scores_follow_decay_without_a_rebuild() {
         );
     }
 }
+
+#[test]
+fn a_missing_new_passphrase_names_where_it_comes_from() {
+    let w = Workspace::demo();
+    let before = w.everything();
+    let err = w.refused_with(
+        &[
+            "members",
+            "add",
+            "--email",
+            "ana@larkspur.example",
+            "--name",
+            "Ana Ruiz",
+            "--side",
+            "sales",
+            "--role",
+            "rep",
+            "--as",
+            DANIEL,
+        ],
+        &[("PLAYBOOK_PASSPHRASE", DEMO_PASSPHRASE)],
+        "not_allowed",
+    );
+    assert!(
+        err.contains("no new passphrase for ana@larkspur.example: set PLAYBOOK_NEW_PASSPHRASE, use --new-passphrase-file"),
+        "{err}"
+    );
+    assert_eq!(w.everything(), before);
+}
