@@ -1206,3 +1206,44 @@ fn a_missing_new_passphrase_names_where_it_comes_from() {
     );
     assert_eq!(w.everything(), before);
 }
+
+/// The demo's generated history (what a new user sees first) is recorded by people the
+/// stage definitions in force let record each step: no marketing recycling from a sales
+/// stage, no rep deciding a dispute.
+#[tokio::test]
+async fn the_demo_history_follows_who_may_record_what() {
+    use playbook::agreements::{AgreementBody, AgreementKind};
+    let (_dir, db) = common::demo_db().await;
+    let mut conn = db.acquire().await.unwrap();
+    let pb = playbook::handoffs::playbook_at::PlaybookHistory::load(&mut conn)
+        .await
+        .unwrap();
+    let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(
+        "SELECT e.kind, e.from_stage, e.at, m.side, m.role FROM handoff_events e
+         JOIN members m ON m.id = e.actor_id WHERE e.from_stage IS NOT NULL",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    assert!(rows.len() > 1000, "the demo has a history: {}", rows.len());
+    let mut wrong = std::collections::BTreeMap::new();
+    for (kind, from, at, side, role) in &rows {
+        let at = chrono::DateTime::parse_from_rfc3339(at).unwrap().to_utc();
+        let body = &pb.at(AgreementKind::Stage, from, at).unwrap().body;
+        let AgreementBody::Stage(stage) = body else {
+            panic!("{from} is a stage")
+        };
+        let action = stage
+            .actions
+            .iter()
+            .find(|a| a.event.as_str() == kind)
+            .unwrap_or_else(|| panic!("{from} allows {kind}"));
+        let ok = action.by.as_str() == side && (!action.managers_only || role == "manager");
+        if !ok {
+            *wrong
+                .entry(format!("{kind} in {from} by a {side} {role}"))
+                .or_insert(0) += 1;
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:?}");
+}
