@@ -4,6 +4,7 @@ pub mod agreements;
 pub mod backup;
 pub mod bench;
 pub mod bulk;
+pub mod business_time;
 pub mod cli;
 pub mod commands;
 pub mod db;
@@ -16,6 +17,7 @@ pub mod imports;
 pub mod leads;
 pub mod scoring;
 pub mod settings;
+pub mod slas;
 pub mod team;
 pub mod trust;
 
@@ -61,15 +63,18 @@ pub fn run_window(data_dir: PathBuf) -> AppResult<()> {
     let specta = commands::builder();
     tauri::Builder::default()
         .plugin(tauri_plugin_store::Builder::new().build())
+        .plugin(tauri_plugin_notification::init())
         .manage(AppState {
             db,
             data_dir,
             import_cancel: commands::leads::cancel_flag(),
             session: Default::default(),
+            sla: Default::default(),
         })
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
             specta.mount_events(app);
+            commands::slas::spawn_warnings(app.handle().clone());
             Ok(())
         })
         .run(tauri::generate_context!())

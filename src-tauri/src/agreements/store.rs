@@ -733,6 +733,25 @@ pub async fn propose_in(
         }
     }
 
+    if let AgreementBody::Sla(sla) = &body {
+        if !index.has_key(AgreementKind::BusinessCalendar, &sla.calendar) {
+            return Err(AppError::invalid(
+                "calendar",
+                format!(
+                    "calendar: there is no business calendar with key '{}'",
+                    sla.calendar
+                ),
+            ));
+        }
+        for stage in sla.stages() {
+            if !known.iter().any(|k| k == stage) && !index.has_key(AgreementKind::Stage, stage) {
+                return Err(AppError::invalid(
+                    "stage",
+                    format!("stage: there is no stage with key '{stage}'"),
+                ));
+            }
+        }
+    }
     let item_id = match existing {
         Some(item) => item.id.clone(),
         None => match &mut index.deferred {

@@ -1,0 +1,230 @@
+//! The SLA items of every contact, kept between reports. A full build reads and folds the
+//! whole log; afterwards a refresh reads only what changed: events stored since the last
+//! look (by rowid; the log is append-only) are re-folded for their contacts alone, and
+//! anything else that could change a verdict (the playbook, the team, `verify`'s findings,
+//! the contacts) triggers a full build. A test checks that a refreshed state always equals
+//! a fresh build.
+use std::collections::{HashMap, HashSet};
+
+use super::evaluate::{self, Mark};
+use super::fold::{fold, Machine, People, RawEvent};
+use super::load;
+use super::terms::Terms;
+use super::Item;
+use crate::db::Conn;
+use crate::error::AppResult;
+use crate::team::roster::Roster;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactRef {
+    pub id: String,
+    pub external_id: Option<String>,
+    /// The contact's current owner (index into the people).
+    pub owner: Option<u16>,
+}
+
+pub struct State {
+    pub terms: Terms,
+    machine: Machine,
+    roster: Roster,
+    tampered: HashSet<String>,
+    people_index: People,
+    /// Member ids, by the index items use.
+    pub people: Vec<String>,
+    pub contacts: Vec<ContactRef>,
+    contact_index: HashMap<String, u32>,
+    /// Per contact.
+    pub items: Vec<Vec<Item>>,
+    contact_marks: Vec<Vec<Mark>>,
+    /// Per SLA, by time.
+    pub marks: Vec<Vec<(Mark, u32)>>,
+    /// The newest event row read, and what else the items depend on.
+    last_rowid: i64,
+    stamp: String,
+}
+
+/// What the items depend on besides the events: the playbook, the team, `verify`'s
+/// findings and the contacts.
+async fn stamp(conn: &mut Conn) -> AppResult<String> {
+    Ok(sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM agreement_versions) || ':' || (SELECT count(*) FROM agreement_signoffs)
+             || ':' || (SELECT count(*) FROM member_records) || ':' || (SELECT count(*) FROM tampered)
+             || ':' || (SELECT count(*) FROM contacts) || ':' || (SELECT count(*) FROM contacts WHERE deleted_at IS NOT NULL)",
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
+impl State {
+    /// Reads and folds the whole log.
+    pub async fn build(conn: &mut Conn) -> AppResult<State> {
+        let stamp = stamp(&mut *conn).await?;
+        let last_rowid: i64 =
+            sqlx::query_scalar("SELECT coalesce(max(rowid), 0) FROM handoff_events")
+                .fetch_one(&mut *conn)
+                .await?;
+        let items =
+            crate::agreements::store::load_items(&mut *conn, None, chrono::Utc::now()).await?;
+        let roster = crate::team::records::roster(&mut *conn).await?;
+        let tampered = crate::trust::verify::tampered_ids(&mut *conn).await?;
+        let rows = load::contacts(&mut *conn, None).await?;
+        let events = load::all_events(&mut *conn).await?;
+        let mut state = State {
+            terms: Terms::new(&items),
+            machine: Machine::new(&items),
+            roster,
+            tampered,
+            people_index: People::default(),
+            people: vec![],
+            contacts: Vec::with_capacity(rows.len()),
+            contact_index: HashMap::with_capacity(rows.len()),
+            items: vec![],
+            contact_marks: vec![],
+            marks: vec![],
+            last_rowid,
+            stamp,
+        };
+        for (id, external_id, owner) in rows {
+            state.add_contact(id, external_id, owner);
+        }
+        let mut logs: Vec<Vec<RawEvent>> = vec![vec![]; state.contacts.len()];
+        for (contact, event) in events {
+            if let Some(i) = state.contact_index.get(&contact) {
+                logs[*i as usize].push(event);
+            }
+        }
+        state.items = vec![vec![]; state.contacts.len()];
+        state.contact_marks = vec![vec![]; state.contacts.len()];
+        for (i, mut log) in logs.into_iter().enumerate() {
+            state.evaluate(i as u32, &mut log);
+        }
+        state.index_marks();
+        Ok(state)
+    }
+
+    fn add_contact(
+        &mut self,
+        id: String,
+        external_id: Option<String>,
+        owner: Option<String>,
+    ) -> u32 {
+        let owner = owner.map(|o| self.people_index.intern(&o));
+        let i = self.contacts.len() as u32;
+        self.contact_index.insert(id.clone(), i);
+        self.contacts.push(ContactRef {
+            id,
+            external_id,
+            owner,
+        });
+        self.items.push(vec![]);
+        self.contact_marks.push(vec![]);
+        self.people.clone_from(&self.people_index.ids);
+        i
+    }
+
+    fn evaluate(&mut self, contact: u32, log: &mut [RawEvent]) {
+        let facts = fold(
+            log,
+            &self.machine,
+            &self.roster,
+            &mut self.people_index,
+            &self.tampered,
+        );
+        let machine = &self.machine;
+        let (items, marks) = evaluate::contact(
+            &self.terms,
+            &|key| machine.index(key),
+            contact,
+            &facts,
+            self.contacts[contact as usize].owner,
+        );
+        self.items[contact as usize] = items;
+        self.contact_marks[contact as usize] = marks;
+        if self.people.len() != self.people_index.ids.len() {
+            self.people.clone_from(&self.people_index.ids);
+        }
+    }
+
+    fn index_marks(&mut self) {
+        let mut per_sla: Vec<Vec<(Mark, u32)>> = vec![vec![]; self.terms.slas.len()];
+        for (c, marks) in self.contact_marks.iter().enumerate() {
+            for m in marks {
+                per_sla[m.sla as usize].push((*m, c as u32));
+            }
+        }
+        for list in &mut per_sla {
+            list.sort_by_key(|(m, c)| (m.at, *c));
+        }
+        self.marks = per_sla;
+    }
+
+    /// Brings the state up to date: a full build when anything but events changed, else
+    /// the contacts with new events re-folded. Returns how many contacts were re-folded
+    /// (`None` for a full build).
+    pub async fn refresh(&mut self, conn: &mut Conn) -> AppResult<Option<usize>> {
+        if stamp(&mut *conn).await? != self.stamp {
+            *self = State::build(conn).await?;
+            return Ok(None);
+        }
+        let (touched, newest) = load::touched_since(&mut *conn, self.last_rowid).await?;
+        for id in &touched {
+            let row = load::contacts(&mut *conn, Some(id)).await?.pop();
+            let Some((id, external_id, owner)) = row else {
+                continue;
+            };
+            let contact = match self.contact_index.get(&id) {
+                Some(c) => *c,
+                None => self.add_contact(id.clone(), external_id.clone(), owner.clone()),
+            };
+            let owner = owner.map(|o| self.people_index.intern(&o));
+            self.contacts[contact as usize].external_id = external_id;
+            self.contacts[contact as usize].owner = owner;
+            let mut log = load::contact_events(&mut *conn, &id).await?;
+            self.evaluate(contact, &mut log);
+            for list in &mut self.marks {
+                list.retain(|(_, c)| *c != contact);
+            }
+            for m in &self.contact_marks[contact as usize] {
+                let list = &mut self.marks[m.sla as usize];
+                let at = list.partition_point(|(x, c)| (x.at, *c) < (m.at, contact));
+                list.insert(at, (*m, contact));
+            }
+        }
+        self.last_rowid = newest;
+        Ok(Some(touched.len()))
+    }
+
+    /// The marks of SLA `s`, by time.
+    pub fn marks_of(&self, s: usize) -> Vec<Mark> {
+        self.marks[s].iter().map(|(m, _)| *m).collect()
+    }
+
+    /// What a comparison with a fresh build looks at: every contact's items (owners by
+    /// member id) and marks.
+    pub fn contents(&self) -> Vec<(String, Vec<String>, Vec<Mark>)> {
+        let mut out: Vec<_> = self
+            .contacts
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let items = self.items[i]
+                    .iter()
+                    .map(|item| {
+                        let owner = item.owner.map(|o| self.people[o as usize].clone());
+                        format!(
+                            "{:?} {owner:?}",
+                            Item {
+                                contact: 0,
+                                owner: None,
+                                ..*item
+                            }
+                        )
+                    })
+                    .collect();
+                (c.id.clone(), items, self.contact_marks[i].clone())
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+}

@@ -1,0 +1,161 @@
+//! SLAs between sales and marketing, measured from the handoff log: every SLA item (a
+//! response owed, a first touch owed, a stay in a stage, a recycle, a rejection's reason,
+//! a period's volume or conversion) is met, breached or pending as of an instant, judged by
+//! the SLA version and the business calendar in force at the event that started it.
+//!
+//! The parts: `load` reads the log, `fold` replays it through the stage definitions,
+//! `terms` holds the SLAs and calendars by effective time, `evaluate` turns one contact's
+//! applied events into items (a pure function), `report` counts them as of an instant,
+//! `cache` keeps the items between reports and refreshes only the contacts that changed,
+//! `ops` is what the window and the CLI call, `notify` decides the deadline warnings.
+pub mod cache;
+pub mod evaluate;
+pub mod fold;
+pub mod load;
+pub mod notify;
+pub mod ops;
+pub mod report;
+pub mod terms;
+
+use serde::Serialize;
+use specta::Type;
+
+use crate::agreements::sla_model::SlaKind;
+use crate::handoffs::EventKind;
+use crate::team::Side;
+
+/// One applied event of a contact's log, as the SLAs see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fact {
+    pub kind: EventKind,
+    /// Milliseconds since the epoch.
+    pub at: i64,
+    /// The contact's stage after the event (an index into the fold's stage list).
+    pub stage: u16,
+    /// Who recorded it and, for a handover, who takes the lead (indexes into the people).
+    pub actor: Option<u16>,
+    pub assignee: Option<u16>,
+    /// It carries a reason (the fold lets only agreed reasons through) and a note.
+    pub reason: bool,
+    pub note: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemStatus {
+    Met,
+    Breached,
+    Pending,
+}
+
+/// How an item ended, if it has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Judged on the spot by the event that started it (a recycle's attempts, a reason).
+    Judged(bool),
+    /// Fulfilled at `end`.
+    Done,
+    /// No longer owed from `end` (the contact left the situation another way): breached if
+    /// the deadline had passed by then, otherwise not counted.
+    Lapsed,
+    Open,
+}
+
+/// One SLA item of one contact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Item {
+    /// Index of the SLA in the terms.
+    pub sla: u16,
+    /// The version that judges it: the one in force at `start`.
+    pub version: u32,
+    pub contact: u32,
+    /// The member answerable for it (index into the people), if known.
+    pub owner: Option<u16>,
+    pub start: i64,
+    pub deadline: Option<i64>,
+    pub end: Option<i64>,
+    pub outcome: Outcome,
+}
+
+impl Item {
+    /// The item's status as of `t` (ms), or None when it does not count then (not started,
+    /// or lapsed before its deadline).
+    pub fn status(&self, t: i64) -> Option<ItemStatus> {
+        if self.start > t {
+            return None;
+        }
+        let deadline = self.deadline.unwrap_or(i64::MAX);
+        let ended = self.end.filter(|e| *e <= t);
+        match (self.outcome, ended) {
+            (Outcome::Judged(met), _) => Some(if met {
+                ItemStatus::Met
+            } else {
+                ItemStatus::Breached
+            }),
+            (Outcome::Done, Some(e)) => Some(if e <= deadline {
+                ItemStatus::Met
+            } else {
+                ItemStatus::Breached
+            }),
+            (Outcome::Lapsed, Some(e)) => (deadline < e).then_some(ItemStatus::Breached),
+            _ => Some(if deadline < t {
+                ItemStatus::Breached
+            } else {
+                ItemStatus::Pending
+            }),
+        }
+    }
+
+    /// When it was fulfilled (or judged), as of `t`.
+    pub fn done_at(&self, t: i64) -> Option<i64> {
+        match self.outcome {
+            Outcome::Judged(_) => Some(self.start),
+            Outcome::Done => self.end.filter(|e| *e <= t),
+            _ => None,
+        }
+    }
+}
+
+/// The CLI's report: `playbook sla report --format json`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlaReport {
+    pub as_of: String,
+    pub slas: Vec<SlaResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlaResult {
+    pub key: String,
+    pub name: String,
+    pub owner_side: Side,
+    pub kind: SlaKind,
+    /// The version in force as of the report (older items keep the version that judged them).
+    pub version: u32,
+    pub target: String,
+    pub total: u32,
+    pub met: u32,
+    pub breached: u32,
+    pub pending: u32,
+    /// met / (met + breached); null when nothing is judged yet.
+    pub compliance: Option<f64>,
+    /// Per contact (the period kinds, volume and conversion rate, have none).
+    pub items: Vec<ReportItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportItem {
+    pub contact_id: String,
+    pub external_id: Option<String>,
+    pub started_at: String,
+    pub deadline: Option<String>,
+    pub done_at: Option<String>,
+    pub status: ItemStatus,
+}
+
+/// met / (met + breached), if anything is judged.
+pub fn compliance(met: u32, breached: u32) -> Option<f64> {
+    (met + breached > 0).then(|| f64::from(met) / f64::from(met + breached))
+}
