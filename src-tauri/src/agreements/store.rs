@@ -612,7 +612,9 @@ pub async fn propose(
     at: DateTime<Utc>,
 ) -> AppResult<AgreementVersion> {
     let kind = proposal.body.kind();
-    let mut index = ItemIndex::load(&mut *conn, Some(kind), at).await?;
+    // An SLA names a calendar and may name stages: it is checked against the whole playbook.
+    let scope = (kind != AgreementKind::Sla).then_some(kind);
+    let mut index = ItemIndex::load(&mut *conn, scope, at).await?;
     let record = propose_in(&mut *conn, &mut index, proposal, author, at, &[]).await?;
     version_by_id(conn, &record.item_id, &record.id, at).await
 }
