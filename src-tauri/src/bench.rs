@@ -1,6 +1,7 @@
 //! `playbook bench`: measures the budgets of the leads area in one run on this machine:
 //! contacts CSV import against the sqlite3 shell's `.import` floor, the leads list's first
-//! page with filters, and one contact's timeline, at the requested size.
+//! page with filters, one contact's timeline, and (`--sla` alone) the SLA report and
+//! scorecard, at the requested size.
 use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -18,8 +19,10 @@ use crate::leads::ops::{self, ImportKind};
 struct Report {
     contacts: u32,
     csv_bytes: u64,
-    import: ImportFigures,
+    import: Option<ImportFigures>,
     workspace: Option<WorkspaceFigures>,
+    /// SLAs over the generated workspace (alone with `--sla`).
+    sla: Option<crate::slas::bench::SlaFigures>,
 }
 
 /// The import against the floor, each measured `runs` times in turns (medians reported).
@@ -118,10 +121,20 @@ pub fn write_csv(path: &Path, n: u32) -> AppResult<()> {
     Ok(())
 }
 
-pub async fn run(contacts: u32, runs: u32, import_only: bool, json: bool) -> AppResult<()> {
+pub async fn run(
+    contacts: u32,
+    runs: u32,
+    import_only: bool,
+    sla_only: bool,
+    json: bool,
+) -> AppResult<()> {
     let dir = std::env::temp_dir().join(format!("playbook-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let result = measure(&dir, contacts, runs.max(1), import_only).await;
+    let result = if sla_only {
+        sla(&dir, contacts, runs.max(1)).await
+    } else {
+        measure(&dir, contacts, runs.max(1), import_only).await
+    };
     let _ = std::fs::remove_dir_all(&dir);
     let r = result?;
     if json {
@@ -131,7 +144,13 @@ pub async fn run(contacts: u32, runs: u32, import_only: bool, json: bool) -> App
         );
         return Ok(());
     }
-    let i = &r.import;
+    let Some(i) = &r.import else {
+        if let Some(f) = &r.sla {
+            println!("Playbook SLA benchmark at {} contacts", r.contacts);
+            crate::slas::bench::print(f);
+        }
+        return Ok(());
+    };
     println!(
         "Playbook benchmark at {} contacts ({} MB CSV), import median of {} runs",
         r.contacts,
@@ -188,7 +207,37 @@ pub async fn run(contacts: u32, runs: u32, import_only: bool, json: bool) -> App
         "  import-playbook, 20,000 terms  {:>9.1} ms",
         w.import_playbook_20k_ms
     );
+    if let Some(f) = &r.sla {
+        crate::slas::bench::print(f);
+    }
     Ok(())
+}
+
+/// `--sla`: a generated workspace and the SLA figures alone.
+async fn sla(dir: &Path, contacts: u32, runs: u32) -> AppResult<Report> {
+    let db = db::open(&dir.join("sla")).await?;
+    let ops_signer = demo_workspace(&db).await?;
+    ops::generate(&db, contacts, 2026, &ops_signer).await?;
+    let figures = sla_figures(&db, runs).await?;
+    db.close().await;
+    Ok(Report {
+        contacts,
+        csv_bytes: 0,
+        import: None,
+        workspace: None,
+        sla: Some(figures),
+    })
+}
+
+/// The SLA figures on a generated workspace, with a sales rep recording the new events.
+async fn sla_figures(db: &db::Db, runs: u32) -> AppResult<crate::slas::bench::SlaFigures> {
+    let rep = crate::team::unlock(
+        db,
+        "sofia.marin@larkspur.example",
+        crate::trust::keys::DEMO_PASSPHRASE,
+    )
+    .await?;
+    crate::slas::bench::measure(db, &rep, runs).await
 }
 
 async fn measure(dir: &Path, contacts: u32, runs: u32, import_only: bool) -> AppResult<Report> {
@@ -219,16 +268,18 @@ async fn measure(dir: &Path, contacts: u32, runs: u32, import_only: bool) -> App
             .map(|f| ((import_time.as_secs_f64() / f.as_secs_f64()) * 100.0).round() / 100.0),
         checkpoint_after_import_ms: ms(checkpoint_time),
     };
-    let workspace = if import_only {
-        None
+    let (workspace, sla) = if import_only {
+        (None, None)
     } else {
-        Some(workspace(&dir.join("big"), contacts).await?)
+        let (w, s) = workspace(&dir.join("big"), contacts, runs).await?;
+        (Some(w), Some(s))
     };
     Ok(Report {
         contacts,
         csv_bytes,
-        import,
+        import: Some(import),
         workspace,
+        sla,
     })
 }
 
@@ -313,7 +364,11 @@ async fn demo_workspace(pool: &db::Db) -> AppResult<crate::trust::Signer> {
 }
 
 /// A workspace of the requested size with histories: generation, list pages, timelines.
-async fn workspace(dir: &Path, contacts: u32) -> AppResult<WorkspaceFigures> {
+async fn workspace(
+    dir: &Path,
+    contacts: u32,
+    runs: u32,
+) -> AppResult<(WorkspaceFigures, crate::slas::bench::SlaFigures)> {
     let big = db::open(dir).await?;
     let ops_signer = demo_workspace(&big).await?;
     let start = Instant::now();
@@ -426,6 +481,7 @@ async fn workspace(dir: &Path, contacts: u32) -> AppResult<WorkspaceFigures> {
         std::hint::black_box(d);
     }
     let timeline_max = *times.iter().max().expect("some contacts");
+    let sla = sla_figures(&big, runs).await?;
     big.close().await;
 
     // Open again, as the window does, with nothing remembered.
@@ -451,18 +507,21 @@ async fn workspace(dir: &Path, contacts: u32) -> AppResult<WorkspaceFigures> {
     big.close().await;
     let import_playbook = playbook_import(&dir.join("playbook")).await?;
 
-    Ok(WorkspaceFigures {
-        generated_contacts: g.contacts,
-        generated_events: g.events,
-        generated_activities: g.activities,
-        generate_ms: ms(generate_time),
-        list_first_page_ms: list_times,
-        timeline_median_ms: ms(median(times)),
-        timeline_max_ms: ms(timeline_max),
-        open_verified_ms: ms(open_verified),
-        verify_all_ms: ms(verify_all),
-        import_playbook_20k_ms: ms(import_playbook),
-    })
+    Ok((
+        WorkspaceFigures {
+            generated_contacts: g.contacts,
+            generated_events: g.events,
+            generated_activities: g.activities,
+            generate_ms: ms(generate_time),
+            list_first_page_ms: list_times,
+            timeline_median_ms: ms(median(times)),
+            timeline_max_ms: ms(timeline_max),
+            open_verified_ms: ms(open_verified),
+            verify_all_ms: ms(verify_all),
+            import_playbook_20k_ms: ms(import_playbook),
+        },
+        sla,
+    ))
 }
 
 /// Imports a playbook file of 20,000 glossary terms into the demo workspace, signed off by

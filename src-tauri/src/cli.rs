@@ -135,6 +135,9 @@ enum Command {
         /// Measure only the import against the floor, not the generated workspace.
         #[arg(long)]
         import_only: bool,
+        /// Measure only the SLAs: the full report and the scorecard after one new event.
+        #[arg(long, conflicts_with = "import_only")]
+        sla: bool,
     },
 }
 
@@ -318,9 +321,10 @@ async fn run(
         contacts,
         runs,
         import_only,
+        sla,
     } = command
     {
-        return crate::bench::run(contacts, runs, import_only, format == Format::Json).await;
+        return crate::bench::run(contacts, runs, import_only, sla, format == Format::Json).await;
     }
     let db = db::open(&data_dir).await?;
     if let Some(problem) = db::check_integrity(&db, &data_dir).await? {

@@ -8,6 +8,7 @@
 //! applied events into items (a pure function), `report` counts them as of an instant,
 //! `cache` keeps the items between reports and refreshes only the contacts that changed,
 //! `ops` is what the window and the CLI call, `notify` decides the deadline warnings.
+pub mod bench;
 pub mod cache;
 pub mod evaluate;
 pub mod fold;
