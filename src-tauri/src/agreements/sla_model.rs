@@ -136,6 +136,7 @@ pub enum SlaRule {
         note_required: bool,
     },
     /// At least `at_least` `event`s per period.
+    #[serde(rename_all = "camelCase")]
     Volume {
         event: EventKind,
         at_least: u32,

@@ -65,7 +65,7 @@ mod tests {
             contact_name: "Ana".into(),
             started_at: "2026-11-27T08:00:00.000Z".into(),
             deadline: deadline.into(),
-            business_ms_left: 0.0,
+            business_minutes_left: 0,
         }
     }
 

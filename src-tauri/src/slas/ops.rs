@@ -142,8 +142,8 @@ pub struct DueItem {
     pub contact_name: String,
     pub started_at: String,
     pub deadline: String,
-    /// Working time left as of the answer (ms), in the SLA's business calendar.
-    pub business_ms_left: f64,
+    /// Working time left as of the answer, in minutes of the SLA's business calendar.
+    pub business_minutes_left: u32,
 }
 
 /// The pending items `member_id` owes, earliest deadline first, up to `limit`.
@@ -182,7 +182,7 @@ pub async fn due(
                         contact_name: String::new(),
                         started_at: ts(super::fold::ms_time(i.start)),
                         deadline: ts(super::fold::ms_time(deadline)),
-                        business_ms_left: left as f64,
+                        business_minutes_left: u32::try_from(left / 60_000).unwrap_or(u32::MAX),
                     }
                 })
                 .collect();

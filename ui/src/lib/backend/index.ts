@@ -40,6 +40,21 @@ import {
   type ImportProgress,
   type ScoreExplanation,
   type Activity,
+  type Scorecard_Serialize,
+  type SlaScore_Serialize,
+  type Score_Serialize,
+  type TrendPoint_Serialize,
+  type TrendPeriod,
+  type OwnerScore_Serialize,
+  type Breach_Serialize,
+  type DueItem,
+  type SlaKind,
+  type SlaRule_Serialize,
+  type SlaBody_Serialize,
+  type CalendarBody_Serialize,
+  type Weekday,
+  type BusinessUnit,
+  type Period,
 } from '../bindings';
 import { listen } from '@tauri-apps/api/event';
 
@@ -59,6 +74,15 @@ export type HandoffEvent = HandoffEvent_Serialize;
 export type PeopleMap = PeopleMap_Serialize;
 export type ImportPreview = ImportPreview_Serialize;
 export type Mapping = Mapping_Deserialize;
+export type Scorecard = Scorecard_Serialize;
+export type SlaScore = SlaScore_Serialize;
+export type Score = Score_Serialize;
+export type TrendPoint = TrendPoint_Serialize;
+export type OwnerScore = OwnerScore_Serialize;
+export type Breach = Breach_Serialize;
+export type SlaRule = SlaRule_Serialize;
+export type SlaBody = SlaBody_Serialize;
+export type CalendarBody = CalendarBody_Serialize;
 export type {
   EventKind,
   ImportKind,
@@ -71,6 +95,12 @@ export type {
   ImportProgress,
   ScoreExplanation,
   Activity,
+  TrendPeriod,
+  DueItem,
+  SlaKind,
+  Weekday,
+  BusinessUnit,
+  Period,
   AgreementKind,
   ErrorCode,
   Member,
@@ -123,6 +153,10 @@ export const backend = {
     unwrap(commands.runImport(kind, content, mapping, mode, dryRun)),
   cancelImport: () => unwrap(commands.cancelImport()),
   exportData: (kind: ExportKind, format: ExportFormat) => unwrap(commands.exportData(kind, format)),
+  /** The SLA scorecard, measured from the handoff log, with its trend per week or month. */
+  slaScorecard: (period: TrendPeriod) => unwrap(commands.slaScorecard(period)),
+  /** What the person using the window owes under the SLAs, earliest deadline first. */
+  slaDue: () => unwrap(commands.slaDue()),
   /** Calls `onProgress` for every progress report of the running import; returns a stop function. */
   onImportProgress: (onProgress: (p: ImportProgress) => void) =>
     listen<ImportProgress>('import-progress', (e) => onProgress(e.payload)),
