@@ -234,11 +234,11 @@ async fn the_compiled_fold_agrees_with_the_replay_event_by_event() {
             .iter()
             .filter(|o| matches!(o, Outcome::Skipped(_)))
             .count();
-        let mut raw = playbook::slas::load::contact_events(&mut conn, &id)
+        let mut raw = playbook::slas::load::contact_events(&mut conn, &id, &mut people, &machine)
             .await
             .unwrap();
         let facts =
-            playbook::slas::fold::fold(&mut raw, &machine, &ledger.roster, &mut people, &tampered);
+            playbook::slas::fold::fold(&mut raw, &machine, &ledger.roster, &people, &tampered);
         let mut ours: Vec<(String, String, String)> = facts
             .iter()
             .map(|f| {

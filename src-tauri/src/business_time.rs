@@ -268,6 +268,11 @@ impl Calendar {
     /// The index of the day whose start is the last one not after `t`, extending the
     /// table as needed.
     fn index_of(&self, table: &mut Table, t: i64) -> usize {
+        // Inside the table (not in its first or last day): no zone conversion needed.
+        let k = table.days.partition_point(|d| d.start <= t);
+        if k >= 2 && k < table.days.len() {
+            return k - 1;
+        }
         let date = self.local_date(t);
         self.cover(table, date.pred_opt().unwrap_or(date));
         self.cover(table, date.succ_opt().unwrap_or(date));

@@ -27,7 +27,7 @@ pub struct State {
     pub terms: Terms,
     machine: Machine,
     roster: Roster,
-    tampered: HashSet<String>,
+    tampered: HashSet<u128>,
     people_index: People,
     /// Member ids, by the index items use.
     pub people: Vec<String>,
@@ -46,10 +46,13 @@ pub struct State {
 /// What the items depend on besides the events: the playbook, the team, `verify`'s
 /// findings and the contacts.
 async fn stamp(conn: &mut Conn) -> AppResult<String> {
+    // Cheap to ask at every refresh: the playbook and team tables are small, and the
+    // contacts are new (largest rowid) or edited, tombstones included (newest updated_at,
+    // through its index).
     Ok(sqlx::query_scalar(
         "SELECT (SELECT count(*) FROM agreement_versions) || ':' || (SELECT count(*) FROM agreement_signoffs)
              || ':' || (SELECT count(*) FROM member_records) || ':' || (SELECT count(*) FROM tampered)
-             || ':' || (SELECT count(*) FROM contacts) || ':' || (SELECT count(*) FROM contacts WHERE deleted_at IS NOT NULL)",
+             || ':' || (SELECT coalesce(max(rowid), 0) FROM contacts) || ':' || (SELECT coalesce(max(updated_at), '') FROM contacts)",
     )
     .fetch_one(conn)
     .await?)
@@ -66,9 +69,12 @@ impl State {
         let items =
             crate::agreements::store::load_items(&mut *conn, None, chrono::Utc::now()).await?;
         let roster = crate::team::records::roster(&mut *conn).await?;
-        let tampered = crate::trust::verify::tampered_ids(&mut *conn).await?;
+        let tampered = crate::trust::verify::tampered_ids(&mut *conn)
+            .await?
+            .iter()
+            .map(|id| load::id_number(id))
+            .collect();
         let rows = load::contacts(&mut *conn, None).await?;
-        let events = load::all_events(&mut *conn).await?;
         let mut state = State {
             terms: Terms::new(&items),
             machine: Machine::new(&items),
@@ -87,11 +93,16 @@ impl State {
         for (id, external_id, owner) in rows {
             state.add_contact(id, external_id, owner);
         }
+        let events = load::all_events(
+            &mut *conn,
+            &state.contact_index,
+            &mut state.people_index,
+            &state.machine,
+        )
+        .await?;
         let mut logs: Vec<Vec<RawEvent>> = vec![vec![]; state.contacts.len()];
         for (contact, event) in events {
-            if let Some(i) = state.contact_index.get(&contact) {
-                logs[*i as usize].push(event);
-            }
+            logs[contact as usize].push(event);
         }
         state.items = vec![vec![]; state.contacts.len()];
         state.contact_marks = vec![vec![]; state.contacts.len()];
@@ -127,7 +138,7 @@ impl State {
             log,
             &self.machine,
             &self.roster,
-            &mut self.people_index,
+            &self.people_index,
             &self.tampered,
         );
         let machine = &self.machine;
@@ -179,7 +190,9 @@ impl State {
             let owner = owner.map(|o| self.people_index.intern(&o));
             self.contacts[contact as usize].external_id = external_id;
             self.contacts[contact as usize].owner = owner;
-            let mut log = load::contact_events(&mut *conn, &id).await?;
+            let mut log =
+                load::contact_events(&mut *conn, &id, &mut self.people_index, &self.machine)
+                    .await?;
             self.evaluate(contact, &mut log);
             for list in &mut self.marks {
                 list.retain(|(_, c)| *c != contact);

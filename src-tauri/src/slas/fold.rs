@@ -13,18 +13,20 @@ use crate::handoffs::EventKind;
 use crate::team::roster::Roster;
 use crate::team::{Role, Side};
 
-/// One stored event, as read for the fold.
-#[derive(Debug, Clone)]
+/// One stored event, as read for the fold: people, stages and reasons by index.
+#[derive(Debug, Clone, Copy)]
 pub struct RawEvent {
-    pub id: String,
+    /// The id as a number that orders as its text (see `load::id_number`).
+    pub id: u128,
     pub kind: Option<EventKind>,
     /// Milliseconds since the epoch (`i64::MAX` when unreadable).
     pub at: i64,
-    pub actor: Option<String>,
-    pub assignee: Option<String>,
-    /// For `created`: the stage the contact entered.
-    pub to_stage: String,
-    pub reason: Option<String>,
+    pub actor: Option<u16>,
+    pub assignee: Option<u16>,
+    /// For `created`: the stage the contact entered (`u16::MAX`: no agreed stage).
+    pub to_stage: Option<u16>,
+    /// The reason key (`u16::MAX`: no agreed reason).
+    pub reason: Option<u16>,
     /// For attempts: whether the channel is one of the known ones.
     pub channel_ok: bool,
     pub note: bool,
@@ -47,8 +49,9 @@ pub struct Machine {
     pub stages: Vec<String>,
     /// Per stage: (effective ms, what it allows), oldest first.
     stage_versions: Vec<Vec<(i64, Actions)>>,
-    /// Per reason key: (effective ms, uses it applies to), oldest first.
-    reasons: HashMap<String, Vec<(i64, Vec<ReasonUse>)>>,
+    reason_index: HashMap<String, u16>,
+    /// Per reason: (effective ms, uses it applies to), oldest first.
+    reasons: Vec<Vec<(i64, Vec<ReasonUse>)>>,
 }
 
 fn kind_index(k: EventKind) -> usize {
@@ -81,7 +84,8 @@ impl Machine {
             stage_index: HashMap::new(),
             stages: vec![],
             stage_versions: vec![],
-            reasons: HashMap::new(),
+            reason_index: HashMap::new(),
+            reasons: vec![],
         };
         for item in items.iter().filter(|i| i.kind == AgreementKind::Stage) {
             let list = agreed(item);
@@ -128,7 +132,9 @@ impl Machine {
                             _ => (*at, vec![]),
                         })
                         .collect();
-                    m.reasons.insert(item.key.clone(), versions);
+                    m.reason_index
+                        .insert(item.key.clone(), m.reasons.len() as u16);
+                    m.reasons.push(versions);
                 }
                 _ => {}
             }
@@ -161,8 +167,12 @@ impl Machine {
         Some(&list[i.saturating_sub(1)].1)
     }
 
-    fn reason_agreed(&self, key: &str, usage: ReasonUse, at: i64) -> bool {
-        let Some(list) = self.reasons.get(key) else {
+    pub fn reason_index(&self, key: &str) -> Option<u16> {
+        self.reason_index.get(key).copied()
+    }
+
+    fn reason_agreed(&self, reason: u16, usage: ReasonUse, at: i64) -> bool {
+        let Some(list) = self.reasons.get(reason as usize) else {
             return false;
         };
         let i = list.partition_point(|(eff, _)| *eff <= at);
@@ -201,10 +211,10 @@ pub fn fold(
     events: &mut [RawEvent],
     machine: &Machine,
     roster: &Roster,
-    people: &mut People,
-    tampered: &HashSet<String>,
+    people: &People,
+    tampered: &HashSet<u128>,
 ) -> Vec<Fact> {
-    events.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+    events.sort_by_key(|e| (e.at, e.id));
     let mut state: Option<State> = None;
     let mut out = Vec::new();
     for e in events.iter() {
@@ -212,12 +222,14 @@ pub fn fold(
             continue;
         }
         let Some(kind) = e.kind else { continue };
-        let acting = match (e.bulk, &e.actor) {
+        let acting = match (e.bulk, e.actor) {
             (true, _) => None,
-            (false, Some(actor)) => match roster.at(actor, &crate::db::ts(ms_time(e.at))) {
-                Some(m) => Some((m.side, m.role)),
-                None => continue,
-            },
+            (false, Some(actor)) => {
+                match roster.at(&people.ids[actor as usize], &crate::db::ts(ms_time(e.at))) {
+                    Some(m) => Some((m.side, m.role)),
+                    None => continue,
+                }
+            }
             (false, None) => continue,
         };
         let to = match &state {
@@ -225,7 +237,7 @@ pub fn fold(
                 if kind != EventKind::Created {
                     continue;
                 }
-                match machine.index(&e.to_stage) {
+                match e.to_stage {
                     Some(s) if machine.actions(s, e.at).is_some() => s,
                     _ => continue,
                 }
@@ -260,7 +272,7 @@ pub fn fold(
                 }
             }
         };
-        let reason_ok = match (reason_use(kind), &e.reason) {
+        let reason_ok = match (reason_use(kind), e.reason) {
             (Some(usage), Some(key)) => machine.reason_agreed(key, usage, e.at),
             (Some(_), None) => false,
             (None, Some(_)) => false,
@@ -288,8 +300,8 @@ pub fn fold(
             kind,
             at: e.at,
             stage: to,
-            actor: e.actor.as_deref().map(|a| people.intern(a)),
-            assignee: e.assignee.as_deref().map(|a| people.intern(a)),
+            actor: e.actor,
+            assignee: e.assignee,
             reason: e.reason.is_some(),
             note: e.note,
         });

@@ -5,7 +5,9 @@ use std::ptr::{self, NonNull};
 
 use libsqlite3_sys as ffi;
 
-use super::fold::RawEvent;
+use std::collections::HashMap;
+
+use super::fold::{Machine, People, RawEvent};
 use crate::db::Conn;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::handoffs::EventKind;
@@ -133,46 +135,81 @@ fn event_kind(text: &str) -> Option<EventKind> {
         .or_else(|| EventKind::parse(text))
 }
 
-fn raw_event(row: &Row) -> Option<(String, RawEvent)> {
-    let contact = row.text(0)?.to_string();
-    let at_text = row.text(3)?;
-    Some((
-        contact,
-        RawEvent {
-            id: row.text(1)?.to_string(),
-            kind: row.text(2).and_then(event_kind),
-            at: millis(at_text).unwrap_or(i64::MAX),
-            actor: row.text(4).map(str::to_string),
-            assignee: row.text(5).map(str::to_string),
-            to_stage: row.text(6).unwrap_or_default().to_string(),
-            reason: row
-                .text(7)
-                .map(str::trim)
-                .filter(|r| !r.is_empty())
-                .map(str::to_string),
-            channel_ok: row.text(8).is_some_and(|c| {
-                crate::handoffs::CHANNELS.contains(&c.trim().to_lowercase().as_str())
-            }),
-            note: row.int(9) != 0,
-            bulk: row.int(10) != 0,
-        },
-    ))
+/// A record id as a number that orders as its text does (ids are UUIDs in lowercase hex;
+/// anything else is hashed, which only matters for ties in time).
+pub fn id_number(text: &str) -> u128 {
+    match uuid::Uuid::try_parse(text) {
+        Ok(u) if !text.bytes().any(|b| b.is_ascii_uppercase()) => u.as_u128(),
+        _ => {
+            use std::hash::{Hash, Hasher};
+            let mut h = rustc_hash::FxHasher::default();
+            text.hash(&mut h);
+            u128::from(h.finish())
+        }
+    }
 }
 
-/// Every stored event as (contact id, event), in storage order.
-pub async fn all_events(conn: &mut Conn) -> AppResult<Vec<(String, RawEvent)>> {
+/// Reads one row into an event, interning people, stages and reasons as it goes (no
+/// allocation per event).
+fn raw_event(row: &Row, people: &mut People, machine: &Machine) -> Option<RawEvent> {
+    let kind = row.text(2).and_then(event_kind);
+    Some(RawEvent {
+        id: id_number(row.text(1)?),
+        kind,
+        at: millis(row.text(3)?).unwrap_or(i64::MAX),
+        actor: row.text(4).map(|a| people.intern(a)),
+        assignee: row.text(5).map(|a| people.intern(a)),
+        to_stage: (kind == Some(EventKind::Created)).then(|| {
+            machine
+                .index(row.text(6).unwrap_or_default())
+                .unwrap_or(u16::MAX)
+        }),
+        reason: row
+            .text(7)
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(|r| machine.reason_index(r).unwrap_or(u16::MAX)),
+        channel_ok: row.text(8).is_some_and(|c| {
+            let c = c.trim();
+            crate::handoffs::CHANNELS
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(c))
+        }),
+        note: row.int(9) != 0,
+        bulk: row.int(10) != 0,
+    })
+}
+
+/// Every stored event of the contacts in `contacts`, as (contact index, event).
+pub async fn all_events(
+    conn: &mut Conn,
+    contacts: &HashMap<String, u32>,
+    people: &mut People,
+    machine: &Machine,
+) -> AppResult<Vec<(u32, RawEvent)>> {
     let mut out = Vec::new();
     let sql = format!("SELECT {EVENT_COLUMNS} FROM handoff_events");
-    each_row(conn, &sql, &[], |row| out.extend(raw_event(row))).await?;
+    each_row(conn, &sql, &[], |row| {
+        let contact = row.text(0).and_then(|c| contacts.get(c).copied());
+        if let Some(c) = contact {
+            out.extend(raw_event(row, people, machine).map(|e| (c, e)));
+        }
+    })
+    .await?;
     Ok(out)
 }
 
 /// One contact's stored events.
-pub async fn contact_events(conn: &mut Conn, contact_id: &str) -> AppResult<Vec<RawEvent>> {
+pub async fn contact_events(
+    conn: &mut Conn,
+    contact_id: &str,
+    people: &mut People,
+    machine: &Machine,
+) -> AppResult<Vec<RawEvent>> {
     let mut out = Vec::new();
     let sql = format!("SELECT {EVENT_COLUMNS} FROM handoff_events WHERE contact_id = ?1");
     each_row(conn, &sql, &[contact_id], |row| {
-        out.extend(raw_event(row).map(|(_, e)| e))
+        out.extend(raw_event(row, people, machine))
     })
     .await?;
     Ok(out)

@@ -156,7 +156,50 @@ pub struct ReportItem {
     pub status: ItemStatus,
 }
 
+/// Milliseconds since the epoch as stored times are written (`db::ts`), without a
+/// formatter per call: reports print hundreds of thousands of them.
+pub fn iso(ms: i64) -> String {
+    if !(0..253_402_300_800_000).contains(&ms) {
+        return crate::db::ts(fold::ms_time(ms));
+    }
+    let days = ms.div_euclid(86_400_000);
+    let rest = ms.rem_euclid(86_400_000);
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rest / 3_600_000,
+        rest / 60_000 % 60,
+        rest / 1000 % 60,
+        rest % 1000
+    )
+}
+
 /// met / (met + breached), if anything is judged.
 pub fn compliance(met: u32, breached: u32) -> Option<f64> {
     (met + breached > 0).then(|| f64::from(met) / f64::from(met + breached))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn iso_writes_what_db_ts_writes() {
+        let mut x: i64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..10_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let ms = x.rem_euclid(4_102_444_800_000);
+            assert_eq!(super::iso(ms), crate::db::ts(super::fold::ms_time(ms)));
+        }
+        assert_eq!(super::iso(-1), crate::db::ts(super::fold::ms_time(-1)));
+    }
 }

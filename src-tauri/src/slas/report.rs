@@ -7,11 +7,11 @@ use specta::Type;
 
 use super::cache::State;
 use super::evaluate::Mark;
+use super::iso;
 use super::terms::Terms;
 use super::{compliance, Item, ItemStatus, ReportItem, SlaReport, SlaResult};
 use crate::agreements::sla_model::{Period, SlaKind, SlaRule};
 use crate::business_time::Calendar;
-use crate::db::ts;
 use crate::team::Side;
 
 /// Which items count: those started in `[from, to)` (ms), as of `as_of`.
@@ -202,9 +202,9 @@ pub fn sla_report(state: &State, w: &Window) -> SlaReport {
         items.push(ReportItem {
             contact_id: c.id.clone(),
             external_id: c.external_id.clone(),
-            started_at: ts(super::fold::ms_time(item.start)),
-            deadline: item.deadline.map(|d| ts(super::fold::ms_time(d))),
-            done_at: item.done_at(w.as_of).map(|d| ts(super::fold::ms_time(d))),
+            started_at: iso(item.start),
+            deadline: item.deadline.map(|d| iso(d)),
+            done_at: item.done_at(w.as_of).map(|d| iso(d)),
             status,
         });
     }
@@ -234,7 +234,7 @@ pub fn sla_report(state: &State, w: &Window) -> SlaReport {
         });
     }
     SlaReport {
-        as_of: ts(super::fold::ms_time(w.as_of)),
+        as_of: iso(w.as_of),
         slas,
     }
 }
@@ -347,28 +347,33 @@ pub struct Breach {
     pub done_at: Option<String>,
 }
 
-fn bucket(period: TrendPeriod, t: i64) -> (String, i64) {
-    let date = super::fold::ms_time(t).date_naive();
-    let (start, label) = match period {
-        TrendPeriod::Week => {
-            let start = date - Duration::days(i64::from(date.weekday().num_days_from_monday()));
-            let iso = start.iso_week();
-            (start, format!("{}-W{:02}", iso.year(), iso.week()))
+/// The start (ms, UTC) of the week (from Monday) or month holding `t`.
+fn bucket(period: TrendPeriod, t: i64) -> i64 {
+    const DAY: i64 = 86_400_000;
+    let days = t.div_euclid(DAY);
+    match period {
+        // 1970-01-01 was a Thursday.
+        TrendPeriod::Week => (days - (days + 3).rem_euclid(7)) * DAY,
+        TrendPeriod::Month => {
+            let date = super::fold::ms_time(t).date_naive();
+            date.with_day(1)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map_or(t, |d| d.and_utc().timestamp_millis())
         }
-        TrendPeriod::Month => (
-            date.with_day(1).unwrap_or(date),
-            format!("{}-{:02}", date.year(), date.month()),
-        ),
-    };
-    (
-        label,
-        start
-            .and_hms_opt(0, 0, 0)
-            .map_or(t, |d| d.and_utc().timestamp_millis()),
-    )
+    }
 }
 
-/// Everything but names and breaches' contacts, which `ops` adds from the database.
+fn bucket_label(period: TrendPeriod, start: i64) -> String {
+    let date = super::fold::ms_time(start).date_naive();
+    match period {
+        TrendPeriod::Week => {
+            let iso = date.iso_week();
+            format!("{}-W{:02}", iso.year(), iso.week())
+        }
+        TrendPeriod::Month => format!("{}-{:02}", date.year(), date.month()),
+    }
+}
+
 /// The scorecard with member ids where names go (owners, breaches' owners) and no contact
 /// names: `ops` fills those in from the database.
 pub fn scorecard(state: &State, w: &Window, period: TrendPeriod) -> Scorecard {
@@ -376,7 +381,9 @@ pub fn scorecard(state: &State, w: &Window, period: TrendPeriod) -> Scorecard {
     let t = &state.terms;
     let mut per_sla = vec![Counts::default(); t.slas.len()];
     let mut sides: BTreeMap<&'static str, (Side, Counts)> = BTreeMap::new();
-    let mut trend: BTreeMap<(i64, &'static str), (String, Side, Counts)> = BTreeMap::new();
+    let mut trend: BTreeMap<(i64, &'static str), (Side, Counts)> = BTreeMap::new();
+    // Months are looked up once per day, not once per item.
+    let mut months: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
     let mut owners: BTreeMap<u16, Counts> = BTreeMap::new();
     let mut breaches: Vec<&Item> = vec![];
     let mut add = |side: Side,
@@ -388,11 +395,16 @@ pub fn scorecard(state: &State, w: &Window, period: TrendPeriod) -> Scorecard {
             .or_insert((side, Counts::default()))
             .1
             .add(status);
-        let (label, start) = bucket(period, at);
+        let start = match period {
+            TrendPeriod::Week => bucket(period, at),
+            TrendPeriod::Month => *months
+                .entry(at.div_euclid(86_400_000))
+                .or_insert_with(|| bucket(period, at)),
+        };
         trend
             .entry((start, side.as_str()))
-            .or_insert((label, side, Counts::default()))
-            .2
+            .or_insert((side, Counts::default()))
+            .1
             .add(status);
     };
     for (item, status) in judged(state, w) {
@@ -421,8 +433,8 @@ pub fn scorecard(state: &State, w: &Window, period: TrendPeriod) -> Scorecard {
             );
             if p.start <= w.as_of && w.as_of < p.end {
                 current[s] = Some(PeriodNow {
-                    start: ts(super::fold::ms_time(p.start)),
-                    end: ts(super::fold::ms_time(p.end)),
+                    start: iso(p.start),
+                    end: iso(p.end),
                     count: p.count,
                     reached: p.reached,
                 });
@@ -464,14 +476,14 @@ pub fn scorecard(state: &State, w: &Window, period: TrendPeriod) -> Scorecard {
                 contact_id: state.contacts[i.contact as usize].id.clone(),
                 contact_name: String::new(),
                 owner_name: i.owner.map(|o| state.people[o as usize].clone()),
-                started_at: ts(super::fold::ms_time(i.start)),
-                deadline: i.deadline.map(|d| ts(super::fold::ms_time(d))),
-                done_at: i.done_at(w.as_of).map(|d| ts(super::fold::ms_time(d))),
+                started_at: iso(i.start),
+                deadline: i.deadline.map(|d| iso(d)),
+                done_at: i.done_at(w.as_of).map(|d| iso(d)),
             }
         })
         .collect();
     Scorecard {
-        as_of: ts(super::fold::ms_time(w.as_of)),
+        as_of: iso(w.as_of),
         sides: Side::ALL
             .into_iter()
             .map(|side| SideScore {
@@ -486,9 +498,9 @@ pub fn scorecard(state: &State, w: &Window, period: TrendPeriod) -> Scorecard {
         slas,
         trend: trend
             .into_iter()
-            .map(|((start, _), (label, side, c))| TrendPoint {
-                label,
-                start: ts(super::fold::ms_time(start)),
+            .map(|((start, _), (side, c))| TrendPoint {
+                label: bucket_label(period, start),
+                start: iso(start),
                 side,
                 score: c.into(),
             })
