@@ -20,6 +20,7 @@ pub mod settings;
 pub mod slas;
 pub mod team;
 pub mod trust;
+pub mod workspace;
 
 use std::path::PathBuf;
 
