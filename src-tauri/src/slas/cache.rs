@@ -74,7 +74,7 @@ impl State {
             .iter()
             .map(|id| load::id_number(id))
             .collect();
-        let rows = load::contacts(&mut *conn, None).await?;
+        let rows = load::contacts(&mut *conn).await?;
         let mut state = State {
             terms: Terms::new(&items),
             machine: Machine::new(&items),
@@ -106,9 +106,41 @@ impl State {
         }
         state.items = vec![vec![]; state.contacts.len()];
         state.contact_marks = vec![vec![]; state.contacts.len()];
-        for (i, mut log) in logs.into_iter().enumerate() {
-            state.evaluate(i as u32, &mut log);
+        // Contacts are judged independently: one share of them per core.
+        let cores = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 8);
+        let share = logs.len().div_ceil(cores).max(1);
+        let judged: Vec<Vec<(Vec<Item>, Vec<Mark>)>> = std::thread::scope(|scope| {
+            let state = &state;
+            let workers: Vec<_> = logs
+                .chunks_mut(share)
+                .enumerate()
+                .map(|(k, part)| {
+                    scope.spawn(move || {
+                        part.iter_mut()
+                            .enumerate()
+                            .map(|(j, log)| state.judge((k * share + j) as u32, log))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| w.join())
+                .collect::<Result<_, _>>()
+        })
+        .map_err(|_| {
+            crate::error::AppError::new(
+                crate::error::ErrorCode::Database,
+                "judging the SLA items failed",
+            )
+        })?;
+        for (i, (items, marks)) in judged.into_iter().flatten().enumerate() {
+            state.items[i] = items;
+            state.contact_marks[i] = marks;
         }
+        state.people.clone_from(&state.people_index.ids);
         state.index_marks();
         Ok(state)
     }
@@ -129,11 +161,11 @@ impl State {
         });
         self.items.push(vec![]);
         self.contact_marks.push(vec![]);
-        self.people.clone_from(&self.people_index.ids);
         i
     }
 
-    fn evaluate(&mut self, contact: u32, log: &mut [RawEvent]) {
+    /// One contact's items and marks from its stored events.
+    fn judge(&self, contact: u32, log: &mut [RawEvent]) -> (Vec<Item>, Vec<Mark>) {
         let facts = fold(
             log,
             &self.machine,
@@ -142,18 +174,20 @@ impl State {
             &self.tampered,
         );
         let machine = &self.machine;
-        let (items, marks) = evaluate::contact(
+        evaluate::contact(
             &self.terms,
             &|key| machine.index(key),
             contact,
             &facts,
             self.contacts[contact as usize].owner,
-        );
+        )
+    }
+
+    fn evaluate(&mut self, contact: u32, log: &mut [RawEvent]) {
+        let (items, marks) = self.judge(contact, log);
         self.items[contact as usize] = items;
         self.contact_marks[contact as usize] = marks;
-        if self.people.len() != self.people_index.ids.len() {
-            self.people.clone_from(&self.people_index.ids);
-        }
+        self.people.clone_from(&self.people_index.ids);
     }
 
     fn index_marks(&mut self) {
@@ -179,7 +213,7 @@ impl State {
         }
         let (touched, newest) = load::touched_since(&mut *conn, self.last_rowid).await?;
         for id in &touched {
-            let row = load::contacts(&mut *conn, Some(id)).await?.pop();
+            let row = load::contact(&mut *conn, id).await?;
             let Some((id, external_id, owner)) = row else {
                 continue;
             };

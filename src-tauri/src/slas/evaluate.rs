@@ -57,6 +57,7 @@ pub fn contact(
             let item = |start: i64, deadline: Option<i64>, end: Option<i64>, outcome, owner| Item {
                 sla: s as u16,
                 version: version.number,
+                side: body.owner,
                 contact,
                 owner,
                 start,

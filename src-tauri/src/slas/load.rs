@@ -216,24 +216,30 @@ pub async fn contact_events(
 }
 
 /// Live contacts: id, external id, current owner.
-pub async fn contacts(
-    conn: &mut Conn,
-    only: Option<&str>,
-) -> AppResult<Vec<(String, Option<String>, Option<String>)>> {
+pub async fn contacts(conn: &mut Conn) -> AppResult<Vec<(String, Option<String>, Option<String>)>> {
     let mut out = Vec::new();
-    let sql = "SELECT id, external_id, owner_id FROM contacts
-               WHERE deleted_at IS NULL AND (?1 = '' OR id = ?1)";
-    each_row(conn, sql, &[only.unwrap_or("")], |row| {
-        if let Some(id) = row.text(0) {
-            out.push((
-                id.to_string(),
-                row.text(1).map(str::to_string),
-                row.text(2).map(str::to_string),
-            ));
-        }
-    })
-    .await?;
+    let sql = "SELECT id, external_id, owner_id FROM contacts WHERE deleted_at IS NULL";
+    each_row(conn, sql, &[], |row| out.extend(contact_row(row))).await?;
     Ok(out)
+}
+
+/// One live contact (by its primary key).
+pub async fn contact(
+    conn: &mut Conn,
+    id: &str,
+) -> AppResult<Option<(String, Option<String>, Option<String>)>> {
+    let mut out = None;
+    let sql = "SELECT id, external_id, owner_id FROM contacts WHERE id = ?1 AND deleted_at IS NULL";
+    each_row(conn, sql, &[id], |row| out = contact_row(row)).await?;
+    Ok(out)
+}
+
+fn contact_row(row: &Row) -> Option<(String, Option<String>, Option<String>)> {
+    Some((
+        row.text(0)?.to_string(),
+        row.text(1).map(str::to_string),
+        row.text(2).map(str::to_string),
+    ))
 }
 
 /// Contacts with events stored after rowid `after`, and the newest rowid.

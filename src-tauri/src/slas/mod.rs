@@ -69,6 +69,8 @@ pub struct Item {
     pub sla: u16,
     /// The version that judges it: the one in force at `start`.
     pub version: u32,
+    /// The side that owes it under that version.
+    pub side: Side,
     pub contact: u32,
     /// The member answerable for it (index into the people), if known.
     pub owner: Option<u16>,
@@ -174,13 +176,23 @@ pub fn iso(ms: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rest / 3_600_000,
-        rest / 60_000 % 60,
-        rest / 1000 % 60,
-        rest % 1000
-    )
+    let mut out = String::with_capacity(24);
+    let mut push = |v: i64, width: u32, after: char| {
+        for k in (0..width).rev() {
+            out.push(char::from(b'0' + (v / 10i64.pow(k) % 10) as u8));
+        }
+        if after != '\0' {
+            out.push(after);
+        }
+    };
+    push(y, 4, '-');
+    push(m, 2, '-');
+    push(d, 2, 'T');
+    push(rest / 3_600_000, 2, ':');
+    push(rest / 60_000 % 60, 2, ':');
+    push(rest / 1000 % 60, 2, '.');
+    push(rest % 1000, 3, 'Z');
+    out
 }
 
 /// met / (met + breached), if anything is judged.

@@ -193,31 +193,37 @@ pub fn judged<'a>(
 pub fn sla_report(state: &State, w: &Window) -> SlaReport {
     let t = &state.terms;
     let mut slas = Vec::new();
-    let mut per_sla: Vec<(Counts, Vec<ReportItem>)> =
+    let mut per_sla: Vec<(Counts, Vec<(&Item, ItemStatus)>)> =
         vec![(Counts::default(), vec![]); t.slas.len()];
     for (item, status) in judged(state, w) {
         let (counts, items) = &mut per_sla[item.sla as usize];
         counts.add(status);
-        let c = &state.contacts[item.contact as usize];
-        items.push(ReportItem {
-            contact_id: c.id.clone(),
-            external_id: c.external_id.clone(),
-            started_at: iso(item.start),
-            deadline: item.deadline.map(|d| iso(d)),
-            done_at: item.done_at(w.as_of).map(|d| iso(d)),
-            status,
-        });
+        items.push((item, status));
     }
     for (s, sla) in t.slas.iter().enumerate() {
         let current = t.version_at(s, w.as_of);
         let kind = current.body.rule.kind();
-        let (mut counts, mut items) = std::mem::take(&mut per_sla[s]);
+        let (mut counts, mut judged) = std::mem::take(&mut per_sla[s]);
+        judged.sort_by_key(|(i, _)| (i.start, &state.contacts[i.contact as usize].id));
+        let items = judged
+            .into_iter()
+            .map(|(item, status)| {
+                let c = &state.contacts[item.contact as usize];
+                ReportItem {
+                    contact_id: c.id.clone(),
+                    external_id: c.external_id.clone(),
+                    started_at: iso(item.start),
+                    deadline: item.deadline.map(iso),
+                    done_at: item.done_at(w.as_of).map(iso),
+                    status,
+                }
+            })
+            .collect();
         if is_period_kind(kind) {
             for p in periods(t, s, &state.marks_of(s), w) {
                 counts.add(p.status);
             }
         }
-        items.sort_by(|a, b| (&a.started_at, &a.contact_id).cmp(&(&b.started_at, &b.contact_id)));
         slas.push(SlaResult {
             key: sla.key.clone(),
             name: current.name.clone(),
@@ -408,9 +414,8 @@ pub fn scorecard(state: &State, w: &Window, period: TrendPeriod) -> Scorecard {
             .add(status);
     };
     for (item, status) in judged(state, w) {
-        let side = t.version_at(item.sla as usize, item.start).body.owner;
         per_sla[item.sla as usize].add(status);
-        add(side, item.start, status, &mut sides);
+        add(item.side, item.start, status, &mut sides);
         if let Some(o) = item.owner {
             owners.entry(o).or_default().add(status);
         }
@@ -471,7 +476,7 @@ pub fn scorecard(state: &State, w: &Window, period: TrendPeriod) -> Scorecard {
             Breach {
                 sla_key: t.slas[i.sla as usize].key.clone(),
                 sla_name: v.name.clone(),
-                owner_side: v.body.owner,
+                owner_side: i.side,
                 version: i.version,
                 contact_id: state.contacts[i.contact as usize].id.clone(),
                 contact_name: String::new(),

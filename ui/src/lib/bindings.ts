@@ -39,7 +39,7 @@ export const commands = {
 	 *  Runs an import; progress arrives as `import-progress` events; `cancel_import` stops it
 	 *  and nothing is written.
 	 */
-	runImport: (kind: ImportKind, content: string, mapping: Mapping_Deserialize, mode: ImportMode, dryRun: boolean) => typedError<ImportSummary, AppError_Serialize>(__TAURI_INVOKE("run_import", { kind, content, mapping, mode, dryRun })),
+	runImport: (kind: ImportKind, content: string, mapping: Mapping_Deserialize, options: Options) => typedError<ImportSummary_Serialize, AppError_Serialize>(__TAURI_INVOKE("run_import", { kind, content, mapping, options })),
 	cancelImport: () => typedError<null, AppError_Serialize>(__TAURI_INVOKE("cancel_import")),
 	/**  Exports into the app's exports folder (never elsewhere); returns the file's path. */
 	exportData: (kind: ExportKind, format: ExportFormat) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("export_data", { kind, format })),
@@ -323,6 +323,28 @@ export type CalendarBody_Serialize = {
 	holidays: Holiday_Serialize[],
 };
 
+/**  How one column is used, for the dry run and the window's mapping step. */
+export type ColumnUse = {
+	column: string,
+	field: string,
+	label: string,
+};
+
+/**
+ *  A row whose id and email point at different people, or whose id belongs to someone
+ *  with another email: never an overwrite unless the import was told which to trust.
+ */
+export type Conflict = {
+	row: number,
+	/**  The columns that disagree (the id's and the email's). */
+	columns: string[],
+	message: string,
+	/**  The contacts involved: the one the id names, the one the email names. */
+	contactIds: string[],
+	/**  What was done: `reported` (nothing written), `email` or `id` (the one trusted). */
+	resolution: string,
+};
+
 /**  A contact as the contact page shows it. */
 export type Contact = Contact_Serialize | Contact_Deserialize;
 
@@ -350,9 +372,6 @@ export type ContactDetail_Serialize = {
 	score: ScoreExplanation,
 	allowedActions: EventKind[],
 };
-
-/**  What a contacts file can fill in. */
-export type ContactField = "external_id" | "email" | "first_name" | "last_name" | "full_name" | "company" | "domain" | "title" | "phone" | "country" | "industry" | "employees" | "owner" | "source_channel" | "source_campaign" | "status" | "created_at" | "buying_role" | "buying_stage" | "budget" | "authority" | "need" | "timeline";
 
 /**  A contact as the contact page shows it. */
 export type Contact_Deserialize = {
@@ -405,6 +424,38 @@ export type Contact_Serialize = {
 	createdAt: string,
 	updatedAt: string,
 };
+
+/**  A column's choices, as the dry run reports them. */
+export type DateChoice = DateChoice_Serialize | DateChoice_Deserialize;
+
+/**  A column's choices, as the dry run reports them. */
+export type DateChoice_Deserialize = {
+	column: string,
+	/**  `mdy` or `dmy`; absent when the column has no dates whose order matters. */
+	order?: DateOrder | null,
+	why: string,
+	/**  The zone that times without one are read in. */
+	zone: string,
+	yearPivot?: number | null,
+};
+
+/**  A column's choices, as the dry run reports them. */
+export type DateChoice_Serialize = {
+	column: string,
+	/**  `mdy` or `dmy`; absent when the column has no dates whose order matters. */
+	order: DateOrder | null,
+	why: string,
+	/**  The zone that times without one are read in. */
+	zone: string,
+	yearPivot: number | null,
+};
+
+/**  Which number comes first in a slashed date such as `04/05/2021`. */
+export type DateOrder = 
+/**  04/05/2021 is 5 April (United States). */
+"mdy" | 
+/**  04/05/2021 is 4 May (most of the world). */
+"dmy";
 
 export type DiffOp = "same" | "removed" | "added";
 
@@ -483,6 +534,25 @@ export type FieldDiff = {
 	changed: boolean,
 	/**  Word-level changes from left to right. */
 	segments: DiffSegment[],
+};
+
+/**  A field an import can fill, for the window's mapping step. */
+export type FieldInfo = FieldInfo_Serialize | FieldInfo_Deserialize;
+
+/**  A field an import can fill, for the window's mapping step. */
+export type FieldInfo_Deserialize = {
+	field: string,
+	label: string,
+	/**  The column it is read from, if any. */
+	column?: string | null,
+};
+
+/**  A field an import can fill, for the window's mapping step. */
+export type FieldInfo_Serialize = {
+	field: string,
+	label: string,
+	/**  The column it is read from, if any. */
+	column: string | null,
 };
 
 /**  Which contact or account field a fit rule looks at. */
@@ -573,6 +643,7 @@ export type Holiday_Serialize = {
 	name: string,
 };
 
+/**  What a file holds. */
 export type ImportKind = "contacts" | "events" | "activities";
 
 export type ImportMode = 
@@ -586,26 +657,40 @@ export type ImportPreview = ImportPreview_Serialize | ImportPreview_Deserialize;
 
 /**  What the file's columns and status values will become, before anything is written. */
 export type ImportPreview_Deserialize = {
+	/**  The system that wrote the file, as people know it. */
 	dialect: string,
+	source: Source,
 	headers: string[],
+	/**  Every field, with the column it will be read from. */
+	fields: FieldInfo_Deserialize[],
+	/**  The mapping as resolved (the given one, completed with what was recognised). */
 	mapping: Mapping_Deserialize,
 	/**  The first rows as the file has them. */
 	sample: string[][],
 	rows: number,
 	/**  Distinct values of the status column, each with the stage it maps to (empty: none). */
 	statuses: ([string, string])[],
+	/**  How the date columns will be read. */
+	dates: DateChoice_Deserialize[],
 };
 
 /**  What the file's columns and status values will become, before anything is written. */
 export type ImportPreview_Serialize = {
+	/**  The system that wrote the file, as people know it. */
 	dialect: string,
+	source: Source,
 	headers: string[],
+	/**  Every field, with the column it will be read from. */
+	fields: FieldInfo_Serialize[],
+	/**  The mapping as resolved (the given one, completed with what was recognised). */
 	mapping: Mapping_Serialize,
 	/**  The first rows as the file has them. */
 	sample: string[][],
 	rows: number,
 	/**  Distinct values of the status column, each with the stage it maps to (empty: none). */
 	statuses: ([string, string])[],
+	/**  How the date columns will be read. */
+	dates: DateChoice_Serialize[],
 };
 
 export type ImportProgress = {
@@ -613,18 +698,87 @@ export type ImportProgress = {
 	total: number,
 };
 
-export type ImportSummary = {
+export type ImportSummary = ImportSummary_Serialize | ImportSummary_Deserialize;
+
+export type ImportSummary_Deserialize = {
+	/**  The system that wrote the file, as people know it ("Zoho CRM", "Spreadsheet"). */
 	dialect: string,
+	/**  Where the file's ids come from (system and record type). */
+	source?: Source | null,
 	rowsRead: number,
 	created: number,
 	updated: number,
 	unchanged: number,
 	rejected: number,
 	errors: RowError[],
+	/**  Which column fed which field, and the columns nothing reads. */
+	mapping: ColumnUse[],
+	unmappedColumns: string[],
+	/**  How each date column was read (day/month order, zone, two-digit years). */
+	dates: DateChoice_Deserialize[],
 	/**  Status values that map to no stage: those contacts entered the first stage. */
 	unmappedStatuses: string[],
-	/**  Owners named in the file who are not on the team: those contacts have no owner. */
+	/**
+	 *  Owners named in the file who are not on the team: kept on the records, resolved
+	 *  as soon as the member exists.
+	 */
 	unmatchedOwners: string[],
+	conflicts: Conflict[],
+	/**
+	 *  Rows matched to a stored contact by email that had no id from this source yet
+	 *  (a converted lead's contact record, say): linked, not duplicated.
+	 */
+	linked: number,
+	possibleDuplicates: PossibleDuplicate[],
+	statusDiffers: StatusDiffers[],
+	accountsCreated: number,
+	accountsUpdated: number,
+	/**  Opportunities: what their primary contacts' lifecycles did. */
+	lifecycle: LifecycleNote[],
+	/**  Anything else worth knowing that did not stop a row. */
+	warnings: string[],
+	dryRun: boolean,
+	/**  Whether anything was written (false for a dry run or a refused all-or-nothing import). */
+	written: boolean,
+};
+
+export type ImportSummary_Serialize = {
+	/**  The system that wrote the file, as people know it ("Zoho CRM", "Spreadsheet"). */
+	dialect: string,
+	/**  Where the file's ids come from (system and record type). */
+	source: Source | null,
+	rowsRead: number,
+	created: number,
+	updated: number,
+	unchanged: number,
+	rejected: number,
+	errors: RowError[],
+	/**  Which column fed which field, and the columns nothing reads. */
+	mapping: ColumnUse[],
+	unmappedColumns: string[],
+	/**  How each date column was read (day/month order, zone, two-digit years). */
+	dates: DateChoice_Serialize[],
+	/**  Status values that map to no stage: those contacts entered the first stage. */
+	unmappedStatuses: string[],
+	/**
+	 *  Owners named in the file who are not on the team: kept on the records, resolved
+	 *  as soon as the member exists.
+	 */
+	unmatchedOwners: string[],
+	conflicts: Conflict[],
+	/**
+	 *  Rows matched to a stored contact by email that had no id from this source yet
+	 *  (a converted lead's contact record, say): linked, not duplicated.
+	 */
+	linked: number,
+	possibleDuplicates: PossibleDuplicate[],
+	statusDiffers: StatusDiffers[],
+	accountsCreated: number,
+	accountsUpdated: number,
+	/**  Opportunities: what their primary contacts' lifecycles did. */
+	lifecycle: LifecycleNote[],
+	/**  Anything else worth knowing that did not stop a row. */
+	warnings: string[],
 	dryRun: boolean,
 	/**  Whether anything was written (false for a dry run or a refused all-or-nothing import). */
 	written: boolean,
@@ -712,30 +866,77 @@ export type LeadRow_Serialize = {
 
 export type LeadSort = "score_desc" | "oldest_in_stage" | "name" | "newest";
 
+/**  What happened to a primary contact's lifecycle when an opportunity was imported. */
+export type LifecycleNote = {
+	row: number,
+	contactId: string,
+	/**  `converted`, `won` or `lost`. */
+	event: string,
+	/**  `recorded`, `already` (the log has it), or why it was not recorded. */
+	outcome: string,
+};
+
 /**
- *  How the columns of a contacts file map onto Playbook's fields, and its status values
- *  onto lifecycle stages. What is not given is recognised automatically.
+ *  How the columns of a file map onto Playbook's fields, its values onto stages, reasons
+ *  and kinds, and how its ids and dates are to be read. What is not given is recognised
+ *  automatically. Field names and headers are compared case-insensitively.
  */
 export type Mapping = Mapping_Serialize | Mapping_Deserialize;
 
 /**
- *  How the columns of a contacts file map onto Playbook's fields, and its status values
- *  onto lifecycle stages. What is not given is recognised automatically.
+ *  How the columns of a file map onto Playbook's fields, its values onto stages, reasons
+ *  and kinds, and how its ids and dates are to be read. What is not given is recognised
+ *  automatically. Field names and headers are compared case-insensitively.
  */
 export type Mapping_Deserialize = {
-	columns?: Partial<{ [key in ContactField]: string }>,
+	/**  Field name → the header of the column it is read from ("" for none). */
+	columns?: { [key in string]: string },
 	/**  Status value (as written in the file) → stage key. */
 	statuses?: { [key in string]: string },
+	/**  Reason as written in the file (a loss reason, a rejection reason) → reason key. */
+	reasons?: { [key in string]: string },
+	/**  Event or activity type as written in the file → Playbook's kind. */
+	kinds?: { [key in string]: string },
+	/**  Event type as written in the file → the channel of an attempt (phone, email, …). */
+	channels?: { [key in string]: string },
+	/**  The source system the file's ids belong to (overrides the guess). */
+	system?: string | null,
+	/**  The kind of record the file holds: lead, contact, person… (overrides the guess). */
+	recordType?: string | null,
+	/**  Day/month order for date columns whose values fit both. */
+	dateOrder?: DateOrder | null,
+	/**  IANA time zone for times written without one (e.g. Europe/Berlin). */
+	timezone?: string | null,
+	/**  Two-digit years are read as years from this one to this one + 99. */
+	yearPivot?: number | null,
 };
 
 /**
- *  How the columns of a contacts file map onto Playbook's fields, and its status values
- *  onto lifecycle stages. What is not given is recognised automatically.
+ *  How the columns of a file map onto Playbook's fields, its values onto stages, reasons
+ *  and kinds, and how its ids and dates are to be read. What is not given is recognised
+ *  automatically. Field names and headers are compared case-insensitively.
  */
 export type Mapping_Serialize = {
-	columns: Partial<{ [key in ContactField]: string }>,
+	/**  Field name → the header of the column it is read from ("" for none). */
+	columns: { [key in string]: string },
 	/**  Status value (as written in the file) → stage key. */
 	statuses: { [key in string]: string },
+	/**  Reason as written in the file (a loss reason, a rejection reason) → reason key. */
+	reasons: { [key in string]: string },
+	/**  Event or activity type as written in the file → Playbook's kind. */
+	kinds: { [key in string]: string },
+	/**  Event type as written in the file → the channel of an attempt (phone, email, …). */
+	channels: { [key in string]: string },
+	/**  The source system the file's ids belong to (overrides the guess). */
+	system: string | null,
+	/**  The kind of record the file holds: lead, contact, person… (overrides the guess). */
+	recordType: string | null,
+	/**  Day/month order for date columns whose values fit both. */
+	dateOrder: DateOrder | null,
+	/**  IANA time zone for times written without one (e.g. Europe/Berlin). */
+	timezone: string | null,
+	/**  Two-digit years are read as years from this one to this one + 99. */
+	yearPivot: number | null,
 };
 
 export type Member = {
@@ -754,6 +955,23 @@ export type NewMember = {
 	name: string,
 	side: Side,
 	role: Role,
+};
+
+/**  What to do with a row whose id and email point at different people. */
+export type OnConflict = 
+/**  Report the row and write nothing for it. */
+"report" | 
+/**  The email says who the person is. */
+"prefer-email" | 
+/**  The source system's id says who the person is (their email changed there). */
+"prefer-id";
+
+/**  How an import runs beyond its mapping. */
+export type Options = {
+	mode: ImportMode,
+	/**  Check and count, write nothing. */
+	dryRun: boolean,
+	onConflict: OnConflict,
 };
 
 export type OwnerScore = OwnerScore_Serialize | OwnerScore_Deserialize;
@@ -791,6 +1009,13 @@ export type PeriodNow = {
 	end: string,
 	count: number,
 	reached: number,
+};
+
+/**  Contacts that share an email but are different records in the source system. */
+export type PossibleDuplicate = {
+	email: string,
+	/**  The rows of this file that carry the email. */
+	rows: number[],
 };
 
 /**  A proposal of a new version: of an existing item (`item_id`), or of a new item. */
@@ -1085,6 +1310,19 @@ export type SlaScore_Serialize = {
 };
 
 /**
+ *  Where a file's ids come from: ids are only unique within one system and record type
+ *  (a Zoho lead 2585 and a Zoho contact 2585 are different people).
+ */
+export type Source = {
+	/**  The system's key (`zoho`, `salesforce`, …, `spreadsheet`, or the user's own name). */
+	system: string,
+	/**  The system's name as people know it. */
+	name: string,
+	/**  `lead`, `contact`, `person`, … or empty when the file does not say. */
+	recordType: string,
+};
+
+/**
  *  One handoff action a stage allows: the event, the stage it leads to (none: the contact
  *  stays), and the side (and, if set, only its managers) who may record it.
  */
@@ -1146,6 +1384,20 @@ export type StageBody_Serialize = {
 	 *  the stage's behaviour, so no stage key is ever written in code.
 	 */
 	actions: StageAction_Serialize[],
+};
+
+/**
+ *  A stored contact whose status in the file no longer matches its stage in the log (the
+ *  log owns the stage once it has taken over; the difference is reported, not applied).
+ */
+export type StatusDiffers = {
+	row: number,
+	contactId: string,
+	/**  The status as the file writes it, and the stage it maps to. */
+	status: string,
+	fileStage: string,
+	/**  The contact's stage in Playbook. */
+	stage: string,
 };
 
 /**  One person of an account's buying team, for the people map. */

@@ -33,7 +33,8 @@ import {
   type ImportSummary,
   type ImportPreview_Serialize,
   type Mapping_Deserialize,
-  type ContactField,
+  type Options,
+  type OnConflict,
   type ExportKind,
   type ExportFormat,
   type LeadSort,
@@ -88,7 +89,8 @@ export type {
   ImportKind,
   ImportMode,
   ImportSummary,
-  ContactField,
+  Options,
+  OnConflict,
   ExportKind,
   ExportFormat,
   LeadSort,
@@ -149,8 +151,8 @@ export const backend = {
   getPeopleMap: (accountId: string) => unwrap(commands.getPeopleMap(accountId)),
   recordHandoff: (contactId: string, request: EventRequest) => unwrap(commands.recordHandoff(contactId, request)),
   previewImport: (content: string, mapping: Mapping) => unwrap(commands.previewImport(content, mapping)),
-  runImport: (kind: ImportKind, content: string, mapping: Mapping, mode: ImportMode, dryRun: boolean) =>
-    unwrap(commands.runImport(kind, content, mapping, mode, dryRun)),
+  runImport: (kind: ImportKind, content: string, mapping: Mapping, options: Options) =>
+    unwrap(commands.runImport(kind, content, mapping, options)),
   cancelImport: () => unwrap(commands.cancelImport()),
   exportData: (kind: ExportKind, format: ExportFormat) => unwrap(commands.exportData(kind, format)),
   /** The SLA scorecard, measured from the handoff log, with its trend per week or month. */
