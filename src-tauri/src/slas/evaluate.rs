@@ -134,8 +134,10 @@ pub fn contact(
                         }
                     }
                     if counted {
+                        // The rep who worked the lead answers for it, not whoever recycled it.
                         let met = attempts >= *at_least;
-                        items.push(item(f.at, None, Some(f.at), Outcome::Judged(met), f.actor));
+                        let who = answerable[i].or(f.actor);
+                        items.push(item(f.at, None, Some(f.at), Outcome::Judged(met), who));
                     }
                 }
                 SlaRule::ReasonRequired {

@@ -15,7 +15,7 @@ describe('sla presentation', () => {
     const now = new Date('2026-11-27T10:00:00Z');
     expect(timeLeft('2026-11-27T12:05:00Z', now)).toBe('2 h 05 min');
     expect(timeLeft('2026-11-27T10:45:10Z', now)).toBe('45 min 10 s');
-    expect(timeLeft('2026-11-30T14:00:00Z', now)).toBe('3 d 4 h');
+    expect(timeLeft('2026-11-30T14:00:00Z', now)).toBe('3 d 4 h 00 min');
     expect(timeLeft('2026-11-27T09:48:00Z', now)).toBe('overdue by 12 min 00 s');
     expect(businessHours(210)).toBe('3.5 business hours');
   });

@@ -64,7 +64,7 @@ export function judged(s: Score): number {
 }
 
 /**
- * Wall-clock time from `now` to `deadline`: `2 h 05 min`, `45 min 10 s`, `3 d 4 h`, or
+ * Wall-clock time from `now` to `deadline`: `2 h 05 min`, `45 min 10 s`, `3 d 4 h 00 min`, or
  * `overdue by 12 min` once it has passed.
  */
 export function timeLeft(deadline: string, now: Date = new Date()): string {
@@ -75,7 +75,7 @@ export function timeLeft(deadline: string, now: Date = new Date()): string {
   const h = Math.floor((s % 86400) / 3600);
   const m = Math.floor((s % 3600) / 60);
   const sec = s % 60;
-  const text = d > 0 ? `${d} d ${h} h` : h > 0 ? `${h} h ${String(m).padStart(2, '0')} min` : `${m} min ${String(sec).padStart(2, '0')} s`;
+  const text = d > 0 ? `${d} d ${h} h ${String(m).padStart(2, '0')} min` : h > 0 ? `${h} h ${String(m).padStart(2, '0')} min` : `${m} min ${String(sec).padStart(2, '0')} s`;
   return ms < 0 ? `overdue by ${text}` : text;
 }
 
