@@ -35,7 +35,7 @@
 //! intervals, e.g. eight hours): two business days after Tuesday 10:00 is Thursday 10:00.
 //! Instants are handled in milliseconds; event times may carry any UTC offset.
 use std::collections::BTreeSet;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{RwLock, RwLockWriteGuard};
 
 use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -56,7 +56,7 @@ pub struct Calendar {
     /// Working hours as minutes of the local day, `open < close ≤ 1440`, sorted, disjoint.
     hours: Vec<(u32, u32)>,
     holidays: BTreeSet<NaiveDate>,
-    table: Mutex<Table>,
+    table: RwLock<Table>,
 }
 
 impl Clone for Calendar {
@@ -66,7 +66,7 @@ impl Clone for Calendar {
             weekdays: self.weekdays,
             hours: self.hours.clone(),
             holidays: self.holidays.clone(),
-            table: Mutex::new(Table::default()),
+            table: RwLock::new(Table::default()),
         }
     }
 }
@@ -134,13 +134,26 @@ impl Calendar {
             weekdays,
             hours,
             holidays: holidays.into_iter().collect(),
-            table: Mutex::new(Table::default()),
+            table: RwLock::new(Table::default()),
         })
     }
 
     /// The table of days, whatever a panicking holder left (it only ever grows whole days).
-    fn table(&self) -> MutexGuard<'_, Table> {
-        self.table.lock().unwrap_or_else(|e| e.into_inner())
+    fn table(&self) -> RwLockWriteGuard<'_, Table> {
+        self.table.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The day of `t` when the table already covers it well (not its first or last day).
+    fn covered(table: &Table, t: i64) -> Option<usize> {
+        let k = table.days.partition_point(|d| d.start <= t);
+        k.checked_sub(1).filter(|_| k >= 2 && k < table.days.len())
+    }
+
+    /// Answers from the days already in the table, under a shared lock (several threads
+    /// judge SLA items at once), or None when more days are needed.
+    fn read<T>(&self, f: impl FnOnce(&Table) -> Option<T>) -> Option<T> {
+        let table = self.table.read().unwrap_or_else(|e| e.into_inner());
+        f(&table)
     }
 
     pub fn zone(&self) -> Tz {
@@ -213,6 +226,13 @@ impl Calendar {
         if to <= from {
             return 0;
         }
+        let known = self.read(|table| {
+            let (a, b) = (Self::covered(table, from)?, Self::covered(table, to)?);
+            Some(self.worked_at(table, b, to) - self.worked_at(table, a, from))
+        });
+        if let Some(d) = known {
+            return d;
+        }
         let mut table = self.table();
         let a = self.worked(&mut table, from);
         let b = self.worked(&mut table, to);
@@ -223,6 +243,15 @@ impl Calendar {
     pub fn deadline_ms(&self, from: i64, span: i64) -> i64 {
         if span <= 0 {
             return from;
+        }
+        let known = self.read(|table| {
+            let k0 = Self::covered(table, from)?;
+            let target = self.worked_at(table, k0, from) + span;
+            let k = k0 + table.days[k0..].partition_point(|d| d.before + d.total() < target);
+            Self::locate(table.days.get(k)?, target)
+        });
+        if let Some(x) = known {
+            return x;
         }
         let mut table = self.table();
         let k0 = self.index_of(&mut table, from);
@@ -235,18 +264,26 @@ impl Calendar {
                 }
                 self.extend_forward(&mut table);
             }
-            let day = &table.days[k];
-            if day.before + day.total() >= target {
-                let mut rem = target - day.before;
-                for (s, e) in &day.work {
-                    if rem <= e - s {
-                        return s + rem;
-                    }
-                    rem -= e - s;
-                }
+            if let Some(x) = Self::locate(&table.days[k], target) {
+                return x;
             }
             k += 1;
         }
+    }
+
+    /// The instant in `day` at which the working time reaches `target`, if it does.
+    fn locate(day: &Day, target: i64) -> Option<i64> {
+        if day.before + day.total() < target {
+            return None;
+        }
+        let mut rem = target - day.before;
+        for (s, e) in &day.work {
+            if rem <= e - s {
+                return Some(s + rem);
+            }
+            rem -= e - s;
+        }
+        None
     }
 
     /// `W(t)`: working time before `t`, from the table's origin.

@@ -110,10 +110,7 @@ impl Machine {
                                     actions[kind_index(a.event)] = Some(Act {
                                         // A target that is no agreed stage refuses the
                                         // event, as `check_transition` does.
-                                        to: match &a.to {
-                                            Some(t) => Some(m.index(t).unwrap_or(u16::MAX)),
-                                            None => None,
-                                        },
+                                        to: a.to.as_ref().map(|t| m.index(t).unwrap_or(u16::MAX)),
                                         by: a.by,
                                         managers_only: a.managers_only,
                                     });
