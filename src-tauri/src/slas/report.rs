@@ -466,7 +466,7 @@ pub fn scorecard(state: &State, w: &Window, period: TrendPeriod) -> Scorecard {
             }
         })
         .collect();
-    breaches.sort_by(|a, b| (b.start, b.contact).cmp(&(a.start, a.contact)));
+    breaches.sort_by_key(|i| std::cmp::Reverse((i.start, i.contact)));
     let breach_count = breaches.len() as u32;
     let listed: Vec<Breach> = breaches
         .iter()
@@ -482,8 +482,8 @@ pub fn scorecard(state: &State, w: &Window, period: TrendPeriod) -> Scorecard {
                 contact_name: String::new(),
                 owner_name: i.owner.map(|o| state.people[o as usize].clone()),
                 started_at: iso(i.start),
-                deadline: i.deadline.map(|d| iso(d)),
-                done_at: i.done_at(w.as_of).map(|d| iso(d)),
+                deadline: i.deadline.map(iso),
+                done_at: i.done_at(w.as_of).map(iso),
             }
         })
         .collect();
