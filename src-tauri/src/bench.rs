@@ -1,7 +1,6 @@
 //! `playbook bench`: measures the budgets of the leads area in one run on this machine:
 //! contacts CSV import against the sqlite3 shell's `.import` floor, the leads list's first
-//! page with filters, one contact's timeline, and (`--sla` alone) the SLA report and
-//! scorecard, at the requested size.
+//! page with filters, and one contact's timeline, at the requested size.
 use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -10,8 +9,6 @@ use serde::Serialize;
 
 use crate::db;
 use crate::error::{AppError, AppResult};
-use crate::imports::run::{ImportKind, Options};
-use crate::imports::{quiet, Mapping, Progress};
 use crate::leads::list::{LeadFilter, LeadSort};
 use crate::leads::ops;
 
@@ -19,36 +16,15 @@ use crate::leads::ops;
 #[serde(rename_all = "camelCase")]
 struct Report {
     contacts: u32,
-    csv_bytes: u64,
-    import: Option<ImportFigures>,
+    import: crate::bench_import::ImportFigures,
     workspace: Option<WorkspaceFigures>,
-    /// SLAs over the generated workspace (alone with `--sla`).
-    sla: Option<crate::slas::bench::SlaFigures>,
-}
-
-/// The import against the floor, each measured `runs` times in turns (medians reported).
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ImportFigures {
-    runs: Vec<ImportRun>,
-    sqlite3_import_ms: Option<f64>,
-    playbook_import_ms: f64,
-    import_rows_per_second: f64,
-    import_ratio_to_floor: Option<f64>,
-    checkpoint_after_import_ms: f64,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ImportRun {
-    sqlite3_import_ms: Option<f64>,
-    playbook_import_ms: f64,
-    checkpoint_after_import_ms: f64,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct WorkspaceFigures {
+    /// The SLA report and the scorecard after one new event, on this workspace.
+    sla: crate::slas::bench::SlaFigures,
     generated_contacts: u32,
     generated_events: u32,
     generated_activities: u32,
@@ -122,20 +98,10 @@ pub fn write_csv(path: &Path, n: u32) -> AppResult<()> {
     Ok(())
 }
 
-pub async fn run(
-    contacts: u32,
-    runs: u32,
-    import_only: bool,
-    sla_only: bool,
-    json: bool,
-) -> AppResult<()> {
+pub async fn run(contacts: u32, runs: u32, import_only: bool, json: bool) -> AppResult<()> {
     let dir = std::env::temp_dir().join(format!("playbook-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let result = if sla_only {
-        sla(&dir, contacts, runs.max(1)).await
-    } else {
-        measure(&dir, contacts, runs.max(1), import_only).await
-    };
+    let result = measure(&dir, contacts, runs.max(1), import_only).await;
     let _ = std::fs::remove_dir_all(&dir);
     let r = result?;
     if json {
@@ -145,43 +111,36 @@ pub async fn run(
         );
         return Ok(());
     }
-    let Some(i) = &r.import else {
-        if let Some(f) = &r.sla {
-            println!("Playbook SLA benchmark at {} contacts", r.contacts);
-            crate::slas::bench::print(f);
-        }
-        return Ok(());
-    };
+    let i = &r.import;
     println!(
-        "Playbook benchmark at {} contacts ({} MB CSV), import median of {} runs",
+        "Playbook benchmark at {} contacts; the import is a whole process on a {}-column Lead.csv of {} MB, until its data is durable",
         r.contacts,
-        r.csv_bytes / 1_000_000,
-        i.runs.len()
-    );
-    match i.sqlite3_import_ms {
-        Some(floor) => println!("  sqlite3 .import floor          {floor:>9.1} ms"),
-        None => println!("  sqlite3 .import floor          unavailable (no sqlite3 shell)"),
-    }
-    println!(
-        "  contacts import (committed)    {:>9.1} ms  ({:.0} rows/s{})   budget 3000 ms, ≤ 4× floor",
-        i.playbook_import_ms,
-        i.import_rows_per_second,
-        i.import_ratio_to_floor.map(|x| format!(", {x:.2}× floor")).unwrap_or_default()
+        i.columns,
+        i.csv_bytes / 1_000_000
     );
     println!(
-        "  then WAL checkpoint (background) {:>7.1} ms",
-        i.checkpoint_after_import_ms
+        "  sqlite3 .import floor (process)   {:>9.1} ms median",
+        i.median_sqlite3_ms
     );
-    for (n, run) in i.runs.iter().enumerate() {
+    println!(
+        "  playbook import contacts (process){:>9.1} ms median, {:.2}× floor (median of per-pair ratios)   budget ≤ 3000 ms, ≤ 4× floor",
+        i.median_playbook_ms, i.median_ratio
+    );
+    for (n, p) in i.pairs.iter().enumerate() {
         println!(
-            "    run {}: floor {} ms, import {:.1} ms, checkpoint {:.1} ms",
+            "    pair {} ({} first): floor {:.1} ms, import {:.1} ms, {:.2}×",
             n + 1,
-            run.sqlite3_import_ms
-                .map_or("-".into(), |f| format!("{f:.1}")),
-            run.playbook_import_ms,
-            run.checkpoint_after_import_ms
+            p.first,
+            p.sqlite3_ms,
+            p.playbook_ms,
+            p.ratio
         );
     }
+    println!(
+        "  re-import, every row changed      {:>9.1} ms median ({} runs)   budget ≤ 3000 ms",
+        i.median_reimport_ms,
+        i.reimport_ms.len()
+    );
     let Some(w) = &r.workspace else {
         return Ok(());
     };
@@ -208,26 +167,34 @@ pub async fn run(
         "  import-playbook, 20,000 terms  {:>9.1} ms",
         w.import_playbook_20k_ms
     );
-    if let Some(f) = &r.sla {
-        crate::slas::bench::print(f);
-    }
+    crate::slas::bench::print(&w.sla);
     Ok(())
 }
 
-/// `--sla`: a generated workspace and the SLA figures alone.
-async fn sla(dir: &Path, contacts: u32, runs: u32) -> AppResult<Report> {
-    let db = db::open(&dir.join("sla")).await?;
-    let ops_signer = demo_workspace(&db).await?;
-    ops::generate(&db, contacts, 2026, &ops_signer).await?;
-    let figures = sla_figures(&db, runs).await?;
-    db.close().await;
-    Ok(Report {
-        contacts,
-        csv_bytes: 0,
-        import: None,
-        workspace: None,
-        sla: Some(figures),
-    })
+/// `playbook bench --sla`: a generated workspace and the SLA figures alone.
+pub async fn run_sla(contacts: u32, runs: u32, json: bool) -> AppResult<()> {
+    let dir = std::env::temp_dir().join(format!("playbook-bench-sla-{}", std::process::id()));
+    let result = async {
+        let db = db::open(&dir).await?;
+        let ops_signer = demo_workspace(&db).await?;
+        crate::leads::ops::generate(&db, contacts, 2026, &ops_signer).await?;
+        let figures = sla_figures(&db, runs).await;
+        db.close().await;
+        figures
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    let f = result?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&f).expect("figures serialise")
+        );
+    } else {
+        println!("Playbook SLA benchmark at {contacts} contacts");
+        crate::slas::bench::print(&f);
+    }
+    Ok(())
 }
 
 /// The SLA figures on a generated workspace, with a sales rep recording the new events.
@@ -242,117 +209,22 @@ async fn sla_figures(db: &db::Db, runs: u32) -> AppResult<crate::slas::bench::Sl
 }
 
 async fn measure(dir: &Path, contacts: u32, runs: u32, import_only: bool) -> AppResult<Report> {
-    let csv = dir.join("contacts.csv");
-    write_csv(&csv, contacts)?;
-    let csv_bytes = std::fs::metadata(&csv)?.len();
-    let mut all = Vec::new();
-    for run in 0..runs {
-        all.push(import_run(&dir.join(format!("run{run}")), &csv, contacts).await?);
-    }
-    let floors: Option<Vec<Duration>> = all.iter().map(|r| r.0).collect();
-    let floor = floors.map(median);
-    let import_time = median(all.iter().map(|r| r.1).collect());
-    let checkpoint_time = median(all.iter().map(|r| r.2).collect());
-    let import = ImportFigures {
-        runs: all
-            .iter()
-            .map(|(f, i, c)| ImportRun {
-                sqlite3_import_ms: f.map(ms),
-                playbook_import_ms: ms(*i),
-                checkpoint_after_import_ms: ms(*c),
-            })
-            .collect(),
-        sqlite3_import_ms: floor.map(ms),
-        playbook_import_ms: ms(import_time),
-        import_rows_per_second: (contacts as f64 / import_time.as_secs_f64()).round(),
-        import_ratio_to_floor: floor
-            .map(|f| ((import_time.as_secs_f64() / f.as_secs_f64()) * 100.0).round() / 100.0),
-        checkpoint_after_import_ms: ms(checkpoint_time),
-    };
-    let (workspace, sla) = if import_only {
-        (None, None)
+    // The workspace every import run starts from: the demo team and playbook.
+    let template = dir.join("template");
+    let pool = db::open(&template).await?;
+    demo_workspace(&pool).await?;
+    pool.close().await;
+    let import = crate::bench_import::measure(dir, &template, contacts, runs)?;
+    let workspace = if import_only {
+        None
     } else {
-        let (w, s) = workspace(&dir.join("big"), contacts, runs).await?;
-        (Some(w), Some(s))
+        Some(workspace(&dir.join("big"), contacts).await?)
     };
     Ok(Report {
         contacts,
-        csv_bytes,
-        import: Some(import),
+        import,
         workspace,
-        sla,
     })
-}
-
-/// One turn: the sqlite3 shell's floor, then Playbook's import of the same file into a new
-/// workspace with a team and an agreed playbook, then the checkpoint it left behind.
-async fn import_run(
-    dir: &Path,
-    csv: &Path,
-    contacts: u32,
-) -> AppResult<(Option<Duration>, Duration, Duration)> {
-    std::fs::create_dir_all(dir)?;
-    // The floor: the sqlite3 shell loading the same file into a plain table.
-    let floor = {
-        let start = Instant::now();
-        let status = std::process::Command::new("sqlite3")
-            .arg(dir.join("floor.sqlite3"))
-            .arg("-cmd")
-            .arg(".mode csv")
-            .arg(format!(".import '{}' contacts_raw", csv.display()))
-            .status();
-        match status {
-            Ok(s) if s.success() => Some(start.elapsed()),
-            _ => None,
-        }
-    };
-
-    let pool = db::open(&dir.join("import")).await?;
-    let ops_signer = demo_workspace(&pool).await?;
-    let bytes = std::fs::read(csv)?;
-    let (cancel, report) = quiet();
-    let progress = Progress {
-        cancel: &cancel,
-        report: &report,
-    };
-    let start = Instant::now();
-    let s = crate::imports::run::import(
-        &pool,
-        ImportKind::Contacts,
-        &bytes,
-        &Mapping::default(),
-        Options::default(),
-        &progress,
-        &ops_signer,
-    )
-    .await?;
-    let import_time = start.elapsed();
-    if s.created != contacts {
-        return Err(AppError::invalid(
-            "bench",
-            format!(
-                "the import created {} of {contacts} contacts: {:?}",
-                s.created,
-                s.errors.first()
-            ),
-        ));
-    }
-    // The checkpoint the import left to the background: how long until its pages are in
-    // the database file too. One already running answers busy; ask until one has finished.
-    let start = Instant::now();
-    loop {
-        let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
-            .fetch_one(&pool)
-            .await?;
-        if busy == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    let checkpoint_time = start.elapsed();
-    pool.close().await;
-    let _ = std::fs::remove_dir_all(dir);
-    Ok((floor, import_time, checkpoint_time))
 }
 
 /// The demo workspace, and its marketing ops member's key (who signs bulk writes).
@@ -364,11 +236,7 @@ async fn demo_workspace(pool: &db::Db) -> AppResult<crate::trust::Signer> {
 }
 
 /// A workspace of the requested size with histories: generation, list pages, timelines.
-async fn workspace(
-    dir: &Path,
-    contacts: u32,
-    runs: u32,
-) -> AppResult<(WorkspaceFigures, crate::slas::bench::SlaFigures)> {
+async fn workspace(dir: &Path, contacts: u32) -> AppResult<WorkspaceFigures> {
     let big = db::open(dir).await?;
     let ops_signer = demo_workspace(&big).await?;
     let start = Instant::now();
@@ -481,7 +349,7 @@ async fn workspace(
         std::hint::black_box(d);
     }
     let timeline_max = *times.iter().max().expect("some contacts");
-    let sla = sla_figures(&big, runs).await?;
+    let sla = sla_figures(&big, 3).await?;
     big.close().await;
 
     // Open again, as the window does, with nothing remembered.
@@ -507,21 +375,19 @@ async fn workspace(
     big.close().await;
     let import_playbook = playbook_import(&dir.join("playbook")).await?;
 
-    Ok((
-        WorkspaceFigures {
-            generated_contacts: g.contacts,
-            generated_events: g.events,
-            generated_activities: g.activities,
-            generate_ms: ms(generate_time),
-            list_first_page_ms: list_times,
-            timeline_median_ms: ms(median(times)),
-            timeline_max_ms: ms(timeline_max),
-            open_verified_ms: ms(open_verified),
-            verify_all_ms: ms(verify_all),
-            import_playbook_20k_ms: ms(import_playbook),
-        },
+    Ok(WorkspaceFigures {
         sla,
-    ))
+        generated_contacts: g.contacts,
+        generated_events: g.events,
+        generated_activities: g.activities,
+        generate_ms: ms(generate_time),
+        list_first_page_ms: list_times,
+        timeline_median_ms: ms(median(times)),
+        timeline_max_ms: ms(timeline_max),
+        open_verified_ms: ms(open_verified),
+        verify_all_ms: ms(verify_all),
+        import_playbook_20k_ms: ms(import_playbook),
+    })
 }
 
 /// Imports a playbook file of 20,000 glossary terms into the demo workspace, signed off by

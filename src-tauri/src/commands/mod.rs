@@ -48,6 +48,9 @@ pub fn builder() -> Builder<tauri::Wry> {
             leads::run_import,
             leads::cancel_import,
             leads::export_data,
+            leads::list_sources,
+            leads::merge_contacts,
+            leads::unmerge_contact,
             slas::sla_scorecard,
             slas::sla_due,
         ])
