@@ -42,9 +42,10 @@ use chrono_tz::Tz;
 
 const MINUTE_MS: i64 = 60_000;
 pub const HOUR_MS: i64 = 3_600_000;
-/// Longer than any working period an SLA names: deadlines further than this many days
-/// ahead are not searched (a validated calendar has working time every week).
-const MAX_DAYS_AHEAD: i64 = 366 * 20;
+/// No deadline is searched past the year 3000 (2999-12-31, ms): a validated calendar has
+/// working time every week, so only absurd spans get there. An absolute bound, so that
+/// deadlines stay additive whatever instant they start from.
+const LAST_INSTANT: i64 = 32_503_593_600_000;
 
 /// A business calendar ready for arithmetic. Build it with [`Calendar::new`]; it keeps a
 /// table of the working intervals of the days it has been asked about.
@@ -259,7 +260,7 @@ impl Calendar {
         let mut k = k0;
         loop {
             if k >= table.days.len() {
-                if (k - k0) as i64 > MAX_DAYS_AHEAD {
+                if table.days.last().is_some_and(|d| d.start > LAST_INSTANT) {
                     return i64::MAX;
                 }
                 self.extend_forward(&mut table);
