@@ -4,6 +4,7 @@ mod identity;
 mod imports;
 mod leads;
 mod members;
+mod sla;
 mod workspace;
 
 use std::path::PathBuf;
@@ -117,6 +118,9 @@ enum Command {
         #[arg(long)]
         at: Option<String>,
     },
+    /// Service levels between sales and marketing, measured from the handoff log.
+    #[command(subcommand)]
+    Sla(sla::SlaCommand),
     /// Export contacts, events or activities (--format csv or json).
     Export {
         what: leads::ExportWhat,
@@ -142,6 +146,9 @@ enum Command {
         /// Measure only the import against the floor, not the generated workspace.
         #[arg(long)]
         import_only: bool,
+        /// Measure only the SLAs: the full report and the scorecard after one new event.
+        #[arg(long, conflicts_with = "import_only")]
+        sla: bool,
     },
 }
 
@@ -267,6 +274,18 @@ struct ProposeArgs {
     /// Scoring model: the score at which a contact is ready for the MQL handover.
     #[arg(long)]
     threshold: Option<u32>,
+    /// SLA: the rule's number (hours or days, attempts, count per period, or percent).
+    #[arg(long)]
+    target: Option<u32>,
+    /// Business calendar: the IANA time zone.
+    #[arg(long)]
+    time_zone: Option<String>,
+    /// Business calendar: working hours, e.g. 09:00-12:00,13:00-17:00.
+    #[arg(long, value_delimiter = ',')]
+    hours: Option<Vec<String>>,
+    /// Business calendar: the holiday dates (YYYY-MM-DD), replacing the list.
+    #[arg(long, value_delimiter = ',')]
+    holidays: Option<Vec<String>>,
 }
 
 pub(crate) fn parse_side(s: &str) -> Result<Side, String> {
@@ -326,8 +345,12 @@ async fn run(
         contacts,
         runs,
         import_only,
+        sla,
     } = command
     {
+        if sla {
+            return crate::bench::run_sla(contacts, runs, format == Format::Json).await;
+        }
         return crate::bench::run(contacts, runs, import_only, format == Format::Json).await;
     }
     let db = db::open(&data_dir).await?;
@@ -472,7 +495,12 @@ async fn dispatch(
         Command::ExportPlaybook { file } => {
             crate::exports::guard(data_dir, &file)?;
             let f = ops::export_file(db, &file).await?;
-            let n = f.stages.len() + f.terms.len() + f.reasons.len() + f.scoring.len();
+            let n = f.stages.len()
+                + f.terms.len()
+                + f.reasons.len()
+                + f.scoring.len()
+                + f.calendars.len()
+                + f.slas.len();
             out.done(
                 &serde_json::json!({ "file": file, "items": n, "members": f.members.len() }),
                 &format!(
@@ -494,6 +522,7 @@ async fn dispatch(
             )
             .await
         }
+        Command::Sla(cmd) => sla::run(cmd, db, &out).await,
         Command::Handoff {
             id,
             action,
@@ -672,6 +701,59 @@ async fn build_proposal(db: &Db, a: &ProposeArgs) -> AppResult<Proposal> {
             let mut model = model.clone();
             model.mql_threshold = a.threshold.unwrap_or(model.mql_threshold);
             AgreementBody::Scoring(model)
+        }
+        (AgreementKind::Sla, base) => {
+            let Some(AgreementBody::Sla(sla)) = base else {
+                return Err(AppError::invalid(
+                    "kind",
+                    "a new SLA comes from a playbook file (import-playbook) or the window; here you can change an SLA's --target",
+                ));
+            };
+            let mut sla = sla.clone();
+            if let Some(t) = a.target {
+                sla.rule.set_target(t);
+            }
+            AgreementBody::Sla(sla)
+        }
+        (AgreementKind::BusinessCalendar, base) => {
+            let Some(AgreementBody::BusinessCalendar(cal)) = base else {
+                return Err(AppError::invalid(
+                    "kind",
+                    "a new business calendar comes from a playbook file (import-playbook) or the window; here you can change --time-zone, --hours and --holidays",
+                ));
+            };
+            let mut cal = cal.clone();
+            if let Some(zone) = a.time_zone {
+                cal.time_zone = zone;
+            }
+            if let Some(hours) = a.hours {
+                cal.hours = hours
+                    .iter()
+                    .map(|h| {
+                        let (from, to) = h.split_once('-').unwrap_or((h, ""));
+                        crate::agreements::sla_model::WorkingHours {
+                            from: from.trim().into(),
+                            to: to.trim().into(),
+                        }
+                    })
+                    .collect();
+            }
+            if let Some(dates) = a.holidays {
+                cal.holidays = dates
+                    .iter()
+                    .filter(|d| !d.trim().is_empty())
+                    .map(|d| crate::agreements::sla_model::Holiday {
+                        name: cal
+                            .holidays
+                            .iter()
+                            .find(|h| h.date == d.trim())
+                            .map(|h| h.name.clone())
+                            .unwrap_or_default(),
+                        date: d.trim().into(),
+                    })
+                    .collect();
+            }
+            AgreementBody::BusinessCalendar(cal)
         }
     };
     Ok(Proposal {

@@ -4,6 +4,7 @@
 pub mod agreements;
 pub mod leads;
 pub mod session;
+pub mod slas;
 pub mod team;
 pub mod window;
 
@@ -21,6 +22,8 @@ pub struct AppState {
     pub import_cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// Whose key is open in this window.
     pub session: session::Session,
+    /// The SLA items between scorecards.
+    pub sla: crate::slas::ops::SlaCache,
 }
 
 /// The command list, shared by the app and the bindings export.
@@ -59,6 +62,8 @@ pub fn builder() -> Builder<tauri::Wry> {
             leads::list_sources,
             leads::merge_contacts,
             leads::unmerge_contact,
+            slas::sla_scorecard,
+            slas::sla_due,
         ])
         // Emitted as an event rather than returned, so named here to reach the bindings.
         .typ::<leads::ImportProgress>()

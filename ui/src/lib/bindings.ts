@@ -75,6 +75,9 @@ export const commands = {
 	mergeContacts: (duplicate: string, survivor: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("merge_contacts", { duplicate, survivor })),
 	/**  Undoes the merge of a duplicate contact. */
 	unmergeContact: (duplicate: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("unmerge_contact", { duplicate })),
+	slaScorecard: (period: TrendPeriod) => typedError<Scorecard_Serialize, AppError_Serialize>(__TAURI_INVOKE("sla_scorecard", { period })),
+	/**  The SLA items the person using the window owes, earliest deadline first. */
+	slaDue: () => typedError<DueItem[], AppError_Serialize>(__TAURI_INVOKE("sla_due")),
 };
 
 /* Types */
@@ -129,7 +132,11 @@ export type AgreementBody_Deserialize = {
 	kind: "reason",
 } & ReasonBody | {
 	kind: "scoring",
-} & ScoringBody_Deserialize;
+} & ScoringBody_Deserialize | {
+	kind: "sla",
+} & SlaBody_Deserialize | {
+	kind: "business_calendar",
+} & CalendarBody_Deserialize;
 
 /**  The content of a version; its `kind` always matches its item's kind. */
 export type AgreementBody_Serialize = {
@@ -140,7 +147,11 @@ export type AgreementBody_Serialize = {
 	kind: "reason",
 } & ReasonBody | {
 	kind: "scoring",
-} & ScoringBody_Serialize;
+} & ScoringBody_Serialize | {
+	kind: "sla",
+} & SlaBody_Serialize | {
+	kind: "business_calendar",
+} & CalendarBody_Serialize;
 
 export type AgreementItem = AgreementItem_Serialize | AgreementItem_Deserialize;
 
@@ -178,7 +189,7 @@ export type AgreementItem_Serialize = {
 	versions: AgreementVersion_Serialize[],
 };
 
-export type AgreementKind = "stage" | "term" | "reason" | "scoring";
+export type AgreementKind = "stage" | "term" | "reason" | "scoring" | "sla" | "business_calendar";
 
 export type AgreementVersion = AgreementVersion_Serialize | AgreementVersion_Deserialize;
 
@@ -315,9 +326,66 @@ export type BehaviourRule_Serialize = {
 	maxPoints?: number,
 };
 
+export type Breach = Breach_Serialize | Breach_Deserialize;
+
+export type Breach_Deserialize = {
+	slaKey: string,
+	slaName: string,
+	ownerSide: Side,
+	version: number,
+	contactId: string,
+	contactName: string,
+	ownerName?: string | null,
+	startedAt: string,
+	deadline?: string | null,
+	doneAt?: string | null,
+};
+
+export type Breach_Serialize = {
+	slaKey: string,
+	slaName: string,
+	ownerSide: Side,
+	version: number,
+	contactId: string,
+	contactName: string,
+	ownerName: string | null,
+	startedAt: string,
+	deadline: string | null,
+	doneAt: string | null,
+};
+
+/**
+ *  An amount of business time: `8 hours`, `5 days` (a business day is the calendar's daily
+ *  working time).
+ */
+export type BusinessSpan = {
+	amount: number,
+	unit: BusinessUnit,
+};
+
+export type BusinessUnit = "hours" | "days";
+
 export type BuyingRole = "decision_maker" | "economic_buyer" | "champion" | "influencer" | "recommender" | "user" | "gatekeeper" | "blocker";
 
 export type BuyingStage = "awareness" | "consideration" | "decision";
+
+export type CalendarBody = CalendarBody_Serialize | CalendarBody_Deserialize;
+
+export type CalendarBody_Deserialize = {
+	/**  An IANA time zone, e.g. `Europe/Berlin`. */
+	timeZone: string,
+	workingDays: Weekday[],
+	hours: WorkingHours[],
+	holidays?: Holiday_Deserialize[],
+};
+
+export type CalendarBody_Serialize = {
+	/**  An IANA time zone, e.g. `Europe/Berlin`. */
+	timeZone: string,
+	workingDays: Weekday[],
+	hours: WorkingHours[],
+	holidays: Holiday_Serialize[],
+};
 
 /**  How one column is used, for the dry run and the window's mapping step. */
 export type ColumnUse = {
@@ -476,6 +544,19 @@ export type DiffOp = "same" | "removed" | "added";
 export type DiffSegment = {
 	op: DiffOp,
 	text: string,
+};
+
+/**  An SLA item a member owes and has not met yet, with its deadline. */
+export type DueItem = {
+	slaKey: string,
+	slaName: string,
+	target: string,
+	contactId: string,
+	contactName: string,
+	startedAt: string,
+	deadline: string,
+	/**  Working time left as of the answer, in minutes of the SLA's business calendar. */
+	businessMinutesLeft: number,
 };
 
 /**  Stable error codes; the UI and scripts branch on these, so never rename one. */
@@ -642,6 +723,20 @@ export type HandoffEvent_Serialize = {
 	status: EventStatus,
 	/**  Why it was skipped or does not verify. */
 	problem: string | null,
+};
+
+export type Holiday = Holiday_Serialize | Holiday_Deserialize;
+
+export type Holiday_Deserialize = {
+	/**  `YYYY-MM-DD`, in the calendar's zone. */
+	date: string,
+	name?: string,
+};
+
+export type Holiday_Serialize = {
+	/**  `YYYY-MM-DD`, in the calendar's zone. */
+	date: string,
+	name: string,
 };
 
 export type Impact = Impact_Serialize | Impact_Deserialize;
@@ -1179,6 +1274,22 @@ export type Options = {
 	onConflict: OnConflict,
 };
 
+export type OwnerScore = OwnerScore_Serialize | OwnerScore_Deserialize;
+
+export type OwnerScore_Deserialize = {
+	memberId: string,
+	name: string,
+	side?: Side | null,
+	score: Score_Deserialize,
+};
+
+export type OwnerScore_Serialize = {
+	memberId: string,
+	name: string,
+	side: Side | null,
+	score: Score_Serialize,
+};
+
 export type PeopleMap = PeopleMap_Serialize | PeopleMap_Deserialize;
 
 export type PeopleMap_Deserialize = {
@@ -1193,6 +1304,15 @@ export type PeopleMap_Serialize = {
 	people: TeamPerson_Serialize[],
 	/**  The account's deals, open first. */
 	opportunities: Opportunity_Serialize[],
+};
+
+export type Period = "week" | "month" | "quarter";
+
+export type PeriodNow = {
+	start: string,
+	end: string,
+	count: number,
+	reached: number,
 };
 
 /**  Contacts that share an email but are different records in the source system. */
@@ -1258,6 +1378,8 @@ export type RowError = {
 	message: string,
 };
 
+export type Score = Score_Serialize | Score_Deserialize;
+
 export type ScoreExplanation = {
 	total: number,
 	threshold: number,
@@ -1276,6 +1398,49 @@ export type ScoreLine = {
 
 export type ScorePart = "fit" | "behaviour";
 
+export type Score_Deserialize = {
+	met: number,
+	breached: number,
+	pending: number,
+	compliance?: number | null,
+};
+
+export type Score_Serialize = {
+	met: number,
+	breached: number,
+	pending: number,
+	compliance: number | null,
+};
+
+/**  The window's scorecard: both sides' commitments, the trend, owners and breaches. */
+export type Scorecard = Scorecard_Serialize | Scorecard_Deserialize;
+
+/**  The window's scorecard: both sides' commitments, the trend, owners and breaches. */
+export type Scorecard_Deserialize = {
+	asOf: string,
+	sides: SideScore_Deserialize[],
+	slas: SlaScore_Deserialize[],
+	trend: TrendPoint_Deserialize[],
+	owners: OwnerScore_Deserialize[],
+	/**  The most recent breaches, newest first. */
+	breaches: Breach_Deserialize[],
+	/**  How many breaches there are in all. */
+	breachCount: number,
+};
+
+/**  The window's scorecard: both sides' commitments, the trend, owners and breaches. */
+export type Scorecard_Serialize = {
+	asOf: string,
+	sides: SideScore_Serialize[],
+	slas: SlaScore_Serialize[],
+	trend: TrendPoint_Serialize[],
+	owners: OwnerScore_Serialize[],
+	/**  The most recent breaches, newest first. */
+	breaches: Breach_Serialize[],
+	/**  How many breaches there are in all. */
+	breachCount: number,
+};
+
 export type ScoringBody = ScoringBody_Serialize | ScoringBody_Deserialize;
 
 export type ScoringBody_Deserialize = {
@@ -1293,6 +1458,18 @@ export type ScoringBody_Serialize = {
 };
 
 export type Side = "marketing" | "sales";
+
+export type SideScore = SideScore_Serialize | SideScore_Deserialize;
+
+export type SideScore_Deserialize = {
+	side: Side,
+	score: Score_Deserialize,
+};
+
+export type SideScore_Serialize = {
+	side: Side,
+	score: Score_Serialize,
+};
 
 export type SignoffAction = "proposed" | "approved" | "declined" | "agreed";
 
@@ -1336,6 +1513,116 @@ export type SignoffEvent_Serialize = {
 	at: string,
 	/**  Why the signature does not count (not signed, does not verify, not a manager then). */
 	problem: string | null,
+};
+
+export type SlaBody = SlaBody_Serialize | SlaBody_Deserialize;
+
+export type SlaBody_Deserialize = {
+	/**  The side that owes it. */
+	owner: Side,
+	/**  Key of the business calendar it counts in. */
+	calendar: string,
+	rule: SlaRule_Deserialize,
+	/**  Why the teams agreed it, in their words. */
+	description?: string,
+};
+
+export type SlaBody_Serialize = {
+	/**  The side that owes it. */
+	owner: Side,
+	/**  Key of the business calendar it counts in. */
+	calendar: string,
+	rule: SlaRule_Serialize,
+	/**  Why the teams agreed it, in their words. */
+	description: string,
+};
+
+/**  The kinds of rule an SLA can be. */
+export type SlaKind = "response_time" | "first_touch" | "attempts_before_recycle" | "reason_required" | "volume" | "max_time_in_stage" | "conversion_rate";
+
+/**  What an SLA measures, in the playbook's own terms. */
+export type SlaRule = SlaRule_Serialize | SlaRule_Deserialize;
+
+/**  What an SLA measures, in the playbook's own terms. */
+export type SlaRule_Deserialize = 
+/**  From each `start` event to the first of the `done` events, within `within`. */
+{ type: "response_time"; start: EventKind; done: EventKind[]; within: BusinessSpan } | 
+/**
+ *  From each `start` event to the first of the `done` events (the first touch), within
+ *  `within`.
+ */
+{ type: "first_touch"; start: EventKind; done: EventKind[]; within: BusinessSpan } | 
+/**
+ *  Every `ending` event after a `counting_from` event comes after at least `at_least`
+ *  `attempt` events since it.
+ */
+{ type: "attempts_before_recycle"; countingFrom: EventKind; attempt: EventKind; ending: EventKind[]; atLeast: number } | 
+/**  Every one of these events carries an agreed reason (and, if asked, a note). */
+{ type: "reason_required"; events: EventKind[]; noteRequired?: boolean } | 
+/**  At least `at_least` `event`s per period. */
+{ type: "volume"; event: EventKind; atLeast: number; per: Period } | 
+/**  No stay in `stage` lasts longer than `within`. */
+{ type: "max_time_in_stage"; stage: string; within: BusinessSpan } | 
+/**
+ *  Of the `start` events in a period, at least `at_least_percent` are followed by one of
+ *  the `reached` events or by the contact entering `reached_stage`.
+ */
+{ type: "conversion_rate"; start: EventKind; reached?: EventKind[]; reachedStage?: string | null; atLeastPercent: number; per: Period };
+
+/**  What an SLA measures, in the playbook's own terms. */
+export type SlaRule_Serialize = 
+/**  From each `start` event to the first of the `done` events, within `within`. */
+{ type: "response_time"; start: EventKind; done: EventKind[]; within: BusinessSpan } | 
+/**
+ *  From each `start` event to the first of the `done` events (the first touch), within
+ *  `within`.
+ */
+{ type: "first_touch"; start: EventKind; done: EventKind[]; within: BusinessSpan } | 
+/**
+ *  Every `ending` event after a `counting_from` event comes after at least `at_least`
+ *  `attempt` events since it.
+ */
+{ type: "attempts_before_recycle"; countingFrom: EventKind; attempt: EventKind; ending: EventKind[]; atLeast: number } | 
+/**  Every one of these events carries an agreed reason (and, if asked, a note). */
+{ type: "reason_required"; events: EventKind[]; noteRequired: boolean } | 
+/**  At least `at_least` `event`s per period. */
+{ type: "volume"; event: EventKind; atLeast: number; per: Period } | 
+/**  No stay in `stage` lasts longer than `within`. */
+{ type: "max_time_in_stage"; stage: string; within: BusinessSpan } | 
+/**
+ *  Of the `start` events in a period, at least `at_least_percent` are followed by one of
+ *  the `reached` events or by the contact entering `reached_stage`.
+ */
+{ type: "conversion_rate"; start: EventKind; reached: EventKind[]; reachedStage?: string; atLeastPercent: number; per: Period };
+
+export type SlaScore = SlaScore_Serialize | SlaScore_Deserialize;
+
+export type SlaScore_Deserialize = {
+	key: string,
+	name: string,
+	ownerSide: Side,
+	kind: SlaKind,
+	version: number,
+	target: string,
+	measure: string,
+	description: string,
+	score: Score_Deserialize,
+	/**  For volume and conversion rate: the current period's count (and how many reached). */
+	currentPeriod?: PeriodNow | null,
+};
+
+export type SlaScore_Serialize = {
+	key: string,
+	name: string,
+	ownerSide: Side,
+	kind: SlaKind,
+	version: number,
+	target: string,
+	measure: string,
+	description: string,
+	score: Score_Serialize,
+	/**  For volume and conversion rate: the current period's count (and how many reached). */
+	currentPeriod: PeriodNow | null,
 };
 
 /**
@@ -1462,6 +1749,26 @@ export type TermBody = {
 
 export type Theme = "system" | "light" | "dark";
 
+export type TrendPeriod = "week" | "month";
+
+export type TrendPoint = TrendPoint_Serialize | TrendPoint_Deserialize;
+
+export type TrendPoint_Deserialize = {
+	/**  `2026-W47` or `2026-11`. */
+	label: string,
+	start: string,
+	side: Side,
+	score: Score_Deserialize,
+};
+
+export type TrendPoint_Serialize = {
+	/**  `2026-W47` or `2026-11`. */
+	label: string,
+	start: string,
+	side: Side,
+	score: Score_Serialize,
+};
+
 export type VersionDiff = VersionDiff_Serialize | VersionDiff_Deserialize;
 
 export type VersionDiff_Deserialize = {
@@ -1535,6 +1842,17 @@ export type Vocabulary_Serialize = {
 	sources: Label[],
 	/**  What recording each event asks for: an agreed reason (of which use) or a channel. */
 	eventNeeds: EventNeeds_Serialize[],
+};
+
+export type Weekday = "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
+
+/**
+ *  One interval of working hours, local wall-clock time (`09:00` to `17:30`; `24:00` is
+ *  the end of the day).
+ */
+export type WorkingHours = {
+	from: string,
+	to: string,
 };
 
 /* Tauri Specta runtime */

@@ -58,6 +58,21 @@ import {
   type Options,
   type OnConflict,
   type Opportunity,
+  type Scorecard_Serialize,
+  type SlaScore_Serialize,
+  type Score_Serialize,
+  type TrendPoint_Serialize,
+  type TrendPeriod,
+  type OwnerScore_Serialize,
+  type Breach_Serialize,
+  type DueItem,
+  type SlaKind,
+  type SlaRule_Serialize,
+  type SlaBody_Serialize,
+  type CalendarBody_Serialize,
+  type Weekday,
+  type BusinessUnit,
+  type Period,
 } from '../bindings';
 import { listen } from '@tauri-apps/api/event';
 
@@ -85,6 +100,15 @@ export type ImpactContact = ImpactContact_Serialize;
 export type ImpactRequest = ImpactRequest_Deserialize;
 /** A scoring model as the editor writes it. */
 export type ScoringBody = ScoringBody_Deserialize;
+export type Scorecard = Scorecard_Serialize;
+export type SlaScore = SlaScore_Serialize;
+export type Score = Score_Serialize;
+export type TrendPoint = TrendPoint_Serialize;
+export type OwnerScore = OwnerScore_Serialize;
+export type Breach = Breach_Serialize;
+export type SlaRule = SlaRule_Serialize;
+export type SlaBody = SlaBody_Serialize;
+export type CalendarBody = CalendarBody_Serialize;
 export type {
   QueueCount,
   Label,
@@ -108,6 +132,12 @@ export type {
   Options,
   OnConflict,
   Opportunity,
+  TrendPeriod,
+  DueItem,
+  SlaKind,
+  Weekday,
+  BusinessUnit,
+  Period,
   AgreementKind,
   ErrorCode,
   Member,
@@ -178,6 +208,10 @@ export const backend = {
   unmergeContact: (duplicate: string) => unwrap(commands.unmergeContact(duplicate)),
   cancelImport: () => unwrap(commands.cancelImport()),
   exportData: (kind: ExportKind, format: ExportFormat) => unwrap(commands.exportData(kind, format)),
+  /** The SLA scorecard, measured from the handoff log, with its trend per week or month. */
+  slaScorecard: (period: TrendPeriod) => unwrap(commands.slaScorecard(period)),
+  /** What the person using the window owes under the SLAs, earliest deadline first. */
+  slaDue: () => unwrap(commands.slaDue()),
   /** Calls `onProgress` for every progress report of the running import; returns a stop function. */
   onImportProgress: (onProgress: (p: ImportProgress) => void) =>
     listen<ImportProgress>('import-progress', (e) => onProgress(e.payload)),
