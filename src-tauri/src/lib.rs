@@ -6,6 +6,7 @@ pub mod bench;
 pub mod bulk;
 pub mod cli;
 pub mod commands;
+pub mod content;
 pub mod db;
 pub mod demo;
 pub mod error;
@@ -34,6 +35,7 @@ pub fn run_window(data_dir: PathBuf) -> AppResult<()> {
             let mut tx = db::write(&db).await?;
             demo::create(&mut tx, chrono::Utc::now()).await?;
             tx.commit().await?;
+            content::demo::create(&db, &data_dir, chrono::Utc::now()).await?;
         }
         AppResult::Ok(db)
     })?;
@@ -61,6 +63,11 @@ pub fn run_window(data_dir: PathBuf) -> AppResult<()> {
     let specta = commands::builder();
     tauri::Builder::default()
         .plugin(tauri_plugin_store::Builder::new().build())
+        .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_clipboard_manager::init())
+        .manage(commands::content::Dropped::default())
+        .on_window_event(commands::content::on_drop)
         .manage(AppState {
             db,
             data_dir,

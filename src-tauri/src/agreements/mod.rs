@@ -7,6 +7,7 @@ pub mod records;
 pub mod rules;
 pub mod scoring_model;
 pub mod store;
+pub mod taxonomy;
 
 use serde::{Deserialize, Serialize};
 use specta::Type;
@@ -15,6 +16,7 @@ use crate::error::{AppError, AppResult};
 use crate::handoffs::EventKind;
 use crate::team::Side;
 pub use scoring_model::{ActivityKind, BehaviourRule, FitField, FitOp, FitRule, ScoringBody};
+pub use taxonomy::{AssetKindBody, BuyingStageBody, PersonaBody, RiskBody};
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Type,
@@ -25,14 +27,22 @@ pub enum AgreementKind {
     Term,
     Reason,
     Scoring,
+    BuyingStage,
+    Persona,
+    Risk,
+    AssetKind,
 }
 
 impl AgreementKind {
-    pub const ALL: [AgreementKind; 4] = [
+    pub const ALL: [AgreementKind; 8] = [
         AgreementKind::Stage,
         AgreementKind::Term,
         AgreementKind::Reason,
         AgreementKind::Scoring,
+        AgreementKind::BuyingStage,
+        AgreementKind::Persona,
+        AgreementKind::Risk,
+        AgreementKind::AssetKind,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -40,6 +50,19 @@ impl AgreementKind {
             AgreementKind::Term => "term",
             AgreementKind::Reason => "reason",
             AgreementKind::Scoring => "scoring",
+            AgreementKind::BuyingStage => "buying_stage",
+            AgreementKind::Persona => "persona",
+            AgreementKind::Risk => "risk",
+            AgreementKind::AssetKind => "asset_kind",
+        }
+    }
+
+    /// The key an item of this kind gets from a name or a given key: a slug, and for risk
+    /// points one qualifier (`competitor:acme`).
+    pub fn key_from(self, text: &str) -> String {
+        match self {
+            AgreementKind::Risk => taxonomy::risk_key(text),
+            _ => slug(text),
         }
     }
     pub fn parse(text: &str) -> AppResult<AgreementKind> {
@@ -49,7 +72,10 @@ impl AgreementKind {
             .ok_or_else(|| {
                 AppError::invalid(
                     "kind",
-                    format!("kind: '{text}' is not an agreement kind; use stage, term, reason or scoring"),
+                    format!(
+                        "kind: '{text}' is not an agreement kind; use one of {}",
+                        Self::ALL.map(|k| k.as_str()).join(", ")
+                    ),
                 )
             })
     }
@@ -162,6 +188,10 @@ pub enum AgreementBody {
     Term(TermBody),
     Reason(ReasonBody),
     Scoring(ScoringBody),
+    BuyingStage(BuyingStageBody),
+    Persona(PersonaBody),
+    Risk(RiskBody),
+    AssetKind(AssetKindBody),
 }
 
 impl AgreementBody {
@@ -171,6 +201,10 @@ impl AgreementBody {
             AgreementBody::Term(_) => AgreementKind::Term,
             AgreementBody::Reason(_) => AgreementKind::Reason,
             AgreementBody::Scoring(_) => AgreementKind::Scoring,
+            AgreementBody::BuyingStage(_) => AgreementKind::BuyingStage,
+            AgreementBody::Persona(_) => AgreementKind::Persona,
+            AgreementBody::Risk(_) => AgreementKind::Risk,
+            AgreementBody::AssetKind(_) => AgreementKind::AssetKind,
         }
     }
 
@@ -211,6 +245,10 @@ impl AgreementBody {
                 ("Description", r.description.clone()),
             ],
             AgreementBody::Scoring(m) => m.fields(),
+            AgreementBody::BuyingStage(b) => b.fields(),
+            AgreementBody::Persona(b) => b.fields(),
+            AgreementBody::Risk(b) => b.fields(),
+            AgreementBody::AssetKind(b) => b.fields(),
         }
     }
 
@@ -282,6 +320,10 @@ impl AgreementBody {
                 })
             }
             AgreementBody::Scoring(m) => AgreementBody::Scoring(m.validated()?),
+            AgreementBody::BuyingStage(b) => AgreementBody::BuyingStage(b.validated()?),
+            AgreementBody::Persona(b) => AgreementBody::Persona(b.validated()?),
+            AgreementBody::Risk(b) => AgreementBody::Risk(b.validated()?),
+            AgreementBody::AssetKind(b) => AgreementBody::AssetKind(b.validated()?),
         })
     }
 }
