@@ -72,6 +72,7 @@ export const ACTIVITY_LABELS: Record<string, string> = {
   email_click: 'Clicked email',
   event: 'Met at event',
   form: 'Filled in form',
+  content_sent: 'Sent',
 };
 
 /** Which reason list an action draws from, if it needs one. */

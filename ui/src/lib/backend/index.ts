@@ -102,6 +102,30 @@ async function unwrap<T>(call: Promise<Outcome<T>>): Promise<T> {
 }
 
 export const backend = {
+  // The content library.
+  contentTaxonomy: () => unwrap(commands.contentTaxonomy()),
+  searchContent: (query: SearchQuery) => unwrap(commands.searchContent(query)),
+  getAsset: (id: string) => unwrap(commands.getAsset(id)),
+  saveAsset: (id: string | null, fields: AssetFields) => unwrap(commands.saveAsset(id, fields)),
+  /** Opens the system's file picker; what is picked is copied into the content store. */
+  pickContentFiles: () => unwrap(commands.pickContentFiles()),
+  /** Stores the files last dropped onto the window (the window never names paths). */
+  takeDroppedFiles: () => unwrap(commands.takeDroppedFiles()),
+  /** Calls `onDrop` whenever files are dropped onto the window; returns a stop function. */
+  onContentDropped: (onDrop: (d: ContentDropped) => void) =>
+    listen<ContentDropped>('content-dropped', (e) => onDrop(e.payload)),
+  /** Opens the asset's stored file with the system's viewer (or its link in the browser). */
+  openAsset: (id: string) => unwrap(commands.openAsset(id)),
+  revealAsset: (id: string) => unwrap(commands.revealAsset(id)),
+  contentForContact: (contactId: string) => unwrap(commands.contentForContact(contactId)),
+  contentForAccount: (accountId: string) => unwrap(commands.contentForAccount(accountId)),
+  noteAccountRisk: (accountId: string, note: RiskNote) => unwrap(commands.noteAccountRisk(accountId, note)),
+  draftSend: (assetId: string, contactId: string) => unwrap(commands.draftSend(assetId, contactId)),
+  openMailDraft: (mailto: string) => unwrap(commands.openMailDraft(mailto)),
+  copyText: (text: string) => unwrap(commands.copyText(text)),
+  logSend: (request: SendRequest) => unwrap(commands.logSend(request)),
+  contentHealth: () => unwrap(commands.contentHealth()),
+
   listAgreements: (kind: AgreementKind | null = null) => unwrap(commands.listAgreements(kind)),
   propose: (proposal: Proposal) => unwrap(commands.proposeAgreement(proposal)),
   approve: (versionId: string, comment: string) => unwrap(commands.approveAgreement(versionId, comment)),
