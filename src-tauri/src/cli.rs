@@ -284,12 +284,16 @@ fn parse_use(s: &str) -> Result<ReasonUse, String> {
     ReasonUse::parse(s).map_err(|e| e.message)
 }
 fn parse_buying_stage(s: &str) -> Result<crate::leads::BuyingStage, String> {
-    crate::leads::BuyingStage::parse(s)
-        .ok_or_else(|| format!("'{s}' is not a buying stage; use awareness, consideration or decision"))
+    crate::leads::BuyingStage::parse(s).ok_or_else(|| {
+        format!("'{s}' is not a buying stage; use awareness, consideration or decision")
+    })
 }
 fn parse_buying_role(s: &str) -> Result<crate::leads::BuyingRole, String> {
     crate::leads::BuyingRole::parse(s).ok_or_else(|| {
-        let all: Vec<&str> = crate::leads::BuyingRole::ALL.iter().map(|r| r.as_str()).collect();
+        let all: Vec<&str> = crate::leads::BuyingRole::ALL
+            .iter()
+            .map(|r| r.as_str())
+            .collect();
         format!("'{s}' is not a buying role; use one of {}", all.join(", "))
     })
 }

@@ -347,11 +347,14 @@ pub async fn import(
                 &e.signed,
             )
         }))
-        .chain(
-            file.risks
-                .iter()
-                .map(|e| (&e.key, &e.name, AgreementBody::Risk(e.body.clone()), &e.signed)),
-        )
+        .chain(file.risks.iter().map(|e| {
+            (
+                &e.key,
+                &e.name,
+                AgreementBody::Risk(e.body.clone()),
+                &e.signed,
+            )
+        }))
         .chain(file.asset_kinds.iter().map(|e| {
             (
                 &e.key,

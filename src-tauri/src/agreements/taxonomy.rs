@@ -134,7 +134,10 @@ impl BuyingStageBody {
                     .collect::<Vec<_>>()
                     .join(", "),
             ),
-            ("Contacts in lifecycle stage", self.lifecycle_stages.join(", ")),
+            (
+                "Contacts in lifecycle stage",
+                self.lifecycle_stages.join(", "),
+            ),
         ]
     }
 }
@@ -261,11 +264,17 @@ mod tests {
             contact_stages: vec![],
             lifecycle_stages: vec![],
         };
-        assert_eq!(stage.validated().unwrap_err().field.as_deref(), Some("position"));
+        assert_eq!(
+            stage.validated().unwrap_err().field.as_deref(),
+            Some("position")
+        );
         let kind = AssetKindBody {
             description: "Battlecard".into(),
             review_months: Some(600),
         };
-        assert_eq!(kind.validated().unwrap_err().field.as_deref(), Some("reviewMonths"));
+        assert_eq!(
+            kind.validated().unwrap_err().field.as_deref(),
+            Some("reviewMonths")
+        );
     }
 }

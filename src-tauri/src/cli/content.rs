@@ -118,18 +118,32 @@ pub enum ContentCommand {
 }
 
 /// `--as`, or the member last signed in on this laptop (the window remembers it).
-async fn who(db: &Db, data_dir: &Path, actor: Option<String>, pass: &mut Passphrases) -> AppResult<Signer> {
+async fn who(
+    db: &Db,
+    data_dir: &Path,
+    actor: Option<String>,
+    pass: &mut Passphrases,
+) -> AppResult<Signer> {
     let email = match actor {
         Some(a) => a,
         None => {
             let id = std::fs::read_to_string(crate::settings::store_path(data_dir))
                 .ok()
                 .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-                .and_then(|v| v.get("identity").and_then(|i| i.as_str()).map(str::to_string))
+                .and_then(|v| {
+                    v.get("identity")
+                        .and_then(|i| i.as_str())
+                        .map(str::to_string)
+                })
                 .ok_or_else(|| {
-                    AppError::invalid("as", "say who does it with --as EMAIL (nobody has signed in on this laptop)")
+                    AppError::invalid(
+                        "as",
+                        "say who does it with --as EMAIL (nobody has signed in on this laptop)",
+                    )
                 })?;
-            crate::team::store::get(&mut *db.acquire().await?, &id).await?.email
+            crate::team::store::get(&mut *db.acquire().await?, &id)
+                .await?
+                .email
         }
     };
     unlock(db, &email, pass).await
@@ -193,7 +207,12 @@ pub async fn run(
             };
             let looks_like_url = source.starts_with("http://") || source.starts_with("https://");
             let (src, stored) = if looks_like_url {
-                (AssetSource::Link { url: source.clone() }, None)
+                (
+                    AssetSource::Link {
+                        url: source.clone(),
+                    },
+                    None,
+                )
             } else {
                 let f = ops::store_file(db, data_dir, Path::new(&source)).await?;
                 (
@@ -207,7 +226,11 @@ pub async fn run(
                 )
             };
             let owner_id = match owner {
-                Some(email) => Some(crate::team::store::by_email(&mut *db.acquire().await?, &email).await?.id),
+                Some(email) => Some(
+                    crate::team::store::by_email(&mut *db.acquire().await?, &email)
+                        .await?
+                        .id,
+                ),
                 None => Some(signer.member_id.clone()),
             };
             let status = match status {
@@ -231,7 +254,12 @@ pub async fn run(
             };
             let d = ops::save(db, None, &fields, &signer).await?;
             if !out.json(&serde_json::json!({ "asset": d, "file": stored })) {
-                println!("Added {} ({}): {}.", d.asset.fields.title, d.asset.id, d.asset.fields.status.as_str());
+                println!(
+                    "Added {} ({}): {}.",
+                    d.asset.fields.title,
+                    d.asset.id,
+                    d.asset.fields.status.as_str()
+                );
                 if let Some(f) = stored {
                     println!(
                         "  {} · {} · {} bytes · {}{} · text {}",
@@ -249,7 +277,11 @@ pub async fn run(
             }
             Ok(())
         }
-        ContentCommand::Import { manifest, mode, actor } => {
+        ContentCommand::Import {
+            manifest,
+            mode,
+            actor,
+        } => {
             let signer = who(db, data_dir, actor, pass).await?;
             let mode = match mode {
                 ModeArg::AllOrNothing => ImportMode::AllOrNothing,
@@ -334,7 +366,12 @@ pub async fn run(
                         ]
                     })
                     .collect();
-                table(&["ID", "TITLE", "KIND", "STAGES", "PERSONAS", "RISKS", "SCORE"], rows);
+                table(
+                    &[
+                        "ID", "TITLE", "KIND", "STAGES", "PERSONAS", "RISKS", "SCORE",
+                    ],
+                    rows,
+                );
                 println!("{} of {} assets", printed.results.len(), printed.total);
             }
             Ok(())
@@ -343,9 +380,24 @@ pub async fn run(
             let d = ops::get(db, &id, None).await?;
             if !out.json(&d) {
                 let f = &d.asset.fields;
-                println!("{} ({}) · {} · {}", f.title, f.kind, f.status.as_str(), d.asset.id);
-                println!("  stages {} · personas {} · risks {}", f.stages.join(", "), f.personas.join(", "), f.risks.join(", "));
-                println!("  review by {} · sent {} times", f.review_by.clone().unwrap_or_else(|| "-".into()), d.sends);
+                println!(
+                    "{} ({}) · {} · {}",
+                    f.title,
+                    f.kind,
+                    f.status.as_str(),
+                    d.asset.id
+                );
+                println!(
+                    "  stages {} · personas {} · risks {}",
+                    f.stages.join(", "),
+                    f.personas.join(", "),
+                    f.risks.join(", ")
+                );
+                println!(
+                    "  review by {} · sent {} times",
+                    f.review_by.clone().unwrap_or_else(|| "-".into()),
+                    d.sends
+                );
                 for v in &d.versions {
                     println!(
                         "  v{} {} {} {}",
@@ -364,7 +416,14 @@ pub async fn run(
                 let rows = fit
                     .recommendations
                     .iter()
-                    .map(|r| vec![r.id.clone(), r.title.clone(), format!("{:.1}", r.score), r.reason.clone()])
+                    .map(|r| {
+                        vec![
+                            r.id.clone(),
+                            r.title.clone(),
+                            format!("{:.1}", r.score),
+                            r.reason.clone(),
+                        ]
+                    })
                     .collect();
                 table(&["ID", "TITLE", "SCORE", "WHY"], rows);
             }
@@ -386,7 +445,14 @@ pub async fn run(
             let risks = ops::note_risk(db, &account, &n, &signer).await?;
             if !out.json(&risks) {
                 let names: Vec<&str> = risks.iter().map(|r| r.name.as_str()).collect();
-                println!("Known risks: {}.", if names.is_empty() { "none".to_string() } else { names.join(", ") });
+                println!(
+                    "Known risks: {}.",
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                );
             }
             Ok(())
         }
@@ -405,7 +471,10 @@ pub async fn run(
                 note,
             };
             let a = ops::log_send(db, &req, &signer).await?;
-            out.done(&a, &format!("Logged: sent {} to {}.", a.detail, req.contact_id))
+            out.done(
+                &a,
+                &format!("Logged: sent {} to {}.", a.detail, req.contact_id),
+            )
         }
         ContentCommand::Coverage => {
             let h = ops::health(db).await?;
@@ -435,18 +504,34 @@ pub async fn run(
                     .iter()
                     .map(|r| {
                         let mut row = vec![r.name.clone()];
-                        row.extend(r.counts.iter().map(|n| if *n == 0 { "·".into() } else { n.to_string() }));
+                        row.extend(r.counts.iter().map(|n| {
+                            if *n == 0 {
+                                "·".into()
+                            } else {
+                                n.to_string()
+                            }
+                        }));
                         row
                     })
                     .collect();
                 let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
                 table(&headers, rows);
-                println!("\n{} published assets; {} empty cells.", h.published, h.empty_cells);
+                println!(
+                    "\n{} published assets; {} empty cells.",
+                    h.published, h.empty_cells
+                );
                 for s in &h.stale {
-                    println!("  stale: {} (review by {})", s.title, s.review_by.clone().unwrap_or_default());
+                    println!(
+                        "  stale: {} (review by {})",
+                        s.title,
+                        s.review_by.clone().unwrap_or_default()
+                    );
                 }
                 for m in &h.moved_forward {
-                    println!("  sent before a step forward: {} ({} of {} contacts)", m.title, m.moved_forward, m.contacts);
+                    println!(
+                        "  sent before a step forward: {} ({} of {} contacts)",
+                        m.title, m.moved_forward, m.contacts
+                    );
                 }
             }
             Ok(())

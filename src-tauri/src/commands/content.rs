@@ -59,7 +59,10 @@ pub async fn content_taxonomy(state: State<'_, AppState>) -> AppResult<Taxonomy>
 
 #[tauri::command]
 #[specta::specta]
-pub async fn search_content(state: State<'_, AppState>, query: SearchQuery) -> AppResult<SearchResults> {
+pub async fn search_content(
+    state: State<'_, AppState>,
+    query: SearchQuery,
+) -> AppResult<SearchResults> {
     ops::search(&state.db, &query).await
 }
 
@@ -85,7 +88,10 @@ pub async fn save_asset(
 /// Opens the system's file picker and stores what was picked.
 #[tauri::command]
 #[specta::specta]
-pub async fn pick_content_files(app: AppHandle, state: State<'_, AppState>) -> AppResult<Vec<StoredFile>> {
+pub async fn pick_content_files(
+    app: AppHandle,
+    state: State<'_, AppState>,
+) -> AppResult<Vec<StoredFile>> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     app.dialog()
         .file()
@@ -111,7 +117,11 @@ pub async fn take_dropped_files(
     state: State<'_, AppState>,
     dropped: State<'_, Dropped>,
 ) -> AppResult<Vec<StoredFile>> {
-    let paths: Vec<PathBuf> = dropped.0.lock().map(|mut d| std::mem::take(&mut *d)).unwrap_or_default();
+    let paths: Vec<PathBuf> = dropped
+        .0
+        .lock()
+        .map(|mut d| std::mem::take(&mut *d))
+        .unwrap_or_default();
     let mut out = Vec::new();
     for p in paths.iter().filter(|p| p.is_file()) {
         out.push(ops::store_file(&state.db, &state.data_dir, p).await?);
@@ -146,13 +156,19 @@ pub async fn reveal_asset(app: AppHandle, state: State<'_, AppState>, id: String
 
 #[tauri::command]
 #[specta::specta]
-pub async fn content_for_contact(state: State<'_, AppState>, contact_id: String) -> AppResult<ContactFit> {
+pub async fn content_for_contact(
+    state: State<'_, AppState>,
+    contact_id: String,
+) -> AppResult<ContactFit> {
     ops::for_contact(&state.db, &contact_id).await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn content_for_account(state: State<'_, AppState>, account_id: String) -> AppResult<AccountFit> {
+pub async fn content_for_account(
+    state: State<'_, AppState>,
+    account_id: String,
+) -> AppResult<AccountFit> {
     ops::for_account(&state.db, &account_id).await
 }
 
@@ -184,7 +200,10 @@ pub async fn draft_send(
 #[specta::specta]
 pub async fn open_mail_draft(app: AppHandle, mailto: String) -> AppResult<()> {
     if !mailto.starts_with("mailto:") {
-        return Err(AppError::invalid("mailto", "only mailto: drafts are opened here"));
+        return Err(AppError::invalid(
+            "mailto",
+            "only mailto: drafts are opened here",
+        ));
     }
     app.opener()
         .open_url(mailto, None::<&str>)

@@ -67,21 +67,82 @@ impl Rng {
 }
 
 const TOPICS: [&str; 24] = [
-    "forecasting", "pipeline", "handover", "scoring", "nurture", "onboarding", "renewal",
-    "pricing", "security", "migration", "integration", "governance", "attribution", "routing",
-    "enablement", "territory", "quota", "churn", "expansion", "procurement", "compliance",
-    "analytics", "webinar", "benchmark",
+    "forecasting",
+    "pipeline",
+    "handover",
+    "scoring",
+    "nurture",
+    "onboarding",
+    "renewal",
+    "pricing",
+    "security",
+    "migration",
+    "integration",
+    "governance",
+    "attribution",
+    "routing",
+    "enablement",
+    "territory",
+    "quota",
+    "churn",
+    "expansion",
+    "procurement",
+    "compliance",
+    "analytics",
+    "webinar",
+    "benchmark",
 ];
 const INDUSTRIES: [&str; 8] = [
-    "Software", "Manufacturing", "Financial Services", "Healthcare", "Retail", "Logistics",
-    "Energy", "Education",
+    "Software",
+    "Manufacturing",
+    "Financial Services",
+    "Healthcare",
+    "Retail",
+    "Logistics",
+    "Energy",
+    "Education",
 ];
 const COMMON: [&str; 40] = [
-    "revenue", "team", "sales", "marketing", "lead", "customer", "process", "data", "report",
-    "meeting", "quarter", "target", "result", "buyer", "account", "deal", "cost", "time",
-    "value", "return", "risk", "review", "plan", "growth", "conversion", "response", "agreed",
-    "definition", "stage", "owner", "metric", "budget", "evidence", "contract", "approval",
-    "workflow", "dashboard", "playbook", "objection", "competitor",
+    "revenue",
+    "team",
+    "sales",
+    "marketing",
+    "lead",
+    "customer",
+    "process",
+    "data",
+    "report",
+    "meeting",
+    "quarter",
+    "target",
+    "result",
+    "buyer",
+    "account",
+    "deal",
+    "cost",
+    "time",
+    "value",
+    "return",
+    "risk",
+    "review",
+    "plan",
+    "growth",
+    "conversion",
+    "response",
+    "agreed",
+    "definition",
+    "stage",
+    "owner",
+    "metric",
+    "budget",
+    "evidence",
+    "contract",
+    "approval",
+    "workflow",
+    "dashboard",
+    "playbook",
+    "objection",
+    "competitor",
 ];
 
 fn ms(d: Duration) -> f64 {
@@ -90,7 +151,9 @@ fn ms(d: Duration) -> f64 {
 
 fn stats(mut v: Vec<Duration>) -> (f64, f64) {
     v.sort();
-    let p95 = v[((v.len() as f64 * 0.95).ceil() as usize).saturating_sub(1).min(v.len() - 1)];
+    let p95 = v[((v.len() as f64 * 0.95).ceil() as usize)
+        .saturating_sub(1)
+        .min(v.len() - 1)];
     (ms(v[v.len() / 2]), ms(p95))
 }
 
@@ -103,13 +166,22 @@ async fn generate(db: &Db, n: u32, signer: &crate::trust::Signer) -> AppResult<(
     // A vocabulary of made-up words besides the domain's, so bodies are not all alike.
     let rare: Vec<String> = (0..4000)
         .map(|i| {
-            let syl = ["ka", "lo", "mi", "ren", "tas", "vo", "pel", "dri", "sun", "ba", "quo", "xen"];
-            format!("{}{}{}", syl[i % 12], syl[(i / 12) % 12], syl[(i / 144) % 12])
+            let syl = [
+                "ka", "lo", "mi", "ren", "tas", "vo", "pel", "dri", "sun", "ba", "quo", "xen",
+            ];
+            format!(
+                "{}{}{}",
+                syl[i % 12],
+                syl[(i / 12) % 12],
+                syl[(i / 144) % 12]
+            )
         })
         .collect();
     let pick = |rng: &mut Rng, labels: &[super::Label], max: usize| -> Vec<String> {
         let k = 1 + rng.below(max);
-        let mut out: Vec<String> = (0..k).map(|_| labels[rng.below(labels.len())].key.clone()).collect();
+        let mut out: Vec<String> = (0..k)
+            .map(|_| labels[rng.below(labels.len())].key.clone())
+            .collect();
         out.sort();
         out.dedup();
         out
@@ -126,7 +198,11 @@ async fn generate(db: &Db, n: u32, signer: &crate::trust::Signer) -> AppResult<(
             let kind = &tax.kinds[rng.below(tax.kinds.len())];
             let industry = INDUSTRIES[rng.below(INDUSTRIES.len())];
             let fields = AssetFields {
-                title: format!("{} and {other}: {} for {industry}", capitalise(topic), kind.name.to_lowercase()),
+                title: format!(
+                    "{} and {other}: {} for {industry}",
+                    capitalise(topic),
+                    kind.name.to_lowercase()
+                ),
                 kind: kind.key.clone(),
                 summary: format!(
                     "How {} teams in {industry} handle {topic} and {other}, with {} {}.",
@@ -136,12 +212,19 @@ async fn generate(db: &Db, n: u32, signer: &crate::trust::Signer) -> AppResult<(
                 ),
                 stages: pick(&mut rng, &tax.stages, 2),
                 personas: pick(&mut rng, &tax.personas, 2),
-                risks: if rng.below(3) == 0 { pick(&mut rng, &tax.risks, 2) } else { vec![] },
+                risks: if rng.below(3) == 0 {
+                    pick(&mut rng, &tax.risks, 2)
+                } else {
+                    vec![]
+                },
                 industries: vec![industry.into()],
                 languages: vec![if rng.below(5) == 0 { "de" } else { "en" }.into()],
                 owner_id: Some(signer.member_id.clone()),
                 status: AssetStatus::Published,
-                review_by: Some((now.date_naive() + chrono::Duration::days(rng.below(720) as i64 - 120)).to_string()),
+                review_by: Some(
+                    (now.date_naive() + chrono::Duration::days(rng.below(720) as i64 - 120))
+                        .to_string(),
+                ),
                 source: AssetSource::Link {
                     url: format!("https://content.larkspur.example/a/{rowid}"),
                 },
@@ -161,7 +244,13 @@ async fn generate(db: &Db, n: u32, signer: &crate::trust::Signer) -> AppResult<(
             }
             let asset_id = db::new_id();
             let record = ContentRecord::signed(&asset_id, &fields, signer, &db::ts(now));
-            projections.push(write::project_rows(rowid, &asset_id, &[(record.clone(), fields)], &tax, body));
+            projections.push(write::project_rows(
+                rowid,
+                &asset_id,
+                &[(record.clone(), fields)],
+                &tax,
+                body,
+            ));
             records.push(record);
             rowid += 1;
         }
@@ -188,7 +277,10 @@ pub async fn run(assets: u32, json: bool) -> AppResult<()> {
     let _ = std::fs::remove_dir_all(&dir);
     let r = result?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&r).expect("report serialises"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&r).expect("report serialises")
+        );
         return Ok(());
     }
     println!(
@@ -197,7 +289,10 @@ pub async fn run(assets: u32, json: bool) -> AppResult<()> {
         r.generate_ms / 1000.0,
         r.database_mb
     );
-    println!("  facet index load (first search after a write) {:.1} ms", r.index_load_ms);
+    println!(
+        "  facet index load (first search after a write) {:.1} ms",
+        r.index_load_ms
+    );
     println!(
         "  {:<34} {:>8} {:>9} {:>9} {:>9} {:>9} {:>7}",
         "case", "matches", "med ms", "p95 ms", "raw med", "raw p95", "ratio"
@@ -229,12 +324,21 @@ async fn measure(dir: &Path, assets: u32) -> AppResult<Report> {
         tx.commit().await?;
     }
     super::demo::agree_taxonomy(&pool, Utc::now()).await?;
-    let signer = crate::team::unlock(&pool, "maya.okafor@larkspur.example", crate::trust::keys::DEMO_PASSPHRASE).await?;
+    let signer = crate::team::unlock(
+        &pool,
+        "maya.okafor@larkspur.example",
+        crate::trust::keys::DEMO_PASSPHRASE,
+    )
+    .await?;
     let start = Instant::now();
     generate(&pool, assets, &signer).await?;
     let generate_time = start.elapsed();
-    let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&pool).await;
-    let size = std::fs::metadata(dir.join(db::DB_FILE)).map(|m| m.len()).unwrap_or(0);
+    let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&pool)
+        .await;
+    let size = std::fs::metadata(dir.join(db::DB_FILE))
+        .map(|m| m.len())
+        .unwrap_or(0);
 
     let mut conn = pool.acquire().await?;
     let start = Instant::now();
@@ -249,27 +353,45 @@ async fn measure(dir: &Path, assets: u32) -> AppResult<Report> {
         ("'security review'", q("security review")),
         ("'pricing objection'", q("pricing objection")),
         ("'onboard' (typing)", q("onboard")),
-        ("'forecasting' + decision stage", SearchQuery { stages: vec!["decision".into()], ..q("forecasting") }),
-        ("'security' + IT persona + decision", SearchQuery {
-            stages: vec!["decision".into()],
-            personas: vec!["it_security".into()],
-            ..q("security")
-        }),
-        ("'pricing' + competitor + kind", SearchQuery {
-            risks: vec!["competitor:acme_cloud".into()],
-            kinds: vec!["battlecard".into()],
-            ..q("pricing")
-        }),
-        ("'renewal budget' + CFO + de", SearchQuery {
-            personas: vec!["economic_buyer".into()],
-            languages: vec!["en".into()],
-            ..q("renewal budget")
-        }),
-        ("facets only: decision × economic buyer", SearchQuery {
-            stages: vec!["decision".into()],
-            personas: vec!["economic_buyer".into()],
-            ..SearchQuery::default()
-        }),
+        (
+            "'forecasting' + decision stage",
+            SearchQuery {
+                stages: vec!["decision".into()],
+                ..q("forecasting")
+            },
+        ),
+        (
+            "'security' + IT persona + decision",
+            SearchQuery {
+                stages: vec!["decision".into()],
+                personas: vec!["it_security".into()],
+                ..q("security")
+            },
+        ),
+        (
+            "'pricing' + competitor + kind",
+            SearchQuery {
+                risks: vec!["competitor:acme_cloud".into()],
+                kinds: vec!["battlecard".into()],
+                ..q("pricing")
+            },
+        ),
+        (
+            "'renewal budget' + CFO + de",
+            SearchQuery {
+                personas: vec!["economic_buyer".into()],
+                languages: vec!["en".into()],
+                ..q("renewal budget")
+            },
+        ),
+        (
+            "facets only: decision × economic buyer",
+            SearchQuery {
+                stages: vec!["decision".into()],
+                personas: vec!["economic_buyer".into()],
+                ..SearchQuery::default()
+            },
+        ),
     ];
     let mut out = Vec::new();
     for (name, query) in cases {

@@ -310,11 +310,7 @@ pub fn display_name(given: &str) -> String {
         .rsplit(['/', '\\'])
         .find(|p| !p.trim().is_empty())
         .unwrap_or("");
-    let clean: String = last
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(200)
-        .collect();
+    let clean: String = last.chars().filter(|c| !c.is_control()).take(200).collect();
     let clean = clean.trim().to_string();
     if clean.is_empty() || clean.chars().all(|c| c == '.') {
         "file".into()

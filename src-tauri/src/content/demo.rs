@@ -23,41 +23,172 @@ use crate::leads::{BuyingRole as R, BuyingStage as B};
 use crate::trust::keys::DEMO_PASSPHRASE;
 
 const STAGES: &[(&str, &str, u32, &[B], &[&str], &str)] = &[
-    ("awareness", "Awareness", 1, &[B::Awareness], &[], "The buyer is naming a problem and looking for ways to think about it."),
-    ("consideration", "Consideration", 2, &[B::Consideration], &[], "The buyer compares approaches and vendors that could solve it."),
-    ("decision", "Decision", 3, &[B::Decision], &["opportunity"], "The buying team chooses a vendor, justifies the spend and clears reviews."),
-    ("customer", "Customer", 4, &[], &["customer"], "The customer adopts, expands and renews."),
+    (
+        "awareness",
+        "Awareness",
+        1,
+        &[B::Awareness],
+        &[],
+        "The buyer is naming a problem and looking for ways to think about it.",
+    ),
+    (
+        "consideration",
+        "Consideration",
+        2,
+        &[B::Consideration],
+        &[],
+        "The buyer compares approaches and vendors that could solve it.",
+    ),
+    (
+        "decision",
+        "Decision",
+        3,
+        &[B::Decision],
+        &["opportunity"],
+        "The buying team chooses a vendor, justifies the spend and clears reviews.",
+    ),
+    (
+        "customer",
+        "Customer",
+        4,
+        &[],
+        &["customer"],
+        "The customer adopts, expands and renews.",
+    ),
 ];
 
 const PERSONAS: &[(&str, &str, &[R], &[&str], &str)] = &[
-    ("economic_buyer", "Economic buyer", &[R::EconomicBuyer], &["cfo", "finance"], "Owns the budget; asks what it costs and what it returns."),
-    ("decision_maker", "Decision maker", &[R::DecisionMaker], &["cro", "vp", "chief"], "Signs off the choice; asks whether it moves the number."),
-    ("champion", "Champion", &[R::Champion], &["operations"], "Runs revenue or marketing operations and sells it inside."),
-    ("it_security", "IT & security", &[R::Blocker, R::Recommender], &["security", "it", "architect"], "Reviews security, data and integrations."),
-    ("end_user", "End user", &[R::User, R::Influencer], &["executive", "sdr", "campaign"], "Works in Playbook every day: reps, SDRs, campaign managers."),
+    (
+        "economic_buyer",
+        "Economic buyer",
+        &[R::EconomicBuyer],
+        &["cfo", "finance"],
+        "Owns the budget; asks what it costs and what it returns.",
+    ),
+    (
+        "decision_maker",
+        "Decision maker",
+        &[R::DecisionMaker],
+        &["cro", "vp", "chief"],
+        "Signs off the choice; asks whether it moves the number.",
+    ),
+    (
+        "champion",
+        "Champion",
+        &[R::Champion],
+        &["operations"],
+        "Runs revenue or marketing operations and sells it inside.",
+    ),
+    (
+        "it_security",
+        "IT & security",
+        &[R::Blocker, R::Recommender],
+        &["security", "it", "architect"],
+        "Reviews security, data and integrations.",
+    ),
+    (
+        "end_user",
+        "End user",
+        &[R::User, R::Influencer],
+        &["executive", "sdr", "campaign"],
+        "Works in Playbook every day: reps, SDRs, campaign managers.",
+    ),
 ];
 
 const RISKS: &[(&str, &str, &str)] = &[
-    ("competitor:acme_cloud", "Acme Cloud", "The buying team is evaluating Acme Cloud's revenue suite."),
-    ("competitor:pipewise", "Pipewise", "Pipewise is in the deal, usually on price."),
-    ("do_nothing", "Status quo", "Spreadsheets and weekly meetings feel good enough."),
-    ("do_it_ourselves", "Build it ourselves", "Their ops team wants to build it in the CRM."),
-    ("budget", "Budget", "No budget line this year, or the spend needs a business case."),
-    ("timing", "Timing", "Other projects come first; the buyer wants to wait."),
-    ("security", "Security review", "IT or legal must approve data handling before signing."),
+    (
+        "competitor:acme_cloud",
+        "Acme Cloud",
+        "The buying team is evaluating Acme Cloud's revenue suite.",
+    ),
+    (
+        "competitor:pipewise",
+        "Pipewise",
+        "Pipewise is in the deal, usually on price.",
+    ),
+    (
+        "do_nothing",
+        "Status quo",
+        "Spreadsheets and weekly meetings feel good enough.",
+    ),
+    (
+        "do_it_ourselves",
+        "Build it ourselves",
+        "Their ops team wants to build it in the CRM.",
+    ),
+    (
+        "budget",
+        "Budget",
+        "No budget line this year, or the spend needs a business case.",
+    ),
+    (
+        "timing",
+        "Timing",
+        "Other projects come first; the buyer wants to wait.",
+    ),
+    (
+        "security",
+        "Security review",
+        "IT or legal must approve data handling before signing.",
+    ),
 ];
 
 const KINDS: &[(&str, &str, Option<u32>, &str)] = &[
-    ("whitepaper", "Whitepaper", Some(12), "A long-form argument with evidence."),
-    ("case_study", "Case study", Some(18), "A customer's story with numbers."),
+    (
+        "whitepaper",
+        "Whitepaper",
+        Some(12),
+        "A long-form argument with evidence.",
+    ),
+    (
+        "case_study",
+        "Case study",
+        Some(18),
+        "A customer's story with numbers.",
+    ),
     ("webinar", "Webinar", Some(12), "A recorded session."),
-    ("one_pager", "One-pager", Some(6), "A single page to leave behind."),
-    ("battlecard", "Battlecard", Some(3), "How to win against a competitor or objection."),
-    ("roi_tool", "ROI calculator", Some(12), "A worksheet that puts numbers on the value."),
-    ("demo_video", "Demo video", Some(12), "The product shown in a few minutes."),
-    ("email_template", "Email template", Some(6), "A message reps adapt and send."),
-    ("presentation", "Presentation", Some(6), "A deck for a meeting."),
-    ("analyst_report", "Analyst report", Some(12), "An independent analyst's view."),
+    (
+        "one_pager",
+        "One-pager",
+        Some(6),
+        "A single page to leave behind.",
+    ),
+    (
+        "battlecard",
+        "Battlecard",
+        Some(3),
+        "How to win against a competitor or objection.",
+    ),
+    (
+        "roi_tool",
+        "ROI calculator",
+        Some(12),
+        "A worksheet that puts numbers on the value.",
+    ),
+    (
+        "demo_video",
+        "Demo video",
+        Some(12),
+        "The product shown in a few minutes.",
+    ),
+    (
+        "email_template",
+        "Email template",
+        Some(6),
+        "A message reps adapt and send.",
+    ),
+    (
+        "presentation",
+        "Presentation",
+        Some(6),
+        "A deck for a meeting.",
+    ),
+    (
+        "analyst_report",
+        "Analyst report",
+        Some(12),
+        "An independent analyst's view.",
+    ),
 ];
 
 /// How a demo asset's content is made.
@@ -218,7 +349,8 @@ pub fn pdf(title: &str, lines: &[String], slides: bool) -> AppResult<Vec<u8>> {
     let bold = doc.add_object(dictionary! {
         "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica-Bold", "Encoding" => "WinAnsiEncoding",
     });
-    let resources = doc.add_object(dictionary! { "Font" => dictionary! { "F1" => font, "F2" => bold } });
+    let resources =
+        doc.add_object(dictionary! { "Font" => dictionary! { "F1" => font, "F2" => bold } });
     let text = |s: &str| Object::string_literal(ascii(s));
     let mut pages: Vec<Vec<String>> = if slides {
         lines.iter().map(|l| vec![l.clone()]).collect()
@@ -244,13 +376,18 @@ pub fn pdf(title: &str, lines: &[String], slides: bool) -> AppResult<Vec<u8>> {
             }
         }
         ops.push(Operation::new("Td", vec![0.into(), (-40).into()]));
-        ops.push(Operation::new("Tj", vec![text(&format!("Larkspur - page {}", n + 1))]));
+        ops.push(Operation::new(
+            "Tj",
+            vec![text(&format!("Larkspur - page {}", n + 1))],
+        ));
         ops.push(Operation::new("ET", vec![]));
         let stream = Content { operations: ops }
             .encode()
             .map_err(|e| crate::error::AppError::io(format!("demo PDF: {e}")))?;
         let content = doc.add_object(Stream::new(dictionary! {}, stream));
-        let page = doc.add_object(dictionary! { "Type" => "Page", "Parent" => pages_id, "Contents" => content });
+        let page = doc.add_object(
+            dictionary! { "Type" => "Page", "Parent" => pages_id, "Contents" => content },
+        );
         kids.push(page.into());
     }
     let count = kids.len() as i64;
@@ -300,7 +437,9 @@ fn wrap(line: &str, width: usize) -> Vec<String> {
 }
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn file_of(d: &Demo) -> AppResult<Option<(String, Vec<u8>)>> {
@@ -318,7 +457,11 @@ fn file_of(d: &Demo) -> AppResult<Option<(String, Vec<u8>)>> {
             Some((format!("{slug}.md"), md.into_bytes()))
         }
         Form::Html => {
-            let items: String = d.points.iter().map(|p| format!("<li>{}</li>", html_escape(p))).collect();
+            let items: String = d
+                .points
+                .iter()
+                .map(|p| format!("<li>{}</li>", html_escape(p)))
+                .collect();
             let html = format!(
                 "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{t}</title></head>\
                  <body><h1>{t}</h1><p>{}</p><ul>{items}</ul></body></html>\n",
@@ -338,30 +481,46 @@ pub async fn agree_taxonomy(db: &Db, now: DateTime<Utc>) -> AppResult<()> {
     let daniel = crate::team::unlock(db, "daniel.brooks@larkspur.example", DEMO_PASSPHRASE).await?;
     let mut entries: Vec<(String, String, AgreementBody)> = Vec::new();
     for (key, name, position, contact, lifecycle, description) in STAGES {
-        entries.push((key.to_string(), name.to_string(), AgreementBody::BuyingStage(BuyingStageBody {
-            position: *position,
-            description: description.to_string(),
-            contact_stages: contact.to_vec(),
-            lifecycle_stages: lifecycle.iter().map(|s| s.to_string()).collect(),
-        })));
+        entries.push((
+            key.to_string(),
+            name.to_string(),
+            AgreementBody::BuyingStage(BuyingStageBody {
+                position: *position,
+                description: description.to_string(),
+                contact_stages: contact.to_vec(),
+                lifecycle_stages: lifecycle.iter().map(|s| s.to_string()).collect(),
+            }),
+        ));
     }
     for (key, name, roles, words, description) in PERSONAS {
-        entries.push((key.to_string(), name.to_string(), AgreementBody::Persona(PersonaBody {
-            description: description.to_string(),
-            buying_roles: roles.to_vec(),
-            title_keywords: words.iter().map(|s| s.to_string()).collect(),
-        })));
+        entries.push((
+            key.to_string(),
+            name.to_string(),
+            AgreementBody::Persona(PersonaBody {
+                description: description.to_string(),
+                buying_roles: roles.to_vec(),
+                title_keywords: words.iter().map(|s| s.to_string()).collect(),
+            }),
+        ));
     }
     for (key, name, description) in RISKS {
-        entries.push((key.to_string(), name.to_string(), AgreementBody::Risk(RiskBody {
-            description: description.to_string(),
-        })));
+        entries.push((
+            key.to_string(),
+            name.to_string(),
+            AgreementBody::Risk(RiskBody {
+                description: description.to_string(),
+            }),
+        ));
     }
     for (key, name, months, description) in KINDS {
-        entries.push((key.to_string(), name.to_string(), AgreementBody::AssetKind(AssetKindBody {
-            description: description.to_string(),
-            review_months: *months,
-        })));
+        entries.push((
+            key.to_string(),
+            name.to_string(),
+            AgreementBody::AssetKind(AssetKindBody {
+                description: description.to_string(),
+                review_months: *months,
+            }),
+        ));
     }
     let start = now - Duration::days(60);
     let mut tx = db::write(db).await?;
@@ -379,7 +538,14 @@ pub async fn agree_taxonomy(db: &Db, now: DateTime<Utc>) -> AppResult<()> {
         let v = store::propose_in(&mut tx, &mut index, &proposal, &maya, at, &[]).await?;
         let hash = v.hash.clone().unwrap_or_default();
         for (signer, minutes) in [(&maya, 1), (&daniel, 2)] {
-            let s = store::signed_signoff(&v.id, &hash, SignoffAction::Approved, signer, "", at + Duration::minutes(minutes));
+            let s = store::signed_signoff(
+                &v.id,
+                &hash,
+                SignoffAction::Approved,
+                signer,
+                "",
+                at + Duration::minutes(minutes),
+            );
             store::insert_signoff(&mut tx, &s).await?;
         }
     }
@@ -397,16 +563,27 @@ pub async fn create(db: &Db, data_dir: &Path, now: DateTime<Utc>) -> AppResult<(
     ];
     let mut owner_ids = Vec::new();
     for o in owners {
-        owner_ids.push(crate::team::store::by_email(&mut *db.acquire().await?, o).await?.id);
+        owner_ids.push(
+            crate::team::store::by_email(&mut *db.acquire().await?, o)
+                .await?
+                .id,
+        );
     }
     let mut sources = Vec::new();
     for d in ASSETS {
         sources.push(match (file_of(d)?, d.form) {
             (Some((name, bytes)), _) => {
                 let f = super::ops::store_bytes(db, data_dir, &name, bytes).await?;
-                AssetSource::File { sha256: f.sha256, name: f.name, size: f.size, media_type: f.media_type }
+                AssetSource::File {
+                    sha256: f.sha256,
+                    name: f.name,
+                    size: f.size,
+                    media_type: f.media_type,
+                }
             }
-            (None, Form::Link(url)) => AssetSource::Link { url: url.to_string() },
+            (None, Form::Link(url)) => AssetSource::Link {
+                url: url.to_string(),
+            },
             (None, _) => unreachable!("every non-link form makes a file"),
         });
     }
@@ -421,9 +598,16 @@ pub async fn create(db: &Db, data_dir: &Path, now: DateTime<Utc>) -> AppResult<(
             "Lead handover SLA guide (2024 edition)" => (AssetStatus::Retired, None),
             "Partner co-selling kit" => (AssetStatus::Draft, None),
             // Due for review: past their dates.
-            "Analyst brief: the cost of misaligned funnels" | "Pipewise vs Playbook battlecard" | "Email: first touch after a webinar" => {
-                (AssetStatus::Published, Some((now - Duration::days(9 + i as i64)).date_naive().to_string()))
-            }
+            "Analyst brief: the cost of misaligned funnels"
+            | "Pipewise vs Playbook battlecard"
+            | "Email: first touch after a webinar" => (
+                AssetStatus::Published,
+                Some(
+                    (now - Duration::days(9 + i as i64))
+                        .date_naive()
+                        .to_string(),
+                ),
+            ),
             _ => (AssetStatus::Published, None),
         };
         let fields = AssetFields {
@@ -452,23 +636,45 @@ async fn risks_and_sends(db: &Db, ids: &[String], now: DateTime<Utc>) -> AppResu
     let lukas = crate::team::unlock(db, "lukas.weber@larkspur.example", DEMO_PASSPHRASE).await?;
     let mut tx = db::write(db).await?;
     let tax = Taxonomy::load(&mut tx, now).await?;
-    let accounts: Vec<String> = sqlx::query_scalar("SELECT id FROM accounts ORDER BY name LIMIT 12")
-        .fetch_all(&mut *tx)
-        .await?;
+    let accounts: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM accounts ORDER BY name LIMIT 12")
+            .fetch_all(&mut *tx)
+            .await?;
     let notes = [
-        ("competitor:acme_cloud", "Evaluating Acme Cloud's suite; demo booked with them next week."),
+        (
+            "competitor:acme_cloud",
+            "Evaluating Acme Cloud's suite; demo booked with them next week.",
+        ),
         ("budget", "Budget needs a business case for the CFO."),
-        ("competitor:pipewise", "Pipewise quoted per lead; they like the low entry price."),
-        ("do_nothing", "Head of Sales thinks the spreadsheet is fine."),
+        (
+            "competitor:pipewise",
+            "Pipewise quoted per lead; they like the low entry price.",
+        ),
+        (
+            "do_nothing",
+            "Head of Sales thinks the spreadsheet is fine.",
+        ),
         ("security", "IT security review required before any pilot."),
         ("timing", "CRM migration first; they want to wait until Q3."),
     ];
     for (i, account) in accounts.iter().enumerate() {
         for (j, (risk, note)) in notes.iter().enumerate() {
             if (i + j) % 4 == 0 {
-                let n = RiskNote { risk: risk.to_string(), present: true, note: note.to_string() };
+                let n = RiskNote {
+                    risk: risk.to_string(),
+                    present: true,
+                    note: note.to_string(),
+                };
                 let who = if i % 2 == 0 { &sofia } else { &lukas };
-                super::risks::note(&mut tx, account, &n, who, now - Duration::days(20 - j as i64), &tax).await?;
+                super::risks::note(
+                    &mut tx,
+                    account,
+                    &n,
+                    who,
+                    now - Duration::days(20 - j as i64),
+                    &tax,
+                )
+                .await?;
             }
         }
     }
@@ -486,9 +692,15 @@ async fn risks_and_sends(db: &Db, ids: &[String], now: DateTime<Utc>) -> AppResu
     )
     .fetch_all(&mut *tx)
     .await?;
-    let channels = [SendChannel::EmailDraft, SendChannel::CopiedText, SendChannel::AttachedFile];
+    let channels = [
+        SendChannel::EmailDraft,
+        SendChannel::CopiedText,
+        SendChannel::AttachedFile,
+    ];
     for (i, (contact, step_at)) in forward.iter().enumerate() {
-        let Ok(step) = db::parse_ts("at", step_at) else { continue };
+        let Ok(step) = db::parse_ts("at", step_at) else {
+            continue;
+        };
         let asset = &published[(i * 7) % published.len().min(ids.len()).max(1)];
         let req = SendRequest {
             asset_id: asset.clone(),
@@ -497,9 +709,18 @@ async fn risks_and_sends(db: &Db, ids: &[String], now: DateTime<Utc>) -> AppResu
             note: String::new(),
         };
         let who = if i % 2 == 0 { &sofia } else { &lukas };
-        super::send::log(&mut tx, &req, who, step - Duration::days(2 + (i % 3) as i64)).await?;
+        super::send::log(
+            &mut tx,
+            &req,
+            who,
+            step - Duration::days(2 + (i % 3) as i64),
+        )
+        .await?;
         if i % 3 == 0 {
-            let again = SendRequest { asset_id: published[(i * 3 + 1) % published.len()].clone(), ..req };
+            let again = SendRequest {
+                asset_id: published[(i * 3 + 1) % published.len()].clone(),
+                ..req
+            };
             super::send::log(&mut tx, &again, who, step - Duration::days(1)).await?;
         }
     }

@@ -57,7 +57,12 @@ impl Extracted {
 }
 
 /// The formats whose text is indexed, for the README and the window.
-pub const INDEXED_FORMATS: [&str; 4] = ["application/pdf", "text/markdown", "text/html", "text/plain"];
+pub const INDEXED_FORMATS: [&str; 4] = [
+    "application/pdf",
+    "text/markdown",
+    "text/html",
+    "text/plain",
+];
 
 /// Pulls the text out of a stored file of this media type.
 pub fn extract(path: &Path, media_type: &str) -> Extracted {
@@ -213,9 +218,9 @@ fn pdf_in_child(path: &Path) -> Extracted {
             "reading the PDF took longer than {} s and was stopped",
             PDF_TIME_LIMIT.as_secs()
         )),
-        Some(s) if !s.success() => Extracted::failed(
-            "the PDF could not be read (damaged, encrypted, or too demanding)",
-        ),
+        Some(s) if !s.success() => {
+            Extracted::failed("the PDF could not be read (damaged, encrypted, or too demanding)")
+        }
         Some(_) => {
             let cut = out.len() > MAX_TEXT_BYTES;
             Extracted::of(String::from_utf8_lossy(&out).into_owned(), cut)
@@ -265,7 +270,11 @@ mod tests {
         assert!(html.text.contains("ROI"), "{}", html.text);
         assert!(html.text.contains("Payback in 7 months"), "{}", html.text);
         assert!(!html.text.contains('<'), "tags are stripped: {}", html.text);
-        assert!(!html.text.contains("alert"), "scripts are not text: {}", html.text);
+        assert!(
+            !html.text.contains("alert"),
+            "scripts are not text: {}",
+            html.text
+        );
     }
 
     #[test]

@@ -94,7 +94,15 @@ async fn pairs(conn: &mut Conn, other: &str) -> AppResult<HashMap<(String, Strin
         .collect())
 }
 
-type LineRow = (String, String, String, Option<String>, Option<String>, i64, Option<String>);
+type LineRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    i64,
+    Option<String>,
+);
 
 async fn lines(conn: &mut Conn, filter: &str, order: &str) -> AppResult<Vec<AssetLine>> {
     let sql = format!(
@@ -111,32 +119,39 @@ async fn lines(conn: &mut Conn, filter: &str, order: &str) -> AppResult<Vec<Asse
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, title, kind, owner_name, review_by, sends, last_sent)| AssetLine {
-            id,
-            title,
-            kind,
-            owner_name,
-            review_by,
-            sends: sends as u32,
-            last_sent,
-        })
+        .map(
+            |(id, title, kind, owner_name, review_by, sends, last_sent)| AssetLine {
+                id,
+                title,
+                kind,
+                owner_name,
+                review_by,
+                sends: sends as u32,
+                last_sent,
+            },
+        )
         .collect())
 }
 
 /// The funnel's main path in force: from the first stage, each stage's first allowed next
 /// stage (side stages such as nurture are off it). Rank by key.
 async fn funnel_ranks(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<HashMap<String, usize>> {
-    let mut stages: Vec<(u32, String, Option<String>)> = store::load_items(conn, Some(AgreementKind::Stage), now)
-        .await?
-        .into_iter()
-        .filter_map(|i| match i.in_force.map(|v| v.body) {
-            Some(AgreementBody::Stage(s)) => Some((s.position, i.key, s.allowed_next.first().cloned())),
-            _ => None,
-        })
-        .collect();
+    let mut stages: Vec<(u32, String, Option<String>)> =
+        store::load_items(conn, Some(AgreementKind::Stage), now)
+            .await?
+            .into_iter()
+            .filter_map(|i| match i.in_force.map(|v| v.body) {
+                Some(AgreementBody::Stage(s)) => {
+                    Some((s.position, i.key, s.allowed_next.first().cloned()))
+                }
+                _ => None,
+            })
+            .collect();
     stages.sort();
-    let next: HashMap<String, Option<String>> =
-        stages.iter().map(|(_, k, n)| (k.clone(), n.clone())).collect();
+    let next: HashMap<String, Option<String>> = stages
+        .iter()
+        .map(|(_, k, n)| (k.clone(), n.clone()))
+        .collect();
     let mut ranks = HashMap::new();
     let mut current = stages.first().map(|s| s.1.clone());
     while let Some(k) = current {
@@ -183,7 +198,9 @@ async fn moved_forward(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<Vec<For
             .or_insert_with(|| (title, 0, HashSet::new(), HashSet::new()));
         e.1 += 1;
         e.2.insert(contact.clone());
-        let Ok(sent) = parse_ts("at", &at) else { continue };
+        let Ok(sent) = parse_ts("at", &at) else {
+            continue;
+        };
         let until = ts(sent + window);
         if forward
             .get(&contact)

@@ -20,8 +20,18 @@ pub struct Row {
 }
 
 const COLUMNS: [&str; 12] = [
-    "file", "url", "title", "kind", "summary", "stages", "personas", "risks", "industries",
-    "languages", "owner", "status",
+    "file",
+    "url",
+    "title",
+    "kind",
+    "summary",
+    "stages",
+    "personas",
+    "risks",
+    "industries",
+    "languages",
+    "owner",
+    "status",
 ];
 
 fn list(cell: &str) -> Vec<String> {
@@ -47,7 +57,10 @@ pub fn read(bytes: &[u8], folder: &Path) -> AppResult<(Vec<Row>, Vec<RowError>, 
         .chain(["review_by"].iter())
         .map(|c| (*c, col(c)))
         .collect();
-    if cols["title"].is_none() || cols["kind"].is_none() || (cols["file"].is_none() && cols["url"].is_none()) {
+    if cols["title"].is_none()
+        || cols["kind"].is_none()
+        || (cols["file"].is_none() && cols["url"].is_none())
+    {
         return Err(AppError::invalid(
             "file",
             format!(
@@ -150,14 +163,18 @@ pub fn read(bytes: &[u8], folder: &Path) -> AppResult<(Vec<Row>, Vec<RowError>, 
 fn inside(root: &Path, file: &str) -> Result<PathBuf, String> {
     let given = Path::new(file);
     if given.is_absolute() {
-        return Err(format!("'{file}' is an absolute path; name files relative to the manifest's folder"));
+        return Err(format!(
+            "'{file}' is an absolute path; name files relative to the manifest's folder"
+        ));
     }
     let path = root
         .join(given)
         .canonicalize()
         .map_err(|_| format!("'{file}' does not exist in the manifest's folder"))?;
     if !path.starts_with(root) {
-        return Err(format!("'{file}' leads outside the manifest's folder; it is not read"));
+        return Err(format!(
+            "'{file}' leads outside the manifest's folder; it is not read"
+        ));
     }
     if !path.is_file() {
         return Err(format!("'{file}' is not a file"));
@@ -166,7 +183,12 @@ fn inside(root: &Path, file: &str) -> Result<PathBuf, String> {
 }
 
 /// The summary, once the rows were tried (mode decides whether any was written).
-pub fn summary(read_rows: u32, created: u32, errors: Vec<RowError>, mode: ImportMode) -> ImportSummary {
+pub fn summary(
+    read_rows: u32,
+    created: u32,
+    errors: Vec<RowError>,
+    mode: ImportMode,
+) -> ImportSummary {
     let mut errors = errors;
     errors.sort_by_key(|e| e.row);
     let rejected = errors

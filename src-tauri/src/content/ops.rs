@@ -36,7 +36,12 @@ pub async fn store_file(db: &Db, data_dir: &Path, path: &Path) -> AppResult<Stor
 }
 
 /// [`store_file`] for bytes made in memory (the demo's files).
-pub async fn store_bytes(db: &Db, data_dir: &Path, name: &str, bytes: Vec<u8>) -> AppResult<StoredFile> {
+pub async fn store_bytes(
+    db: &Db,
+    data_dir: &Path,
+    name: &str,
+    bytes: Vec<u8>,
+) -> AppResult<StoredFile> {
     let dir = data_dir.to_path_buf();
     let name = blobs::display_name(name);
     let stored = tokio::task::spawn_blocking(move || {
@@ -48,7 +53,11 @@ pub async fn store_bytes(db: &Db, data_dir: &Path, name: &str, bytes: Vec<u8>) -
     record(db, &stored.0, stored.1).await
 }
 
-fn put_and_extract(data_dir: &Path, src: &Path, name: &str) -> AppResult<(StoredFile, super::extract::Extracted)> {
+fn put_and_extract(
+    data_dir: &Path,
+    src: &Path,
+    name: &str,
+) -> AppResult<(StoredFile, super::extract::Extracted)> {
     let put = Store::of(data_dir).put_file(src)?;
     finish_put(put, name)
 }
@@ -72,12 +81,21 @@ fn finish_put(put: blobs::Put, name: &str) -> AppResult<(StoredFile, super::extr
 
 async fn record(db: &Db, f: &StoredFile, text: super::extract::Extracted) -> AppResult<StoredFile> {
     let mut tx = db::write(db).await?;
-    write::record_blob(&mut tx, &f.sha256, u64::from(f.size), &f.media_type, &text, Utc::now()).await?;
+    write::record_blob(
+        &mut tx,
+        &f.sha256,
+        u64::from(f.size),
+        &f.media_type,
+        &text,
+        Utc::now(),
+    )
+    .await?;
     // The blob may have been recorded before (with its first text): report that.
-    let status: String = sqlx::query_scalar("SELECT text_status FROM content_blobs WHERE sha256 = ?")
-        .bind(&f.sha256)
-        .fetch_one(&mut *tx)
-        .await?;
+    let status: String =
+        sqlx::query_scalar("SELECT text_status FROM content_blobs WHERE sha256 = ?")
+            .bind(&f.sha256)
+            .fetch_one(&mut *tx)
+            .await?;
     tx.commit().await?;
     Ok(StoredFile {
         text_status: status,
@@ -86,7 +104,12 @@ async fn record(db: &Db, f: &StoredFile, text: super::extract::Extracted) -> App
 }
 
 /// Writes an asset (new when `asset_id` is None) as `signer`; returns it.
-pub async fn save(db: &Db, asset_id: Option<&str>, fields: &AssetFields, signer: &Signer) -> AppResult<AssetDetail> {
+pub async fn save(
+    db: &Db,
+    asset_id: Option<&str>,
+    fields: &AssetFields,
+    signer: &Signer,
+) -> AppResult<AssetDetail> {
     let now = Utc::now();
     let mut tx = db::write(db).await?;
     let tax = Taxonomy::load(&mut tx, now).await?;
@@ -101,9 +124,11 @@ pub async fn save(db: &Db, asset_id: Option<&str>, fields: &AssetFields, signer:
 /// Whether `signer` may publish and retire assets.
 pub async fn may_publish(db: &Db, signer: &Signer) -> AppResult<bool> {
     let tax = Taxonomy::default();
-    Ok(Writer::new(&mut *db.acquire().await?, &tax, signer, Utc::now())
-        .await?
-        .may_publish())
+    Ok(
+        Writer::new(&mut *db.acquire().await?, &tax, signer, Utc::now())
+            .await?
+            .may_publish(),
+    )
 }
 
 /// An asset with its versions; `viewer` (a member id) learns whether they may publish.
@@ -112,15 +137,29 @@ pub async fn get(db: &Db, id: &str, viewer: Option<&Signer>) -> AppResult<AssetD
     let may = match viewer {
         Some(s) => {
             let tax = Taxonomy::default();
-            Writer::new(&mut conn, &tax, s, Utc::now()).await?.may_publish()
+            Writer::new(&mut conn, &tax, s, Utc::now())
+                .await?
+                .may_publish()
         }
         None => false,
     };
     load_detail(&mut conn, id, may).await
 }
 
-async fn load_detail(conn: &mut db::Conn, id: &str, you_may_publish: bool) -> AppResult<AssetDetail> {
-    let row: Option<(String, String, String, String, Option<String>, i64, Option<String>)> = sqlx::query_as(
+async fn load_detail(
+    conn: &mut db::Conn,
+    id: &str,
+    you_may_publish: bool,
+) -> AppResult<AssetDetail> {
+    let row: Option<(
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        i64,
+        Option<String>,
+    )> = sqlx::query_as(
         "SELECT r.body, a.created_at, a.updated_at, a.record_id, m.name, a.version, b.text_status
          FROM content_assets a JOIN content_records r ON r.id = a.record_id
          LEFT JOIN members m ON m.id = a.owner_id
@@ -131,10 +170,16 @@ async fn load_detail(conn: &mut db::Conn, id: &str, you_may_publish: bool) -> Ap
     .fetch_optional(&mut *conn)
     .await?;
     let Some((body, created_at, updated_at, _, owner_name, version, text_status)) = row else {
-        return Err(AppError::not_found(format!("no content asset with id {id}")));
+        return Err(AppError::not_found(format!(
+            "no content asset with id {id}"
+        )));
     };
-    let fields: AssetFields = serde_json::from_str(&body)
-        .map_err(|_| AppError::new(crate::error::ErrorCode::Tampered, "the asset's record is unreadable"))?;
+    let fields: AssetFields = serde_json::from_str(&body).map_err(|_| {
+        AppError::new(
+            crate::error::ErrorCode::Tampered,
+            "the asset's record is unreadable",
+        )
+    })?;
     let versions: Vec<AssetVersion> = sqlx::query_as(
         "SELECT v.number, v.sha256, v.file_name, v.file_size, v.media_type, v.url, v.added_at, m.name AS added_by
          FROM content_versions v LEFT JOIN members m ON m.id = v.added_by
@@ -175,7 +220,12 @@ pub async fn for_account(db: &Db, account_id: &str) -> AppResult<AccountFit> {
     recommend::for_account(&mut *db.acquire().await?, account_id, Utc::now()).await
 }
 
-pub async fn note_risk(db: &Db, account_id: &str, note: &RiskNote, signer: &Signer) -> AppResult<Vec<AccountRisk>> {
+pub async fn note_risk(
+    db: &Db,
+    account_id: &str,
+    note: &RiskNote,
+    signer: &Signer,
+) -> AppResult<Vec<AccountRisk>> {
     let now = Utc::now();
     let mut tx = db::write(db).await?;
     let tax = Taxonomy::load(&mut tx, now).await?;
@@ -185,7 +235,12 @@ pub async fn note_risk(db: &Db, account_id: &str, note: &RiskNote, signer: &Sign
 }
 
 /// The message for a send, signed off with the sender's name.
-pub async fn draft(db: &Db, asset_id: &str, contact_id: &str, sender: Option<&Signer>) -> AppResult<SendDraft> {
+pub async fn draft(
+    db: &Db,
+    asset_id: &str,
+    contact_id: &str,
+    sender: Option<&Signer>,
+) -> AppResult<SendDraft> {
     let mut conn = db.acquire().await?;
     let name = match sender {
         Some(s) => crate::team::store::get(&mut conn, &s.member_id).await?.name,

@@ -60,12 +60,23 @@ impl<'c> Raw<'c> {
     }
 
     /// Runs `sql` (code, never user input) with `args`, calling `each` for every row.
-    pub fn each(&self, sql: &str, args: &[Arg<'_>], mut each: impl FnMut(&Row<'_>)) -> AppResult<()> {
+    pub fn each(
+        &self,
+        sql: &str,
+        args: &[Arg<'_>],
+        mut each: impl FnMut(&Row<'_>),
+    ) -> AppResult<()> {
         let csql = CString::new(sql).map_err(|_| AppError::new(ErrorCode::Database, "bad SQL"))?;
         let mut stmt = ptr::null_mut();
         // SAFETY: `db` is live and locked for as long as `self` exists.
         let rc = unsafe {
-            ffi::sqlite3_prepare_v2(self.db.as_ptr(), csql.as_ptr(), -1, &mut stmt, ptr::null_mut())
+            ffi::sqlite3_prepare_v2(
+                self.db.as_ptr(),
+                csql.as_ptr(),
+                -1,
+                &mut stmt,
+                ptr::null_mut(),
+            )
         };
         let Some(stmt) = NonNull::new(stmt).filter(|_| rc == ffi::SQLITE_OK) else {
             return Err(self.error());

@@ -111,29 +111,31 @@ async fn candidates(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, title, kind, review_by, media_type, file_name, url, tags)| {
-            let mut c = Candidate {
-                id,
-                title,
-                kind,
-                review_by,
-                media_type,
-                file_name,
-                url,
-                stages: vec![],
-                personas: vec![],
-                risks: vec![],
-            };
-            for t in tags.split('\u{1f}') {
-                match t.split_once('=') {
-                    Some(("stage", v)) => c.stages.push(v.into()),
-                    Some(("persona", v)) => c.personas.push(v.into()),
-                    Some(("risk", v)) => c.risks.push(v.into()),
-                    _ => {}
+        .map(
+            |(id, title, kind, review_by, media_type, file_name, url, tags)| {
+                let mut c = Candidate {
+                    id,
+                    title,
+                    kind,
+                    review_by,
+                    media_type,
+                    file_name,
+                    url,
+                    stages: vec![],
+                    personas: vec![],
+                    risks: vec![],
+                };
+                for t in tags.split('\u{1f}') {
+                    match t.split_once('=') {
+                        Some(("stage", v)) => c.stages.push(v.into()),
+                        Some(("persona", v)) => c.personas.push(v.into()),
+                        Some(("risk", v)) => c.risks.push(v.into()),
+                        _ => {}
+                    }
                 }
-            }
-            c
-        })
+                c
+            },
+        )
         .collect())
 }
 
@@ -179,7 +181,11 @@ async fn last_sent(conn: &mut Conn, contact_ids: &[String]) -> AppResult<HashMap
 }
 
 /// The assets that fit a contact, ranked, with the reasons.
-pub async fn for_contact(conn: &mut Conn, contact_id: &str, now: DateTime<Utc>) -> AppResult<ContactFit> {
+pub async fn for_contact(
+    conn: &mut Conn,
+    contact_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<ContactFit> {
     let c = crate::leads::store::get(&mut *conn, contact_id).await?;
     let tax = Taxonomy::load(&mut *conn, now).await?;
     let stage = tax.stage_of(c.buying_stage, &c.stage).cloned();
@@ -235,17 +241,32 @@ pub async fn for_contact(conn: &mut Conn, contact_id: &str, now: DateTime<Utc>) 
 
 /// The assets that answer an account's known risks, ranked by the risks they answer and
 /// by how many of its buying team they fit.
-pub async fn for_account(conn: &mut Conn, account_id: &str, now: DateTime<Utc>) -> AppResult<AccountFit> {
+pub async fn for_account(
+    conn: &mut Conn,
+    account_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<AccountFit> {
     let tax = Taxonomy::load(&mut *conn, now).await?;
     let known = risks::of_account(&mut *conn, account_id, &tax).await?;
-    let team = crate::leads::store::people_map(&mut *conn, account_id).await?.people;
+    let team = crate::leads::store::people_map(&mut *conn, account_id)
+        .await?
+        .people;
     let mut fits: Vec<(Option<String>, Vec<String>)> = Vec::new();
     for p in &team {
-        let role = p.buying_role.as_deref().and_then(crate::leads::BuyingRole::parse);
-        let bstage = p.buying_stage.as_deref().and_then(crate::leads::BuyingStage::parse);
+        let role = p
+            .buying_role
+            .as_deref()
+            .and_then(crate::leads::BuyingRole::parse);
+        let bstage = p
+            .buying_stage
+            .as_deref()
+            .and_then(crate::leads::BuyingStage::parse);
         fits.push((
             tax.stage_of(bstage, &p.stage).map(|s| s.key.clone()),
-            tax.personas_of(role, &p.title).into_iter().map(|l| l.key.clone()).collect(),
+            tax.personas_of(role, &p.title)
+                .into_iter()
+                .map(|l| l.key.clone())
+                .collect(),
         ));
     }
     let risk_keys: Vec<String> = known.iter().map(|r| r.risk.clone()).collect();
@@ -257,7 +278,8 @@ pub async fn for_account(conn: &mut Conn, account_id: &str, now: DateTime<Utc>) 
     let today = now.date_naive();
     let mut out = Vec::new();
     for a in candidates(&mut *conn, &stage_keys, &persona_keys, &risk_keys).await? {
-        let answered: Vec<&AccountRisk> = known.iter().filter(|r| a.risks.contains(&r.risk)).collect();
+        let answered: Vec<&AccountRisk> =
+            known.iter().filter(|r| a.risks.contains(&r.risk)).collect();
         if !known.is_empty() && answered.is_empty() {
             continue;
         }
@@ -269,7 +291,10 @@ pub async fn for_account(conn: &mut Conn, account_id: &str, now: DateTime<Utc>) 
             })
             .count();
         let mut score = RISK * answered.len() as f64 + 0.5 * people as f64;
-        let mut reasons: Vec<String> = answered.iter().map(|r| risk_reason(&r.risk, &r.name)).collect();
+        let mut reasons: Vec<String> = answered
+            .iter()
+            .map(|r| risk_reason(&r.risk, &r.name))
+            .collect();
         if people > 0 {
             reasons.push(format!("fits {people} of {} people", team.len()));
         }

@@ -50,7 +50,15 @@ struct RiskRecord {
     signature: String,
 }
 
-fn hash_of(id: &str, account: &str, risk: &str, present: bool, note: &str, at: &str, author: &str) -> String {
+fn hash_of(
+    id: &str,
+    account: &str,
+    risk: &str,
+    present: bool,
+    note: &str,
+    at: &str,
+    author: &str,
+) -> String {
     Canon::new("account-risk/v1")
         .text(id)
         .text(account)
@@ -137,7 +145,9 @@ pub async fn note(
             .fetch_optional(&mut *conn)
             .await?;
     if exists.is_none() {
-        return Err(AppError::not_found(format!("no account with id {account_id}")));
+        return Err(AppError::not_found(format!(
+            "no account with id {account_id}"
+        )));
     }
     let risk = Taxonomy::check(&tax.risks, "risk", "risk point", &[risk_key(&n.risk)])?
         .pop()
@@ -146,10 +156,20 @@ pub async fn note(
     let roster = crate::team::records::roster(&mut *conn).await?;
     let at = ts(at);
     if roster.at(&signer.member_id, &at).is_none() {
-        return Err(AppError::not_allowed("you are not on the team, so you cannot note risks"));
+        return Err(AppError::not_allowed(
+            "you are not on the team, so you cannot note risks",
+        ));
     }
     let id = new_id();
-    let hash = hash_of(&id, account_id, &risk, n.present, &note, &at, &signer.member_id);
+    let hash = hash_of(
+        &id,
+        account_id,
+        &risk,
+        n.present,
+        &note,
+        &at,
+        &signer.member_id,
+    );
     sqlx::query(
         "INSERT INTO account_risk_records (id, account_id, risk, present, note, at, author_id, hash, signature)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

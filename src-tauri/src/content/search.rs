@@ -209,11 +209,11 @@ fn facet_pos(f: FacetName) -> usize {
 
 /// The library's generation stamp (changes with every write).
 async fn generation(conn: &mut Conn) -> AppResult<Option<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT value FROM projection_state WHERE key = 'content_generation'",
+    Ok(
+        sqlx::query_scalar("SELECT value FROM projection_state WHERE key = 'content_generation'")
+            .fetch_optional(conn)
+            .await?,
     )
-    .fetch_optional(conn)
-    .await?)
 }
 
 /// The index for the library as it is now (from the cache when nothing was written since).
@@ -348,7 +348,11 @@ pub fn fts_query(text: &str) -> Option<String> {
 }
 
 /// Searches the library as of `now`.
-pub async fn search(conn: &mut Conn, q: &SearchQuery, now: DateTime<Utc>) -> AppResult<SearchResults> {
+pub async fn search(
+    conn: &mut Conn,
+    q: &SearchQuery,
+    now: DateTime<Utc>,
+) -> AppResult<SearchResults> {
     let index = index(&mut *conn).await?;
     let today = now.date_naive();
     let fts = fts_query(&q.text);

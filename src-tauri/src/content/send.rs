@@ -207,7 +207,12 @@ pub async fn log(
     let detail = if note.is_empty() {
         format!("“{}” {}", a.title, req.channel.label())
     } else {
-        format!("“{}” {} · {}", a.title, req.channel.label(), note.chars().take(300).collect::<String>())
+        format!(
+            "“{}” {} · {}",
+            a.title,
+            req.channel.label(),
+            note.chars().take(300).collect::<String>()
+        )
     };
     let id = new_id();
     let kind = ActivityKind::ContentSent.as_str();
@@ -263,6 +268,8 @@ pub async fn source_of(conn: &mut Conn, asset_id: &str) -> AppResult<AssetSource
             media_type: media.unwrap_or_default(),
         }),
         Some((None, _, _, _, Some(url))) => Ok(AssetSource::Link { url }),
-        _ => Err(AppError::not_found(format!("no content asset with id {asset_id}"))),
+        _ => Err(AppError::not_found(format!(
+            "no content asset with id {asset_id}"
+        ))),
     }
 }

@@ -7,8 +7,8 @@ use chrono::{DateTime, Months, NaiveDate, Utc};
 use super::records::ContentRecord;
 use super::taxonomy::Taxonomy;
 use super::{AssetFields, AssetSource, AssetStatus};
-use crate::agreements::taxonomy::risk_key;
 use crate::agreements::slug;
+use crate::agreements::taxonomy::risk_key;
 use crate::db::{insert_many, ts, Conn, Val};
 use crate::error::{AppError, AppResult};
 use crate::team::roster::Roster;
@@ -104,7 +104,12 @@ impl<'a> Writer<'a> {
             "persona",
             &keys(&f.personas, false),
         )?;
-        let risks = Taxonomy::check(&self.tax.risks, "risks", "risk point", &keys(&f.risks, true))?;
+        let risks = Taxonomy::check(
+            &self.tax.risks,
+            "risks",
+            "risk point",
+            &keys(&f.risks, true),
+        )?;
         let mut industries: Vec<String> = Vec::new();
         for i in &f.industries {
             let i = i.trim();
@@ -211,7 +216,9 @@ impl<'a> Writer<'a> {
                         .fetch_optional(&mut *conn)
                         .await?;
                 let (Some(rowid), Some((_, current))) = (rowid, history.last()) else {
-                    return Err(AppError::not_found(format!("no content asset with id {id}")));
+                    return Err(AppError::not_found(format!(
+                        "no content asset with id {id}"
+                    )));
                 };
                 if *current == fields {
                     return Err(AppError::invalid(
@@ -558,7 +565,15 @@ pub async fn insert_records(conn: &mut Conn, records: &[ContentRecord]) -> AppRe
     insert_many(
         conn,
         "content_records",
-        &["id", "asset_id", "body", "at", "author_id", "hash", "signature"],
+        &[
+            "id",
+            "asset_id",
+            "body",
+            "at",
+            "author_id",
+            "hash",
+            "signature",
+        ],
         rows,
     )
     .await

@@ -191,15 +191,9 @@ pub type ActivityRow = (
 pub fn activity_problem(row: &ActivityRow, roster: Option<&Roster>) -> Option<String> {
     let (contact, id, kind, at, detail, external, bulk, hash, actor, asset, signature) = row;
     let computed = match actor {
-        Some(actor) => super::logged_activity_hash(
-            id,
-            contact,
-            kind,
-            at,
-            detail,
-            actor,
-            asset.as_deref(),
-        ),
+        Some(actor) => {
+            super::logged_activity_hash(id, contact, kind, at, detail, actor, asset.as_deref())
+        }
         None => super::activity_hash(
             id,
             contact,
@@ -237,24 +231,26 @@ async fn counted(conn: &mut Conn, rows: Vec<ActivityRow>) -> AppResult<Vec<(Stri
     Ok(rows
         .into_iter()
         .filter(|row| activity_problem(row, roster.as_ref()).is_none())
-        .filter_map(|(contact, id, kind, at, detail, _, _, _, actor, asset_id, _)| {
-            ActivityKind::parse(&kind).map(|kind| {
-                let actor_name = actor
-                    .as_deref()
-                    .and_then(|a| roster.as_ref()?.latest(a).map(|m| m.name.clone()));
-                (
-                    contact,
-                    Activity {
-                        id,
-                        kind,
-                        at,
-                        detail,
-                        actor_name,
-                        asset_id,
-                    },
-                )
-            })
-        })
+        .filter_map(
+            |(contact, id, kind, at, detail, _, _, _, actor, asset_id, _)| {
+                ActivityKind::parse(&kind).map(|kind| {
+                    let actor_name = actor
+                        .as_deref()
+                        .and_then(|a| roster.as_ref()?.latest(a).map(|m| m.name.clone()));
+                    (
+                        contact,
+                        Activity {
+                            id,
+                            kind,
+                            at,
+                            detail,
+                            actor_name,
+                            asset_id,
+                        },
+                    )
+                })
+            },
+        )
         .collect())
 }
 

@@ -39,7 +39,28 @@ import {
   type LeadSort,
   type ImportProgress,
   type ScoreExplanation,
-  type Activity,
+  type Activity_Serialize,
+  type Taxonomy,
+  type SearchQuery_Deserialize,
+  type SearchResults_Serialize,
+  type SearchHit_Serialize,
+  type AssetDetail_Serialize,
+  type AssetFields_Deserialize,
+  type AssetSource,
+  type AssetStatus,
+  type StoredFile_Serialize,
+  type ContentDropped,
+  type ContactFit_Serialize,
+  type AccountFit_Serialize,
+  type RiskNote_Deserialize,
+  type SendDraft_Serialize,
+  type SendRequest_Deserialize,
+  type SendChannel,
+  type Health_Serialize,
+  type FacetName,
+  type Freshness,
+  type BuyingRole,
+  type BuyingStage,
 } from '../bindings';
 import { listen } from '@tauri-apps/api/event';
 
@@ -59,6 +80,20 @@ export type HandoffEvent = HandoffEvent_Serialize;
 export type PeopleMap = PeopleMap_Serialize;
 export type ImportPreview = ImportPreview_Serialize;
 export type Mapping = Mapping_Deserialize;
+export type Activity = Activity_Serialize;
+export type ContentTaxonomy = Taxonomy;
+export type SearchQuery = SearchQuery_Deserialize;
+export type SearchResults = SearchResults_Serialize;
+export type SearchHit = SearchHit_Serialize;
+export type AssetDetail = AssetDetail_Serialize;
+export type AssetFields = AssetFields_Deserialize;
+export type StoredFile = StoredFile_Serialize;
+export type ContactFit = ContactFit_Serialize;
+export type AccountFit = AccountFit_Serialize;
+export type RiskNote = RiskNote_Deserialize;
+export type SendDraft = SendDraft_Serialize;
+export type SendRequest = SendRequest_Deserialize;
+export type Health = Health_Serialize;
 export type {
   EventKind,
   ImportKind,
@@ -70,8 +105,15 @@ export type {
   LeadSort,
   ImportProgress,
   ScoreExplanation,
-  Activity,
   AgreementKind,
+  AssetSource,
+  AssetStatus,
+  ContentDropped,
+  SendChannel,
+  FacetName,
+  Freshness,
+  BuyingRole,
+  BuyingStage,
   ErrorCode,
   Member,
   NewMember,
