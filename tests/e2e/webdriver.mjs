@@ -13,13 +13,14 @@ export const SHOTS = path.join(ROOT, 'artifacts/screenshots');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export class Driver {
-  static async start() {
+  /** Starts the app on a fresh data directory; `env` is added to the app's environment. */
+  static async start({ env = {} } = {}) {
     const port = 4500 + Math.floor(Math.random() * 400) * 2;
     const dataDir = mkdtempSync(path.join(tmpdir(), 'playbook-e2e-'));
     const proc = spawn('tauri-driver', ['--port', String(port), '--native-port', String(port + 1)], {
       detached: true,
       stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, XDG_DATA_HOME: path.join(dataDir, 'xdg') },
+      env: { ...process.env, XDG_DATA_HOME: path.join(dataDir, 'xdg'), ...env },
     });
     const d = new Driver(`http://127.0.0.1:${port}`, proc, dataDir);
     for (let i = 0; ; i++) {
