@@ -812,3 +812,91 @@ fn the_taxonomy_is_agreed_diffed_and_travels_in_the_playbook_file() {
         .iter()
         .any(|i| i["key"] == "competitor:zeta_labs" && !i["inForce"].is_null()));
 }
+
+#[test]
+fn an_asset_rewritten_behind_playbooks_back_is_found_by_verify_and_leaves_the_library() {
+    let w = Workspace::demo();
+    let hit = w.json(&["content", "search", "Acme Cloud battlecard"]);
+    let id = hit["results"][0]["id"].as_str().unwrap().to_string();
+    w.sql(&format!(
+        "DROP TRIGGER content_records_no_update;
+         UPDATE content_records SET body = replace(body, 'Acme Cloud battlecard', 'Acme Cloud battlecard (edited)') WHERE asset_id = '{id}'"
+    ));
+    let out = w.run(&["--format", "json", "verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let failures = report["failures"].as_array().unwrap();
+    assert!(failures
+        .iter()
+        .any(|f| f["table"] == "content_records" && f["label"].as_str().unwrap().contains(&id)));
+    let after = w.json(&["content", "search", "Acme Cloud battlecard"]);
+    assert!(
+        !after["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["id"] == id.as_str()),
+        "its only record no longer counts"
+    );
+    w.refused(&["content", "show", &id], "not_found");
+}
+
+#[test]
+fn a_new_file_is_a_new_version_and_the_old_ones_stay_in_the_history() {
+    let w = Workspace::demo();
+    let hit = w.json(&["content", "search", "Onboarding checklist"]);
+    let id = hit["results"][0]["id"].as_str().unwrap().to_string();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let db = playbook::db::open(w.path()).await.unwrap();
+        let maya = common::signer(&db, MAYA).await;
+        let mut d = playbook::content::ops::get(&db, &id, None).await.unwrap();
+        assert_eq!(d.versions.len(), 1);
+        // A new title alone is not a new version.
+        d.asset.fields.title = "Onboarding checklist (30 days)".into();
+        let d = playbook::content::ops::save(&db, Some(&id), &d.asset.fields, &maya)
+            .await
+            .unwrap();
+        assert_eq!(d.versions.len(), 1);
+        let f = playbook::content::ops::store_bytes(
+            &db,
+            w.path(),
+            "onboarding-v2.md",
+            b"# Onboarding\n\nThe second edition.".to_vec(),
+        )
+        .await
+        .unwrap();
+        let mut fields = d.asset.fields.clone();
+        fields.source = playbook::content::AssetSource::File {
+            sha256: f.sha256.clone(),
+            name: f.name,
+            size: f.size,
+            media_type: f.media_type,
+        };
+        let d = playbook::content::ops::save(&db, Some(&id), &fields, &maya)
+            .await
+            .unwrap();
+        assert_eq!(d.asset.version, 2);
+        assert_eq!(d.versions.len(), 2);
+        assert_eq!(
+            d.versions[0].sha256.as_deref(),
+            Some(f.sha256.as_str()),
+            "newest first"
+        );
+        assert_eq!(
+            d.versions[1].file_name.as_deref(),
+            Some("onboarding-checklist.md")
+        );
+        assert_eq!(d.versions[0].added_by.as_deref(), Some("Maya Okafor"));
+        // Saving the same again changes nothing and says so.
+        let err = playbook::content::ops::save(&db, Some(&id), &fields, &maya)
+            .await
+            .unwrap_err();
+        assert!(err.message.contains("nothing changed"), "{}", err.message);
+        db.close().await;
+    });
+    assert_eq!(
+        w.json(&["content", "search", "second edition"])["results"][0]["id"],
+        id.as_str()
+    );
+}

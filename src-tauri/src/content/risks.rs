@@ -187,3 +187,26 @@ pub async fn note(
     .await?;
     of_account(conn, account_id, tax).await
 }
+
+/// Risk records that do not verify (for `playbook verify`): (id, label, problem).
+pub async fn failures(
+    conn: &mut Conn,
+    roster: &Roster,
+) -> AppResult<Vec<(String, String, String)>> {
+    let rows: Vec<RiskRecord> = sqlx::query_as(
+        "SELECT id, account_id, risk, present, note, at, author_id, hash, signature FROM account_risk_records",
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let p = r.problem(roster)?;
+            Some((
+                r.id,
+                format!("risk {} noted on account {}", r.risk, r.account_id),
+                p,
+            ))
+        })
+        .collect())
+}

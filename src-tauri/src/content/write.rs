@@ -614,3 +614,47 @@ pub async fn record_blob(
     .await?;
     Ok(())
 }
+
+/// Asset records that do not verify (for `playbook verify`): (id, asset id, problem).
+pub async fn failures(
+    conn: &mut Conn,
+    roster: &Roster,
+) -> AppResult<Vec<(String, String, String)>> {
+    let rows: Vec<ContentRecord> = sqlx::query_as(
+        "SELECT id, asset_id, body, at, author_id, hash, signature FROM content_records",
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let p = r.problem(roster)?;
+            Some((r.id, r.asset_id, p))
+        })
+        .collect())
+}
+
+/// Projects an asset again from the records that count (after `playbook verify` changed
+/// what counts); an asset with none left leaves the library.
+pub async fn reproject(conn: &mut Conn, asset_id: &str, tax: &Taxonomy) -> AppResult<()> {
+    let roster = crate::team::records::roster(&mut *conn).await?;
+    let records = valid_records(&mut *conn, asset_id, &roster).await?;
+    let rowid: Option<i64> = sqlx::query_scalar("SELECT rowid FROM content_assets WHERE id = ?")
+        .bind(asset_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let rowid = match rowid {
+        Some(r) => r,
+        None => {
+            sqlx::query_scalar("SELECT coalesce(max(rowid), 0) + 1 FROM content_assets")
+                .fetch_one(&mut *conn)
+                .await?
+        }
+    };
+    clear(&mut *conn, rowid, asset_id).await?;
+    if !records.is_empty() {
+        let p = projection(&mut *conn, rowid, asset_id, &records, tax).await?;
+        store(&mut *conn, vec![p]).await?;
+    }
+    bump(conn).await
+}

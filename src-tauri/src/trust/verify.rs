@@ -268,6 +268,21 @@ pub async fn verify(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<VerifyRepo
             ),
         }
     }
+    // The content library: asset records and risks noted on accounts.
+    let mut content_assets: Vec<String> = Vec::new();
+    for (id, asset, p) in crate::content::write::failures(&mut *conn, &roster).await? {
+        fail(
+            &mut failures,
+            "content_records",
+            &id,
+            format!("content asset {asset}"),
+            p,
+        );
+        content_assets.push(asset);
+    }
+    for (id, label, p) in crate::content::risks::failures(&mut *conn, &roster).await? {
+        fail(&mut failures, "account_risk_records", &id, label, p);
+    }
     let mut valid_bulks = HashSet::new();
     for b in &bulks {
         match bulk_problem(b, bulk_rows.remove(&b.id).unwrap_or_default(), &roster) {
@@ -324,6 +339,23 @@ pub async fn verify(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<VerifyRepo
                 .await?;
         }
         crate::leads::rebuild::stages(&mut *conn).await?;
+        let tax = crate::content::taxonomy::Taxonomy::load(&mut *conn, now).await?;
+        let mut assets: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT r.asset_id FROM content_records r
+             WHERE r.id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(
+            serde_json::to_string(&before.symmetric_difference(&after).collect::<Vec<_>>())
+                .expect("ids serialise"),
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        assets.extend(content_assets);
+        assets.sort();
+        assets.dedup();
+        for a in assets {
+            crate::content::write::reproject(&mut *conn, &a, &tax).await?;
+        }
     }
     Ok(VerifyReport {
         members: n_members,
