@@ -404,7 +404,7 @@ async fn measure(dir: &Path, assets: u32) -> AppResult<Report> {
             },
         ),
         (
-            "'renewal budget' + CFO + de",
+            "'renewal budget' + CFO + English",
             SearchQuery {
                 personas: vec!["economic_buyer".into()],
                 languages: vec!["en".into()],
