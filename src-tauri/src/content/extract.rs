@@ -81,7 +81,7 @@ pub fn text_of(media_type: &str, bytes: &[u8], truncated: bool) -> Extracted {
     let text = String::from_utf8_lossy(bytes);
     match media_type {
         "text/markdown" => Extracted::of(markdown_text(&text), truncated),
-        "text/html" => match html2text::config::plain()
+        "text/html" => match html2text::config::plain_no_decorate()
             .no_table_borders()
             .string_from_read(text.as_bytes(), 10_000)
         {

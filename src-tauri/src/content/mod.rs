@@ -7,6 +7,7 @@ pub mod blobs;
 pub mod demo;
 pub mod extract;
 pub mod health;
+pub mod highlight;
 pub mod manifest;
 pub mod ops;
 pub mod raw;

@@ -16,14 +16,17 @@ use super::AssetStatus;
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
 
-/// The full-text part of every search, ranked by bm25 with column weights for title (8),
-/// summary (2), tags (4) and file text (1): a word in the title says far more about what
-/// an asset is than the same word on page 30 of its PDF.
-pub const MATCH_SQL: &str =
-    "SELECT rowid, bm25(content_fts, 8.0, 2.0, 4.0, 1.0) FROM content_fts WHERE content_fts MATCH ?1";
+/// Every match of a full-text query, unranked: what the facets count.
+const MATCH_SQL: &str = "SELECT rowid FROM content_fts WHERE content_fts MATCH ?1";
+/// The ranking: bm25 with column weights for title (8), summary (2), tags (4) and file
+/// text (1), since a word in the title says far more about what an asset is than the same
+/// word on page 30 of its PDF. Computed only for the matches the facets let through.
+const RANK_ALL_SQL: &str = "SELECT rowid, bm25(content_fts, 8.0, 2.0, 4.0, 1.0) AS r FROM content_fts WHERE content_fts MATCH ?1 ORDER BY r LIMIT ?2";
+const RANK_IN_SQL: &str = "SELECT rowid, bm25(content_fts, 8.0, 2.0, 4.0, 1.0) AS r FROM content_fts WHERE content_fts MATCH ?1 AND +rowid IN (SELECT value FROM json_each(?3)) ORDER BY r LIMIT ?2";
+const RANK_NOT_IN_SQL: &str = "SELECT rowid, bm25(content_fts, 8.0, 2.0, 4.0, 1.0) AS r FROM content_fts WHERE content_fts MATCH ?1 AND +rowid NOT IN (SELECT value FROM json_each(?3)) ORDER BY r LIMIT ?2";
+/// The raw floor the benchmark compares with: the same MATCH, ranked by the same bm25,
+/// first 50, nothing else.
 pub const RAW_FLOOR_SQL: &str = "SELECT rowid, bm25(content_fts, 8.0, 2.0, 4.0, 1.0) AS r FROM content_fts WHERE content_fts MATCH ?1 ORDER BY r LIMIT 50";
-const MARK_START: char = '\u{E000}';
-const MARK_END: char = '\u{E001}';
 /// Review-by dates within this many days are "due soon".
 pub const DUE_SOON_DAYS: i64 = 30;
 
@@ -182,6 +185,8 @@ struct Entry {
     rowid: i64,
     id: String,
     title: String,
+    /// The title lowercased, for browsing in title order.
+    title_key: String,
     summary: String,
     /// Per facet (in FACETS order), the value ids it has.
     values: [Vec<u16>; 9],
@@ -272,6 +277,7 @@ async fn load(conn: &mut Conn, generation: String) -> AppResult<Index> {
         entries.push(Entry {
             rowid,
             id,
+            title_key: title.to_lowercase(),
             title,
             summary,
             values,
@@ -356,18 +362,18 @@ pub async fn search(
     let index = index(&mut *conn).await?;
     let today = now.date_naive();
     let fts = fts_query(&q.text);
-    // (entry, rank) of every full-text match, or every asset without words.
-    let mut hits: Vec<(u32, f64)> = Vec::new();
+    // Every full-text match (unranked), or every asset without words.
+    let mut hits: Vec<u32> = Vec::new();
     match &fts {
         Some(m) => {
             let raw = Raw::lock(&mut *conn).await?;
             raw.each(MATCH_SQL, &[Arg::Text(m)], |row| {
                 if let Some(i) = index.by_rowid.get(&row.int(0)) {
-                    hits.push((*i, row.real(1)));
+                    hits.push(*i);
                 }
             })?;
         }
-        None => hits.extend((0..index.entries.len() as u32).map(|i| (i, 0.0))),
+        None => hits.extend(0..index.entries.len() as u32),
     }
 
     // The selection per facet, as value ids (a value nobody has selects nothing).
@@ -404,10 +410,14 @@ pub async fn search(
     }
     let fresh_pos = facet_pos(FacetName::Freshness);
 
-    let mut counts: Vec<HashMap<u16, u32>> = vec![HashMap::new(); FACETS.len()];
-    let mut fresh_counts: HashMap<Freshness, u32> = HashMap::new();
-    let mut shown: Vec<(u32, f64)> = Vec::new();
-    for &(i, rank) in &hits {
+    let mut counts: Vec<Vec<u32>> = index
+        .dicts
+        .iter()
+        .map(|d| vec![0; d.values.len()])
+        .collect();
+    let mut fresh_counts = [0u32; 4];
+    let mut shown: Vec<u32> = Vec::new();
+    for &i in &hits {
         let e = &index.entries[i as usize];
         let freshness = Freshness::of(e.review_by, today);
         let mut fails = 0;
@@ -427,7 +437,7 @@ pub async fn search(
             failing = fresh_pos;
         }
         if fails == 0 {
-            shown.push((i, rank));
+            shown.push(i);
         }
         if fails > 1 {
             continue;
@@ -438,47 +448,85 @@ pub async fn search(
                 continue;
             }
             if p == fresh_pos {
-                *fresh_counts.entry(freshness).or_default() += 1;
+                fresh_counts[Freshness::ALL
+                    .iter()
+                    .position(|f| *f == freshness)
+                    .unwrap_or(0)] += 1;
             } else {
                 for v in &e.values[p] {
-                    *c.entry(*v).or_default() += 1;
+                    c[*v as usize] += 1;
                 }
             }
         }
     }
-
-    if fts.is_some() {
-        shown.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
-    } else {
-        shown.sort_by(|a, b| {
-            let (x, y) = (&index.entries[a.0 as usize], &index.entries[b.0 as usize]);
-            x.title.to_lowercase().cmp(&y.title.to_lowercase())
-        });
-    }
     let total = shown.len() as u32;
     let limit = if q.limit == 0 { 50 } else { q.limit.min(200) } as usize;
-    let page: Vec<(u32, f64)> = shown
-        .into_iter()
-        .skip(q.offset as usize)
-        .take(limit)
-        .collect();
+    let wanted = q.offset as usize + limit;
 
-    let mut snippets: HashMap<u32, (String, String)> = HashMap::new();
-    if let Some(m) = &fts {
+    // The page: ranked by bm25 for words (only what the facets let through is ranked),
+    // by title without.
+    let page: Vec<(u32, f64)> = match &fts {
+        Some(m) => {
+            let (sql, list): (&str, Option<Vec<i64>>) = if shown.len() == hits.len() {
+                (RANK_ALL_SQL, None)
+            } else if shown.len() * 2 <= hits.len() {
+                let ids = shown
+                    .iter()
+                    .map(|i| index.entries[*i as usize].rowid)
+                    .collect();
+                (RANK_IN_SQL, Some(ids))
+            } else {
+                let keep: std::collections::HashSet<u32> = shown.iter().copied().collect();
+                let ids = hits
+                    .iter()
+                    .filter(|i| !keep.contains(i))
+                    .map(|i| index.entries[*i as usize].rowid)
+                    .collect();
+                (RANK_NOT_IN_SQL, Some(ids))
+            };
+            let list = list.map(|l| serde_json::to_string(&l).expect("ids serialise"));
+            let mut args = vec![Arg::Text(m), Arg::Int(wanted as i64)];
+            if let Some(l) = &list {
+                args.push(Arg::Text(l));
+            }
+            let raw = Raw::lock(&mut *conn).await?;
+            let mut ranked = Vec::with_capacity(wanted);
+            raw.each(sql, &args, |row| {
+                if let Some(i) = index.by_rowid.get(&row.int(0)) {
+                    ranked.push((*i, row.real(1)));
+                }
+            })?;
+            ranked.into_iter().skip(q.offset as usize).collect()
+        }
+        None => {
+            let mut all: Vec<u32> = shown;
+            all.sort_by(|a, b| {
+                let (x, y) = (&index.entries[*a as usize], &index.entries[*b as usize]);
+                x.title_key.cmp(&y.title_key).then(a.cmp(b))
+            });
+            all.into_iter()
+                .skip(q.offset as usize)
+                .take(limit)
+                .map(|i| (i, 0.0))
+                .collect()
+        }
+    };
+
+    // Highlights on the few results shown: their text by rowid, the words marked here.
+    let mut texts: HashMap<u32, (String, String)> = HashMap::new();
+    if fts.is_some() {
         let raw = Raw::lock(&mut *conn).await?;
         for (i, _) in &page {
-            let rowid = index.entries[*i as usize].rowid;
             raw.each(
-                "SELECT highlight(content_fts, 0, char(57344), char(57345)),
-                        snippet(content_fts, -1, char(57344), char(57345), '…', 16)
-                 FROM content_fts WHERE content_fts MATCH ?1 AND rowid = ?2",
-                &[Arg::Text(m), Arg::Int(rowid)],
+                "SELECT summary, body FROM content_fts WHERE rowid = ?1",
+                &[Arg::Int(index.entries[*i as usize].rowid)],
                 |row| {
-                    snippets.insert(*i, (row.text(0), row.text(1)));
+                    texts.insert(*i, (row.text(0), row.text(1)));
                 },
             )?;
         }
     }
+    let words = super::highlight::Words::of(&q.text);
 
     let values_of = |e: &Entry, f: FacetName| -> Vec<String> {
         let p = facet_pos(f);
@@ -491,17 +539,18 @@ pub async fn search(
         .into_iter()
         .map(|(i, rank)| {
             let e = &index.entries[i as usize];
-            let (title, title_hits) = match snippets.get(&i) {
-                Some((t, _)) => marks(t),
-                None => (e.title.clone(), vec![]),
-            };
-            let (snippet, snippet_hits) = match snippets.get(&i) {
-                Some((_, s)) if marks(s).0 != title => marks(s),
-                _ => (short(&e.summary), vec![]),
+            let (title_hits, (snippet, snippet_hits)) = match texts.get(&i) {
+                Some((summary, body)) => (
+                    super::highlight::marks(&e.title, &words),
+                    super::highlight::passage(body, &words, 24)
+                        .or_else(|| super::highlight::passage(summary, &words, 24))
+                        .unwrap_or_else(|| (short(&e.summary), vec![])),
+                ),
+                None => (vec![], (short(&e.summary), vec![])),
             };
             SearchHit {
                 id: e.id.clone(),
-                title,
+                title: e.title.clone(),
                 kind: values_of(e, FacetName::Kind).pop().unwrap_or_default(),
                 stages: values_of(e, FacetName::Stage),
                 personas: values_of(e, FacetName::Persona),
@@ -528,18 +577,20 @@ pub async fn search(
         let mut values: Vec<FacetCount> = if *f == FacetName::Freshness {
             Freshness::ALL
                 .iter()
-                .filter_map(|fr| {
-                    fresh_counts.get(fr).map(|c| FacetCount {
-                        value: fr.as_str().into(),
-                        count: *c,
-                    })
+                .zip(fresh_counts)
+                .filter(|(_, c)| *c > 0)
+                .map(|(fr, c)| FacetCount {
+                    value: fr.as_str().into(),
+                    count: c,
                 })
                 .collect()
         } else {
             counts[p]
                 .iter()
+                .enumerate()
+                .filter(|(_, c)| **c > 0)
                 .map(|(v, c)| FacetCount {
-                    value: index.dicts[p].values[*v as usize].clone(),
+                    value: index.dicts[p].values[v].clone(),
                     count: *c,
                 })
                 .collect()
@@ -574,39 +625,6 @@ fn short(text: &str) -> String {
         s.push('…');
     }
     s
-}
-
-/// Splits FTS5 highlight markers out of `text`: the plain text and the marked ranges, in
-/// UTF-16 code units.
-///
-/// ```
-/// use playbook::content::search::marks;
-/// let (text, hits) = marks("Beat \u{E000}Acme\u{E001} on price");
-/// assert_eq!(text, "Beat Acme on price");
-/// assert_eq!(hits, vec![(5, 9)]);
-/// ```
-pub fn marks(text: &str) -> (String, Vec<(u32, u32)>) {
-    let mut out = String::with_capacity(text.len());
-    let mut hits = Vec::new();
-    let mut pos: u32 = 0;
-    let mut start = None;
-    for c in text.chars() {
-        match c {
-            MARK_START => start = Some(pos),
-            MARK_END => {
-                if let Some(s) = start.take() {
-                    if pos > s {
-                        hits.push((s, pos));
-                    }
-                }
-            }
-            c => {
-                out.push(c);
-                pos += c.len_utf16() as u32;
-            }
-        }
-    }
-    (out, hits)
 }
 
 /// The raw FTS5 floor: the same MATCH ranked by the same bm25, first 50, nothing else.
