@@ -217,7 +217,7 @@ async fn generate(db: &Db, n: u32, signer: &crate::trust::Signer) -> AppResult<(
         let mut records = Vec::new();
         let mut projections = Vec::new();
         for _ in 0..batch.min(n - done) {
-            let topic = TOPICS[rng.skewed(TOPICS.len())];
+            let topic = TOPICS[rng.below(TOPICS.len())];
             let other = TOPICS[rng.below(TOPICS.len())];
             let kind = &tax.kinds[rng.below(tax.kinds.len())];
             let industry = INDUSTRIES[rng.below(INDUSTRIES.len())];
@@ -260,7 +260,7 @@ async fn generate(db: &Db, n: u32, signer: &crate::trust::Signer) -> AppResult<(
                 // then a topic word: a topic is in a few percent of the library, as in life.
                 let word: &str = match rng.below(100) {
                     0..=24 => COMMON[rng.skewed(COMMON.len())],
-                    25..=27 => TOPICS[rng.skewed(TOPICS.len())],
+                    25..=27 => TOPICS[rng.below(TOPICS.len())],
                     _ => &rare[rng.skewed(rare.len())],
                 };
                 if w > 0 {

@@ -16,14 +16,12 @@ use super::AssetStatus;
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
 
-/// Every match of a full-text query, unranked: what the facets count.
-const MATCH_SQL: &str = "SELECT rowid FROM content_fts WHERE content_fts MATCH ?1";
-/// The ranking: bm25 with column weights for title (8), summary (2), tags (4) and file
-/// text (1), since a word in the title says far more about what an asset is than the same
-/// word on page 30 of its PDF. Computed only for the matches the facets let through.
-const RANK_ALL_SQL: &str = "SELECT rowid, bm25(content_fts, 8.0, 2.0, 4.0, 1.0) AS r FROM content_fts WHERE content_fts MATCH ?1 ORDER BY r LIMIT ?2";
-const RANK_IN_SQL: &str = "SELECT rowid, bm25(content_fts, 8.0, 2.0, 4.0, 1.0) AS r FROM content_fts WHERE content_fts MATCH ?1 AND +rowid IN (SELECT value FROM json_each(?3)) ORDER BY r LIMIT ?2";
-const RANK_NOT_IN_SQL: &str = "SELECT rowid, bm25(content_fts, 8.0, 2.0, 4.0, 1.0) AS r FROM content_fts WHERE content_fts MATCH ?1 AND +rowid NOT IN (SELECT value FROM json_each(?3)) ORDER BY r LIMIT ?2";
+/// Every match of a full-text query with its rank: bm25 with column weights for title (8),
+/// summary (2), tags (4) and file text (1), since a word in the title says far more about
+/// what an asset is than the same word on page 30 of its PDF. One pass gives the facets
+/// their counts and the page its order.
+const MATCH_SQL: &str =
+    "SELECT rowid, bm25(content_fts, 8.0, 2.0, 4.0, 1.0) FROM content_fts WHERE content_fts MATCH ?1";
 /// The raw floor the benchmark compares with: the same MATCH, ranked by the same bm25,
 /// first 50, nothing else.
 pub const RAW_FLOOR_SQL: &str = "SELECT rowid, bm25(content_fts, 8.0, 2.0, 4.0, 1.0) AS r FROM content_fts WHERE content_fts MATCH ?1 ORDER BY r LIMIT 50";
@@ -362,18 +360,18 @@ pub async fn search(
     let index = index(&mut *conn).await?;
     let today = now.date_naive();
     let fts = fts_query(&q.text);
-    // Every full-text match (unranked), or every asset without words.
-    let mut hits: Vec<u32> = Vec::new();
+    // Every full-text match with its rank, or every asset without words.
+    let mut hits: Vec<(u32, f64)> = Vec::new();
     match &fts {
         Some(m) => {
             let raw = Raw::lock(&mut *conn).await?;
             raw.each(MATCH_SQL, &[Arg::Text(m)], |row| {
                 if let Some(i) = index.by_rowid.get(&row.int(0)) {
-                    hits.push(*i);
+                    hits.push((*i, row.real(1)));
                 }
             })?;
         }
-        None => hits.extend(0..index.entries.len() as u32),
+        None => hits.extend((0..index.entries.len() as u32).map(|i| (i, 0.0))),
     }
 
     // The selection per facet, as value ids (a value nobody has selects nothing).
@@ -416,8 +414,8 @@ pub async fn search(
         .map(|d| vec![0; d.values.len()])
         .collect();
     let mut fresh_counts = [0u32; 4];
-    let mut shown: Vec<u32> = Vec::new();
-    for &i in &hits {
+    let mut shown: Vec<(u32, f64)> = Vec::new();
+    for &(i, rank) in &hits {
         let e = &index.entries[i as usize];
         let freshness = Freshness::of(e.review_by, today);
         let mut fails = 0;
@@ -437,7 +435,7 @@ pub async fn search(
             failing = fresh_pos;
         }
         if fails == 0 {
-            shown.push(i);
+            shown.push((i, rank));
         }
         if fails > 1 {
             continue;
@@ -463,53 +461,25 @@ pub async fn search(
     let limit = if q.limit == 0 { 50 } else { q.limit.min(200) } as usize;
     let wanted = q.offset as usize + limit;
 
-    // The page: ranked by bm25 for words (only what the facets let through is ranked),
-    // by title without.
-    let page: Vec<(u32, f64)> = match &fts {
-        Some(m) => {
-            let (sql, list): (&str, Option<Vec<i64>>) = if shown.len() == hits.len() {
-                (RANK_ALL_SQL, None)
-            } else if shown.len() * 2 <= hits.len() {
-                let ids = shown
-                    .iter()
-                    .map(|i| index.entries[*i as usize].rowid)
-                    .collect();
-                (RANK_IN_SQL, Some(ids))
-            } else {
-                let keep: std::collections::HashSet<u32> = shown.iter().copied().collect();
-                let ids = hits
-                    .iter()
-                    .filter(|i| !keep.contains(i))
-                    .map(|i| index.entries[*i as usize].rowid)
-                    .collect();
-                (RANK_NOT_IN_SQL, Some(ids))
-            };
-            let list = list.map(|l| serde_json::to_string(&l).expect("ids serialise"));
-            let mut args = vec![Arg::Text(m), Arg::Int(wanted as i64)];
-            if let Some(l) = &list {
-                args.push(Arg::Text(l));
-            }
-            let raw = Raw::lock(&mut *conn).await?;
-            let mut ranked = Vec::with_capacity(wanted);
-            raw.each(sql, &args, |row| {
-                if let Some(i) = index.by_rowid.get(&row.int(0)) {
-                    ranked.push((*i, row.real(1)));
-                }
-            })?;
-            ranked.into_iter().skip(q.offset as usize).collect()
+    // The page: by rank with words (only the first ones sorted), by title without.
+    let page: Vec<(u32, f64)> = if fts.is_some() {
+        let by_rank = |a: &(u32, f64), b: &(u32, f64)| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0));
+        if shown.len() > wanted {
+            shown.select_nth_unstable_by(wanted, by_rank);
+            shown.truncate(wanted);
         }
-        None => {
-            let mut all: Vec<u32> = shown;
-            all.sort_by(|a, b| {
-                let (x, y) = (&index.entries[*a as usize], &index.entries[*b as usize]);
-                x.title_key.cmp(&y.title_key).then(a.cmp(b))
-            });
-            all.into_iter()
-                .skip(q.offset as usize)
-                .take(limit)
-                .map(|i| (i, 0.0))
-                .collect()
-        }
+        shown.sort_by(by_rank);
+        shown.into_iter().skip(q.offset as usize).collect()
+    } else {
+        shown.sort_by(|a, b| {
+            let (x, y) = (&index.entries[a.0 as usize], &index.entries[b.0 as usize]);
+            x.title_key.cmp(&y.title_key).then(a.0.cmp(&b.0))
+        });
+        shown
+            .into_iter()
+            .skip(q.offset as usize)
+            .take(limit)
+            .collect()
     };
 
     // Highlights on the few results shown: their text by rowid, the words marked here.
