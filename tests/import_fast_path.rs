@@ -7,9 +7,9 @@ mod common;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use playbook::error::ErrorCode;
-use playbook::imports::{quiet, ImportMode, Mapping, Progress};
+use playbook::imports::run::{self, ImportKind, Options};
+use playbook::imports::{quiet, Mapping, Progress};
 use playbook::leads::list::LeadFilter;
-use playbook::leads::ops::{self, ImportKind};
 
 const CSV: &str = "\
 Record ID,First Name,Last Name,Email,Company Name,Lifecycle Stage,Contact owner,Create Date
@@ -34,13 +34,12 @@ async fn import_with(
     progress: &Progress<'_>,
 ) -> playbook::error::AppResult<playbook::imports::ImportSummary> {
     let tom = common::signer(db, common::TOM).await;
-    ops::import(
+    run::import(
         db,
         ImportKind::Contacts,
         csv.as_bytes(),
         &Mapping::default(),
-        ImportMode::AllOrNothing,
-        false,
+        Options::default(),
         progress,
         &tom,
     )
@@ -155,7 +154,7 @@ async fn search_matches_the_start_of_a_last_name_an_email_or_a_company() {
             ..LeadFilter::default()
         };
         async move {
-            let page = ops::list(&db, &filter).await.unwrap();
+            let page = playbook::leads::ops::list(&db, &filter).await.unwrap();
             let mut names: Vec<String> = page.rows.into_iter().map(|r| r.name).collect();
             names.sort();
             assert_eq!(page.total as usize, names.len());

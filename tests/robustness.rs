@@ -220,8 +220,8 @@ fn hostile_csv_and_toml_never_panic_the_readers() {
 
 #[tokio::test]
 async fn hostile_imports_end_in_an_answer_and_refusals_write_nothing() {
-    use playbook::imports::{quiet, ImportMode, Mapping, Progress};
-    use playbook::leads::ops::{self, ImportKind};
+    use playbook::imports::run::{self, ImportKind, Options};
+    use playbook::imports::{quiet, Mapping, Progress};
     let (_dir, db) = common::demo_db().await;
     let tom = common::signer(&db, TOM).await;
     let (cancel, report) = quiet();
@@ -251,13 +251,12 @@ async fn hostile_imports_end_in_an_answer_and_refusals_write_nothing() {
         ][i % 3];
         let bytes = hostile(&mut rng, headers[i % 3]);
         let before = count(db.clone()).await;
-        let result = ops::import(
+        let result = run::import(
             &db,
             kind,
             &bytes,
             &Mapping::default(),
-            ImportMode::AllOrNothing,
-            false,
+            Options::default(),
             &progress,
             &tom,
         )

@@ -9,9 +9,10 @@ use serde::Serialize;
 
 use crate::db;
 use crate::error::{AppError, AppResult};
-use crate::imports::{quiet, ImportMode, Mapping, Progress};
+use crate::imports::run::{ImportKind, Options};
+use crate::imports::{quiet, Mapping, Progress};
 use crate::leads::list::{LeadFilter, LeadSort};
-use crate::leads::ops::{self, ImportKind};
+use crate::leads::ops;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -264,13 +265,12 @@ async fn import_run(
         report: &report,
     };
     let start = Instant::now();
-    let s = ops::import(
+    let s = crate::imports::run::import(
         &pool,
         ImportKind::Contacts,
         &bytes,
         &Mapping::default(),
-        ImportMode::AllOrNothing,
-        false,
+        Options::default(),
         &progress,
         &ops_signer,
     )

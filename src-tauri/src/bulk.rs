@@ -1,6 +1,7 @@
-//! The bulk-write fast path: one prepared single-row INSERT on the connection's raw SQLite
-//! handle, bound and stepped per row without copying values, for imports of 100k rows;
-//! and the secondary indexes such a load sets aside and rebuilds in its transaction.
+//! The bulk-write fast path: one prepared single-row statement (an INSERT, or an UPDATE by
+//! key) on the connection's raw SQLite handle, bound and stepped per row without copying
+//! values, for imports of 100k rows; and the secondary indexes such a load sets aside and
+//! rebuilds in its transaction.
 use std::ffi::{c_int, CStr, CString};
 use std::ptr::{self, NonNull};
 
@@ -71,12 +72,28 @@ impl<'c> Bulk<'c> {
         table: &'static str,
         columns: &[&'static str],
     ) -> AppResult<Inserter<'_>> {
-        Inserter::new(self.db, table, columns)
+        let sql = format!(
+            "INSERT INTO {table} ({}) VALUES ({})",
+            columns.join(","),
+            vec!["?"; columns.len()].join(",")
+        );
+        Inserter::new(self.db, table, &sql, columns.len())
+    }
+
+    /// Any prepared statement with `parameters` placeholders (an UPDATE by key, say);
+    /// `sql` is code, never user input.
+    pub fn statement(
+        &self,
+        table: &'static str,
+        sql: &'static str,
+        parameters: usize,
+    ) -> AppResult<Inserter<'_>> {
+        Inserter::new(self.db, table, sql, parameters)
     }
 }
 
-/// A prepared `INSERT INTO table (columns) VALUES (?, …)` on a locked connection; it runs
-/// inside whatever transaction that connection has open.
+/// A prepared statement on a locked connection, run once per row; it runs inside whatever
+/// transaction that connection has open.
 pub struct Inserter<'h> {
     db: NonNull<ffi::sqlite3>,
     stmt: NonNull<ffi::sqlite3_stmt>,
@@ -89,13 +106,9 @@ impl<'h> Inserter<'h> {
     fn new(
         db: NonNull<ffi::sqlite3>,
         table: &'static str,
-        columns: &[&'static str],
+        sql: &str,
+        columns: usize,
     ) -> AppResult<Self> {
-        let sql = format!(
-            "INSERT INTO {table} ({}) VALUES ({})",
-            columns.join(","),
-            vec!["?"; columns.len()].join(",")
-        );
         let sql = CString::new(sql).map_err(|_| AppError::new(ErrorCode::Database, "bad SQL"))?;
         let mut stmt = ptr::null_mut();
         // SAFETY: `db` is a live connection, held locked by the `Bulk` this inserter borrows.
@@ -107,7 +120,7 @@ impl<'h> Inserter<'h> {
             Some(stmt) => Ok(Inserter {
                 db,
                 stmt,
-                columns: columns.len(),
+                columns,
                 table,
                 _bulk: std::marker::PhantomData,
             }),

@@ -19,6 +19,7 @@ pub mod scoring;
 pub mod settings;
 pub mod team;
 pub mod trust;
+pub mod workspace;
 
 use std::path::PathBuf;
 

@@ -1,7 +1,7 @@
 //! The headless lead commands: import, contacts, handoff, export, generate.
 use std::path::PathBuf;
 
-use clap::{Subcommand, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 
 use super::identity::{unlock, Passphrases};
 use super::{table, Format, Out};
@@ -9,47 +9,76 @@ use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::exports::{ExportFormat, ExportKind};
 use crate::handoffs::{EventKind, EventRequest};
-use crate::imports::{quiet, ImportMode, Mapping, Progress};
+use crate::imports::run::{self, ImportKind, Options};
+use crate::imports::{quiet, DateOrder, ImportMode, Mapping, OnConflict, Progress};
 use crate::leads::list::{LeadFilter, LeadSort};
-use crate::leads::ops::{self, ImportKind};
+use crate::leads::ops;
 use crate::team;
 use crate::trust::Signer;
 
+/// What every import takes besides its file.
+#[derive(Args)]
+pub struct ImportArgs {
+    file: PathBuf,
+    /// A TOML file: [columns] field = "Header", [statuses] "Value" = "stage", [kinds],
+    /// [channels], [reasons]; system, record_type, date_order, timezone, year_pivot.
+    #[arg(long)]
+    mapping: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ModeArg::AllOrNothing)]
+    mode: ModeArg,
+    /// Check and report what would happen, write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// The source system the file's ids belong to (default: recognised from the file).
+    #[arg(long)]
+    system: Option<String>,
+    /// The kind of record the file holds: lead, contact, person… (default: recognised).
+    #[arg(long)]
+    record_type: Option<String>,
+    /// Two-digit years are read as years from this one to this one + 99 (e.g. 1950).
+    #[arg(long)]
+    year_pivot: Option<i32>,
+    /// Day/month order for dates that fit both: dmy or mdy.
+    #[arg(long)]
+    date_order: Option<String>,
+    /// IANA time zone for times written without one (e.g. Europe/Berlin).
+    #[arg(long)]
+    timezone: Option<String>,
+    /// The ops member or manager who signs the import (email).
+    #[arg(long = "as")]
+    actor: String,
+}
+
 #[derive(Subcommand)]
 pub enum ImportCommand {
-    /// Contacts or leads exported from Salesforce, HubSpot, Zoho, Pipedrive, Marketo or a spreadsheet.
+    /// Contacts or leads exported from Salesforce, HubSpot, Zoho, Pipedrive, Marketo,
+    /// SuiteCRM, Mautic or a spreadsheet.
     Contacts {
-        file: PathBuf,
-        /// A TOML file: [columns] field = "Header", [statuses] "Value" = "stage".
-        #[arg(long)]
-        mapping: Option<PathBuf>,
-        #[arg(long, value_enum, default_value_t = ModeArg::AllOrNothing)]
-        mode: ModeArg,
-        /// Check and count, write nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// The ops member or manager who signs the import (email).
-        #[arg(long = "as")]
-        actor: String,
+        #[command(flatten)]
+        args: ImportArgs,
+        /// A row whose id and email point at different people: report it and write nothing
+        /// for it, or trust the email, or trust the id.
+        #[arg(long, value_enum, default_value_t = ConflictArg::Report)]
+        on_conflict: ConflictArg,
     },
-    /// Handoff events (contact, event, date, actor, reason, channel, note).
+    /// Handoff events (contact, event, date, actor, reason, channel, note), or a CRM's
+    /// calls and tasks with a mapping ([kinds] "Outbound" = "attempt").
     Events {
-        file: PathBuf,
-        #[arg(long, value_enum, default_value_t = ModeArg::AllOrNothing)]
-        mode: ModeArg,
-        /// The ops member or manager who signs the import (email).
-        #[arg(long = "as")]
-        actor: String,
+        #[command(flatten)]
+        args: ImportArgs,
     },
     /// Activities (contact, activity, date, detail).
     Activities {
-        file: PathBuf,
-        #[arg(long, value_enum, default_value_t = ModeArg::AllOrNothing)]
-        mode: ModeArg,
-        /// The ops member or manager who signs the import (email).
-        #[arg(long = "as")]
-        actor: String,
+        #[command(flatten)]
+        args: ImportArgs,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ConflictArg {
+    Report,
+    PreferEmail,
+    PreferId,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -112,43 +141,61 @@ pub async fn import(
     out: &Out,
     pass: &mut Passphrases,
 ) -> AppResult<()> {
-    let (kind, file, mapping, mode, dry_run, actor) = match cmd {
-        ImportCommand::Contacts {
-            file,
-            mapping,
-            mode,
-            dry_run,
-            actor,
-        } => (ImportKind::Contacts, file, mapping, mode, dry_run, actor),
-        ImportCommand::Events { file, mode, actor } => {
-            (ImportKind::Events, file, None, mode, false, actor)
-        }
-        ImportCommand::Activities { file, mode, actor } => {
-            (ImportKind::Activities, file, None, mode, false, actor)
-        }
+    let (kind, args, on_conflict) = match cmd {
+        ImportCommand::Contacts { args, on_conflict } => (ImportKind::Contacts, args, on_conflict),
+        ImportCommand::Events { args } => (ImportKind::Events, args, ConflictArg::Report),
+        ImportCommand::Activities { args } => (ImportKind::Activities, args, ConflictArg::Report),
     };
-    let signer = unlock(db, &actor, pass).await?;
+    let signer = unlock(db, &args.actor, pass).await?;
     let read = |p: &PathBuf| {
         std::fs::read(p).map_err(|e| AppError::io(format!("cannot read {}: {e}", p.display())))
     };
-    let bytes = read(&file)?;
-    let mapping = match mapping {
-        Some(p) => Mapping::from_toml(&String::from_utf8_lossy(&read(&p)?))?,
+    let bytes = read(&args.file)?;
+    let mut mapping = match &args.mapping {
+        Some(p) => Mapping::from_toml(&String::from_utf8_lossy(&read(p)?))?,
         None => Mapping::default(),
     };
-    let mode = match mode {
-        ModeArg::AllOrNothing => ImportMode::AllOrNothing,
-        ModeArg::ValidRows => ImportMode::ValidRows,
+    if args.system.is_some() {
+        mapping.system = args.system.clone();
+    }
+    if args.record_type.is_some() {
+        mapping.record_type = args.record_type.clone();
+    }
+    if args.year_pivot.is_some() {
+        mapping.year_pivot = args.year_pivot;
+    }
+    if args.timezone.is_some() {
+        mapping.timezone = args.timezone.clone();
+    }
+    if let Some(o) = &args.date_order {
+        mapping.date_order = Some(DateOrder::parse(o).ok_or_else(|| {
+            AppError::invalid(
+                "date-order",
+                format!(
+                    "--date-order: '{o}' is not an order; use dmy (15/04/2021) or mdy (04/15/2021)"
+                ),
+            )
+        })?);
+    }
+    let options = Options {
+        mode: match args.mode {
+            ModeArg::AllOrNothing => ImportMode::AllOrNothing,
+            ModeArg::ValidRows => ImportMode::ValidRows,
+        },
+        dry_run: args.dry_run,
+        on_conflict: match on_conflict {
+            ConflictArg::Report => OnConflict::Report,
+            ConflictArg::PreferEmail => OnConflict::PreferEmail,
+            ConflictArg::PreferId => OnConflict::PreferId,
+        },
     };
+    let file = args.file;
     let (cancel, report) = quiet();
     let progress = Progress {
         cancel: &cancel,
         report: &report,
     };
-    let s = ops::import(
-        db, kind, &bytes, &mapping, mode, dry_run, &progress, &signer,
-    )
-    .await?;
+    let s = run::import(db, kind, &bytes, &mapping, options, &progress, &signer).await?;
     if !out.json(&s) {
         println!(
             "{} ({}): {} rows read, {} created, {} updated, {} unchanged, {} rejected{}.",

@@ -11,9 +11,10 @@ use crate::error::AppResult;
 use crate::exports::{ExportFormat, ExportKind};
 use crate::handoffs::{EventRequest, HandoffEvent};
 use crate::imports::contacts::ImportPreview;
-use crate::imports::{ImportMode, ImportSummary, Mapping, Progress};
+use crate::imports::run::{ImportKind, Options};
+use crate::imports::{ImportSummary, Mapping, Progress};
 use crate::leads::list::{LeadFilter, LeadPage};
-use crate::leads::ops::{self, ImportKind};
+use crate::leads::ops;
 use crate::leads::{ContactDetail, PeopleMap};
 
 #[tauri::command]
@@ -58,7 +59,7 @@ pub async fn preview_import(
     content: String,
     mapping: Mapping,
 ) -> AppResult<ImportPreview> {
-    ops::preview(&state.db, content.as_bytes(), &mapping).await
+    crate::imports::run::preview(&state.db, content.as_bytes(), &mapping).await
 }
 
 #[derive(Clone, Serialize, specta::Type)]
@@ -78,8 +79,7 @@ pub async fn run_import(
     kind: ImportKind,
     content: String,
     mapping: Mapping,
-    mode: ImportMode,
-    dry_run: bool,
+    options: Options,
 ) -> AppResult<ImportSummary> {
     let me = state.session.require("importing")?;
     let cancel = state.import_cancel.clone();
@@ -91,13 +91,12 @@ pub async fn run_import(
         cancel: &cancel,
         report: &report,
     };
-    ops::import(
+    crate::imports::run::import(
         &state.db,
         kind,
         content.as_bytes(),
         &mapping,
-        mode,
-        dry_run,
+        options,
         &progress,
         &me,
     )

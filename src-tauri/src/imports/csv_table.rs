@@ -1,9 +1,13 @@
-//! Reads a CSV export tolerantly: a byte-order mark, CRLF, quoted commas and line breaks,
-//! semicolon-separated files, and a trailing empty column are all fine.
+//! Reads a CSV export tolerantly where exports differ (a byte-order mark, CRLF, quoted
+//! commas and line breaks, semicolons or tabs, a trailing empty column) and strictly where
+//! a file is broken: a row with more or fewer cells than the header, or a quote that is
+//! never closed, is a row error naming the row where it began; nothing is swallowed.
 use crate::error::{AppError, AppResult};
 
 pub struct Table {
     pub headers: Vec<String>,
+    /// Header names that appear more than once: (name, 0-based column positions).
+    pub duplicates: Vec<(String, Vec<usize>)>,
     /// Records with their spreadsheet row number (header = 1).
     pub rows: Vec<(u32, csv::StringRecord)>,
     /// Rows that could not be read at all: (row, message).
@@ -23,6 +27,7 @@ pub fn read(bytes: &[u8]) -> AppResult<Table> {
     }
     Ok(Table {
         headers: rows.headers,
+        duplicates: rows.duplicates,
         rows: records,
         broken,
     })
@@ -32,6 +37,10 @@ pub fn read(bytes: &[u8]) -> AppResult<Table> {
 /// row cannot be read; blank rows are skipped.
 pub struct Rows<'a> {
     pub headers: Vec<String>,
+    /// Header names that appear more than once: (name, 0-based column positions).
+    pub duplicates: Vec<(String, Vec<usize>)>,
+    /// The header's width before trailing empty columns were dropped.
+    raw_width: usize,
     bytes: &'a [u8],
     reader: csv::Reader<&'a [u8]>,
     record: csv::StringRecord,
@@ -75,14 +84,28 @@ impl<'a> Rows<'a> {
             .iter()
             .map(|h| h.trim().to_string())
             .collect();
+        let raw_width = headers.len();
         while headers.last().is_some_and(|h| h.is_empty()) {
             headers.pop();
         }
         if headers.is_empty() {
             return Err(AppError::invalid("file", "the file has no header row"));
         }
+        let mut positions: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
+        for (i, h) in headers.iter().enumerate() {
+            if !h.is_empty() {
+                positions.entry(h.to_lowercase()).or_default().push(i);
+            }
+        }
+        let duplicates = positions
+            .into_values()
+            .filter(|p| p.len() > 1)
+            .map(|p| (headers[p[0]].clone(), p))
+            .collect();
         Ok(Rows {
             headers,
+            duplicates,
+            raw_width,
             bytes,
             reader,
             record: csv::StringRecord::new(),
@@ -131,18 +154,53 @@ impl Rows<'_> {
                 Err(e) => return Some((self.row, Err(format!("unreadable CSV: {e}")))),
                 Ok(true) => {}
             }
+            let breaks_before = self.cell_breaks;
             self.number();
             let r = &self.record;
+            if let Some(message) = self.unclosed_quote(self.cell_breaks - breaks_before) {
+                return Some((self.row, Err(message)));
+            }
             if r.iter().all(|c| c.trim().is_empty()) {
                 continue;
             }
             let width = self.headers.len();
-            if r.iter().skip(width).any(|c| !c.trim().is_empty()) {
-                let message = format!("{} cells, but the header has {width} columns", r.len());
+            let extra = r.iter().skip(self.raw_width.max(width));
+            if r.len() < width || extra.clone().any(|c| !c.trim().is_empty()) {
+                let message = format!(
+                    "this row has {} cells, but the header has {width} columns; a separator or quote is probably missing or extra",
+                    r.len()
+                );
                 return Some((self.row, Err(message)));
             }
             return Some((self.row, Ok(&self.record)));
         }
+    }
+}
+
+/// More line breaks than this inside one quoted cell means a quote was not closed: no CRM
+/// note runs to hundreds of lines, and a stray quote swallows every row after it.
+const MAX_CELL_LINES: u32 = 200;
+
+impl Rows<'_> {
+    /// Why the record just read is really a quote that was never closed, if it is: its
+    /// cells run over too many lines, or it runs to the end of the file with an odd number
+    /// of quotes.
+    fn unclosed_quote(&self, breaks: u32) -> Option<String> {
+        let start = self.record.position()?.byte() as usize;
+        let end = self.reader.position().byte() as usize;
+        if breaks > MAX_CELL_LINES {
+            return Some(format!(
+                "a quoted cell that begins in this row runs over {breaks} lines (to row {}); a quote is probably not closed",
+                self.row + breaks
+            ));
+        }
+        let raw = self.bytes.get(start.min(end)..end)?;
+        let at_end = end >= self.bytes.len();
+        let quotes = raw.iter().filter(|b| **b == b'"').count();
+        (at_end && quotes % 2 == 1).then(|| {
+            "a quote that begins in this row is never closed; the rest of the file would be one cell"
+                .to_string()
+        })
     }
 }
 

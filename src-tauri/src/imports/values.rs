@@ -1,13 +1,12 @@
-//! Cell values as CRM exports write them: placeholders that mean "missing", and the date
-//! formats of Salesforce, HubSpot, Zoho, Pipedrive, Marketo and spreadsheets.
-use std::sync::LazyLock;
-
-use chrono::format::{Item, Parsed, StrftimeItems};
-use chrono::{DateTime, TimeZone, Utc};
+//! Cell values as CRM exports write them: placeholders that mean "missing", source
+//! channels spelled many ways, and cells a spreadsheet would run as formulas.
 
 /// Values that exports use for "nothing here".
-const PLACEHOLDERS: [&str; 13] = [
+const PLACEHOLDERS: [&str; 16] = [
     "-none-",
+    "[not provided]",
+    "0000-00-00",
+    "0000-00-00 00:00:00",
     "",
     "select",
     "-- select --",
@@ -43,183 +42,62 @@ pub fn clean(cell: &str) -> Option<&str> {
     }
 }
 
-const DATE_TIMES: [&str; 16] = [
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%d %H:%M",
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%dT%H:%M",
-    "%d %b, %Y %H:%M:%S",
-    "%d %b %Y %H:%M:%S",
-    "%d %b, %Y %H:%M",
-    "%b %d, %Y %I:%M %p",
-    "%b %d, %Y %H:%M",
-    "%m/%d/%Y %I:%M %p",
-    "%m/%d/%Y %I:%M:%S %p",
-    "%m/%d/%Y %H:%M",
-    "%m/%d/%Y %H:%M:%S",
-    "%d.%m.%Y %H:%M",
-    "%d.%m.%Y %H:%M:%S",
-    "%Y/%m/%d %H:%M:%S",
-];
-
-const DATES: [&str; 9] = [
-    "%Y-%m-%d",
-    "%d %b, %Y",
-    "%d %b %Y",
-    "%b %d, %Y",
-    "%B %d, %Y",
-    "%m/%d/%Y",
-    "%d.%m.%Y",
-    "%Y/%m/%d",
-    "%d-%b-%Y",
-];
-
-/// Parses the date and time formats exports use; times without a zone are taken as UTC.
-/// Slashed dates are US month/day unless the first number cannot be a month.
+/// A source channel as one value however a file spells it: "Olark Chat", "olark chat"
+/// and "OLARK_CHAT" are all `olark_chat`.
 ///
 /// ```
-/// use playbook::imports::values::parse_date;
-/// let iso = parse_date("2021-04-15T00:03:00Z").unwrap();
-/// assert_eq!(parse_date("15 Apr, 2021 00:03:00").unwrap(), iso);
-/// assert_eq!(parse_date("04/15/2021 3:05 PM").unwrap().to_rfc3339(), "2021-04-15T15:05:00+00:00");
-/// assert_eq!(parse_date("15.04.2021").unwrap().to_rfc3339(), "2021-04-15T00:00:00+00:00");
-/// assert!(parse_date("next Tuesday").is_none());
+/// use playbook::imports::values::normalise_source;
+/// assert_eq!(normalise_source("Olark Chat"), "olark_chat");
+/// assert_eq!(normalise_source("google"), normalise_source("Google"));
+/// assert_eq!(normalise_source("Paid Search "), "paid_search");
 /// ```
-pub fn parse_date(text: &str) -> Option<DateTime<Utc>> {
-    let t = text.trim();
-    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
-        return Some(d.with_timezone(&Utc));
-    }
-    // A file writes all its dates one way: try the format that read the last one first.
-    let last = LAST_FORMAT.get();
-    if let Some(d) = FORMATS.get(last).and_then(|f| f.read(t)) {
-        return Some(d);
-    }
-    if let Some((i, d)) = FORMATS
-        .iter()
-        .enumerate()
-        .find_map(|(i, f)| f.read(t).map(|d| (i, d)))
-    {
-        LAST_FORMAT.set(i);
-        return Some(d);
-    }
-    let swapped = swap_day_month(t)?;
-    FORMATS.iter().find_map(|f| f.read(&swapped))
-}
-
-thread_local! {
-    static LAST_FORMAT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-/// What a format yields: an instant with its zone, a time taken as UTC, or a date.
-#[derive(Clone, Copy)]
-enum Shape {
-    Zoned,
-    Time,
-    Date,
-}
-
-struct Format {
-    shape: Shape,
-    items: Vec<Item<'static>>,
-}
-
-impl Format {
-    fn read(&self, t: &str) -> Option<DateTime<Utc>> {
-        let mut p = Parsed::new();
-        chrono::format::parse(&mut p, t, self.items.iter()).ok()?;
-        match self.shape {
-            Shape::Zoned => p.to_datetime().ok().map(|d| d.with_timezone(&Utc)),
-            Shape::Time => p
-                .to_naive_datetime_with_offset(0)
-                .ok()
-                .map(|d| Utc.from_utc_datetime(&d)),
-            Shape::Date => p
-                .to_naive_date()
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .map(|d| Utc.from_utc_datetime(&d)),
+pub fn normalise_source(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.trim().chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else if !out.is_empty() && !out.ends_with('_') {
+            out.push('_');
         }
     }
+    while out.ends_with('_') {
+        out.pop();
+    }
+    out
 }
 
-/// Every format, compiled once, in the order they are tried.
-static FORMATS: LazyLock<Vec<Format>> = LazyLock::new(|| {
-    // Salesforce: 2021-04-15T00:03:00.000+0000
-    let zoned = [
-        "%Y-%m-%dT%H:%M:%S%.f%z",
-        "%Y-%m-%d %H:%M:%S%.f%z",
-        "%Y-%m-%dT%H:%M:%S%z",
-    ];
-    let compile = |shape: Shape, f: &'static str| Format {
-        shape,
-        items: StrftimeItems::new(f)
-            .parse()
-            .expect("the built-in date formats are valid"),
-    };
-    zoned
-        .into_iter()
-        .map(|f| compile(Shape::Zoned, f))
-        .chain(std::iter::once(compile(
-            Shape::Time,
-            "%Y-%m-%d %H:%M:%S%.f",
-        )))
-        .chain(DATE_TIMES.into_iter().map(|f| compile(Shape::Time, f)))
-        .chain(DATES.into_iter().map(|f| compile(Shape::Date, f)))
-        .collect()
-});
-
-/// `15/04/2021` → `04/15/2021` when the first number is above 12 (a day, not a month).
-fn swap_day_month(t: &str) -> Option<String> {
-    let mut parts = t.splitn(3, '/');
-    let (a, b, rest) = (parts.next()?, parts.next()?, parts.next()?);
-    let first: u32 = a.parse().ok()?;
-    (first > 12).then(|| format!("{b}/{a}/{rest}"))
-}
-
-/// Neutralises a CSV cell that a spreadsheet would run as a formula.
+/// Neutralises a CSV cell that a spreadsheet would run as a formula: a leading `=`, `@`,
+/// tab or carriage return always, a leading `+` or `-` unless the cell is only a number or a
+/// phone number (digits, spaces, dots, commas, dashes, slashes and brackets cannot call
+/// anything, and a prefix would spoil them).
 ///
 /// ```
 /// use playbook::imports::values::neutralise;
 /// assert_eq!(neutralise("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-/// assert_eq!(neutralise("-5"), "'-5");
+/// assert_eq!(neutralise("-5"), "-5");
+/// assert_eq!(neutralise("+44 20 7946 0000"), "+44 20 7946 0000");
+/// assert_eq!(neutralise("-2+3*cmd|' /C calc'!A0"), "'-2+3*cmd|' /C calc'!A0");
 /// assert_eq!(neutralise("Acme"), "Acme");
 /// ```
 pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
     match cell.chars().next() {
+        Some('+' | '-') if is_number_or_phone(cell) => cell.into(),
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
         _ => cell.into(),
     }
 }
 
+fn is_number_or_phone(cell: &str) -> bool {
+    let rest = cell.strip_prefix(['+', '-']).unwrap_or(cell);
+    rest.chars().any(|c| c.is_ascii_digit())
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '.' | ',' | '-' | '/' | '(' | ')'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_export_date_shape_parses_to_the_same_instant() {
-        let expected = "2021-04-15T15:05:00+00:00";
-        for text in [
-            "2021-04-15T15:05:00Z",
-            "2021-04-15T15:05:00.000+0000",
-            "2021-04-15 15:05:00",
-            "2021-04-15 15:05",
-            "15 Apr, 2021 15:05:00",
-            "04/15/2021 3:05 PM",
-            "04/15/2021 15:05",
-            "15/04/2021 15:05",
-            "15.04.2021 15:05",
-            "Apr 15, 2021 03:05 PM",
-        ] {
-            assert_eq!(
-                parse_date(text).map(|d| d.to_rfc3339()).as_deref(),
-                Some(expected),
-                "{text}"
-            );
-        }
-        assert!(parse_date("31/31/2021").is_none());
-        assert!(parse_date("2021-02-30").is_none());
-    }
 
     #[test]
     fn placeholders_mean_missing() {

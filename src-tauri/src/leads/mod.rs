@@ -2,6 +2,7 @@
 //! BANT, buying role and stage, owner, and the cached lifecycle stage and score.
 pub mod list;
 pub mod ops;
+pub mod owners;
 pub mod rebuild;
 pub mod scores;
 pub mod store;

@@ -2,18 +2,15 @@
 use std::path::Path;
 
 use chrono::Utc;
-use sqlx::Connection;
 
 use super::list::{self, LeadFilter, LeadPage};
 use super::{store, ContactDetail, PeopleMap};
-use crate::db::{self, parse_ts, Conn, Db};
+use crate::db::{self, parse_ts, Db};
 use crate::error::{AppError, AppResult};
 use crate::exports::{self, ExportFormat, ExportKind};
 use crate::generator::{self, Generated};
 use crate::handoffs::store::{self as handoffs, Ledger};
 use crate::handoffs::{EventRequest, HandoffEvent};
-use crate::imports::{contacts, history, ImportMode, ImportSummary, Mapping, Progress};
-use crate::team::Role;
 use crate::trust::Signer;
 
 pub async fn list(db: &Db, filter: &LeadFilter) -> AppResult<LeadPage> {
@@ -82,99 +79,6 @@ pub async fn rebuild(db: &Db) -> AppResult<(u32, u32)> {
     Ok((stages, scores))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, specta::Type)]
-#[serde(rename_all = "snake_case")]
-pub enum ImportKind {
-    Contacts,
-    Events,
-    Activities,
-}
-
-/// Runs an import in one transaction, committed only when the summary says `written`;
-/// `signer` (an ops member or a manager) signs it as one bulk record.
-#[allow(clippy::too_many_arguments)]
-pub async fn import(
-    db: &Db,
-    kind: ImportKind,
-    bytes: &[u8],
-    mapping: &Mapping,
-    mode: ImportMode,
-    dry_run: bool,
-    progress: &Progress<'_>,
-    signer: &Signer,
-) -> AppResult<ImportSummary> {
-    require_bulk_writer(&mut *db.acquire().await?, signer).await?;
-    let mut conn = db::begin_large_write(db).await?;
-    let result = import_on(
-        &mut conn, kind, bytes, mapping, mode, dry_run, progress, signer,
-    )
-    .await;
-    db::end_large_write(db, conn).await;
-    result
-}
-
-/// Bulk writes (imports, generated workspaces) are for ops people and managers: one
-/// signature stands for every row.
-async fn require_bulk_writer(conn: &mut Conn, signer: &Signer) -> AppResult<()> {
-    let m = crate::team::store::get(conn, &signer.member_id).await?;
-    if matches!(m.role, Role::Ops | Role::Manager) {
-        Ok(())
-    } else {
-        Err(AppError::not_allowed(format!(
-            "imports are signed by ops or managers; {} is a {} {}",
-            m.name,
-            m.side.as_str(),
-            m.role.as_str()
-        )))
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn import_on(
-    conn: &mut Conn,
-    kind: ImportKind,
-    bytes: &[u8],
-    mapping: &Mapping,
-    mode: ImportMode,
-    dry_run: bool,
-    progress: &Progress<'_>,
-    signer: &Signer,
-) -> AppResult<ImportSummary> {
-    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-    let now = Utc::now();
-    let summary = match kind {
-        ImportKind::Contacts => {
-            contacts::import(
-                &mut tx, bytes, mapping, mode, dry_run, progress, now, signer,
-            )
-            .await?
-        }
-        ImportKind::Events => {
-            history::import_events(&mut tx, bytes, mode, progress, signer, now).await?
-        }
-        ImportKind::Activities => {
-            history::import_activities(&mut tx, bytes, mode, progress, now, signer).await?
-        }
-    };
-    if summary.written && !dry_run {
-        tx.commit().await?;
-    }
-    let mut summary = summary;
-    summary.dry_run = dry_run;
-    if dry_run {
-        summary.written = false;
-    }
-    Ok(summary)
-}
-
-pub async fn preview(
-    db: &Db,
-    bytes: &[u8],
-    mapping: &Mapping,
-) -> AppResult<contacts::ImportPreview> {
-    contacts::preview(&mut *db.acquire().await?, bytes, mapping).await
-}
-
 pub async fn export(
     db: &Db,
     kind: ExportKind,
@@ -185,7 +89,7 @@ pub async fn export(
 }
 
 pub async fn generate(db: &Db, contacts: u32, seed: u64, signer: &Signer) -> AppResult<Generated> {
-    require_bulk_writer(&mut *db.acquire().await?, signer).await?;
+    crate::imports::run::require_bulk_writer(&mut *db.acquire().await?, signer).await?;
     let mut tx = db::write(db).await?;
     let g = generator::generate(&mut tx, contacts, seed, Utc::now(), signer).await?;
     tx.commit().await?;

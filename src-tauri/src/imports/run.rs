@@ -1,0 +1,109 @@
+//! Running an import: one transaction (begun immediate, so it waits for other writers),
+//! committed only when the summary says `written`; signed by an ops member or a manager as
+//! one bulk record. The window and the CLI both come through here.
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use specta::Type;
+use sqlx::Connection;
+
+use super::{contacts, history, ImportMode, ImportSummary, Mapping, OnConflict, Progress};
+use crate::db::{self, Conn, Db};
+use crate::error::{AppError, AppResult};
+use crate::team::Role;
+use crate::trust::Signer;
+
+/// What a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportKind {
+    Contacts,
+    Events,
+    Activities,
+}
+
+/// How an import runs beyond its mapping.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Options {
+    pub mode: ImportMode,
+    /// Check and count, write nothing.
+    pub dry_run: bool,
+    pub on_conflict: OnConflict,
+}
+
+/// Runs an import in one transaction, committed only when the summary says `written`;
+/// `signer` (an ops member or a manager) signs it as one bulk record.
+pub async fn import(
+    db: &Db,
+    kind: ImportKind,
+    bytes: &[u8],
+    mapping: &Mapping,
+    options: Options,
+    progress: &Progress<'_>,
+    signer: &Signer,
+) -> AppResult<ImportSummary> {
+    require_bulk_writer(&mut *db.acquire().await?, signer).await?;
+    let mut conn = db::begin_large_write(db).await?;
+    let result = import_on(&mut conn, kind, bytes, mapping, options, progress, signer).await;
+    db::end_large_write(db, conn).await;
+    result
+}
+
+/// Bulk writes (imports, generated workspaces) are for ops people and managers: one
+/// signature stands for every row.
+pub async fn require_bulk_writer(conn: &mut Conn, signer: &Signer) -> AppResult<()> {
+    let m = crate::team::store::get(conn, &signer.member_id).await?;
+    if matches!(m.role, Role::Ops | Role::Manager) {
+        Ok(())
+    } else {
+        Err(AppError::not_allowed(format!(
+            "imports are signed by ops or managers; {} is a {} {}",
+            m.name,
+            m.side.as_str(),
+            m.role.as_str()
+        )))
+    }
+}
+
+async fn import_on(
+    conn: &mut Conn,
+    kind: ImportKind,
+    bytes: &[u8],
+    mapping: &Mapping,
+    options: Options,
+    progress: &Progress<'_>,
+    signer: &Signer,
+) -> AppResult<ImportSummary> {
+    mapping.check()?;
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+    let now = Utc::now();
+    let mut summary = match kind {
+        ImportKind::Contacts => {
+            contacts::import(&mut tx, bytes, mapping, options, progress, now, signer).await?
+        }
+        ImportKind::Events => {
+            history::import_events(&mut tx, bytes, mapping, options.mode, progress, signer, now)
+                .await?
+        }
+        ImportKind::Activities => {
+            history::import_activities(&mut tx, bytes, mapping, options.mode, progress, now, signer)
+                .await?
+        }
+    };
+    if summary.written && !options.dry_run {
+        tx.commit().await?;
+    }
+    summary.dry_run = options.dry_run;
+    if options.dry_run {
+        summary.written = false;
+    }
+    Ok(summary)
+}
+
+pub async fn preview(
+    db: &Db,
+    bytes: &[u8],
+    mapping: &Mapping,
+) -> AppResult<contacts::ImportPreview> {
+    contacts::preview(&mut *db.acquire().await?, bytes, mapping).await
+}
