@@ -83,9 +83,17 @@ pub fn marks(text: &str, words: &Words) -> Vec<(u32, u32)> {
     out
 }
 
-/// A passage of about `width` words around the first match in `text`, with its marks, or
-/// None when nothing in it matches.
+/// How far into a file's text a passage is looked for (a PDF's text may be a megabyte).
+const PASSAGE_SCAN_BYTES: usize = 64 * 1024;
+
+/// A passage of about `width` words around the first match in `text` (looked for in its
+/// first 64 KiB), with its marks, or None when nothing there matches.
 pub fn passage(text: &str, words: &Words, width: usize) -> Option<(String, Vec<(u32, u32)>)> {
+    let mut cut = text.len().min(PASSAGE_SCAN_BYTES);
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let text = &text[..cut];
     let toks = tokens(text);
     let first = toks.iter().position(|(s, e)| words.hits(&text[*s..*e]))?;
     let from = first.saturating_sub(width / 3);

@@ -200,8 +200,19 @@ struct Entry {
 pub struct Index {
     generation: String,
     entries: Vec<Entry>,
-    by_rowid: HashMap<i64, u32>,
+    /// Entry by rowid (rowids are dense; u32::MAX where none).
+    by_rowid: Vec<u32>,
     dicts: Vec<Dict>,
+}
+
+impl Index {
+    fn slot(by_rowid: &[u32], rowid: i64) -> Option<u32> {
+        usize::try_from(rowid)
+            .ok()
+            .and_then(|r| by_rowid.get(r))
+            .copied()
+            .filter(|i| *i != u32::MAX)
+    }
 }
 
 static CACHE: Mutex<Option<Arc<Index>>> = Mutex::new(None);
@@ -261,7 +272,8 @@ async fn load(conn: &mut Conn, generation: String) -> AppResult<Index> {
     .await?;
     let mut dicts: Vec<Dict> = FACETS.iter().map(|_| Dict::default()).collect();
     let mut entries = Vec::with_capacity(rows.len());
-    let mut by_rowid = HashMap::with_capacity(rows.len());
+    let max_rowid = rows.iter().map(|r| r.0).max().unwrap_or(0).max(0) as usize;
+    let mut by_rowid = vec![u32::MAX; max_rowid + 1];
     for (rowid, id, title, summary, kind, status, owner, review_by, media, file, url) in rows {
         let status = AssetStatus::parse("status", &status).unwrap_or(AssetStatus::Draft);
         let mut values: [Vec<u16>; 9] = Default::default();
@@ -271,7 +283,12 @@ async fn load(conn: &mut Conn, generation: String) -> AppResult<Index> {
         if let Some(o) = &owner {
             values[facet_pos(FacetName::Owner)].push(dicts[facet_pos(FacetName::Owner)].id(o));
         }
-        by_rowid.insert(rowid, entries.len() as u32);
+        if let Some(slot) = usize::try_from(rowid)
+            .ok()
+            .and_then(|r| by_rowid.get_mut(r))
+        {
+            *slot = entries.len() as u32;
+        }
         entries.push(Entry {
             rowid,
             id,
@@ -300,10 +317,10 @@ async fn load(conn: &mut Conn, generation: String) -> AppResult<Index> {
             "language" => FacetName::Language,
             _ => continue,
         };
-        if let Some(i) = by_rowid.get(&rowid) {
+        if let Some(i) = Index::slot(&by_rowid, rowid) {
             let p = facet_pos(f);
             let id = dicts[p].id(&value);
-            entries[*i as usize].values[p].push(id);
+            entries[i as usize].values[p].push(id);
         }
     }
     Ok(Index {
@@ -366,8 +383,8 @@ pub async fn search(
         Some(m) => {
             let raw = Raw::lock(&mut *conn).await?;
             raw.each(MATCH_SQL, &[Arg::Text(m)], |row| {
-                if let Some(i) = index.by_rowid.get(&row.int(0)) {
-                    hits.push((*i, row.real(1)));
+                if let Some(i) = Index::slot(&index.by_rowid, row.int(0)) {
+                    hits.push((i, row.real(1)));
                 }
             })?;
         }
@@ -484,17 +501,22 @@ pub async fn search(
 
     // Highlights on the few results shown: their text by rowid, the words marked here.
     let mut texts: HashMap<u32, (String, String)> = HashMap::new();
-    if fts.is_some() {
+    if fts.is_some() && !page.is_empty() {
+        let ids: Vec<i64> = page
+            .iter()
+            .map(|(i, _)| index.entries[*i as usize].rowid)
+            .collect();
+        let list = serde_json::to_string(&ids).expect("ids serialise");
         let raw = Raw::lock(&mut *conn).await?;
-        for (i, _) in &page {
-            raw.each(
-                "SELECT summary, body FROM content_fts WHERE rowid = ?1",
-                &[Arg::Int(index.entries[*i as usize].rowid)],
-                |row| {
-                    texts.insert(*i, (row.text(0), row.text(1)));
-                },
-            )?;
-        }
+        raw.each(
+            "SELECT rowid, summary, substr(body, 1, 65536) FROM content_fts WHERE rowid IN (SELECT value FROM json_each(?1))",
+            &[Arg::Text(&list)],
+            |row| {
+                if let Some(i) = Index::slot(&index.by_rowid, row.int(0)) {
+                    texts.insert(i, (row.text(1), row.text(2)));
+                }
+            },
+        )?;
     }
     let words = super::highlight::Words::of(&q.text);
 
