@@ -191,7 +191,9 @@ async fn moved_forward(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<Vec<For
         }
     }
     let window = Duration::days(FORWARD_WINDOW_DAYS);
-    let mut per: HashMap<String, (String, u32, HashSet<String>, HashSet<String>)> = HashMap::new();
+    // Per asset: title, sends, contacts sent to, contacts who moved forward.
+    type Tally = (String, u32, HashSet<String>, HashSet<String>);
+    let mut per: HashMap<String, Tally> = HashMap::new();
     for (asset, title, contact, at) in sends {
         let e = per
             .entry(asset)

@@ -251,9 +251,18 @@ pub async fn log(
     })
 }
 
+/// sha256, file name, size, media type, url.
+type SourceRow = (
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+);
+
 /// The stored file or link of an asset, for opening or attaching.
 pub async fn source_of(conn: &mut Conn, asset_id: &str) -> AppResult<AssetSource> {
-    let row: Option<(Option<String>, Option<String>, Option<i64>, Option<String>, Option<String>)> =
+    let row: Option<SourceRow> =
         sqlx::query_as(
             "SELECT sha256, file_name, file_size, media_type, url FROM content_assets WHERE id = ? AND deleted_at IS NULL",
         )

@@ -267,7 +267,7 @@ pub fn checked_url(url: &str) -> AppResult<String> {
         .or_else(|| u.strip_prefix("http://"));
     let ok = rest.is_some_and(|r| {
         let host = r.split(['/', '?', '#']).next().unwrap_or("");
-        !host.is_empty() && host.contains('.') || host.starts_with("localhost")
+        (!host.is_empty() && host.contains('.')) || host.starts_with("localhost")
     }) && u.len() <= 2000
         && !u.chars().any(|c| c.is_whitespace() || c.is_control());
     if ok {
