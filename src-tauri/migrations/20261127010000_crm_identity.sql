@@ -12,6 +12,9 @@ CREATE TABLE contact_keys (
     record_type  TEXT NOT NULL,   -- lead, contact, person, … ('' when the file does not say)
     external_id  TEXT NOT NULL,
     contact_id   TEXT NOT NULL REFERENCES contacts (id),
+    -- What this source's file last said about the person (so two files describing one
+    -- person, say a lead and its contact record, never take turns updating it).
+    import_hash  TEXT,
     created_at   TEXT NOT NULL,
     PRIMARY KEY (system, record_type, external_id)
 ) WITHOUT ROWID;
@@ -91,3 +94,24 @@ CREATE TABLE workspace_settings (
     updated_at  TEXT NOT NULL,
     updated_by  TEXT REFERENCES members (id)
 );
+
+-- Append-only: merging a duplicate contact into the person it is (and undoing that), each
+-- signed by whoever did it. The latest record per duplicate, by (at, id), decides; the
+-- duplicate's `merged_into` and tombstone are its projection.
+CREATE TABLE contact_merges (
+    id            TEXT PRIMARY KEY NOT NULL,
+    duplicate_id  TEXT NOT NULL REFERENCES contacts (id),
+    survivor_id   TEXT NOT NULL REFERENCES contacts (id),
+    action        TEXT NOT NULL CHECK (action IN ('merge', 'unmerge')),
+    at            TEXT NOT NULL,
+    actor_id      TEXT NOT NULL,
+    hash          TEXT NOT NULL,
+    signature     TEXT NOT NULL
+);
+CREATE INDEX contact_merges_duplicate ON contact_merges (duplicate_id, at);
+CREATE INDEX contact_merges_survivor ON contact_merges (survivor_id);
+CREATE TRIGGER contact_merges_no_update BEFORE UPDATE ON contact_merges
+BEGIN SELECT RAISE(ABORT, 'contact_merges is append-only'); END;
+CREATE TRIGGER contact_merges_no_delete BEFORE DELETE ON contact_merges
+BEGIN SELECT RAISE(ABORT, 'contact_merges is append-only'); END;
+ALTER TABLE contacts ADD COLUMN merged_into TEXT;

@@ -2,7 +2,10 @@
 //! text or (`--format json`) the same camelCase JSON the window receives.
 mod content;
 mod identity;
+mod imports;
 mod leads;
+mod members;
+mod workspace;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -81,10 +84,18 @@ enum Command {
     },
     /// Import contacts, handoff events or activities from CSV exports.
     #[command(subcommand)]
-    Import(leads::ImportCommand),
+    Import(imports::ImportCommand),
     /// Contacts (leads): list, show, buying team.
     #[command(subcommand)]
     Contacts(leads::ContactsCommand),
+    /// Opportunities (deals) imported from the CRM.
+    #[command(subcommand)]
+    Opportunities(workspace::OpportunitiesCommand),
+    /// The workspace's settings: the time zone and date order imports read dates in.
+    Settings {
+        #[command(subcommand)]
+        cmd: Option<workspace::SettingsCommand>,
+    },
     /// Record a handoff event for a contact: hand-over, accept, reject, attempt, qualify, recycle…
     Handoff {
         id: String,
@@ -164,6 +175,19 @@ enum MembersCommand {
         signer: Option<String>,
         /// A file whose first line is the new member's passphrase (else
         /// PLAYBOOK_NEW_PASSPHRASE, else a prompt).
+        #[arg(long)]
+        new_passphrase_file: Option<PathBuf>,
+    },
+    /// Add a CRM's users (Zoho Users, Salesforce User, HubSpot owners) in bulk, signed by
+    /// a manager: active users not on the team become reps (ops by their role) with a
+    /// one-time passphrase each, printed once; every user's CRM id and name are remembered
+    /// so the records they own resolve to them.
+    Import(members::ImportUsers),
+    /// Change your own passphrase (--as you; the new one from --new-passphrase-file,
+    /// PLAYBOOK_NEW_PASSPHRASE or a prompt).
+    Passphrase {
+        #[arg(long = "as")]
+        signer: String,
         #[arg(long)]
         new_passphrase_file: Option<PathBuf>,
     },
@@ -271,7 +295,7 @@ struct ProposeArgs {
     review_months: Option<u32>,
 }
 
-fn parse_side(s: &str) -> Result<Side, String> {
+pub(crate) fn parse_side(s: &str) -> Result<Side, String> {
     Side::parse("side", s).map_err(|e| e.message)
 }
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -462,6 +486,18 @@ async fn dispatch(
                 ),
             )
         }
+        Command::Members(MembersCommand::Import(args)) => {
+            members::import_users(args, db, &out, pass).await
+        }
+        Command::Members(MembersCommand::Passphrase {
+            signer,
+            new_passphrase_file,
+        }) => {
+            let signer_key = identity::unlock(db, &signer, pass).await?;
+            let new = identity::new_passphrase(new_passphrase_file.as_ref(), &signer)?;
+            let m = members::change_passphrase(db, &signer_key, &new).await?;
+            out.done(&m, &format!("{}'s passphrase is changed.", m.name))
+        }
         Command::Members(MembersCommand::SetRole {
             email,
             side,
@@ -501,8 +537,18 @@ async fn dispatch(
                 ),
             )
         }
-        Command::Import(cmd) => leads::import(cmd, db, &out, pass).await,
-        Command::Contacts(cmd) => leads::contacts(cmd, db, &out).await,
+        Command::Import(cmd) => imports::import(cmd, db, &out, pass).await,
+        Command::Contacts(cmd) => leads::contacts(cmd, db, &out, pass).await,
+        Command::Opportunities(cmd) => workspace::opportunities(cmd, db, &out).await,
+        Command::Settings { cmd } => {
+            workspace::settings(
+                cmd.unwrap_or(workspace::SettingsCommand::Show),
+                db,
+                &out,
+                pass,
+            )
+            .await
+        }
         Command::Handoff {
             id,
             action,
@@ -936,7 +982,7 @@ fn print_version(v: &AgreementVersion) {
     }
 }
 
-fn table(headers: &[&str], rows: Vec<Vec<String>>) {
+pub(crate) fn table(headers: &[&str], rows: Vec<Vec<String>>) {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {

@@ -3,6 +3,7 @@
 pub mod agreements;
 pub mod backup;
 pub mod bench;
+pub mod bench_import;
 pub mod bulk;
 pub mod cli;
 pub mod commands;

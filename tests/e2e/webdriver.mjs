@@ -126,6 +126,12 @@ export class Driver {
     return this.call('GET', this.s(`/element/${id}/attribute/${name}`));
   }
 
+  /** The current value of a form control (a select's chosen option, an input's text). */
+  async value(selector) {
+    const id = await this.waitFor(selector);
+    return this.call('GET', this.s(`/element/${id}/property/value`));
+  }
+
   async textOf(selector) {
     return this.text(await this.waitFor(selector));
   }

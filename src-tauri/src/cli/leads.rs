@@ -1,7 +1,7 @@
 //! The headless lead commands: import, contacts, handoff, export, generate.
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Subcommand, ValueEnum};
 
 use super::identity::{unlock, Passphrases};
 use super::{table, Format, Out};
@@ -9,83 +9,11 @@ use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::exports::{ExportFormat, ExportKind};
 use crate::handoffs::{EventKind, EventRequest};
-use crate::imports::run::{self, ImportKind, Options};
-use crate::imports::{quiet, DateOrder, ImportMode, Mapping, OnConflict, Progress};
 use crate::leads::list::{LeadFilter, LeadSort};
+use crate::leads::merge::MergeAction;
 use crate::leads::ops;
 use crate::team;
 use crate::trust::Signer;
-
-/// What every import takes besides its file.
-#[derive(Args)]
-pub struct ImportArgs {
-    file: PathBuf,
-    /// A TOML file: [columns] field = "Header", [statuses] "Value" = "stage", [kinds],
-    /// [channels], [reasons]; system, record_type, date_order, timezone, year_pivot.
-    #[arg(long)]
-    mapping: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = ModeArg::AllOrNothing)]
-    mode: ModeArg,
-    /// Check and report what would happen, write nothing.
-    #[arg(long)]
-    dry_run: bool,
-    /// The source system the file's ids belong to (default: recognised from the file).
-    #[arg(long)]
-    system: Option<String>,
-    /// The kind of record the file holds: lead, contact, person… (default: recognised).
-    #[arg(long)]
-    record_type: Option<String>,
-    /// Two-digit years are read as years from this one to this one + 99 (e.g. 1950).
-    #[arg(long)]
-    year_pivot: Option<i32>,
-    /// Day/month order for dates that fit both: dmy or mdy.
-    #[arg(long)]
-    date_order: Option<String>,
-    /// IANA time zone for times written without one (e.g. Europe/Berlin).
-    #[arg(long)]
-    timezone: Option<String>,
-    /// The ops member or manager who signs the import (email).
-    #[arg(long = "as")]
-    actor: String,
-}
-
-#[derive(Subcommand)]
-pub enum ImportCommand {
-    /// Contacts or leads exported from Salesforce, HubSpot, Zoho, Pipedrive, Marketo,
-    /// SuiteCRM, Mautic or a spreadsheet.
-    Contacts {
-        #[command(flatten)]
-        args: ImportArgs,
-        /// A row whose id and email point at different people: report it and write nothing
-        /// for it, or trust the email, or trust the id.
-        #[arg(long, value_enum, default_value_t = ConflictArg::Report)]
-        on_conflict: ConflictArg,
-    },
-    /// Handoff events (contact, event, date, actor, reason, channel, note), or a CRM's
-    /// calls and tasks with a mapping ([kinds] "Outbound" = "attempt").
-    Events {
-        #[command(flatten)]
-        args: ImportArgs,
-    },
-    /// Activities (contact, activity, date, detail).
-    Activities {
-        #[command(flatten)]
-        args: ImportArgs,
-    },
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-pub enum ConflictArg {
-    Report,
-    PreferEmail,
-    PreferId,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-pub enum ModeArg {
-    AllOrNothing,
-    ValidRows,
-}
 
 #[derive(Subcommand)]
 pub enum ContactsCommand {
@@ -118,6 +46,23 @@ pub enum ContactsCommand {
     },
     /// An account's buying team.
     Team { account_id: String },
+    /// Merge a duplicate into the contact it really is (signed; undone by unmerge): the
+    /// duplicate leaves the lists, its history stays its own.
+    Merge {
+        /// The contact that stays.
+        survivor: String,
+        /// The duplicate.
+        duplicate: String,
+        /// The ops member or manager who merges (email).
+        #[arg(long = "as")]
+        signer: String,
+    },
+    /// Undo the merge of a duplicate.
+    Unmerge {
+        duplicate: String,
+        #[arg(long = "as")]
+        signer: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -131,115 +76,18 @@ pub enum SortArg {
 #[derive(Clone, Copy, ValueEnum)]
 pub enum ExportWhat {
     Contacts,
+    Accounts,
+    Opportunities,
     Events,
     Activities,
 }
 
-pub async fn import(
-    cmd: ImportCommand,
+pub async fn contacts(
+    cmd: ContactsCommand,
     db: &Db,
     out: &Out,
     pass: &mut Passphrases,
 ) -> AppResult<()> {
-    let (kind, args, on_conflict) = match cmd {
-        ImportCommand::Contacts { args, on_conflict } => (ImportKind::Contacts, args, on_conflict),
-        ImportCommand::Events { args } => (ImportKind::Events, args, ConflictArg::Report),
-        ImportCommand::Activities { args } => (ImportKind::Activities, args, ConflictArg::Report),
-    };
-    let signer = unlock(db, &args.actor, pass).await?;
-    let read = |p: &PathBuf| {
-        std::fs::read(p).map_err(|e| AppError::io(format!("cannot read {}: {e}", p.display())))
-    };
-    let bytes = read(&args.file)?;
-    let mut mapping = match &args.mapping {
-        Some(p) => Mapping::from_toml(&String::from_utf8_lossy(&read(p)?))?,
-        None => Mapping::default(),
-    };
-    if args.system.is_some() {
-        mapping.system = args.system.clone();
-    }
-    if args.record_type.is_some() {
-        mapping.record_type = args.record_type.clone();
-    }
-    if args.year_pivot.is_some() {
-        mapping.year_pivot = args.year_pivot;
-    }
-    if args.timezone.is_some() {
-        mapping.timezone = args.timezone.clone();
-    }
-    if let Some(o) = &args.date_order {
-        mapping.date_order = Some(DateOrder::parse(o).ok_or_else(|| {
-            AppError::invalid(
-                "date-order",
-                format!(
-                    "--date-order: '{o}' is not an order; use dmy (15/04/2021) or mdy (04/15/2021)"
-                ),
-            )
-        })?);
-    }
-    let options = Options {
-        mode: match args.mode {
-            ModeArg::AllOrNothing => ImportMode::AllOrNothing,
-            ModeArg::ValidRows => ImportMode::ValidRows,
-        },
-        dry_run: args.dry_run,
-        on_conflict: match on_conflict {
-            ConflictArg::Report => OnConflict::Report,
-            ConflictArg::PreferEmail => OnConflict::PreferEmail,
-            ConflictArg::PreferId => OnConflict::PreferId,
-        },
-    };
-    let file = args.file;
-    let (cancel, report) = quiet();
-    let progress = Progress {
-        cancel: &cancel,
-        report: &report,
-    };
-    let s = run::import(db, kind, &bytes, &mapping, options, &progress, &signer).await?;
-    if !out.json(&s) {
-        println!(
-            "{} ({}): {} rows read, {} created, {} updated, {} unchanged, {} rejected{}.",
-            file.display(),
-            s.dialect,
-            s.rows_read,
-            s.created,
-            s.updated,
-            s.unchanged,
-            s.rejected,
-            if s.dry_run {
-                " (dry run: nothing written)"
-            } else if !s.written {
-                " (nothing written)"
-            } else {
-                ""
-            }
-        );
-        for e in s.errors.iter().take(50) {
-            println!("  row {} [{}]: {}", e.row, e.column, e.message);
-        }
-        if s.errors.len() > 50 {
-            println!("  … and {} more", s.errors.len() - 50);
-        }
-        if !s.unmapped_statuses.is_empty() {
-            println!(
-                "  statuses mapped to no stage (entered the first stage): {}",
-                s.unmapped_statuses.join(", ")
-            );
-        }
-        if !s.unmatched_owners.is_empty() {
-            println!(
-                "  owners not on the team (left unassigned): {}",
-                s.unmatched_owners.join(", ")
-            );
-        }
-    }
-    if !s.written && !s.dry_run {
-        return Err(AppError::invalid("file", format!("{} rows were rejected; nothing was imported (use --mode valid-rows to import the rest)", s.rejected)));
-    }
-    Ok(())
-}
-
-pub async fn contacts(cmd: ContactsCommand, db: &Db, out: &Out) -> AppResult<()> {
     match cmd {
         ContactsCommand::List {
             stage,
@@ -358,7 +206,28 @@ pub async fn contacts(cmd: ContactsCommand, db: &Db, out: &Out) -> AppResult<()>
                 }
                 let allowed: Vec<&str> = d.allowed_actions.iter().map(|k| k.as_str()).collect();
                 println!("allowed now: {}", allowed.join(", "));
+                print_ownership_and_deals(&d);
             }
+        }
+        ContactsCommand::Merge {
+            survivor,
+            duplicate,
+            signer,
+        } => {
+            let signer = unlock(db, &signer, pass).await?;
+            ops::merge(db, MergeAction::Merge, &duplicate, Some(&survivor), &signer).await?;
+            out.done(
+                &serde_json::json!({ "merged": duplicate, "into": survivor }),
+                &format!("Merged {duplicate} into {survivor} (playbook contacts unmerge {duplicate} undoes it)."),
+            )?;
+        }
+        ContactsCommand::Unmerge { duplicate, signer } => {
+            let signer = unlock(db, &signer, pass).await?;
+            ops::merge(db, MergeAction::Unmerge, &duplicate, None, &signer).await?;
+            out.done(
+                &serde_json::json!({ "unmerged": duplicate }),
+                &format!("{duplicate} is its own contact again."),
+            )?;
         }
         ContactsCommand::Team { account_id } => {
             let map = ops::people_map(db, &account_id).await?;
@@ -430,6 +299,8 @@ pub async fn handoff(
 pub async fn export(db: &Db, what: ExportWhat, file: PathBuf, format: Format) -> AppResult<()> {
     let kind = match what {
         ExportWhat::Contacts => ExportKind::Contacts,
+        ExportWhat::Accounts => ExportKind::Accounts,
+        ExportWhat::Opportunities => ExportKind::Opportunities,
         ExportWhat::Events => ExportKind::Events,
         ExportWhat::Activities => ExportKind::Activities,
     };
@@ -441,4 +312,37 @@ pub async fn export(db: &Db, what: ExportWhat, file: PathBuf, format: Format) ->
     let n = ops::export(db, kind, fmt, &file).await?;
     println!("Wrote {n} rows to {}.", file.display());
     Ok(())
+}
+
+/// The contact page's owner (as named, while not on the team), deals and possible
+/// duplicates, for people.
+fn print_ownership_and_deals(d: &crate::leads::ContactDetail) {
+    let c = &d.contact;
+    match (&c.owner_name, &c.owner_ref) {
+        (Some(name), _) => println!("owner: {name}"),
+        (None, Some(named)) => {
+            println!("owner: {named} (named by the import; not on the team yet)")
+        }
+        (None, None) => println!("owner: nobody"),
+    }
+    for o in &d.opportunities {
+        println!(
+            "deal: {} · {} · {}{}",
+            o.name,
+            o.status,
+            o.amount_minor
+                .map(|a| format!("{} {}.{:02}", o.currency, a / 100, a % 100))
+                .unwrap_or_default(),
+            o.close_date
+                .as_ref()
+                .map(|d| format!(" · closes {d}"))
+                .unwrap_or_default()
+        );
+    }
+    if !d.same_email.is_empty() {
+        println!(
+            "same email as: {} (possible duplicates; `playbook contacts merge` joins them)",
+            d.same_email.join(", ")
+        );
+    }
 }

@@ -56,10 +56,11 @@ pub async fn record_handoff(
 #[specta::specta]
 pub async fn preview_import(
     state: State<'_, AppState>,
+    kind: ImportKind,
     content: String,
     mapping: Mapping,
 ) -> AppResult<ImportPreview> {
-    crate::imports::run::preview(&state.db, content.as_bytes(), &mapping).await
+    crate::imports::run::preview(&state.db, kind, content.as_bytes(), &mapping).await
 }
 
 #[derive(Clone, Serialize, specta::Type)]
@@ -129,11 +130,7 @@ pub async fn export_data(
     std::fs::create_dir_all(&dir)?;
     let name = format!(
         "{}-{}.{}",
-        match kind {
-            ExportKind::Contacts => "contacts",
-            ExportKind::Events => "events",
-            ExportKind::Activities => "activities",
-        },
+        kind.name(),
         chrono::Utc::now().format("%Y%m%d-%H%M%S"),
         if format == ExportFormat::Json {
             "json"
@@ -149,4 +146,45 @@ pub async fn export_data(
 /// A fresh cancel flag for the app state.
 pub fn cancel_flag() -> Arc<AtomicBool> {
     Arc::new(AtomicBool::new(false))
+}
+
+/// The source channels in the data, for the list's source filter.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_sources(state: State<'_, AppState>) -> AppResult<Vec<String>> {
+    crate::leads::store::sources(&mut *state.db.acquire().await?).await
+}
+
+/// Merges a duplicate contact into the one it really is (signed by whoever's key is open).
+#[tauri::command]
+#[specta::specta]
+pub async fn merge_contacts(
+    state: State<'_, AppState>,
+    duplicate: String,
+    survivor: String,
+) -> AppResult<()> {
+    let me = state.session.require("merging contacts")?;
+    ops::merge(
+        &state.db,
+        crate::leads::merge::MergeAction::Merge,
+        &duplicate,
+        Some(&survivor),
+        &me,
+    )
+    .await
+}
+
+/// Undoes the merge of a duplicate contact.
+#[tauri::command]
+#[specta::specta]
+pub async fn unmerge_contact(state: State<'_, AppState>, duplicate: String) -> AppResult<()> {
+    let me = state.session.require("unmerging contacts")?;
+    ops::merge(
+        &state.db,
+        crate::leads::merge::MergeAction::Unmerge,
+        &duplicate,
+        None,
+        &me,
+    )
+    .await
 }

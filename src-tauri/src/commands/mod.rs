@@ -62,6 +62,9 @@ pub fn builder() -> Builder<tauri::Wry> {
             content::copy_text,
             content::log_send,
             content::content_health,
+            leads::list_sources,
+            leads::merge_contacts,
+            leads::unmerge_contact,
         ])
         // Emitted as an event rather than returned, so named here to reach the bindings.
         .typ::<leads::ImportProgress>()

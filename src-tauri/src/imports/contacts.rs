@@ -15,7 +15,7 @@ use super::dates::{self, DateChoice, DateColumn, DatePrefs};
 use super::dialects::{default_status_stage, detect, is_yes, Source};
 use super::fields::{Columns, ContactField, FieldInfo};
 use super::run::Options;
-use super::values::{clean, normalise_source};
+use super::values::{clean, domain_of, normalise_source};
 use super::{ImportMode, ImportSummary, Mapping, Progress, RowError};
 use crate::agreements::AgreementKind;
 use crate::bulk::{Bulk, SetAside};
@@ -419,6 +419,15 @@ impl<'a> Cleaner<'a> {
         &self.stages.first
     }
 
+    /// What the summary should say about the created column's dates, if anything.
+    pub fn date_warnings(&self) -> Vec<String> {
+        self.created
+            .get()
+            .and_then(|c| c.warning(&self.header(ContactField::CreatedAt)))
+            .into_iter()
+            .collect()
+    }
+
     /// How the created column's dates were read (for the summary).
     pub fn date_choices(&self) -> Vec<DateChoice> {
         match self.columns.get(ContactField::CreatedAt) {
@@ -488,9 +497,14 @@ impl<'a> Cleaner<'a> {
                 "needs an email or an id to be matched on re-import".into(),
             );
         }
-        let created_at =
-            cell(ContactField::CreatedAt).and_then(|t| match self.created_column(t).read(t) {
-                Ok(d) if d <= self.now + crate::handoffs::CLOCK_SKEW => Some(d),
+        let created_at = cell(ContactField::CreatedAt).and_then(|t| {
+            match self.created_column(t).read_noted(t) {
+                Ok((d, note)) if d <= self.now + crate::handoffs::CLOCK_SKEW => {
+                    if let Some(n) = note {
+                        out.warnings.push(format!("row {row}: {n}"));
+                    }
+                    Some(d)
+                }
                 Ok(_) => {
                     fail(
                         ContactField::CreatedAt,
@@ -502,7 +516,8 @@ impl<'a> Cleaner<'a> {
                     fail(ContactField::CreatedAt, message);
                     None
                 }
-            });
+            }
+        });
         let employees = match cell(ContactField::Employees) {
             Some(t) => match parse_employees(t) {
                 Some(n) => Some(n),
@@ -589,7 +604,7 @@ impl<'a> Cleaner<'a> {
             company: text(ContactField::Company),
             account_ref: cell(ContactField::AccountId)
                 .map(|a| format!("{}:{a}", self.source.system)),
-            domain: text(ContactField::Domain),
+            domain: cell(ContactField::Domain).map(domain_of),
             title: text(ContactField::Title),
             phone: text(ContactField::Phone),
             country: text(ContactField::Country),
@@ -715,6 +730,11 @@ pub async fn import(
         status_differs: planned.status_differs,
         accounts_created: planned.accounts_created,
         accounts_updated: planned.accounts_updated,
+        warnings: cleaner
+            .date_warnings()
+            .into_iter()
+            .chain(planned.warnings)
+            .collect(),
         ..ImportSummary::default()
     };
     summary.errors.sort_by_key(|e| e.row);
@@ -744,7 +764,11 @@ pub async fn import(
         .await?;
     }
     crate::leads::owners::resolve_accounts(&mut *conn).await?;
-    crate::leads::scores::refresh(conn, &pb, &planned.rescore, now).await?;
+    let mut rescore = planned.rescore;
+    rescore.extend(crate::leads::owners::contacts_of(&mut *conn, &planned.accounts_changed).await?);
+    rescore.sort();
+    rescore.dedup();
+    crate::leads::scores::refresh(conn, &pb, &rescore, now).await?;
     progress.check(total, total)?;
     summary.written = true;
     Ok(summary)

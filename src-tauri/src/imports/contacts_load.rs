@@ -83,13 +83,17 @@ const EVENT_COLUMNS: [&str; 9] = [
     "bulk_id",
 ];
 
-const CONTACT_KEY_COLUMNS: [&str; 5] = [
+const CONTACT_KEY_COLUMNS: [&str; 6] = [
     "system",
     "record_type",
     "external_id",
     "contact_id",
+    "import_hash",
     "created_at",
 ];
+
+const UPDATE_KEY: &str = "UPDATE contact_keys SET import_hash = ?1
+    WHERE system = ?2 AND record_type = ?3 AND external_id = ?4";
 
 const ACCOUNT_KEY_COLUMNS: [&str; 4] = ["system", "external_id", "account_id", "created_at"];
 
@@ -169,14 +173,15 @@ impl Stored {
             let i = ids.add(id.clone(), email, hash, stage);
             index.insert(id, i);
         }
-        let keys: Vec<(String, String, String, String)> =
-            sqlx::query_as("SELECT system, record_type, external_id, contact_id FROM contact_keys")
-                .fetch_all(&mut *conn)
-                .await?;
-        for (system, record_type, ext, contact) in keys {
+        let keys: Vec<(String, String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT system, record_type, external_id, contact_id, import_hash FROM contact_keys",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        for (system, record_type, ext, contact, hash) in keys {
             if let Some(&i) = index.get(&contact) {
                 let s = ids.source(&system, &record_type);
-                ids.add_key(i, s, &ext);
+                ids.add_key(i, s, &ext, hash);
             }
         }
         let accounts: Vec<AccountRow> = sqlx::query_as(
@@ -253,10 +258,14 @@ pub struct Planned {
     pub status_differs: Vec<StatusDiffers>,
     pub accounts_created: u32,
     pub accounts_updated: u32,
+    /// Row notes that stop nothing (a time the clock change skipped, say).
+    pub warnings: Vec<String>,
     /// Hashes of the `created` events written, for the bulk record's signature.
     pub event_hashes: Vec<String>,
     /// Stored contacts whose profile changed: their scores are refreshed.
     pub rescore: Vec<String>,
+    /// Accounts whose firmographics changed (their contacts' fit may have changed too).
+    pub accounts_changed: Vec<String>,
 }
 
 struct Update {
@@ -297,8 +306,8 @@ struct Batch {
     accounts: Vec<NewAccount>,
     account_keys: Vec<(String, String)>,
     contacts: Vec<NewContact>,
-    /// (contact id, external id) of ids given to contacts.
-    keys: Vec<(String, String)>,
+    /// (contact id, external id, fingerprint) of ids given to contacts.
+    keys: Vec<(String, String, String)>,
     updates: Vec<Update>,
     /// Accounts whose firmographics the file changed: (id, domain, industry, employees, country).
     account_updates: Vec<AccountRow>,
@@ -345,6 +354,7 @@ fn write(
     let mut account_keys = bulk.inserter("account_keys", &ACCOUNT_KEY_COLUMNS)?;
     let mut updates = bulk.statement("contacts", UPDATE_CONTACT, 27)?;
     let mut account_updates = bulk.statement("accounts", UPDATE_ACCOUNT, 6)?;
+    let mut key_updates = bulk.statement("contact_keys", UPDATE_KEY, 4)?;
     progress.check(0, total)?;
     for batch in batches {
         for a in &batch.accounts {
@@ -421,12 +431,13 @@ fn write(
                 Cell::Text(bulk_id),
             ])?;
         }
-        for (contact, ext) in &batch.keys {
+        for (contact, ext, fingerprint) in &batch.keys {
             contact_keys.row(&[
                 Cell::Text(system),
                 Cell::Text(record_type),
                 Cell::Text(ext),
                 Cell::Text(contact),
+                Cell::Text(fingerprint),
                 Cell::Text(now),
             ])?;
         }
@@ -467,6 +478,14 @@ fn write(
                 Cell::Text(now),
                 Cell::Text(&u.id),
             ])?;
+            if let Some(ext) = &rec.external_id {
+                key_updates.row(&[
+                    Cell::Text(&u.fingerprint),
+                    Cell::Text(system),
+                    Cell::Text(record_type),
+                    Cell::Text(ext),
+                ])?;
+            }
         }
         for (id, _, domain, industry, employees, country) in &batch.account_updates {
             account_updates.row(&[
@@ -635,7 +654,9 @@ impl Plan<'_> {
                     row_of.insert(i, row);
                     if key_free {
                         if let Some(k) = &rec.external_id {
-                            self.stored.ids.add_key(i, source, k);
+                            self.stored
+                                .ids
+                                .add_key(i, source, k, Some(fingerprint.clone()));
                         }
                     }
                     if self.writing(&out) {
@@ -646,7 +667,11 @@ impl Plan<'_> {
                             self.prepare(rec, stage, fingerprint, score, &mut batch, &mut out);
                         if key_free {
                             if let Some(k) = &contact.rec.external_id {
-                                batch.keys.push((contact.id.clone(), k.clone()));
+                                batch.keys.push((
+                                    contact.id.clone(),
+                                    k.clone(),
+                                    contact.fingerprint.clone(),
+                                ));
                             }
                         }
                         out.event_hashes.push(event_hash(&contact, self.bulk_id));
@@ -669,7 +694,11 @@ impl Plan<'_> {
                         }
                     }
                     let link = matches!(decision, Decision::Link(_));
-                    let unchanged = known.fingerprint.as_deref() == Some(fingerprint.as_str());
+                    let unchanged =
+                        self.stored
+                            .ids
+                            .fingerprint(i, source, rec.external_id.as_deref())
+                            == Some(fingerprint.as_str());
                     let id = known.id.clone();
                     let email_changed = rec
                         .email
@@ -679,9 +708,9 @@ impl Plan<'_> {
                     if link {
                         out.linked += 1;
                         if let Some(k) = &rec.external_id {
-                            self.stored.ids.add_key(i, source, k);
+                            self.stored.ids.add_key(i, source, k, None);
                             if self.writing(&out) {
-                                batch.keys.push((id.clone(), k.clone()));
+                                batch.keys.push((id.clone(), k.clone(), String::new()));
                             }
                         }
                     }
@@ -695,7 +724,12 @@ impl Plan<'_> {
                     if let Some(e) = &email_changed {
                         self.stored.ids.set_email(i, e);
                     }
-                    self.stored.ids.set_fingerprint(i, fingerprint.clone());
+                    self.stored.ids.set_fingerprint(
+                        i,
+                        source,
+                        rec.external_id.as_deref(),
+                        fingerprint.clone(),
+                    );
                     if self.writing(&out) {
                         let account_id = self.account_for(&rec, &mut batch, &mut out);
                         out.rescore.push(id.clone());
@@ -718,6 +752,7 @@ impl Plan<'_> {
                 .filter(|(_, a)| a.dirty)
                 .map(|(name, a)| (a.id, name, a.domain, a.industry, a.employees, a.country))
                 .collect();
+            out.accounts_changed = batch.account_updates.iter().map(|a| a.0.clone()).collect();
         }
         out.duplicates = duplicates
             .into_iter()

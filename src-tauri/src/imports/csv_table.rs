@@ -42,7 +42,10 @@ pub struct Rows<'a> {
     /// The header's width before trailing empty columns were dropped.
     raw_width: usize,
     bytes: &'a [u8],
+    delimiter: u8,
     reader: csv::Reader<&'a [u8]>,
+    /// Where the reader's slice starts in `bytes` (it restarts after a broken quote).
+    base: usize,
     record: csv::StringRecord,
     // Rows are numbered as a spreadsheet shows them: a blank line is a row, a quoted cell
     // with line breaks is not. The reader skips blank lines, so count lines from offsets.
@@ -107,7 +110,9 @@ impl<'a> Rows<'a> {
             duplicates,
             raw_width,
             bytes,
+            delimiter,
             reader,
+            base: 0,
             record: csv::StringRecord::new(),
             row: 1,
             scanned: 0,
@@ -126,7 +131,7 @@ impl<'a> Rows<'a> {
             return;
         };
         let bytes = self.bytes;
-        let mut start = (pos.byte() as usize).min(bytes.len());
+        let mut start = (self.base + pos.byte() as usize).min(bytes.len());
         while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
             start += 1;
         }
@@ -156,10 +161,12 @@ impl Rows<'_> {
             }
             let breaks_before = self.cell_breaks;
             self.number();
-            let r = &self.record;
-            if let Some(message) = self.unclosed_quote(self.cell_breaks - breaks_before) {
+            let breaks = self.cell_breaks - breaks_before;
+            if let Some(message) = self.unclosed_quote(breaks) {
+                self.resume_after_broken_record(breaks);
                 return Some((self.row, Err(message)));
             }
+            let r = &self.record;
             if r.iter().all(|c| c.trim().is_empty()) {
                 continue;
             }
@@ -186,21 +193,42 @@ impl Rows<'_> {
     /// cells run over too many lines, or it runs to the end of the file with an odd number
     /// of quotes.
     fn unclosed_quote(&self, breaks: u32) -> Option<String> {
-        let start = self.record.position()?.byte() as usize;
-        let end = self.reader.position().byte() as usize;
-        if breaks > MAX_CELL_LINES {
-            return Some(format!(
-                "a quoted cell that begins in this row runs over {breaks} lines (to row {}); a quote is probably not closed",
-                self.row + breaks
-            ));
-        }
+        let start = self.base + self.record.position()?.byte() as usize;
+        let end = self.base + self.reader.position().byte() as usize;
         let raw = self.bytes.get(start.min(end)..end)?;
         let at_end = end >= self.bytes.len();
-        let quotes = raw.iter().filter(|b| **b == b'"').count();
-        (at_end && quotes % 2 == 1).then(|| {
-            "a quote that begins in this row is never closed; the rest of the file would be one cell"
-                .to_string()
+        if at_end && raw.iter().filter(|b| **b == b'"').count() % 2 == 1 {
+            return Some(
+                "a quote that begins in this row is never closed; the rows after it are read on their own"
+                    .to_string(),
+            );
+        }
+        (breaks > MAX_CELL_LINES).then(|| {
+            format!(
+                "a quoted cell that begins in this row runs over {breaks} lines (to row {}); a quote is probably not closed",
+                self.row + breaks
+            )
         })
+    }
+
+    /// Reads on from the line after the one where the broken record began, so one stray
+    /// quote costs one row, not the rest of the file.
+    fn resume_after_broken_record(&mut self, breaks: u32) {
+        let start = self.scanned;
+        let next = self.bytes[start..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(self.bytes.len(), |i| start + i + 1);
+        self.cell_breaks -= breaks;
+        self.base = next;
+        self.reader = csv::ReaderBuilder::new()
+            .delimiter(self.delimiter)
+            .flexible(true)
+            .has_headers(false)
+            .from_reader(&self.bytes[next..]);
+        // The next record's line is counted from the start of this one's.
+        self.lines += 1;
+        self.scanned = next;
     }
 }
 
@@ -234,6 +262,31 @@ mod tests {
         let t = read(text.as_bytes()).unwrap();
         let rows: Vec<u32> = t.rows.iter().map(|(r, _)| *r).collect();
         assert_eq!(rows, vec![2, 5, 6]);
+    }
+
+    #[test]
+    fn a_stray_quote_costs_one_row_and_short_rows_are_errors() {
+        let mut text = String::from("Email,First,Last\na@x.example,A,One\nb@x.example,\"B,Two\n");
+        for i in 0..300 {
+            text.push_str(&format!("r{i}@x.example,R,{i}\n"));
+        }
+        let t = read(text.as_bytes()).unwrap();
+        assert_eq!(t.broken.len(), 1, "{:?}", t.broken);
+        assert_eq!(t.broken[0].0, 3, "the row where the quote began");
+        assert!(t.broken[0].1.contains("never closed"), "{}", t.broken[0].1);
+        assert_eq!(t.rows.len(), 301, "every row after it is read");
+        assert_eq!(t.rows[1].0, 4, "and keeps its spreadsheet number");
+        assert_eq!(t.rows.last().unwrap().0, 303);
+        let t = read(b"Email,First,Last\na@x.example,A\nb@x.example,B,Two,\n").unwrap();
+        assert_eq!(t.broken.len(), 1);
+        assert!(
+            t.broken[0]
+                .1
+                .contains("2 cells, but the header has 3 columns"),
+            "{}",
+            t.broken[0].1
+        );
+        assert_eq!(t.rows.len(), 1, "a trailing empty cell is fine");
     }
 
     #[test]

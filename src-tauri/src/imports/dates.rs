@@ -86,6 +86,8 @@ pub struct DateColumn {
     pub why: String,
     /// Whether the column has slashed dates at all (otherwise the order does not matter).
     pub order_matters: bool,
+    /// Values only one order can read, for each order: a column with both is mixed.
+    evidence: (u32, u32),
     year_pivot: Option<i32>,
     zone: Tz,
 }
@@ -145,7 +147,7 @@ impl DateColumn {
                 (
                     order,
                     format!(
-                        "mixed: {dn} value(s) only fit day first, {mn} only month first; most are {} (row {row} has {text})",
+                        "mixed: {dn} value(s) can only be day first, {mn} only month first (row {row} has {text}); each of those is read the one way it can be, and values that fit both are read {} like most",
                         order.words()
                     ),
                 )
@@ -165,9 +167,19 @@ impl DateColumn {
             order,
             why,
             order_matters,
+            evidence: (
+                day_first.map_or(0, |(_, _, n)| n),
+                month_first.map_or(0, |(_, _, n)| n),
+            ),
             year_pivot: prefs.year_pivot,
             zone: prefs.zone,
         }
+    }
+
+    /// Whether the column holds values that only day-first and others that only
+    /// month-first can read: the ones that fit both were read by the majority.
+    pub fn mixed(&self) -> bool {
+        self.evidence.0 > 0 && self.evidence.1 > 0
     }
 
     /// The choices made for `column`, for the dry run.
@@ -185,8 +197,20 @@ impl DateColumn {
         }
     }
 
+    /// What the summary should say about this column, if anything (a mix of orders).
+    pub fn warning(&self, column: &str) -> Option<String> {
+        self.mixed()
+            .then(|| format!("the dates in '{column}' mix orders: {}", self.why))
+    }
+
     /// Reads one value: the instant, or why it cannot be read (to put in a row error).
     pub fn read(&self, text: &str) -> Result<DateTime<Utc>, String> {
+        self.read_noted(text).map(|(d, _)| d)
+    }
+
+    /// [`read`](Self::read), and what was decided for a wall-clock time that the clock
+    /// change skipped or repeated (to tell the user).
+    pub fn read_noted(&self, text: &str) -> Result<(DateTime<Utc>, Option<String>), String> {
         let t = text.trim();
         let bad = || {
             format!(
@@ -200,17 +224,14 @@ impl DateColumn {
             DatePart::Ymd(y, m, d, digits) => (y, m, d, digits),
             DatePart::Named(y, m, d, digits) => (y, m, d, digits),
             DatePart::Numeric(a, b, y) => {
+                // A value that can be read only one way is read that way; the column's
+                // order decides the values that fit both.
                 let (m, d) = match self.order {
+                    _ if a > 12 && b <= 12 => (b, a),
+                    _ if b > 12 && a <= 12 => (a, b),
                     DateOrder::MonthFirst => (a, b),
                     DateOrder::DayFirst => (b, a),
                 };
-                if m > 12 {
-                    return Err(format!(
-                        "'{t}' does not fit this column's order, {} ({})",
-                        self.order.words(),
-                        self.why
-                    ));
-                }
                 (y.0, m, d, y.1)
             }
         };
@@ -246,8 +267,27 @@ impl DateColumn {
         };
         let local = NaiveDateTime::new(date, time);
         Ok(match p.zone {
-            Some(offset) => Utc.from_utc_datetime(&(local - Duration::seconds(offset.into()))),
-            None => in_zone(self.zone, local),
+            Some(offset) => (
+                Utc.from_utc_datetime(&(local - Duration::seconds(offset.into()))),
+                None,
+            ),
+            None => {
+                let instant = in_zone(self.zone, local);
+                let note = match self.zone.from_local_datetime(&local) {
+                    chrono::LocalResult::None => Some(format!(
+                        "'{t}' did not happen in {} (the clocks went forward); read as {}",
+                        self.zone.name(),
+                        instant.with_timezone(&self.zone).format("%H:%M %Z")
+                    )),
+                    chrono::LocalResult::Ambiguous(..) => Some(format!(
+                        "'{t}' happened twice in {} (the clocks went back); read as the first, {}",
+                        self.zone.name(),
+                        instant.with_timezone(&self.zone).format("%H:%M %Z")
+                    )),
+                    chrono::LocalResult::Single(_) => None,
+                };
+                (instant, note)
+            }
         })
     }
 }
@@ -623,7 +663,15 @@ mod tests {
         );
         assert_eq!(mdy.order, DateOrder::MonthFirst);
         assert_eq!(iso(&mdy, "04/05/2021"), "2021-04-05T00:00:00+00:00");
-        assert!(iso(&mdy, "13/04/2021").contains("does not fit this column's order"));
+        // A value that can only be day first is read so, and the column says it is mixed.
+        assert_eq!(iso(&mdy, "13/04/2021"), "2021-04-13T00:00:00+00:00");
+        let mixed = col(
+            &["4/15/2021", "15/04/2021", "13/04/2021"],
+            &DatePrefs::utc(DateOrder::MonthFirst),
+        );
+        assert!(mixed.mixed());
+        assert_eq!(mixed.order, DateOrder::DayFirst);
+        assert!(mixed.warning("Created").unwrap().contains("mix orders"));
     }
 
     #[test]

@@ -101,6 +101,58 @@ fields! {
     }
 }
 
+fields! {
+    /// What an accounts (companies, organizations) file can fill in.
+    AccountField {
+        ExternalId = "external_id", "Id in the source system", ["recordid", "id", "accountid", "companyid", "organizationid"];
+        Name = "name", "Account name", ["accountname", "companyname", "organizationname", "name", "account", "company", "organization"];
+        Website = "website", "Website", ["website", "companydomainname", "domain", "websiteurl", "organizationwebsite"];
+        Industry = "industry", "Industry", ["industry", "sector", "organizationindustry"];
+        Employees = "employees", "Employees", ["employees", "numberofemployees", "noofemployees", "employeecount", "organizationnumberofemployees"];
+        Revenue = "revenue", "Annual revenue", ["annualrevenue", "revenue", "organizationannualrevenue"];
+        Country = "country", "Country", ["billingcountry", "country", "countryregion", "organizationcountryofaddress", "officelocation", "shippingcountry"];
+        Owner = "owner", "Owner", ["accountowner", "companyowner", "organizationowner", "owner", "ownerid"];
+    }
+}
+
+fields! {
+    /// What an opportunities (deals, potentials) file can fill in.
+    OpportunityField {
+        ExternalId = "external_id", "Id in the source system", ["recordid", "id", "opportunityid", "dealid", "potentialid"];
+        Name = "name", "Opportunity name", ["potentialname", "dealname", "opportunityname", "dealtitle", "name", "title"];
+        Account = "account", "Account", ["accountname", "account", "associatedcompany", "dealorganization", "organization", "company", "companyname"];
+        AccountId = "account_id", "Account id in the source system", ["accountnameid", "accountid", "associatedcompanyids", "associatedcompanyid", "dealorganizationid", "organizationid"];
+        Contact = "contact", "Primary contact (name or email)", ["contactname", "associatedcontact", "dealcontactperson", "contact", "primarycontact", "contactemail"];
+        ContactId = "contact_id", "Primary contact's id in the source system", ["contactnameid", "contactid", "associatedcontactids", "associatedcontactid", "dealcontactpersonid", "primarycontactid"];
+        Amount = "amount", "Amount", ["amount", "dealvalue", "value", "closevalue", "opportunityamount"];
+        Currency = "currency", "Currency", ["currency", "currencyisocode", "dealcurrencyofvalue", "dealcurrency"];
+        Stage = "stage", "Stage in the source system", ["stage", "stagename", "dealstage", "dealstagename"];
+        Status = "status", "Open, won or lost", ["dealstatus", "status", "outcome"];
+        IsWon = "is_won", "Won (yes/no)", ["iswon", "won"];
+        IsClosed = "is_closed", "Closed (yes/no)", ["isclosed", "closed"];
+        CloseDate = "close_date", "Close date", ["closingdate", "closedate", "dealdealclosedon", "dealclosedon", "dealexpectedclosedate", "expectedclosedate", "wondate"];
+        CreatedAt = "created_at", "Created", ["createdtime", "createddate", "createdate", "dealdealcreated", "engagedate", "dateentered", "datecreated"];
+        Owner = "owner", "Owner", ["potentialowner", "dealowner", "opportunityowner", "owner", "ownerid", "salesagent", "assignedto"];
+        Product = "product", "Product", ["product", "productname", "dealproduct", "products"];
+        LossReason = "loss_reason", "Loss reason", ["reasonforloss", "closedlostreason", "deallostreason", "lossreason", "lossreasonc", "lostreason"];
+    }
+}
+
+fields! {
+    /// What a CRM's users file (Zoho Users, Salesforce User, HubSpot owners) can fill in.
+    UserField {
+        ExternalId = "external_id", "Id in the source system", ["recordid", "id", "userid", "ownerid"];
+        Email = "email", "Email", ["email", "emailaddress", "senderemail"];
+        FirstName = "first_name", "First name", ["firstname", "first"];
+        LastName = "last_name", "Last name", ["lastname", "last"];
+        FullName = "full_name", "Full name", ["fullname", "name"];
+        Active = "active", "Active (yes/no, Active/Inactive)", ["isactive", "status", "active", "userstatus"];
+        Archived = "archived", "Archived or deactivated (yes/no)", ["archived", "deactivated", "isarchived"];
+        Team = "team", "Role, department or team (tells marketing from sales)", ["teams", "team", "department", "role", "userrole", "profile", "title", "division"];
+        Kind = "kind", "Kind of user (people, not system or integration users)", ["usertype", "type"];
+    }
+}
+
 /// How one column is used, for the dry run and the window's mapping step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Type)]
 #[serde(rename_all = "camelCase")]
@@ -153,9 +205,15 @@ impl<F: Field> Columns<F> {
                 chosen.insert(f, None);
                 continue;
             }
-            let i = headers
-                .iter()
-                .position(|h| h == header.trim())
+            // "#4" names the fourth column (for files whose headers repeat).
+            let by_number = header
+                .trim()
+                .strip_prefix('#')
+                .and_then(|n| n.parse::<usize>().ok())
+                .filter(|n| (1..=headers.len()).contains(n))
+                .map(|n| n - 1);
+            let i = by_number
+                .or_else(|| headers.iter().position(|h| h == header.trim()))
                 .or_else(|| normalised.iter().position(|h| *h == norm(header)))
                 .ok_or_else(|| {
                     AppError::invalid(
@@ -186,14 +244,25 @@ impl<F: Field> Columns<F> {
             }
         }
         for (name, positions) in duplicates {
-            if let Some((f, _)) = index.iter().find(|(_, i)| positions.contains(i)) {
+            let numbered = |f: &F| {
+                mapping
+                    .columns
+                    .iter()
+                    .any(|(k, v)| F::parse(k) == Some(*f) && v.trim().starts_with('#'))
+            };
+            if let Some((f, _)) = index
+                .iter()
+                .find(|(f, i)| positions.contains(i) && !numbered(f))
+            {
                 let cols: Vec<String> = positions.iter().map(|p| (p + 1).to_string()).collect();
                 return Err(AppError::invalid(
                     "file",
                     format!(
-                        "columns {} are all named '{name}', so Playbook cannot tell which holds the {}; rename one, or map the field to another column",
+                        "columns {} are all named '{name}', so Playbook cannot tell which holds the {}; rename one, or name the column by its number in a mapping ({} = \"#{}\")",
                         cols.join(" and "),
-                        f.label().to_lowercase()
+                        f.label().to_lowercase(),
+                        f.key(),
+                        positions[0] + 1
                     ),
                 ));
             }

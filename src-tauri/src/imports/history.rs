@@ -208,6 +208,7 @@ fn summary_for<F: Field>(p: &Prepared<F>, dialect: &str, at: F) -> ImportSummary
         mapping: p.columns.uses(),
         unmapped_columns: p.columns.unmapped(),
         dates: vec![p.dates.choice(&p.columns.header(at))],
+        warnings: p.dates.warning(&p.columns.header(at)).into_iter().collect(),
         ..ImportSummary::default()
     };
     for (row, message) in &p.table.broken {

@@ -12,11 +12,11 @@ pub struct Known {
     pub id: String,
     /// Lower-case email.
     pub email: Option<String>,
-    /// The import fingerprint of what a file last said about it.
+    /// The import fingerprint of what a file without ids last said about it.
     pub fingerprint: Option<String>,
     pub stage: String,
-    /// (source index, external id) of every key it has.
-    keys: Vec<(u16, String)>,
+    /// (source index, external id, what that source's file last said) of every key.
+    keys: Vec<(u16, String, Option<String>)>,
 }
 
 /// What a row is, as far as identity goes.
@@ -88,11 +88,31 @@ impl Identities {
     }
 
     /// Gives contact `i` the id `external_id` of `source`.
-    pub fn add_key(&mut self, i: usize, source: u16, external_id: &str) {
+    pub fn add_key(
+        &mut self,
+        i: usize,
+        source: u16,
+        external_id: &str,
+        fingerprint: Option<String>,
+    ) {
         self.by_key.insert((source, external_id.to_string()), i);
         self.contacts[i]
             .keys
-            .push((source, external_id.to_string()));
+            .push((source, external_id.to_string(), fingerprint));
+    }
+
+    /// What `source`'s file last said about contact `i` under `external_id` (or, for a
+    /// file without ids, what any such file last said).
+    pub fn fingerprint(&self, i: usize, source: u16, external_id: Option<&str>) -> Option<&str> {
+        let c = &self.contacts[i];
+        match external_id {
+            Some(ext) => c
+                .keys
+                .iter()
+                .find(|(s, e, _)| *s == source && e == ext)
+                .and_then(|(_, _, f)| f.as_deref()),
+            None => c.fingerprint.as_deref(),
+        }
     }
 
     /// Contact `i`'s email is now `email` (an update that trusted the id).
@@ -106,12 +126,24 @@ impl Identities {
         self.contacts[i].email = Some(email.to_string());
     }
 
-    pub fn set_fingerprint(&mut self, i: usize, fingerprint: String) {
-        self.contacts[i].fingerprint = Some(fingerprint);
+    pub fn set_fingerprint(
+        &mut self,
+        i: usize,
+        source: u16,
+        external_id: Option<&str>,
+        fingerprint: String,
+    ) {
+        let c = &mut self.contacts[i];
+        match external_id
+            .and_then(|ext| c.keys.iter_mut().find(|(s, e, _)| *s == source && e == ext))
+        {
+            Some(key) => key.2 = Some(fingerprint),
+            None => c.fingerprint = Some(fingerprint),
+        }
     }
 
     fn has_key_of(&self, i: usize, source: u16) -> bool {
-        self.contacts[i].keys.iter().any(|(s, _)| *s == source)
+        self.contacts[i].keys.iter().any(|(s, _, _)| *s == source)
     }
 
     fn describe(&self, i: usize) -> String {
@@ -203,9 +235,9 @@ mod tests {
         let leads = ids.source("zoho", "lead");
         let contacts = ids.source("zoho", "contact");
         let a = ids.add("a".into(), Some("ann@x.example".into()), None, "mql".into());
-        ids.add_key(a, leads, "2585");
+        ids.add_key(a, leads, "2585", None);
         let b = ids.add("b".into(), Some("bob@x.example".into()), None, "sal".into());
-        ids.add_key(b, leads, "2586");
+        ids.add_key(b, leads, "2586", None);
         (ids, leads, contacts)
     }
 
@@ -272,7 +304,7 @@ mod tests {
             Decision::Same(0)
         );
         let c = ids.add("c".into(), Some("ann@x.example".into()), None, "mql".into());
-        ids.add_key(c, leads, "2999");
+        ids.add_key(c, leads, "2999", None);
         assert!(matches!(
             ids.decide(leads, None, Some("ann@x.example")),
             Decision::Conflict { .. }

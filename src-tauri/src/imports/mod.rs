@@ -2,6 +2,7 @@
 //! contacts, handoff events and activities. Every rejected row is reported with its row,
 //! column and reason; the whole import is one transaction, cancellable, all or nothing
 //! or the valid rows only.
+pub mod accounts;
 pub mod contacts;
 mod contacts_load;
 pub mod csv_table;
@@ -10,6 +11,7 @@ pub mod dialects;
 pub mod fields;
 pub mod history;
 pub mod identity;
+pub mod opportunities;
 pub mod run;
 pub mod values;
 

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use specta::Type;
 use sqlx::Connection;
 
-use super::{contacts, history, ImportMode, ImportSummary, Mapping, OnConflict, Progress};
+use super::dates::DateColumn;
+use super::{accounts, contacts, csv_table, dialects, fields, history, opportunities, values};
+use super::{ImportMode, ImportSummary, Mapping, OnConflict, Progress};
 use crate::db::{self, Conn, Db};
 use crate::error::{AppError, AppResult};
 use crate::team::Role;
@@ -17,6 +19,8 @@ use crate::trust::Signer;
 #[serde(rename_all = "snake_case")]
 pub enum ImportKind {
     Contacts,
+    Accounts,
+    Opportunities,
     Events,
     Activities,
 }
@@ -81,6 +85,13 @@ async fn import_on(
         ImportKind::Contacts => {
             contacts::import(&mut tx, bytes, mapping, options, progress, now, signer).await?
         }
+        ImportKind::Accounts => {
+            accounts::import(&mut tx, bytes, mapping, options.mode, progress, now).await?
+        }
+        ImportKind::Opportunities => {
+            opportunities::import(&mut tx, bytes, mapping, options.mode, progress, now, signer)
+                .await?
+        }
         ImportKind::Events => {
             history::import_events(&mut tx, bytes, mapping, options.mode, progress, signer, now)
                 .await?
@@ -100,10 +111,98 @@ async fn import_on(
     Ok(summary)
 }
 
+/// Reads a file and proposes how its columns map, for the window's mapping step.
 pub async fn preview(
     db: &Db,
+    kind: ImportKind,
     bytes: &[u8],
     mapping: &Mapping,
 ) -> AppResult<contacts::ImportPreview> {
-    contacts::preview(&mut *db.acquire().await?, bytes, mapping).await
+    let mut conn = db.acquire().await?;
+    match kind {
+        ImportKind::Contacts => contacts::preview(&mut conn, bytes, mapping).await,
+        ImportKind::Accounts => {
+            generic::<fields::AccountField>(&mut conn, bytes, mapping, "account", &[]).await
+        }
+        ImportKind::Opportunities => {
+            use fields::OpportunityField as F;
+            generic::<F>(
+                &mut conn,
+                bytes,
+                mapping,
+                "opportunity",
+                &[F::CloseDate, F::CreatedAt],
+            )
+            .await
+        }
+        ImportKind::Events => {
+            generic::<fields::EventField>(&mut conn, bytes, mapping, "", &[fields::EventField::At])
+                .await
+        }
+        ImportKind::Activities => {
+            generic::<fields::ActivityField>(
+                &mut conn,
+                bytes,
+                mapping,
+                "",
+                &[fields::ActivityField::At],
+            )
+            .await
+        }
+    }
+}
+
+/// The preview of a file whose rows need no status mapping.
+async fn generic<F: fields::Field>(
+    conn: &mut Conn,
+    bytes: &[u8],
+    mapping: &Mapping,
+    record_type: &str,
+    date_fields: &[F],
+) -> AppResult<contacts::ImportPreview> {
+    let table = csv_table::read(bytes)?;
+    let columns = fields::Columns::<F>::resolve(&table.headers, &table.duplicates, mapping)?;
+    let prefs = crate::workspace::date_prefs(&mut *conn, mapping).await?;
+    let source = dialects::detect(
+        &table.headers,
+        None,
+        mapping.system.as_deref(),
+        Some(mapping.record_type.as_deref().unwrap_or(record_type)),
+    );
+    let dates = date_fields
+        .iter()
+        .filter_map(|f| columns.get(*f).map(|i| (*f, i)))
+        .map(|(f, i)| {
+            DateColumn::decide(
+                table
+                    .rows
+                    .iter()
+                    .filter_map(|(row, r)| r.get(i).and_then(values::clean).map(|v| (*row, v))),
+                &prefs,
+            )
+            .choice(&columns.header(f))
+        })
+        .collect();
+    let mut resolved = mapping.clone();
+    resolved.columns = columns
+        .uses()
+        .into_iter()
+        .map(|u| (u.field, u.column))
+        .collect();
+    Ok(contacts::ImportPreview {
+        dialect: source.name.clone(),
+        source,
+        fields: columns.fields(),
+        sample: table
+            .rows
+            .iter()
+            .take(8)
+            .map(|(_, r)| r.iter().map(str::to_string).collect())
+            .collect(),
+        rows: table.rows.len() as u32 + table.broken.len() as u32,
+        headers: table.headers,
+        mapping: resolved,
+        statuses: Vec::new(),
+        dates,
+    })
 }

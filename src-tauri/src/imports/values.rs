@@ -66,6 +66,79 @@ pub fn normalise_source(text: &str) -> String {
     out
 }
 
+/// A website as its domain, however it is written: `https://www.Acme.example/about`,
+/// `www.acme.example` and `acme.example` are all `acme.example`.
+///
+/// ```
+/// use playbook::imports::values::domain_of;
+/// assert_eq!(domain_of("https://www.Acme.example/about?x=1"), "acme.example");
+/// assert_eq!(domain_of("www.acme.example"), "acme.example");
+/// assert_eq!(domain_of("acme.example:8080"), "acme.example");
+/// ```
+pub fn domain_of(website: &str) -> String {
+    let t = website.trim().to_lowercase();
+    let t = t.split_once("://").map_or(t.as_str(), |(_, rest)| rest);
+    let host = t.split(['/', '?', '#']).next().unwrap_or(t);
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let host = host.split(':').next().unwrap_or(host);
+    let host = host.strip_prefix("www.").unwrap_or(host);
+    host.trim_end_matches('.').to_string()
+}
+
+/// An amount of money as exports write it, in hundredths: `48000.00`, `$1,200,000`,
+/// `1.200.000,50`, `EUR 12500`, `12 500 €`. A separator followed by exactly three digits
+/// groups thousands; otherwise it is the decimal point. Negative or unreadable: `None`.
+///
+/// ```
+/// use playbook::imports::values::parse_amount;
+/// assert_eq!(parse_amount("48000.00"), Some(4_800_000));
+/// assert_eq!(parse_amount("$1,200,000"), Some(120_000_000));
+/// assert_eq!(parse_amount("1.200.000,50"), Some(120_000_050));
+/// assert_eq!(parse_amount("12 500 €"), Some(1_250_000));
+/// assert_eq!(parse_amount("1100.04"), Some(110_004));
+/// assert_eq!(parse_amount("-5"), None);
+/// ```
+pub fn parse_amount(text: &str) -> Option<i64> {
+    let t = text.trim();
+    if t.starts_with('-') || t.ends_with('-') {
+        return None;
+    }
+    let kept: String = t
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '.' || *c == ',')
+        .collect();
+    if kept.is_empty() || !kept.chars().any(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    if t.chars().any(|c| c.is_ascii_digit())
+        && t.chars()
+            .any(|c| c.is_alphabetic() && !c.is_ascii_uppercase() && !"€$£¥".contains(c))
+    {
+        // Letters other than a currency code ("approx. 5k"): not an amount.
+        return None;
+    }
+    let decimal = match (kept.rfind('.'), kept.rfind(',')) {
+        (Some(d), Some(c)) => Some(d.max(c)),
+        (Some(p), None) | (None, Some(p)) => (kept.len() - p - 1 != 3).then_some(p),
+        (None, None) => None,
+    };
+    let (whole, frac) = match decimal {
+        Some(p) => (&kept[..p], &kept[p + 1..]),
+        None => (kept.as_str(), ""),
+    };
+    let whole: String = whole.chars().filter(char::is_ascii_digit).collect();
+    if frac.contains(['.', ',']) || frac.len() > 4 {
+        return None;
+    }
+    let units: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let cents: i64 = format!("{frac:0<2}").get(..2)?.parse().ok()?;
+    units.checked_mul(100)?.checked_add(cents)
+}
+
 /// Neutralises a CSV cell that a spreadsheet would run as a formula: a leading `=`, `@`,
 /// tab or carriage return always, a leading `+` or `-` unless the cell is only a number or a
 /// phone number (digits, spaces, dots, commas, dashes, slashes and brackets cannot call

@@ -95,3 +95,17 @@ pub async fn generate(db: &Db, contacts: u32, seed: u64, signer: &Signer) -> App
     tx.commit().await?;
     Ok(g)
 }
+
+/// Merges a duplicate into a survivor, or undoes it, signed by `signer`.
+pub async fn merge(
+    db: &Db,
+    action: super::merge::MergeAction,
+    duplicate: &str,
+    survivor: Option<&str>,
+    signer: &Signer,
+) -> AppResult<()> {
+    let mut tx = db::write(db).await?;
+    super::merge::record(&mut tx, action, duplicate, survivor, signer, Utc::now()).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -68,3 +68,18 @@ pub async fn resolve_accounts(conn: &mut Conn) -> AppResult<u64> {
     .rows_affected();
     Ok(resolved)
 }
+
+/// The live contacts of these accounts (whose fit follows the account's firmographics).
+pub async fn contacts_of(conn: &mut Conn, accounts: &[String]) -> AppResult<Vec<String>> {
+    if accounts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = serde_json::to_string(accounts).expect("ids serialise");
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM contacts WHERE deleted_at IS NULL
+           AND account_id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(list)
+    .fetch_all(conn)
+    .await?)
+}

@@ -284,7 +284,10 @@ fn envelope_json(envelope: &KeyEnvelope) -> String {
 /// Re-folds the member records into the `members` projection.
 pub async fn refresh(conn: &mut Conn) -> AppResult<()> {
     let roster = records::roster(&mut *conn).await?;
-    records::project(conn, &roster).await
+    records::project(&mut *conn, &roster).await?;
+    // Records that named a person before they joined are theirs now.
+    crate::leads::owners::resolve_owners(conn).await?;
+    Ok(())
 }
 
 pub async fn count(conn: &mut Conn) -> AppResult<i64> {

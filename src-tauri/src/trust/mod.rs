@@ -28,6 +28,11 @@ impl Signer {
     pub fn public_key(&self) -> String {
         keys::public_hex(&self.key)
     }
+
+    /// The open key sealed under a new passphrase (a member changing theirs).
+    pub fn reseal(&self, passphrase: &str) -> crate::error::AppResult<keys::KeyEnvelope> {
+        keys::seal(&self.key, passphrase)
+    }
 }
 
 impl std::fmt::Debug for Signer {

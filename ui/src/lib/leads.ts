@@ -122,3 +122,17 @@ export function visibleRange(scrollTop: number, height: number, rowHeight: numbe
   const last = Math.min(total - 1, Math.ceil((scrollTop + height) / rowHeight) + overscan);
   return { first, last };
 }
+
+/** An amount in hundredths, in its currency when it has one: `€48,000.00`, `12,500.00`. */
+export function formatAmount(minor: number, currency: string): string {
+  const value = minor / 100;
+  if (/^[A-Z]{3}$/.test(currency)) {
+    try {
+      return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(value);
+    } catch {
+      /* an unknown code: fall through to the plain number */
+    }
+  }
+  const plain = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(value);
+  return currency ? `${plain} ${currency}` : plain;
+}

@@ -33,7 +33,6 @@ import {
   type ImportSummary,
   type ImportPreview_Serialize,
   type Mapping_Deserialize,
-  type ContactField,
   type ExportKind,
   type ExportFormat,
   type LeadSort,
@@ -61,6 +60,9 @@ import {
   type Freshness,
   type BuyingRole,
   type BuyingStage,
+  type Options,
+  type OnConflict,
+  type Opportunity,
 } from '../bindings';
 import { listen } from '@tauri-apps/api/event';
 
@@ -99,12 +101,14 @@ export type {
   ImportKind,
   ImportMode,
   ImportSummary,
-  ContactField,
   ExportKind,
   ExportFormat,
   LeadSort,
   ImportProgress,
   ScoreExplanation,
+  Options,
+  OnConflict,
+  Opportunity,
   AgreementKind,
   AssetSource,
   AssetStatus,
@@ -184,9 +188,15 @@ export const backend = {
   getContact: (id: string) => unwrap(commands.getContact(id)),
   getPeopleMap: (accountId: string) => unwrap(commands.getPeopleMap(accountId)),
   recordHandoff: (contactId: string, request: EventRequest) => unwrap(commands.recordHandoff(contactId, request)),
-  previewImport: (content: string, mapping: Mapping) => unwrap(commands.previewImport(content, mapping)),
-  runImport: (kind: ImportKind, content: string, mapping: Mapping, mode: ImportMode, dryRun: boolean) =>
-    unwrap(commands.runImport(kind, content, mapping, mode, dryRun)),
+  previewImport: (kind: ImportKind, content: string, mapping: Mapping) =>
+    unwrap(commands.previewImport(kind, content, mapping)),
+  runImport: (kind: ImportKind, content: string, mapping: Mapping, options: Options) =>
+    unwrap(commands.runImport(kind, content, mapping, options)),
+  /** The source channels in the data, for the leads list's filter. */
+  listSources: () => unwrap(commands.listSources()),
+  /** Merges a duplicate contact into the one it really is (signed; undone by unmerge). */
+  mergeContacts: (duplicate: string, survivor: string) => unwrap(commands.mergeContacts(duplicate, survivor)),
+  unmergeContact: (duplicate: string) => unwrap(commands.unmergeContact(duplicate)),
   cancelImport: () => unwrap(commands.cancelImport()),
   exportData: (kind: ExportKind, format: ExportFormat) => unwrap(commands.exportData(kind, format)),
   /** Calls `onProgress` for every progress report of the running import; returns a stop function. */
