@@ -6,7 +6,7 @@ use clap::Subcommand;
 use serde::Serialize;
 
 use super::identity::{unlock, Passphrases};
-use super::leads::ModeArg;
+use super::imports::ModeArg;
 use super::{table, Out};
 use crate::content::ops;
 use crate::content::risks::RiskNote;
