@@ -22,7 +22,25 @@ use crate::error::AppResult;
 use crate::leads::{BuyingRole as R, BuyingStage as B};
 use crate::trust::keys::DEMO_PASSPHRASE;
 
-const STAGES: &[(&str, &str, u32, &[B], &[&str], &str)] = &[
+/// key, name, position, contact buying stages, lifecycle stages, description.
+type StageDef = (
+    &'static str,
+    &'static str,
+    u32,
+    &'static [B],
+    &'static [&'static str],
+    &'static str,
+);
+/// key, name, buying roles, title words, description.
+type PersonaDef = (
+    &'static str,
+    &'static str,
+    &'static [R],
+    &'static [&'static str],
+    &'static str,
+);
+
+const STAGES: &[StageDef] = &[
     (
         "awareness",
         "Awareness",
@@ -57,7 +75,7 @@ const STAGES: &[(&str, &str, u32, &[B], &[&str], &str)] = &[
     ),
 ];
 
-const PERSONAS: &[(&str, &str, &[R], &[&str], &str)] = &[
+const PERSONAS: &[PersonaDef] = &[
     (
         "economic_buyer",
         "Economic buyer",

@@ -146,20 +146,23 @@ pub async fn get(db: &Db, id: &str, viewer: Option<&Signer>) -> AppResult<AssetD
     load_detail(&mut conn, id, may).await
 }
 
+/// body, created, updated, record id, owner name, version, text status.
+type DetailRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    i64,
+    Option<String>,
+);
+
 async fn load_detail(
     conn: &mut db::Conn,
     id: &str,
     you_may_publish: bool,
 ) -> AppResult<AssetDetail> {
-    let row: Option<(
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        i64,
-        Option<String>,
-    )> = sqlx::query_as(
+    let row: Option<DetailRow> = sqlx::query_as(
         "SELECT r.body, a.created_at, a.updated_at, a.record_id, m.name, a.version, b.text_status
          FROM content_assets a JOIN content_records r ON r.id = a.record_id
          LEFT JOIN members m ON m.id = a.owner_id

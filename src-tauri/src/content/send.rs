@@ -85,8 +85,11 @@ struct AssetBrief {
     file_name: Option<String>,
 }
 
+/// title, summary, status, url, file name.
+type BriefRow = (String, String, String, Option<String>, Option<String>);
+
 async fn brief(conn: &mut Conn, asset_id: &str) -> AppResult<AssetBrief> {
-    let row: Option<(String, String, String, Option<String>, Option<String>)> = sqlx::query_as(
+    let row: Option<BriefRow> = sqlx::query_as(
         "SELECT title, summary, status, url, file_name FROM content_assets WHERE id = ? AND deleted_at IS NULL",
     )
     .bind(asset_id)
