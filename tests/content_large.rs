@@ -16,6 +16,8 @@ const SIZE: u64 = 200 * 1024 * 1024;
 const EXTRA_LIMIT_KIB: i64 = 40 * 1024;
 
 /// Runs `content add FILE` and returns its JSON output and its peak resident memory (KiB).
+// The child is reaped by `wait4` (which also reports its peak memory), not `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn add_measured(w: &Workspace, path: &std::path::Path, title: &str) -> (String, i64) {
     let child = Command::new(env!("CARGO_BIN_EXE_playbook"))
         .arg("--data-dir")
