@@ -395,7 +395,7 @@ pub async fn generate(
             // Activities before and after the contact appears.
             let mut points = Vec::new();
             for _ in 0..rng.below(13) {
-                let kind = *rng.pick(&ActivityKind::ALL);
+                let kind = *rng.pick(&ActivityKind::BEHAVIOUR);
                 let at = created + Duration::minutes(rng.below(120 * 24 * 60) as i64);
                 if at > now {
                     continue;

@@ -8,6 +8,7 @@ pub mod bulk;
 pub mod business_time;
 pub mod cli;
 pub mod commands;
+pub mod content;
 pub mod db;
 pub mod demo;
 pub mod error;
@@ -39,6 +40,7 @@ pub fn run_window(data_dir: PathBuf) -> AppResult<()> {
             let mut tx = db::write(&db).await?;
             demo::create(&mut tx, chrono::Utc::now()).await?;
             tx.commit().await?;
+            content::demo::create(&db, &data_dir, chrono::Utc::now()).await?;
         }
         AppResult::Ok(db)
     })?;
@@ -70,6 +72,11 @@ pub fn run_window(data_dir: PathBuf) -> AppResult<()> {
     tauri::Builder::default()
         .plugin(tauri_plugin_store::Builder::new().build())
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_clipboard_manager::init())
+        .manage(commands::content::Dropped::default())
+        .on_window_event(commands::content::on_drop)
         .manage(AppState {
             db,
             data_dir,

@@ -28,7 +28,7 @@ export class Driver {
     const proc = spawn('tauri-driver', ['--port', String(port), '--native-port', String(port + 1)], {
       detached: true,
       stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, ...env, XDG_DATA_HOME: path.join(dataDir, 'xdg') },
+      env: { ...process.env, XDG_DATA_HOME: path.join(dataDir, 'xdg'), ...env },
     });
     const d = new Driver(`http://127.0.0.1:${port}`, proc, dataDir);
     for (let i = 0; ; i++) {
@@ -116,6 +116,9 @@ export class Driver {
 
   async click(selector, opts) {
     const id = await this.waitFor(selector, opts);
+    // As a person would: scroll the window's content region until the element shows
+    // (WebKitWebDriver scrolls the page, not a scrolling region inside it).
+    await this.exec('arguments[0].scrollIntoView({ block: "nearest" })', { [ELEMENT]: id });
     await this.call('POST', this.s(`/element/${id}/click`), {});
   }
 

@@ -185,6 +185,10 @@ pub fn problems(body: &AgreementBody) -> Vec<Problem> {
         // the rule's own shape); their first problem is shown at its field.
         AgreementBody::Sla(b) => out.extend(b.validated().err().map(as_problem)),
         AgreementBody::BusinessCalendar(c) => out.extend(c.validated().err().map(as_problem)),
+        AgreementBody::BuyingStage(b) => out.extend(b.validated().err().map(as_problem)),
+        AgreementBody::Persona(b) => out.extend(b.validated().err().map(as_problem)),
+        AgreementBody::Risk(b) => out.extend(b.validated().err().map(as_problem)),
+        AgreementBody::AssetKind(b) => out.extend(b.validated().err().map(as_problem)),
     }
     out
 }

@@ -10,6 +10,7 @@ pub mod rules;
 pub mod scoring_model;
 pub mod sla_model;
 pub mod store;
+pub mod taxonomy;
 
 use serde::{Deserialize, Serialize};
 use specta::Type;
@@ -19,6 +20,7 @@ use crate::handoffs::EventKind;
 use crate::team::Side;
 pub use scoring_model::{ActivityKind, BehaviourRule, FitField, FitOp, FitRule, ScoringBody};
 pub use sla_model::{CalendarBody, SlaBody};
+pub use taxonomy::{AssetKindBody, BuyingStageBody, PersonaBody, RiskBody};
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Type,
@@ -31,16 +33,24 @@ pub enum AgreementKind {
     Scoring,
     Sla,
     BusinessCalendar,
+    BuyingStage,
+    Persona,
+    Risk,
+    AssetKind,
 }
 
 impl AgreementKind {
-    pub const ALL: [AgreementKind; 6] = [
+    pub const ALL: [AgreementKind; 10] = [
         AgreementKind::Stage,
         AgreementKind::Term,
         AgreementKind::Reason,
         AgreementKind::Scoring,
         AgreementKind::Sla,
         AgreementKind::BusinessCalendar,
+        AgreementKind::BuyingStage,
+        AgreementKind::Persona,
+        AgreementKind::Risk,
+        AgreementKind::AssetKind,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -50,6 +60,19 @@ impl AgreementKind {
             AgreementKind::Scoring => "scoring",
             AgreementKind::Sla => "sla",
             AgreementKind::BusinessCalendar => "business_calendar",
+            AgreementKind::BuyingStage => "buying_stage",
+            AgreementKind::Persona => "persona",
+            AgreementKind::Risk => "risk",
+            AgreementKind::AssetKind => "asset_kind",
+        }
+    }
+
+    /// The key an item of this kind gets from a name or a given key: a slug, and for risk
+    /// points one qualifier (`competitor:acme`).
+    pub fn key_from(self, text: &str) -> String {
+        match self {
+            AgreementKind::Risk => taxonomy::risk_key(text),
+            _ => slug(text),
         }
     }
     pub fn parse(text: &str) -> AppResult<AgreementKind> {
@@ -59,7 +82,10 @@ impl AgreementKind {
             .ok_or_else(|| {
                 AppError::invalid(
                     "kind",
-                    format!("kind: '{text}' is not an agreement kind; use stage, term, reason, scoring, sla or business_calendar"),
+                    format!(
+                        "kind: '{text}' is not an agreement kind; use one of {}",
+                        Self::ALL.map(|k| k.as_str()).join(", ")
+                    ),
                 )
             })
     }
@@ -174,6 +200,10 @@ pub enum AgreementBody {
     Scoring(ScoringBody),
     Sla(SlaBody),
     BusinessCalendar(CalendarBody),
+    BuyingStage(BuyingStageBody),
+    Persona(PersonaBody),
+    Risk(RiskBody),
+    AssetKind(AssetKindBody),
 }
 
 impl AgreementBody {
@@ -185,6 +215,10 @@ impl AgreementBody {
             AgreementBody::Scoring(_) => AgreementKind::Scoring,
             AgreementBody::Sla(_) => AgreementKind::Sla,
             AgreementBody::BusinessCalendar(_) => AgreementKind::BusinessCalendar,
+            AgreementBody::BuyingStage(_) => AgreementKind::BuyingStage,
+            AgreementBody::Persona(_) => AgreementKind::Persona,
+            AgreementBody::Risk(_) => AgreementKind::Risk,
+            AgreementBody::AssetKind(_) => AgreementKind::AssetKind,
         }
     }
 
@@ -247,6 +281,10 @@ impl AgreementBody {
             AgreementBody::Scoring(m) => m.fields(),
             AgreementBody::Sla(b) => b.fields(),
             AgreementBody::BusinessCalendar(c) => c.fields(),
+            AgreementBody::BuyingStage(b) => b.fields(),
+            AgreementBody::Persona(b) => b.fields(),
+            AgreementBody::Risk(b) => b.fields(),
+            AgreementBody::AssetKind(b) => b.fields(),
         }
     }
 
@@ -293,6 +331,10 @@ impl AgreementBody {
                 })
             }
             AgreementBody::Scoring(m) => AgreementBody::Scoring(m.clone()),
+            AgreementBody::BuyingStage(b) => AgreementBody::BuyingStage(b.validated()?),
+            AgreementBody::Persona(b) => AgreementBody::Persona(b.validated()?),
+            AgreementBody::Risk(b) => AgreementBody::Risk(b.validated()?),
+            AgreementBody::AssetKind(b) => AgreementBody::AssetKind(b.validated()?),
             AgreementBody::Sla(b) => AgreementBody::Sla(b.validated()?),
             AgreementBody::BusinessCalendar(c) => AgreementBody::BusinessCalendar(c.validated()?),
         })

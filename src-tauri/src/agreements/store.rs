@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::records::{SignoffRecord, VersionRecord};
 use super::rules::{check_signoff, settle_item};
 use super::{
-    slug, AgreementBody, AgreementItem, AgreementKind, AgreementVersion, Proposal, SignoffAction,
+    AgreementBody, AgreementItem, AgreementKind, AgreementVersion, Proposal, SignoffAction,
     SignoffEvent, VersionStatus,
 };
 use crate::db::{new_id, parse_ts, ts, Conn};
@@ -667,7 +667,7 @@ pub async fn propose_in(
     let key = match existing {
         Some(item) => item.key.clone(),
         None => {
-            let key = slug(proposal.key.as_deref().unwrap_or(&name));
+            let key = kind.key_from(proposal.key.as_deref().unwrap_or(&name));
             if key.is_empty() {
                 return Err(AppError::invalid(
                     "key",
@@ -728,6 +728,16 @@ pub async fn propose_in(
                 kind.as_str()
             ))
         });
+    }
+    if let AgreementBody::BuyingStage(stage) = &body {
+        for lifecycle in &stage.lifecycle_stages {
+            if !known.contains(lifecycle) && !index.has_key(AgreementKind::Stage, lifecycle) {
+                return Err(AppError::invalid(
+                    "lifecycleStages",
+                    format!("lifecycleStages: there is no lifecycle stage with key '{lifecycle}'"),
+                ));
+            }
+        }
     }
     if let AgreementBody::Stage(stage) = &body {
         for next in &stage.allowed_next {

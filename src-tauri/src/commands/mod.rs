@@ -2,6 +2,7 @@
 //! To add one: write the domain function, add an adapter here, list it in `builder`, and
 //! regenerate the bindings (`UPDATE_BINDINGS=1 cargo test --test bindings`).
 pub mod agreements;
+pub mod content;
 pub mod leads;
 pub mod session;
 pub mod slas;
@@ -59,6 +60,22 @@ pub fn builder() -> Builder<tauri::Wry> {
             window::toggle_fullscreen,
             window::open_exports_folder,
             window::preview_impact,
+            content::content_taxonomy,
+            content::search_content,
+            content::get_asset,
+            content::save_asset,
+            content::pick_content_files,
+            content::take_dropped_files,
+            content::open_asset,
+            content::reveal_asset,
+            content::content_for_contact,
+            content::content_for_account,
+            content::note_account_risk,
+            content::draft_send,
+            content::open_mail_draft,
+            content::copy_text,
+            content::log_send,
+            content::content_health,
             leads::list_sources,
             leads::merge_contacts,
             leads::unmerge_contact,
@@ -67,6 +84,7 @@ pub fn builder() -> Builder<tauri::Wry> {
         ])
         // Emitted as an event rather than returned, so named here to reach the bindings.
         .typ::<leads::ImportProgress>()
+        .typ::<content::ContentDropped>()
 }
 
 /// How the bindings are written: a header that says they are generated.

@@ -219,12 +219,26 @@ pub async fn verify(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<VerifyRepo
         }
     }
     let activities: Vec<ActivityRow> = sqlx::query_as(
-        "SELECT contact_id, id, kind, at, detail, external_id, bulk_id, hash FROM activities",
+        "SELECT contact_id, id, kind, at, detail, external_id, bulk_id, hash, actor_id, asset_id, signature FROM activities",
     )
     .fetch_all(&mut *conn)
     .await?;
     let n_activities = activities.len() as u32;
-    for (contact, id, kind, at, detail, external, bulk_id, hash) in &activities {
+    for row in &activities {
+        let (contact, id, kind, at, detail, external, bulk_id, hash, actor, ..) = row;
+        if actor.is_some() {
+            // Logged by a member (a content send): their own signature covers it.
+            if let Some(p) = crate::leads::store::activity_problem(row, Some(&roster)) {
+                fail(
+                    &mut failures,
+                    "activities",
+                    id,
+                    format!("activity {kind} of contact {contact}"),
+                    p,
+                );
+            }
+            continue;
+        }
         let computed = activity_hash(
             id,
             contact,
@@ -253,6 +267,21 @@ pub async fn verify(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<VerifyRepo
                 "it is not signed".into(),
             ),
         }
+    }
+    // The content library: asset records and risks noted on accounts.
+    let mut content_assets: Vec<String> = Vec::new();
+    for (id, asset, p) in crate::content::write::failures(&mut *conn, &roster).await? {
+        fail(
+            &mut failures,
+            "content_records",
+            &id,
+            format!("content asset {asset}"),
+            p,
+        );
+        content_assets.push(asset);
+    }
+    for (id, label, p) in crate::content::risks::failures(&mut *conn, &roster).await? {
+        fail(&mut failures, "account_risk_records", &id, label, p);
     }
     let mut valid_bulks = HashSet::new();
     for b in &bulks {
@@ -310,6 +339,23 @@ pub async fn verify(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<VerifyRepo
                 .await?;
         }
         crate::leads::rebuild::stages(&mut *conn).await?;
+        let tax = crate::content::taxonomy::Taxonomy::load(&mut *conn, now).await?;
+        let mut assets: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT r.asset_id FROM content_records r
+             WHERE r.id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(
+            serde_json::to_string(&before.symmetric_difference(&after).collect::<Vec<_>>())
+                .expect("ids serialise"),
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        assets.extend(content_assets);
+        assets.sort();
+        assets.dedup();
+        for a in assets {
+            crate::content::write::reproject(&mut *conn, &a, &tax).await?;
+        }
     }
     Ok(VerifyReport {
         members: n_members,

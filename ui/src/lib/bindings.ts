@@ -69,6 +69,30 @@ export const commands = {
 	 *  MQL line, overdue in a stage), before anyone signs it.
 	 */
 	previewImpact: (request: ImpactRequest_Deserialize) => typedError<Impact_Serialize, AppError_Serialize>(__TAURI_INVOKE("preview_impact", { request })),
+	contentTaxonomy: () => typedError<Taxonomy, AppError_Serialize>(__TAURI_INVOKE("content_taxonomy")),
+	searchContent: (query: SearchQuery_Deserialize) => typedError<SearchResults_Serialize, AppError_Serialize>(__TAURI_INVOKE("search_content", { query })),
+	getAsset: (id: string) => typedError<AssetDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_asset", { id })),
+	/**  Writes an asset (new without an id), signed by the person whose key is open. */
+	saveAsset: (id: string | null, fields: AssetFields_Deserialize) => typedError<AssetDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("save_asset", { id, fields })),
+	/**  Opens the system's file picker and stores what was picked. */
+	pickContentFiles: () => typedError<StoredFile_Serialize[], AppError_Serialize>(__TAURI_INVOKE("pick_content_files")),
+	/**  Stores the files last dropped onto the window. */
+	takeDroppedFiles: () => typedError<StoredFile_Serialize[], AppError_Serialize>(__TAURI_INVOKE("take_dropped_files")),
+	/**  Opens an asset with the system's viewer (its stored file) or browser (its link). */
+	openAsset: (id: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("open_asset", { id })),
+	/**  Shows an asset's stored file in the file manager, to attach it. */
+	revealAsset: (id: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("reveal_asset", { id })),
+	contentForContact: (contactId: string) => typedError<ContactFit_Serialize, AppError_Serialize>(__TAURI_INVOKE("content_for_contact", { contactId })),
+	contentForAccount: (accountId: string) => typedError<AccountFit_Serialize, AppError_Serialize>(__TAURI_INVOKE("content_for_account", { accountId })),
+	/**  Notes or clears a risk on an account, signed by the person whose key is open. */
+	noteAccountRisk: (accountId: string, note: RiskNote_Deserialize) => typedError<AccountRisk_Serialize[], AppError_Serialize>(__TAURI_INVOKE("note_account_risk", { accountId, note })),
+	draftSend: (assetId: string, contactId: string) => typedError<SendDraft_Serialize, AppError_Serialize>(__TAURI_INVOKE("draft_send", { assetId, contactId })),
+	/**  Opens the send's mail draft in the person's own mail program. */
+	openMailDraft: (mailto: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("open_mail_draft", { mailto })),
+	copyText: (text: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("copy_text", { text })),
+	/**  Logs a send against the contact, signed by the person whose key is open. */
+	logSend: (request: SendRequest_Deserialize) => typedError<Activity_Serialize, AppError_Serialize>(__TAURI_INVOKE("log_send", { request })),
+	contentHealth: () => typedError<Health_Serialize, AppError_Serialize>(__TAURI_INVOKE("content_health")),
 	/**  The source channels in the data, for the list's source filter. */
 	listSources: () => typedError<string[], AppError_Serialize>(__TAURI_INVOKE("list_sources")),
 	/**  Merges a duplicate contact into the one it really is (signed by whoever's key is open). */
@@ -82,6 +106,42 @@ export const commands = {
 
 /* Types */
 export type Account = Account_Serialize | Account_Deserialize;
+
+/**  What the account page shows: its known risks and the assets that answer them. */
+export type AccountFit = AccountFit_Serialize | AccountFit_Deserialize;
+
+/**  What the account page shows: its known risks and the assets that answer them. */
+export type AccountFit_Deserialize = {
+	risks: AccountRisk_Deserialize[],
+	recommendations: Recommendation_Deserialize[],
+};
+
+/**  What the account page shows: its known risks and the assets that answer them. */
+export type AccountFit_Serialize = {
+	risks: AccountRisk_Serialize[],
+	recommendations: Recommendation_Serialize[],
+};
+
+/**  A risk known on an account, as the fold leaves it. */
+export type AccountRisk = AccountRisk_Serialize | AccountRisk_Deserialize;
+
+/**  A risk known on an account, as the fold leaves it. */
+export type AccountRisk_Deserialize = {
+	risk: string,
+	name: string,
+	note: string,
+	notedBy?: string | null,
+	notedAt: string,
+};
+
+/**  A risk known on an account, as the fold leaves it. */
+export type AccountRisk_Serialize = {
+	risk: string,
+	name: string,
+	note: string,
+	notedBy: string | null,
+	notedAt: string,
+};
 
 export type Account_Deserialize = {
 	id: string,
@@ -111,14 +171,33 @@ export type Account_Serialize = {
 	revenue: number | null,
 };
 
-export type Activity = {
+export type Activity = Activity_Serialize | Activity_Deserialize;
+
+export type ActivityKind = "page_visit" | "download" | "webinar" | "email_click" | "event" | "form" | 
+/**  A member sent the contact a content asset (logged by Playbook, signed by them). */
+"content_sent";
+
+export type Activity_Deserialize = {
 	id: string,
 	kind: ActivityKind,
 	at: string,
 	detail: string,
+	/**  Who logged it, for activities a member logged (a content send). */
+	actorName?: string | null,
+	/**  The content asset it is about, if any. */
+	assetId?: string | null,
 };
 
-export type ActivityKind = "page_visit" | "download" | "webinar" | "email_click" | "event" | "form";
+export type Activity_Serialize = {
+	id: string,
+	kind: ActivityKind,
+	at: string,
+	detail: string,
+	/**  Who logged it, for activities a member logged (a content send). */
+	actorName: string | null,
+	/**  The content asset it is about, if any. */
+	assetId: string | null,
+};
 
 /**  The content of a version; its `kind` always matches its item's kind. */
 export type AgreementBody = AgreementBody_Serialize | AgreementBody_Deserialize;
@@ -136,7 +215,15 @@ export type AgreementBody_Deserialize = {
 	kind: "sla",
 } & SlaBody_Deserialize | {
 	kind: "business_calendar",
-} & CalendarBody_Deserialize;
+} & CalendarBody_Deserialize | {
+	kind: "buying_stage",
+} & BuyingStageBody_Deserialize | {
+	kind: "persona",
+} & PersonaBody_Deserialize | {
+	kind: "risk",
+} & RiskBody | {
+	kind: "asset_kind",
+} & AssetKindBody_Deserialize;
 
 /**  The content of a version; its `kind` always matches its item's kind. */
 export type AgreementBody_Serialize = {
@@ -151,7 +238,15 @@ export type AgreementBody_Serialize = {
 	kind: "sla",
 } & SlaBody_Serialize | {
 	kind: "business_calendar",
-} & CalendarBody_Serialize;
+} & CalendarBody_Serialize | {
+	kind: "buying_stage",
+} & BuyingStageBody_Serialize | {
+	kind: "persona",
+} & PersonaBody_Serialize | {
+	kind: "risk",
+} & RiskBody | {
+	kind: "asset_kind",
+} & AssetKindBody_Serialize;
 
 export type AgreementItem = AgreementItem_Serialize | AgreementItem_Deserialize;
 
@@ -189,7 +284,7 @@ export type AgreementItem_Serialize = {
 	versions: AgreementVersion_Serialize[],
 };
 
-export type AgreementKind = "stage" | "term" | "reason" | "scoring" | "sla" | "business_calendar";
+export type AgreementKind = "stage" | "term" | "reason" | "scoring" | "sla" | "business_calendar" | "buying_stage" | "persona" | "risk" | "asset_kind";
 
 export type AgreementVersion = AgreementVersion_Serialize | AgreementVersion_Deserialize;
 
@@ -278,6 +373,197 @@ export type AppError_Serialize = {
 export type Appearance = {
 	scalePercent: number,
 	theme: Theme,
+};
+
+/**  An asset as the library shows it. */
+export type Asset = Asset_Serialize | Asset_Deserialize;
+
+/**  An asset with its history and how often it was sent. */
+export type AssetDetail = AssetDetail_Serialize | AssetDetail_Deserialize;
+
+/**  An asset with its history and how often it was sent. */
+export type AssetDetail_Deserialize = {
+	asset: Asset_Deserialize,
+	versions: AssetVersion_Deserialize[],
+	sends: number,
+	/**  Whether the person asking may publish or retire it (the backend's rule, rendered). */
+	youMayPublish: boolean,
+};
+
+/**  An asset with its history and how often it was sent. */
+export type AssetDetail_Serialize = {
+	asset: Asset_Serialize,
+	versions: AssetVersion_Serialize[],
+	sends: number,
+	/**  Whether the person asking may publish or retire it (the backend's rule, rendered). */
+	youMayPublish: boolean,
+};
+
+/**
+ *  What a member writes about an asset: every state of an asset is one signed record of
+ *  these fields.
+ */
+export type AssetFields = AssetFields_Serialize | AssetFields_Deserialize;
+
+/**
+ *  What a member writes about an asset: every state of an asset is one signed record of
+ *  these fields.
+ */
+export type AssetFields_Deserialize = {
+	title: string,
+	/**  An asset kind key from the agreed taxonomy. */
+	kind: string,
+	summary?: string,
+	/**  Buying stage keys from the agreed taxonomy. */
+	stages?: string[],
+	/**  Persona keys. */
+	personas?: string[],
+	/**  Risk point keys (`competitor:acme`, `budget`…). */
+	risks?: string[],
+	/**  Free tags: industries the asset speaks to ("Manufacturing"). */
+	industries?: string[],
+	/**  Languages, as ISO 639-1 codes ("en", "de"). */
+	languages?: string[],
+	ownerId?: string | null,
+	status: AssetStatus,
+	/**  The date (YYYY-MM-DD) by which the asset must be reviewed. */
+	reviewBy?: string | null,
+	source: AssetSource,
+};
+
+/**
+ *  What a member writes about an asset: every state of an asset is one signed record of
+ *  these fields.
+ */
+export type AssetFields_Serialize = {
+	title: string,
+	/**  An asset kind key from the agreed taxonomy. */
+	kind: string,
+	summary: string,
+	/**  Buying stage keys from the agreed taxonomy. */
+	stages: string[],
+	/**  Persona keys. */
+	personas: string[],
+	/**  Risk point keys (`competitor:acme`, `budget`…). */
+	risks: string[],
+	/**  Free tags: industries the asset speaks to ("Manufacturing"). */
+	industries: string[],
+	/**  Languages, as ISO 639-1 codes ("en", "de"). */
+	languages: string[],
+	ownerId: string | null,
+	status: AssetStatus,
+	/**  The date (YYYY-MM-DD) by which the asset must be reviewed. */
+	reviewBy: string | null,
+	source: AssetSource,
+};
+
+/**  A kind of asset (whitepaper, battlecard, case study…). */
+export type AssetKindBody = AssetKindBody_Serialize | AssetKindBody_Deserialize;
+
+/**  A kind of asset (whitepaper, battlecard, case study…). */
+export type AssetKindBody_Deserialize = {
+	description: string,
+	/**  How many months an asset of this kind stays current: its default review-by date. */
+	reviewMonths?: number | null,
+};
+
+/**  A kind of asset (whitepaper, battlecard, case study…). */
+export type AssetKindBody_Serialize = {
+	description: string,
+	/**  How many months an asset of this kind stays current: its default review-by date. */
+	reviewMonths?: number,
+};
+
+export type AssetLine = AssetLine_Serialize | AssetLine_Deserialize;
+
+export type AssetLine_Deserialize = {
+	id: string,
+	title: string,
+	kind: string,
+	ownerName?: string | null,
+	reviewBy?: string | null,
+	sends: number,
+	lastSent?: string | null,
+};
+
+export type AssetLine_Serialize = {
+	id: string,
+	title: string,
+	kind: string,
+	ownerName: string | null,
+	reviewBy: string | null,
+	sends: number,
+	lastSent: string | null,
+};
+
+/**  Where an asset's content is: a file in the store (named by its SHA-256), or a link. */
+export type AssetSource = { type: "file"; sha256: string; 
+/**  The original file name, for display only (never a path). */
+name: string; 
+/**  Bytes (files larger than 4 GiB are not stored). */
+size: number; 
+/**  Sniffed from the content, not the name. */
+mediaType: string } | { type: "link"; url: string };
+
+export type AssetStatus = 
+/**  Being written or reviewed; only its authors and marketing see it by default. */
+"draft" | 
+/**  What reps see and send. */
+"published" | 
+/**  Kept for the history of what was sent, no longer offered. */
+"retired";
+
+/**  One file (or link) an asset has had. */
+export type AssetVersion = AssetVersion_Serialize | AssetVersion_Deserialize;
+
+/**  One file (or link) an asset has had. */
+export type AssetVersion_Deserialize = {
+	number: number,
+	sha256?: string | null,
+	fileName?: string | null,
+	fileSize?: number | null,
+	mediaType?: string | null,
+	url?: string | null,
+	addedAt: string,
+	addedBy?: string | null,
+};
+
+/**  One file (or link) an asset has had. */
+export type AssetVersion_Serialize = {
+	number: number,
+	sha256: string | null,
+	fileName: string | null,
+	fileSize: number | null,
+	mediaType: string | null,
+	url: string | null,
+	addedAt: string,
+	addedBy: string | null,
+};
+
+/**  An asset as the library shows it. */
+export type Asset_Deserialize = {
+	id: string,
+	fields: AssetFields_Deserialize,
+	ownerName?: string | null,
+	/**  How many files (or links) it has had. */
+	version: number,
+	createdAt: string,
+	updatedAt: string,
+	/**  Whether the text inside the file is searchable: indexed, truncated, none, failed: … */
+	textStatus?: string | null,
+};
+
+/**  An asset as the library shows it. */
+export type Asset_Serialize = {
+	id: string,
+	fields: AssetFields_Serialize,
+	ownerName: string | null,
+	/**  How many files (or links) it has had. */
+	version: number,
+	createdAt: string,
+	updatedAt: string,
+	/**  Whether the text inside the file is searchable: indexed, truncated, none, failed: … */
+	textStatus: string | null,
 };
 
 /**  What a person's queue holds: the work the stage definitions in force give their side. */
@@ -369,6 +655,40 @@ export type BuyingRole = "decision_maker" | "economic_buyer" | "champion" | "inf
 
 export type BuyingStage = "awareness" | "consideration" | "decision";
 
+/**
+ *  A stage of the buyer's journey that content is written for (awareness, consideration,
+ *  decision, customer…), and which contacts are in it.
+ */
+export type BuyingStageBody = BuyingStageBody_Serialize | BuyingStageBody_Deserialize;
+
+/**
+ *  A stage of the buyer's journey that content is written for (awareness, consideration,
+ *  decision, customer…), and which contacts are in it.
+ */
+export type BuyingStageBody_Deserialize = {
+	/**  Order in the journey (1 = first); the coverage matrix and the facets follow it. */
+	position: number,
+	description: string,
+	/**  The contact buying stages (as recorded on contacts) that put a contact here. */
+	contactStages?: BuyingStage[],
+	/**  The lifecycle stage keys that put a contact here (say, customers after a win). */
+	lifecycleStages?: string[],
+};
+
+/**
+ *  A stage of the buyer's journey that content is written for (awareness, consideration,
+ *  decision, customer…), and which contacts are in it.
+ */
+export type BuyingStageBody_Serialize = {
+	/**  Order in the journey (1 = first); the coverage matrix and the facets follow it. */
+	position: number,
+	description: string,
+	/**  The contact buying stages (as recorded on contacts) that put a contact here. */
+	contactStages: BuyingStage[],
+	/**  The lifecycle stage keys that put a contact here (say, customers after a win). */
+	lifecycleStages: string[],
+};
+
 export type CalendarBody = CalendarBody_Serialize | CalendarBody_Deserialize;
 
 export type CalendarBody_Deserialize = {
@@ -421,7 +741,7 @@ export type ContactDetail_Deserialize = {
 	/**  Handoff events, newest first. */
 	events: HandoffEvent_Deserialize[],
 	/**  Activities, newest first. */
-	activities: Activity[],
+	activities: Activity_Deserialize[],
 	score: ScoreExplanation,
 	allowedActions: EventKind[],
 	/**  Deals this contact is the primary contact of. */
@@ -438,7 +758,7 @@ export type ContactDetail_Serialize = {
 	/**  Handoff events, newest first. */
 	events: HandoffEvent_Serialize[],
 	/**  Activities, newest first. */
-	activities: Activity[],
+	activities: Activity_Serialize[],
 	score: ScoreExplanation,
 	allowedActions: EventKind[],
 	/**  Deals this contact is the primary contact of. */
@@ -447,6 +767,25 @@ export type ContactDetail_Serialize = {
 	sameEmail: string[],
 	/**  Contacts merged into this one (their histories are theirs; undo with unmerge). */
 	merged: string[],
+};
+
+/**  What the contact page shows: who the contact is in the taxonomy's terms, and what fits. */
+export type ContactFit = ContactFit_Serialize | ContactFit_Deserialize;
+
+/**  What the contact page shows: who the contact is in the taxonomy's terms, and what fits. */
+export type ContactFit_Deserialize = {
+	stage?: Named | null,
+	personas: Named[],
+	risks: AccountRisk_Deserialize[],
+	recommendations: Recommendation_Deserialize[],
+};
+
+/**  What the contact page shows: who the contact is in the taxonomy's terms, and what fits. */
+export type ContactFit_Serialize = {
+	stage: Named | null,
+	personas: Named[],
+	risks: AccountRisk_Serialize[],
+	recommendations: Recommendation_Serialize[],
 };
 
 /**  A contact as the contact page shows it. */
@@ -505,6 +844,17 @@ export type Contact_Serialize = {
 	score: number,
 	createdAt: string,
 	updatedAt: string,
+};
+
+/**  Emitted (as `content-dropped`) when files are dropped onto the window. */
+export type ContentDropped = {
+	count: number,
+};
+
+export type CoverageCell = {
+	stage: string,
+	persona: string,
+	count: number,
 };
 
 /**  A column's choices, as the dry run reports them. */
@@ -623,6 +973,22 @@ export type ExportFormat = "csv" | "json";
 
 export type ExportKind = "contacts" | "accounts" | "opportunities" | "events" | "activities";
 
+/**
+ *  A facet's values with how many assets each would show, given the query and the other
+ *  facets' selections.
+ */
+export type Facet = {
+	name: FacetName,
+	values: FacetCount[],
+};
+
+export type FacetCount = {
+	value: string,
+	count: number,
+};
+
+export type FacetName = "stage" | "persona" | "risk" | "kind" | "industry" | "language" | "owner" | "freshness" | "status";
+
 export type FieldDiff = {
 	field: string,
 	left: string,
@@ -680,6 +1046,18 @@ export type FitRule_Serialize = {
 	points: number,
 };
 
+export type ForwardLine = {
+	id: string,
+	title: string,
+	sends: number,
+	/**  Contacts it was sent to. */
+	contacts: number,
+	/**  Of those, how many moved forward in the funnel within 30 days of a send. */
+	movedForward: number,
+};
+
+export type Freshness = "current" | "due_soon" | "stale" | "no_review_date";
+
 /**  One entry of the handoff log, as the fold saw it. */
 export type HandoffEvent = HandoffEvent_Serialize | HandoffEvent_Deserialize;
 
@@ -723,6 +1101,36 @@ export type HandoffEvent_Serialize = {
 	status: EventStatus,
 	/**  Why it was skipped or does not verify. */
 	problem: string | null,
+};
+
+export type Health = Health_Serialize | Health_Deserialize;
+
+export type Health_Deserialize = {
+	stages: Named[],
+	personas: Named[],
+	/**  Every stage × persona pair, empty ones with 0. */
+	cells: CoverageCell[],
+	risks: RiskRow[],
+	emptyCells: number,
+	published: number,
+	stale: AssetLine_Deserialize[],
+	mostSent: AssetLine_Deserialize[],
+	leastSent: AssetLine_Deserialize[],
+	movedForward: ForwardLine[],
+};
+
+export type Health_Serialize = {
+	stages: Named[],
+	personas: Named[],
+	/**  Every stage × persona pair, empty ones with 0. */
+	cells: CoverageCell[],
+	risks: RiskRow[],
+	emptyCells: number,
+	published: number,
+	stale: AssetLine_Serialize[],
+	mostSent: AssetLine_Serialize[],
+	leastSent: AssetLine_Serialize[],
+	movedForward: ForwardLine[],
 };
 
 export type Holiday = Holiday_Serialize | Holiday_Deserialize;
@@ -1192,6 +1600,12 @@ export type Member = {
 	hasKey: boolean,
 };
 
+/**  A key and its name in the agreed taxonomy. */
+export type Named = {
+	key: string,
+	name: string,
+};
+
 export type NewMember = {
 	email: string,
 	name: string,
@@ -1315,6 +1729,27 @@ export type PeriodNow = {
 	reached: number,
 };
 
+/**  Who content speaks to, and which contacts are that person. */
+export type PersonaBody = PersonaBody_Serialize | PersonaBody_Deserialize;
+
+/**  Who content speaks to, and which contacts are that person. */
+export type PersonaBody_Deserialize = {
+	description: string,
+	/**  Contacts with one of these buying roles are this persona. */
+	buyingRoles?: BuyingRole[],
+	/**  Contacts whose job title contains one of these words are this persona too. */
+	titleKeywords?: string[],
+};
+
+/**  Who content speaks to, and which contacts are that person. */
+export type PersonaBody_Serialize = {
+	description: string,
+	/**  Contacts with one of these buying roles are this persona. */
+	buyingRoles: BuyingRole[],
+	/**  Contacts whose job title contains one of these words are this persona too. */
+	titleKeywords: string[],
+};
+
 /**  Contacts that share an email but are different records in the source system. */
 export type PossibleDuplicate = {
 	email: string,
@@ -1368,6 +1803,76 @@ export type ReasonBody = {
 
 /**  What a buying-process rule may use a reason for. */
 export type ReasonUse = "reject" | "recycle" | "disqualify" | "lost";
+
+export type Recommendation = Recommendation_Serialize | Recommendation_Deserialize;
+
+export type Recommendation_Deserialize = {
+	id: string,
+	title: string,
+	kind: string,
+	mediaType?: string | null,
+	fileName?: string | null,
+	url?: string | null,
+	freshness: Freshness,
+	score: number | null,
+	/**  Why it fits, in words: "decision stage", "economic buyer", "against competitor Acme". */
+	reasons: string[],
+	/**  The reasons joined: "decision stage · economic buyer · against competitor Acme". */
+	reason: string,
+	/**  When it was last sent to this contact (or, on an account, to anyone there). */
+	lastSent?: string | null,
+};
+
+export type Recommendation_Serialize = {
+	id: string,
+	title: string,
+	kind: string,
+	mediaType: string | null,
+	fileName: string | null,
+	url: string | null,
+	freshness: Freshness,
+	score: number | null,
+	/**  Why it fits, in words: "decision stage", "economic buyer", "against competitor Acme". */
+	reasons: string[],
+	/**  The reasons joined: "decision stage · economic buyer · against competitor Acme". */
+	reason: string,
+	/**  When it was last sent to this contact (or, on an account, to anyone there). */
+	lastSent: string | null,
+};
+
+/**  A risk to a deal that content answers: `competitor:<name>`, `do_nothing`, `budget`… */
+export type RiskBody = {
+	description: string,
+};
+
+/**  What a member notes (or clears) on an account. */
+export type RiskNote = RiskNote_Serialize | RiskNote_Deserialize;
+
+/**  What a member notes (or clears) on an account. */
+export type RiskNote_Deserialize = {
+	risk: string,
+	/**  False clears a risk noted before. */
+	present: boolean,
+	note?: string,
+};
+
+/**  What a member notes (or clears) on an account. */
+export type RiskNote_Serialize = {
+	risk: string,
+	/**  False clears a risk noted before. */
+	present: boolean,
+	note: string,
+};
+
+/**  One risk point across the buying stages. */
+export type RiskRow = {
+	risk: string,
+	name: string,
+	/**  Published assets answering it, per buying stage (in the stages' order). */
+	counts: number[],
+	/**  Published assets answering it at any stage. */
+	total: number,
+};
 
 export type Role = "manager" | "rep" | "ops";
 
@@ -1455,6 +1960,183 @@ export type ScoringBody_Serialize = {
 	mqlThreshold: number,
 	fitRules: FitRule_Serialize[],
 	behaviourRules: BehaviourRule_Serialize[],
+};
+
+export type SearchHit = SearchHit_Serialize | SearchHit_Deserialize;
+
+export type SearchHit_Deserialize = {
+	id: string,
+	title: string,
+	kind: string,
+	stages: string[],
+	personas: string[],
+	risks: string[],
+	industries: string[],
+	languages: string[],
+	ownerId?: string | null,
+	status: AssetStatus,
+	reviewBy?: string | null,
+	freshness: Freshness,
+	mediaType?: string | null,
+	fileName?: string | null,
+	url?: string | null,
+	/**  Relevance: higher is better (bm25, negated); 0 without search words. */
+	score: number | null,
+	/**
+	 *  The title and a passage, as plain text, with the matched words as
+	 *  [start, end) offsets in UTF-16 code units (how JavaScript indexes strings).
+	 */
+	titleHits: ([number, number])[],
+	snippet: string,
+	snippetHits: ([number, number])[],
+};
+
+export type SearchHit_Serialize = {
+	id: string,
+	title: string,
+	kind: string,
+	stages: string[],
+	personas: string[],
+	risks: string[],
+	industries: string[],
+	languages: string[],
+	ownerId: string | null,
+	status: AssetStatus,
+	reviewBy: string | null,
+	freshness: Freshness,
+	mediaType: string | null,
+	fileName: string | null,
+	url: string | null,
+	/**  Relevance: higher is better (bm25, negated); 0 without search words. */
+	score: number | null,
+	/**
+	 *  The title and a passage, as plain text, with the matched words as
+	 *  [start, end) offsets in UTF-16 code units (how JavaScript indexes strings).
+	 */
+	titleHits: ([number, number])[],
+	snippet: string,
+	snippetHits: ([number, number])[],
+};
+
+/**
+ *  What to find. Empty lists select everything; `statuses` empty means published only
+ *  (what reps see).
+ */
+export type SearchQuery = SearchQuery_Serialize | SearchQuery_Deserialize;
+
+/**
+ *  What to find. Empty lists select everything; `statuses` empty means published only
+ *  (what reps see).
+ */
+export type SearchQuery_Deserialize = {
+	text?: string,
+	stages?: string[],
+	personas?: string[],
+	risks?: string[],
+	kinds?: string[],
+	industries?: string[],
+	languages?: string[],
+	owners?: string[],
+	freshness?: Freshness[],
+	statuses?: AssetStatus[],
+	/**  Results per page (default 50, at most 200). */
+	limit?: number,
+	offset?: number,
+};
+
+/**
+ *  What to find. Empty lists select everything; `statuses` empty means published only
+ *  (what reps see).
+ */
+export type SearchQuery_Serialize = {
+	text: string,
+	stages: string[],
+	personas: string[],
+	risks: string[],
+	kinds: string[],
+	industries: string[],
+	languages: string[],
+	owners: string[],
+	freshness: Freshness[],
+	statuses: AssetStatus[],
+	/**  Results per page (default 50, at most 200). */
+	limit: number,
+	offset: number,
+};
+
+export type SearchResults = SearchResults_Serialize | SearchResults_Deserialize;
+
+export type SearchResults_Deserialize = {
+	total: number,
+	results: SearchHit_Deserialize[],
+	facets: Facet[],
+};
+
+export type SearchResults_Serialize = {
+	total: number,
+	results: SearchHit_Serialize[],
+	facets: Facet[],
+};
+
+/**  How the asset went out. */
+export type SendChannel = 
+/**  A mail draft opened in the rep's mail program. */
+"email_draft" | 
+/**  The message copied, pasted elsewhere (LinkedIn, chat…). */
+"copied_text" | 
+/**  The file attached by hand. */
+"attached_file" | 
+/**  Handed over another way (in a meeting, printed…). */
+"other";
+
+/**  The message, ready for the rep's own tools. */
+export type SendDraft = SendDraft_Serialize | SendDraft_Deserialize;
+
+/**  The message, ready for the rep's own tools. */
+export type SendDraft_Deserialize = {
+	to?: string | null,
+	contactName: string,
+	subject: string,
+	body: string,
+	/**  `mailto:` with the address, subject and body. */
+	mailto: string,
+	/**  The link, for a link asset. */
+	link?: string | null,
+	/**  The file to attach, for a file asset. */
+	fileName?: string | null,
+};
+
+/**  The message, ready for the rep's own tools. */
+export type SendDraft_Serialize = {
+	to: string | null,
+	contactName: string,
+	subject: string,
+	body: string,
+	/**  `mailto:` with the address, subject and body. */
+	mailto: string,
+	/**  The link, for a link asset. */
+	link: string | null,
+	/**  The file to attach, for a file asset. */
+	fileName: string | null,
+};
+
+/**  What to send, to whom, how. */
+export type SendRequest = SendRequest_Serialize | SendRequest_Deserialize;
+
+/**  What to send, to whom, how. */
+export type SendRequest_Deserialize = {
+	assetId: string,
+	contactId: string,
+	channel: SendChannel,
+	note?: string,
+};
+
+/**  What to send, to whom, how. */
+export type SendRequest_Serialize = {
+	assetId: string,
+	contactId: string,
+	channel: SendChannel,
+	note: string,
 };
 
 export type Side = "marketing" | "sales";
@@ -1714,6 +2396,59 @@ export type StatusDiffers = {
 	fileStage: string,
 	/**  The contact's stage in Playbook. */
 	stage: string,
+};
+
+/**
+ *  A file just put into the store (from the picker, a drop or the CLI), before an asset
+ *  names it.
+ */
+export type StoredFile = StoredFile_Serialize | StoredFile_Deserialize;
+
+/**
+ *  A file just put into the store (from the picker, a drop or the CLI), before an asset
+ *  names it.
+ */
+export type StoredFile_Deserialize = {
+	sha256: string,
+	name: string,
+	size: number,
+	mediaType: string,
+	/**  False when the same bytes were already in the store (stored once). */
+	new: boolean,
+	textStatus: string,
+	/**
+	 *  When the name's extension says something other than the content (a `.pdf` that
+	 *  is a PNG): what the content really is.
+	 */
+	warning?: string | null,
+};
+
+/**
+ *  A file just put into the store (from the picker, a drop or the CLI), before an asset
+ *  names it.
+ */
+export type StoredFile_Serialize = {
+	sha256: string,
+	name: string,
+	size: number,
+	mediaType: string,
+	/**  False when the same bytes were already in the store (stored once). */
+	new: boolean,
+	textStatus: string,
+	/**
+	 *  When the name's extension says something other than the content (a `.pdf` that
+	 *  is a PNG): what the content really is.
+	 */
+	warning: string | null,
+};
+
+/**  The agreed content taxonomy, as the window and the CLI see it. */
+export type Taxonomy = {
+	/**  Buying stages in journey order. */
+	stages: Named[],
+	personas: Named[],
+	risks: Named[],
+	kinds: Named[],
 };
 
 /**  One person of an account's buying team, for the people map. */

@@ -39,7 +39,7 @@ import {
   type LeadSort,
   type ImportProgress,
   type ScoreExplanation,
-  type Activity,
+  type Activity_Serialize,
   type LeadWindow_Serialize,
   type QueueCount,
   type Vocabulary_Serialize,
@@ -55,6 +55,27 @@ import {
   type FitField,
   type FitOp,
   type ActivityKind,
+  type Taxonomy,
+  type SearchQuery_Deserialize,
+  type SearchResults_Serialize,
+  type SearchHit_Serialize,
+  type AssetDetail_Serialize,
+  type AssetFields_Deserialize,
+  type AssetSource,
+  type AssetStatus,
+  type StoredFile_Serialize,
+  type ContentDropped,
+  type ContactFit_Serialize,
+  type AccountFit_Serialize,
+  type RiskNote_Deserialize,
+  type SendDraft_Serialize,
+  type SendRequest_Deserialize,
+  type SendChannel,
+  type Health_Serialize,
+  type FacetName,
+  type Freshness,
+  type BuyingRole,
+  type BuyingStage,
   type Options,
   type OnConflict,
   type Opportunity,
@@ -109,6 +130,20 @@ export type Breach = Breach_Serialize;
 export type SlaRule = SlaRule_Serialize;
 export type SlaBody = SlaBody_Serialize;
 export type CalendarBody = CalendarBody_Serialize;
+export type ContentTaxonomy = Taxonomy;
+export type SearchQuery = SearchQuery_Deserialize;
+export type SearchResults = SearchResults_Serialize;
+export type SearchHit = SearchHit_Serialize;
+export type AssetDetail = AssetDetail_Serialize;
+export type AssetFields = AssetFields_Deserialize;
+export type StoredFile = StoredFile_Serialize;
+export type ContactFit = ContactFit_Serialize;
+export type AccountFit = AccountFit_Serialize;
+export type RiskNote = RiskNote_Deserialize;
+export type SendDraft = SendDraft_Serialize;
+export type SendRequest = SendRequest_Deserialize;
+export type Health = Health_Serialize;
+export type Activity = Activity_Serialize;
 export type {
   QueueCount,
   Label,
@@ -128,7 +163,6 @@ export type {
   LeadSort,
   ImportProgress,
   ScoreExplanation,
-  Activity,
   Options,
   OnConflict,
   Opportunity,
@@ -139,6 +173,14 @@ export type {
   BusinessUnit,
   Period,
   AgreementKind,
+  AssetSource,
+  AssetStatus,
+  ContentDropped,
+  SendChannel,
+  FacetName,
+  Freshness,
+  BuyingRole,
+  BuyingStage,
   ErrorCode,
   Member,
   NewMember,
@@ -169,6 +211,30 @@ async function unwrap<T>(call: Promise<Outcome<T>>): Promise<T> {
 }
 
 export const backend = {
+  // The content library.
+  contentTaxonomy: () => unwrap(commands.contentTaxonomy()),
+  searchContent: (query: SearchQuery) => unwrap(commands.searchContent(query)),
+  getAsset: (id: string) => unwrap(commands.getAsset(id)),
+  saveAsset: (id: string | null, fields: AssetFields) => unwrap(commands.saveAsset(id, fields)),
+  /** Opens the system's file picker; what is picked is copied into the content store. */
+  pickContentFiles: () => unwrap(commands.pickContentFiles()),
+  /** Stores the files last dropped onto the window (the window never names paths). */
+  takeDroppedFiles: () => unwrap(commands.takeDroppedFiles()),
+  /** Calls `onDrop` whenever files are dropped onto the window; returns a stop function. */
+  onContentDropped: (onDrop: (d: ContentDropped) => void) =>
+    listen<ContentDropped>('content-dropped', (e) => onDrop(e.payload)),
+  /** Opens the asset's stored file with the system's viewer (or its link in the browser). */
+  openAsset: (id: string) => unwrap(commands.openAsset(id)),
+  revealAsset: (id: string) => unwrap(commands.revealAsset(id)),
+  contentForContact: (contactId: string) => unwrap(commands.contentForContact(contactId)),
+  contentForAccount: (accountId: string) => unwrap(commands.contentForAccount(accountId)),
+  noteAccountRisk: (accountId: string, note: RiskNote) => unwrap(commands.noteAccountRisk(accountId, note)),
+  draftSend: (assetId: string, contactId: string) => unwrap(commands.draftSend(assetId, contactId)),
+  openMailDraft: (mailto: string) => unwrap(commands.openMailDraft(mailto)),
+  copyText: (text: string) => unwrap(commands.copyText(text)),
+  logSend: (request: SendRequest) => unwrap(commands.logSend(request)),
+  contentHealth: () => unwrap(commands.contentHealth()),
+
   listAgreements: (kind: AgreementKind | null = null) => unwrap(commands.listAgreements(kind)),
   propose: (proposal: Proposal) => unwrap(commands.proposeAgreement(proposal)),
   approve: (versionId: string, comment: string) => unwrap(commands.approveAgreement(versionId, comment)),
