@@ -546,7 +546,7 @@ fn a_killed_import_leaves_the_database_as_it_was() {
     // The import sets the list indexes aside while it writes: they must all be back.
     let indexes = || {
         std::process::Command::new("sqlite3")
-            .arg(w.file("playbook.sqlite3"))
+            .arg(w.data_file("playbook.sqlite3"))
             .arg("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name;")
             .output()
             .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
@@ -572,7 +572,7 @@ fn a_killed_import_leaves_the_database_as_it_was() {
         .spawn()
         .unwrap();
     // Wait until the import is writing (the write-ahead log grows), then kill it hard.
-    let wal = w.file("playbook.sqlite3-wal");
+    let wal = w.data_file("playbook.sqlite3-wal");
     let started = std::time::Instant::now();
     loop {
         let size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
@@ -598,7 +598,7 @@ fn a_killed_import_leaves_the_database_as_it_was() {
         "a killed import must leave nothing behind"
     );
     let check = std::process::Command::new("sqlite3")
-        .arg(w.file("playbook.sqlite3"))
+        .arg(w.data_file("playbook.sqlite3"))
         .arg("PRAGMA integrity_check;")
         .output();
     if let Ok(out) = check {

@@ -20,7 +20,7 @@ use crate::agreements::{
     BuyingStageBody, PersonaBody, Proposal, ReasonBody, ReasonUse, RiskBody, StageBody, TermBody,
 };
 use crate::db::{self, Db};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::team::{self, Member, NewMember, Role, Side};
 
 #[derive(Parser)]
@@ -63,9 +63,14 @@ enum Command {
     Rebuild,
     /// Write a consistent copy of the workspace (default: a new file in DATA/backups/).
     Backup { file: Option<PathBuf> },
-    /// Put a backup in place of the workspace: it is checked first, and the current
-    /// database is kept aside in DATA/backups/.
-    Restore { file: PathBuf },
+    /// Put a backup in place of the workspace: it is checked and every signature in it
+    /// verified first, and the current database is kept aside in DATA/backups/.
+    Restore {
+        file: PathBuf,
+        /// Allow a workspace founded by another team to replace this one.
+        #[arg(long)]
+        other_team: bool,
+    },
     /// The team: who works in marketing and sales.
     #[command(subcommand)]
     Members(MembersCommand),
@@ -122,7 +127,8 @@ enum Command {
     /// Service levels between sales and marketing, measured from the handoff log.
     #[command(subcommand)]
     Sla(sla::SlaCommand),
-    /// Export contacts, events or activities (--format csv or json).
+    /// Export contacts, events or activities (--format csv or json); FILE `-` writes to
+    /// the standard output.
     Export {
         what: leads::ExportWhat,
         file: PathBuf,
@@ -166,8 +172,13 @@ enum Command {
 #[derive(Subcommand)]
 enum MembersCommand {
     List,
+    /// One member and every signed change to them (who added them, role changes, keys).
+    Show {
+        email: String,
+    },
     /// Add a member, signed by a manager (--as). In a workspace without members, founds it:
-    /// the first member is a manager and needs no --as.
+    /// the first member is a manager and needs no --as. Someone removed is added again
+    /// this way, with a new key (a forgotten passphrase).
     Add {
         #[arg(long)]
         email: String,
@@ -190,15 +201,7 @@ enum MembersCommand {
     /// one-time passphrase each, printed once; every user's CRM id and name are remembered
     /// so the records they own resolve to them.
     Import(members::ImportUsers),
-    /// Change your own passphrase (--as you; the new one from --new-passphrase-file,
-    /// PLAYBOOK_NEW_PASSPHRASE or a prompt).
-    Passphrase {
-        #[arg(long = "as")]
-        signer: String,
-        #[arg(long)]
-        new_passphrase_file: Option<PathBuf>,
-    },
-    /// Change a member's side or role, signed by a manager.
+    /// Change a member's side or role, signed by another manager.
     SetRole {
         email: String,
         #[arg(long, value_parser = parse_side)]
@@ -207,6 +210,33 @@ enum MembersCommand {
         role: Role,
         #[arg(long = "as")]
         signer: String,
+    },
+    /// Rename a member, signed by another manager.
+    Rename {
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long = "as")]
+        signer: String,
+    },
+    /// Remove a member from the team, signed by another manager (their signatures keep
+    /// verifying; add them again with a new key if they forgot their passphrase).
+    Remove {
+        email: String,
+        #[arg(long = "as")]
+        signer: String,
+    },
+    /// Seal your own key under a new passphrase (--as yourself; your current passphrase
+    /// proves it), or replace it with a new key (--new-key).
+    Passphrase {
+        #[arg(long = "as")]
+        signer: String,
+        #[arg(long)]
+        new_key: bool,
+        /// A file whose first line is the new passphrase (else PLAYBOOK_NEW_PASSPHRASE,
+        /// else a prompt).
+        #[arg(long)]
+        new_passphrase_file: Option<PathBuf>,
     },
 }
 
@@ -357,9 +387,57 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            let e = humanise(e);
             eprintln!("error [{}]: {}", e.code.as_str(), e.message);
             ExitCode::from(1)
         }
+    }
+}
+
+/// The command-line flag that sets a field, for messages that name the field.
+fn flag_for(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "mqlThreshold" => "--threshold",
+        "effectiveFrom" => "--effective-from",
+        "entryCriteria" => "--entry",
+        "exitCriteria" => "--exit",
+        "allowedNext" => "--allowed-next",
+        "appliesTo" => "--applies-to",
+        "maxDaysInStage" => "--max-days",
+        "definition" => "--definition",
+        "description" => "--description",
+        "summary" => "--summary",
+        "comment" => "--comment",
+        "note" => "--note",
+        "name" => "--name",
+        "email" => "--email",
+        "position" => "--position",
+        "at" => "--at",
+        "reason" => "--reason",
+        "channel" => "--channel",
+        "assignee" => "--to",
+        "key" => "--key",
+        "kind" => "--kind",
+        "signedBy" => "--signed-by",
+        "passphraseFile" => "--passphrase-file",
+        "newPassphraseFile" => "--new-passphrase-file",
+        _ => return None,
+    })
+}
+
+/// A message that begins with a field's code (`mqlThreshold: …`) names the flag instead
+/// (`--threshold: …`); the error keeps its `field` code for scripts.
+fn humanise(e: AppError) -> AppError {
+    let Some(flag) = e.field.as_deref().and_then(flag_for) else {
+        return e;
+    };
+    let field = e.field.clone().unwrap_or_default();
+    match e.message.strip_prefix(&format!("{field}: ")) {
+        Some(rest) => AppError {
+            message: format!("{flag}: {rest}"),
+            ..e
+        },
+        None => e,
     }
 }
 
@@ -370,8 +448,9 @@ async fn run(
     passphrase_file: Option<PathBuf>,
 ) -> AppResult<()> {
     let mut passphrases = identity::Passphrases::new(passphrase_file.as_ref())?;
-    if let Command::Restore { file } = &command {
-        let aside = crate::backup::restore(&data_dir, file).await?;
+    db::set_data_dir(&data_dir);
+    if let Command::Restore { file, other_team } = &command {
+        let aside = crate::backup::restore(&data_dir, file, *other_team).await?;
         let kept = aside
             .as_ref()
             .map(|a| format!(" The workspace it replaced is kept as {}.", a.display()))
@@ -401,10 +480,17 @@ async fn run(
         return crate::bench::run(contacts, runs, import_only, format == Format::Json).await;
     }
     let db = db::open(&data_dir).await?;
-    if let Some(problem) = db::check_integrity(&db, &data_dir).await? {
-        eprintln!("warning: {problem}");
-    }
+    let damaged = db::check_integrity(&db, &data_dir).await?;
+    let verifying = matches!(command, Command::Verify);
     let result = dispatch(command, Out { format }, &db, &data_dir, &mut passphrases).await;
+    // Said once: a refusal or `verify` already says it.
+    if let Some(problem) = damaged {
+        let said = verifying
+            || matches!(&result, Err(e) if matches!(e.code, ErrorCode::ReadOnly | ErrorCode::Damaged));
+        if !said {
+            eprintln!("warning: {problem}");
+        }
+    }
     // Closing the last connection checkpoints the WAL, so the next command starts clean.
     db.close().await;
     result
@@ -436,34 +522,15 @@ async fn dispatch(
         Command::Verify => {
             let report = crate::trust::verify::run(db).await?;
             if !out.json(&report) {
-                println!(
-                    "Checked {} member records, {} versions, {} sign-offs, {} bulk writes, {} events and {} activities.",
-                    report.members, report.versions, report.signoffs, report.bulks, report.events, report.activities
-                );
-                for f in &report.failures {
-                    println!("  TAMPERED {} {}: {}", f.table, f.label, f.problem);
-                }
+                print_verify(&report);
             }
-            if report.failures.is_empty() {
-                if out.format != Format::Json {
-                    println!("Everything verifies.");
-                }
-                Ok(())
-            } else {
-                Err(AppError::new(
-                    crate::error::ErrorCode::Tampered,
-                    format!(
-                        "{} records do not verify; folds ignore them",
-                        report.failures.len()
-                    ),
-                ))
-            }
+            verdict(&report)
         }
         Command::Rebuild => {
-            let (stages, scores) = crate::leads::ops::rebuild(db).await?;
+            let (members, stages, scores) = crate::leads::ops::rebuild(db).await?;
             out.done(
-                &serde_json::json!({ "stagesChanged": stages, "scoresChanged": scores }),
-                &format!("Rebuilt the caches: {stages} stages and {scores} scores changed."),
+                &serde_json::json!({ "membersChanged": members, "stagesChanged": stages, "scoresChanged": scores }),
+                &format!("Rebuilt the local copies: {members} members, {stages} stages and {scores} scores changed."),
             )
         }
         Command::Demo => {
@@ -476,69 +543,7 @@ async fn dispatch(
                 "Created the demo workspace.",
             )
         }
-        Command::Members(MembersCommand::List) => out.members(&team::list(db).await?),
-        Command::Members(MembersCommand::Add {
-            email,
-            name,
-            side,
-            role,
-            signer,
-            new_passphrase_file,
-        }) => {
-            let member = NewMember {
-                email,
-                name,
-                side,
-                role,
-            };
-            let new_pass = || identity::new_passphrase(new_passphrase_file.as_ref(), &member.email);
-            let m = match signer {
-                Some(s) => {
-                    let signer = identity::unlock(db, &s, pass).await?;
-                    team::add(db, &member, &new_pass()?, &signer).await?
-                }
-                None => team::found(db, &member, &new_pass()?).await?,
-            };
-            out.done(
-                &m,
-                &format!(
-                    "Added {} ({} {}).",
-                    m.name,
-                    m.side.as_str(),
-                    m.role.as_str()
-                ),
-            )
-        }
-        Command::Members(MembersCommand::Import(args)) => {
-            members::import_users(args, db, &out, pass).await
-        }
-        Command::Members(MembersCommand::Passphrase {
-            signer,
-            new_passphrase_file,
-        }) => {
-            let signer_key = identity::unlock(db, &signer, pass).await?;
-            let new = identity::new_passphrase(new_passphrase_file.as_ref(), &signer)?;
-            let m = members::change_passphrase(db, &signer_key, &new).await?;
-            out.done(&m, &format!("{}'s passphrase is changed.", m.name))
-        }
-        Command::Members(MembersCommand::SetRole {
-            email,
-            side,
-            role,
-            signer,
-        }) => {
-            let signer = identity::unlock(db, &signer, pass).await?;
-            let m = team::change_role(db, &email, side, role, &signer).await?;
-            out.done(
-                &m,
-                &format!(
-                    "{} is now a {} {}.",
-                    m.name,
-                    m.side.as_str(),
-                    m.role.as_str()
-                ),
-            )
-        }
+        Command::Members(cmd) => members(cmd, db, &out, pass).await,
         Command::Agreements(cmd) => agreements(cmd, db, &out, pass).await,
         Command::ExportPlaybook { file } => {
             crate::exports::guard(data_dir, &file)?;
@@ -589,7 +594,9 @@ async fn dispatch(
             leads::handoff(db, &out, id, action, reason, channel, note, &signer, to, at).await
         }
         Command::Export { what, file } => {
-            crate::exports::guard(data_dir, &file)?;
+            if file.as_os_str() != "-" {
+                crate::exports::guard(data_dir, &file)?;
+            }
             leads::export(db, what, file, out.format).await
         }
         Command::Generate {
@@ -611,13 +618,14 @@ async fn dispatch(
         Command::ExtractText { .. } => unreachable!("handled before the database opens"),
         Command::Content(cmd) => content::run(cmd, db, data_dir, &out, pass).await,
         Command::ImportPlaybook { file, signed_by } => {
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| AppError::io(format!("cannot read {}: {e}", file.display())))?;
+            // The file is read and checked before anyone is asked for a passphrase.
+            let parsed =
+                crate::agreements::file::from_toml(&crate::agreements::file::read(&file)?)?;
             let mut signers = Vec::new();
             for email in signed_by.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
                 signers.push(identity::unlock(db, email, pass).await?);
             }
-            let s = ops::import_file(db, &text, &signers).await?;
+            let s = ops::import_file(db, &parsed, &signers).await?;
             out.done(
                 &s,
                 &format!(
@@ -633,6 +641,191 @@ async fn dispatch(
             )
         }
     }
+}
+
+fn print_verify(report: &crate::trust::verify::VerifyReport) {
+    if let Some(d) = &report.damaged {
+        println!("The workspace file is damaged: {d}");
+        if let Some(why) = &report.unreadable {
+            println!("Its records could not be read ({why}).");
+            return;
+        }
+    }
+    println!(
+        "Checked {} member records, {} versions, {} sign-offs, {} bulk writes, {} events and {} activities.",
+        report.members, report.versions, report.signoffs, report.bulks, report.events, report.activities
+    );
+    for f in &report.failures {
+        println!(
+            "  {} {} {}: {}",
+            f.kind.label(),
+            f.table,
+            f.label,
+            f.problem
+        );
+    }
+    let r = &report.repaired;
+    if r.members + r.stages + r.scores > 0 {
+        println!(
+            "Repaired the local copies: {} rows of the members list, {} cached stages and {} cached scores disagreed with the signed records.",
+            r.members, r.stages, r.scores
+        );
+    }
+    if report.failures.is_empty() && report.damaged.is_none() {
+        println!("Everything verifies.");
+    }
+}
+
+/// `verify`'s exit: refused when the file is damaged or any record fails.
+fn verdict(report: &crate::trust::verify::VerifyReport) -> AppResult<()> {
+    if let Some(d) = &report.damaged {
+        return Err(AppError::new(ErrorCode::Damaged, d.clone()));
+    }
+    if report.failures.is_empty() {
+        return Ok(());
+    }
+    use crate::trust::ProblemKind;
+    let count = |k: ProblemKind| report.failures.iter().filter(|f| f.kind == k).count();
+    let parts: Vec<String> = [
+        (ProblemKind::Tampered, "tampered"),
+        (ProblemKind::NotAuthorised, "not authorised"),
+        (ProblemKind::Missing, "referring to rows that are gone"),
+    ]
+    .into_iter()
+    .filter(|(k, _)| count(*k) > 0)
+    .map(|(k, w)| format!("{} {w}", count(k)))
+    .collect();
+    Err(AppError::new(
+        ErrorCode::Tampered,
+        format!(
+            "{} records do not verify ({}); folds ignore them",
+            report.failures.len(),
+            parts.join(", ")
+        ),
+    ))
+}
+
+async fn members(
+    cmd: MembersCommand,
+    db: &Db,
+    out: &Out,
+    pass: &mut identity::Passphrases,
+) -> AppResult<()> {
+    let described = |m: &Member| format!("{} ({} {})", m.name, m.side.as_str(), m.role.as_str());
+    match cmd {
+        MembersCommand::List => out.members(&team::list(db).await?),
+        MembersCommand::Import(args) => members::import_users(args, db, out, pass).await,
+        MembersCommand::Show { email } => {
+            let h = team::history(db, &email).await?;
+            if !out.json(&h) {
+                let m = &h.member;
+                println!(
+                    "{} <{}> · {} {}",
+                    m.name,
+                    m.email,
+                    m.side.as_str(),
+                    m.role.as_str()
+                );
+                if let Some(note) = key_note(m) {
+                    println!("{note}");
+                }
+                for c in &h.changes {
+                    println!(
+                        "  {}  {} · signed by {}{}",
+                        c.at,
+                        c.what,
+                        c.signed_by,
+                        c.key_set_by
+                            .as_ref()
+                            .map(|by| format!(" · key set by {by}"))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+            Ok(())
+        }
+        MembersCommand::Add {
+            email,
+            name,
+            side,
+            role,
+            signer,
+            new_passphrase_file,
+        } => {
+            let member = NewMember {
+                email,
+                name,
+                side,
+                role,
+            };
+            let new_pass = || identity::new_passphrase(new_passphrase_file.as_ref(), &member.email);
+            let m = match signer {
+                Some(s) => {
+                    let signer = identity::unlock(db, &s, pass).await?;
+                    team::add(db, &member, &new_pass()?, &signer).await?
+                }
+                None => team::found(db, &member, &new_pass()?).await?,
+            };
+            out.done(&m, &format!("Added {}.", described(&m)))
+        }
+        MembersCommand::SetRole {
+            email,
+            side,
+            role,
+            signer,
+        } => {
+            let signer = identity::unlock(db, &signer, pass).await?;
+            let m = team::change_role(db, &email, side, role, &signer).await?;
+            out.done(
+                &m,
+                &format!(
+                    "{} is now a {} {}.",
+                    m.name,
+                    m.side.as_str(),
+                    m.role.as_str()
+                ),
+            )
+        }
+        MembersCommand::Rename {
+            email,
+            name,
+            signer,
+        } => {
+            let signer = identity::unlock(db, &signer, pass).await?;
+            let m = team::rename(db, &email, &name, &signer).await?;
+            out.done(&m, &format!("{} is now called {}.", m.email, m.name))
+        }
+        MembersCommand::Remove { email, signer } => {
+            let signer = identity::unlock(db, &signer, pass).await?;
+            let m = team::remove(db, &email, &signer).await?;
+            out.done(&m, &format!("Removed {} from the team.", described(&m)))
+        }
+        MembersCommand::Passphrase {
+            signer,
+            new_key,
+            new_passphrase_file,
+        } => {
+            let signer = identity::unlock(db, &signer, pass).await?;
+            let me = team::store::get(&mut *db.acquire().await?, &signer.member_id).await?;
+            let new = identity::new_passphrase(new_passphrase_file.as_ref(), &me.email)?;
+            let m = team::change_passphrase(db, &signer, &new, new_key).await?;
+            out.done(
+                &m,
+                &if new_key {
+                    format!("{} has a new key, sealed under the new passphrase.", m.name)
+                } else {
+                    format!("{}'s key is sealed under the new passphrase.", m.name)
+                },
+            )
+        }
+    }
+}
+
+/// "key set by Maya Okafor on 2026-11-27", for a member whose key someone else replaced.
+fn key_note(m: &Member) -> Option<String> {
+    let by = m.key_set_by.as_ref()?;
+    let at = m.key_set_at.as_deref().unwrap_or_default();
+    Some(format!("key set by {by} on {}", at.get(..10).unwrap_or(at)))
 }
 
 async fn agreements(
@@ -921,10 +1114,11 @@ impl Out {
                         m.email.clone(),
                         m.side.as_str().into(),
                         m.role.as_str().into(),
+                        key_note(m).unwrap_or_default(),
                     ]
                 })
                 .collect();
-            table(&["NAME", "EMAIL", "SIDE", "ROLE"], rows);
+            table(&["NAME", "EMAIL", "SIDE", "ROLE", "KEY"], rows);
         }
         Ok(())
     }

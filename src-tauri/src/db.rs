@@ -35,7 +35,18 @@ pub fn migrator() -> sqlx::migrate::Migrator {
 /// is taken before migrations change an existing workspace. Concurrent first opens of one
 /// data directory take turns (a lock file), so migrations never race.
 pub async fn open(data_dir: &Path) -> AppResult<Db> {
-    std::fs::create_dir_all(data_dir)?;
+    if data_dir.exists() && !data_dir.is_dir() {
+        return Err(AppError::io(format!(
+            "{} is a file, not a data directory; give --data-dir a directory",
+            data_dir.display()
+        )));
+    }
+    std::fs::create_dir_all(data_dir).map_err(|e| {
+        AppError::io(format!(
+            "cannot create the data directory {}: {e}",
+            data_dir.display()
+        ))
+    })?;
     let _turn = OpenLock::take(data_dir).await?;
     let path = data_dir.join(DB_FILE);
     let existed = path.exists();
@@ -137,7 +148,24 @@ impl OpenLock {
             .create(true)
             .truncate(false)
             .write(true)
-            .open(data_dir.join("playbook.lock"))?;
+            .open(data_dir.join("playbook.lock"))
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied => {
+                    AppError::new(
+                        ErrorCode::ReadOnly,
+                        format!(
+                            "the data directory {} {}; make it writable, or copy it somewhere writable and use --data-dir",
+                            data_dir.display(),
+                            if e.kind() == std::io::ErrorKind::ReadOnlyFilesystem {
+                                "is on a read-only file system".to_string()
+                            } else {
+                                format!("cannot be written ({e})")
+                            }
+                        ),
+                    )
+                }
+                _ => AppError::io(format!("cannot open {}: {e}", data_dir.join("playbook.lock").display())),
+            })?;
         // Opening and migrating take well under a second; half a minute means something
         // else holds the directory.
         for _ in 0..1500 {
@@ -162,15 +190,46 @@ impl Drop for OpenLock {
     }
 }
 
-static READ_ONLY: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+static DATA_DIR: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
+
+/// Names the data directory this process works on, so that errors can say which backup to
+/// restore.
+pub fn set_data_dir(data_dir: &Path) {
+    if let Ok(mut d) = DATA_DIR.lock() {
+        *d = Some(data_dir.to_path_buf());
+    }
+}
+
+/// What to do about a damaged workspace, for errors that meet one.
+pub fn advice() -> String {
+    match DATA_DIR.lock().ok().and_then(|d| d.clone()) {
+        Some(dir) => restore_advice(&dir),
+        None => "restore a backup with `playbook restore FILE`".into(),
+    }
+}
+
+/// What the integrity check found: one short message (what happened, what to do) and
+/// SQLite's own report, line by line (for `playbook verify --format json`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage {
+    pub message: String,
+    pub details: Vec<String>,
+}
+
+static DAMAGE: std::sync::Mutex<Option<Damage>> = std::sync::Mutex::new(None);
 
 /// Why the workspace is read-only, if it is (a failed integrity check).
 pub fn read_only() -> Option<String> {
-    READ_ONLY.lock().ok().and_then(|r| r.clone())
+    damage().map(|d| d.message)
 }
 
-/// Runs `PRAGMA quick_check`; on a failure the workspace becomes read-only, with a message
-/// naming the backup to restore. Returns that message.
+/// What the integrity check found, if the workspace is damaged.
+pub fn damage() -> Option<Damage> {
+    DAMAGE.lock().ok().and_then(|d| d.clone())
+}
+
+/// Runs `PRAGMA quick_check`; on a failure the workspace becomes read-only, with a short
+/// message naming the backup to restore. Returns that message.
 pub async fn check_integrity(db: &Db, data_dir: &Path) -> AppResult<Option<String>> {
     let rows: Vec<String> = match sqlx::query_scalar("PRAGMA quick_check").fetch_all(db).await {
         Ok(rows) => rows,
@@ -179,7 +238,32 @@ pub async fn check_integrity(db: &Db, data_dir: &Path) -> AppResult<Option<Strin
     if rows.len() == 1 && rows[0] == "ok" {
         return Ok(None);
     }
-    let restore = match crate::backup::newest(data_dir) {
+    let details: Vec<String> = rows
+        .iter()
+        .flat_map(|r| r.lines())
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("***"))
+        .map(str::to_string)
+        .collect();
+    let message = format!(
+        "the workspace file is damaged (SQLite's check found {} problem{}); Playbook opened it read-only: {}",
+        details.len(),
+        if details.len() == 1 { "" } else { "s" },
+        restore_advice(data_dir)
+    );
+    if let Ok(mut d) = DAMAGE.lock() {
+        *d = Some(Damage {
+            message: message.clone(),
+            details,
+        });
+    }
+    Ok(Some(message))
+}
+
+/// What to do about a damaged workspace: restore the newest backup that is a whole
+/// SQLite file, named.
+pub fn restore_advice(data_dir: &Path) -> String {
+    match crate::backup::newest_valid(data_dir) {
         Some(b) => format!(
             "restore the newest backup with `playbook restore {}`",
             b.display()
@@ -188,15 +272,7 @@ pub async fn check_integrity(db: &Db, data_dir: &Path) -> AppResult<Option<Strin
             "there is no backup in this data directory; copy the file away before anything else"
                 .into()
         }
-    };
-    let message = format!(
-        "the workspace file is damaged ({}); Playbook opened it read-only: {restore}",
-        rows.first().map(String::as_str).unwrap_or("no answer")
-    );
-    if let Ok(mut r) = READ_ONLY.lock() {
-        *r = Some(message.clone());
     }
-    Ok(Some(message))
 }
 
 fn refuse_if_read_only() -> AppResult<()> {

@@ -298,7 +298,7 @@ fn actions_of(stage: &str) -> Vec<StageAction> {
 /// Daniel. Refuses a database that already has a team, so nothing anyone entered is ever
 /// mixed with demo data.
 pub async fn create(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<()> {
-    if team::store::count(&mut *conn).await? > 0 {
+    if team::store::has_members(&mut *conn).await? {
         return Err(AppError::conflict(
             "this data directory already has a team; the demo workspace goes into an empty one",
         ));

@@ -16,8 +16,13 @@ pub enum ErrorCode {
     Database,
     /// A record's signature, hash or chain does not verify.
     Tampered,
-    /// The workspace is damaged and was opened read-only.
+    /// The workspace cannot be written: it is damaged and was opened read-only, or its file
+    /// or file system is read-only.
     ReadOnly,
+    /// The workspace file is damaged (SQLite finds it corrupt or not a database).
+    Damaged,
+    /// The disk is full: nothing was written.
+    DiskFull,
 }
 
 impl ErrorCode {
@@ -32,6 +37,8 @@ impl ErrorCode {
             ErrorCode::Database => "database",
             ErrorCode::Tampered => "tampered",
             ErrorCode::ReadOnly => "read_only",
+            ErrorCode::Damaged => "damaged",
+            ErrorCode::DiskFull => "disk_full",
         }
     }
 }
@@ -76,10 +83,51 @@ impl AppError {
     }
 }
 
+/// What a SQLite failure the user can meet means, and what to do about it: a damaged
+/// file (restore which backup), a full disk (free space), a failing disk, a read-only file.
+fn sqlite_error(code: i64, text: &str) -> Option<AppError> {
+    let advice = || crate::db::advice();
+    Some(match code & 0xff {
+        // SQLITE_CORRUPT, SQLITE_NOTADB
+        11 | 26 => AppError::new(
+            ErrorCode::Damaged,
+            format!("the workspace file is damaged ({text}); {}", advice()),
+        ),
+        // SQLITE_FULL
+        13 => AppError::new(
+            ErrorCode::DiskFull,
+            "the disk is full, so nothing was written; free some space and try again",
+        ),
+        // SQLITE_IOERR
+        10 => AppError::new(
+            ErrorCode::Io,
+            format!("the workspace file could not be read or written (a disk I/O error: {text}); check the disk, then try again; if it keeps failing, {}", advice()),
+        ),
+        // SQLITE_READONLY
+        8 => AppError::new(
+            ErrorCode::ReadOnly,
+            "the workspace cannot be written: its file or the file system it is on is read-only; make it writable, or copy the data directory somewhere writable",
+        ),
+        // SQLITE_CANTOPEN
+        14 => AppError::new(
+            ErrorCode::Io,
+            format!("the workspace file cannot be opened ({text}); check that the data directory exists and is readable"),
+        ),
+        _ => return None,
+    })
+}
+
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
+        if let Some(db) = e.as_database_error() {
+            let code = db.code().and_then(|c| c.parse::<i64>().ok());
+            if let Some(mapped) = code.and_then(|c| sqlite_error(c, db.message())) {
+                return mapped;
+            }
+        }
         match e {
             sqlx::Error::RowNotFound => AppError::not_found("no such record"),
+            sqlx::Error::Io(io) => io.into(),
             other => AppError::new(ErrorCode::Database, format!("database error: {other}")),
         }
     }
@@ -96,6 +144,12 @@ impl From<sqlx::migrate::MigrateError> for AppError {
 
 impl From<std::io::Error> for AppError {
     fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::StorageFull {
+            return AppError::new(
+                ErrorCode::DiskFull,
+                "the disk is full, so nothing was written; free some space and try again",
+            );
+        }
         AppError::io(e.to_string())
     }
 }

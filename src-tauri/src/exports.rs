@@ -120,9 +120,19 @@ async fn rows(
     Ok((headers, out))
 }
 
-/// Refuses an export path that is, or resolves (through `..` or symlinks) to, one of the
-/// data directory's own files: an export must never overwrite the live database.
+/// Refuses an export path that is a directory, or that is, or resolves (through `..` or
+/// symlinks) to, anything inside the data directory other than its `exports/` folder: an
+/// export must never overwrite the live database, a backup, the settings or the lock.
 pub fn guard(data_dir: &Path, path: &Path) -> AppResult<()> {
+    if path.is_dir() {
+        return Err(AppError::invalid(
+            "file",
+            format!(
+                "{} is a directory; give the name of the file to write",
+                path.display()
+            ),
+        ));
+    }
     let resolve = |p: &Path| -> Option<std::path::PathBuf> {
         if let Ok(c) = p.canonicalize() {
             return Some(c);
@@ -140,7 +150,7 @@ pub fn guard(data_dir: &Path, path: &Path) -> AppResult<()> {
         return Ok(());
     };
     let name = crate::db::DB_FILE;
-    let protected = [
+    let own = [
         name.to_string(),
         format!("{name}-wal"),
         format!("{name}-shm"),
@@ -148,22 +158,30 @@ pub fn guard(data_dir: &Path, path: &Path) -> AppResult<()> {
         "settings.json".to_string(),
         "playbook.lock".to_string(),
     ];
-    if protected.iter().any(|f| dir.join(f) == target) {
+    if own.iter().any(|f| dir.join(f) == target) {
         return Err(AppError::not_allowed(format!(
             "{} is part of the workspace itself; export to another file",
             path.display()
         )));
     }
+    let exports = dir.join("exports");
+    if target.starts_with(&dir) && !(target.starts_with(&exports) && target != exports) {
+        return Err(AppError::not_allowed(format!(
+            "{} is inside the workspace's data directory ({}), where Playbook keeps its database, backups and settings; write to {} or outside the data directory",
+            path.display(),
+            dir.display(),
+            exports.display()
+        )));
+    }
     Ok(())
 }
 
-/// Writes the export to `path` (whole or not at all); returns how many rows were written.
-pub async fn export(
+/// An export as bytes, and how many rows it holds.
+pub async fn render(
     conn: &mut Conn,
     kind: ExportKind,
     format: ExportFormat,
-    path: &Path,
-) -> AppResult<u32> {
+) -> AppResult<(u32, Vec<u8>)> {
     let (headers, rows) = rows(conn, kind).await?;
     let count = rows.len() as u32;
     let bytes = match format {
@@ -180,7 +198,7 @@ pub async fn export(
                     .map_err(|e| AppError::io(e.to_string()))?;
             }
             w.into_inner()
-                .map_err(|e| AppError::io(format!("cannot write {}: {e}", path.display())))?
+                .map_err(|e| AppError::io(format!("cannot write the export: {e}")))?
         }
         ExportFormat::Json => {
             let objects: Vec<serde_json::Map<String, serde_json::Value>> = rows
@@ -204,6 +222,17 @@ pub async fn export(
                 .into_bytes()
         }
     };
+    Ok((count, bytes))
+}
+
+/// Writes the export to `path` (whole or not at all); returns how many rows were written.
+pub async fn export(
+    conn: &mut Conn,
+    kind: ExportKind,
+    format: ExportFormat,
+    path: &Path,
+) -> AppResult<u32> {
+    let (count, bytes) = render(conn, kind, format).await?;
     write_whole(path, &bytes)?;
     Ok(count)
 }
@@ -228,7 +257,18 @@ fn camel(snake: &str) -> String {
 /// so a failure (a full disk) never leaves a partial file nor destroys the previous one.
 pub fn write_whole(path: &Path, bytes: &[u8]) -> AppResult<()> {
     use std::io::Write;
-    let io = |e: std::io::Error| AppError::io(format!("cannot write {}: {e}", path.display()));
+    let io = |e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::StorageFull {
+            return AppError::new(
+                crate::error::ErrorCode::DiskFull,
+                format!(
+                    "the disk is full: {} was not written (any earlier file there is unchanged); free some space and try again",
+                    path.display()
+                ),
+            );
+        }
+        AppError::io(format!("cannot write {}: {e}", path.display()))
+    };
     let name = path.file_name().ok_or_else(|| {
         AppError::invalid("file", format!("{} is not a file name", path.display()))
     })?;

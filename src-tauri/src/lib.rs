@@ -33,10 +33,11 @@ use error::AppResult;
 /// Opens the window on the database in `data_dir`. On a first start (no team yet) the
 /// demo workspace is created, so there is something real to look at.
 pub fn run_window(data_dir: PathBuf) -> AppResult<()> {
+    db::set_data_dir(&data_dir);
     let db = tauri::async_runtime::block_on(async {
         let db = db::open(&data_dir).await?;
         let mut conn = db.acquire().await?;
-        if team::store::count(&mut conn).await? == 0 {
+        if !team::store::has_members(&mut conn).await? {
             let mut tx = db::write(&db).await?;
             demo::create(&mut tx, chrono::Utc::now()).await?;
             tx.commit().await?;
@@ -57,15 +58,11 @@ pub fn run_window(data_dir: PathBuf) -> AppResult<()> {
         if let Ok(None) = db::check_integrity(&background, &background_dir).await {
             let _ = backup::daily_if_due(&background, &background_dir).await;
         }
-        let now = chrono::Utc::now();
-        let stale = match background.acquire().await {
-            Ok(mut conn) => leads::rebuild::scores_stale(&mut conn, now).await,
-            Err(e) => Err(e.into()),
-        };
-        if let (Ok(true), Ok(mut tx)) = (stale, db::write(&background).await) {
-            if leads::rebuild::scores(&mut tx, now).await.is_ok() {
-                let _ = tx.commit().await;
-            }
+        // Then every ten minutes: a window left open past midnight, or until a scheduled
+        // scoring model takes force, shows scores of the model and day in force.
+        loop {
+            let _ = leads::rebuild::refresh_scores(&background, chrono::Utc::now()).await;
+            tokio::time::sleep(std::time::Duration::from_secs(600)).await;
         }
     });
     let specta = commands::builder();

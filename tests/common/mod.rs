@@ -14,16 +14,19 @@ pub const DEMO_PASSPHRASE: &str = "playbook-demo";
 /// The passphrase tests give members they add.
 pub const NEW_PASSPHRASE: &str = "a new member's passphrase";
 
-/// A fresh data directory, removed when dropped.
+/// A fresh data directory (`ROOT/data`) beside a scratch folder for the files a test
+/// reads and writes (`ROOT`), removed when dropped.
 pub struct Workspace {
     pub dir: tempfile::TempDir,
+    data: PathBuf,
 }
 
 impl Workspace {
     pub fn empty() -> Workspace {
-        Workspace {
-            dir: tempfile::tempdir().unwrap(),
-        }
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        Workspace { dir, data }
     }
 
     pub fn demo() -> Workspace {
@@ -32,10 +35,17 @@ impl Workspace {
         w
     }
 
+    /// The data directory.
     pub fn path(&self) -> &Path {
-        self.dir.path()
+        &self.data
     }
 
+    /// A file in the data directory (the database, its backups).
+    pub fn data_file(&self, name: &str) -> PathBuf {
+        self.data.join(name)
+    }
+
+    /// A scratch file beside the data directory (CSV, TOML, passphrase files, exports).
     pub fn file(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
@@ -105,6 +115,25 @@ impl Workspace {
         stderr
     }
 
+    /// Runs with these environment variables, expects exit status 1 with the given error
+    /// code; returns stderr.
+    pub fn refused_with(&self, args: &[&str], env: &[(&str, &str)], code: &str) -> String {
+        let out = self.run_with(args, env);
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "`playbook {}`: {stderr}",
+            args.join(" ")
+        );
+        assert!(
+            stderr.contains(&format!("[{code}]")),
+            "`playbook {}` should fail with {code}, got: {stderr}",
+            args.join(" ")
+        );
+        stderr
+    }
+
     /// Everything the playbook holds, for before/after comparisons.
     pub fn snapshot(&self) -> serde_json::Value {
         serde_json::json!({
@@ -130,7 +159,7 @@ impl Workspace {
     /// would (no Playbook code involved); returns its output.
     pub fn sql(&self, sql: &str) -> String {
         let out = Command::new("sqlite3")
-            .arg(self.file("playbook.sqlite3"))
+            .arg(self.data_file("playbook.sqlite3"))
             .arg(sql)
             .output()
             .expect("sqlite3 runs");

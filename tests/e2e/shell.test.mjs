@@ -113,9 +113,12 @@ test('presentation scale: Ctrl + grows every control with the text and is kept a
   await d.waitFor('[data-testid="lead-row"]');
   await clean('leads at 125%');
 
+  // The next window opens the same data directory, and removes it when it stops.
   const dataDir = d.dataDir;
+  d.owned = false;
   await d.stop();
   d = await Driver.start({ dataDir });
+  d.owned = true;
   await d.waitFor('[data-testid="scale-reset"]', { text: '125%' });
   await d.keys('\uE009', '0');
   await d.waitFor('[data-testid="scale-reset"]', { text: '100%' });

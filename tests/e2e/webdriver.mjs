@@ -1,7 +1,7 @@
 // A small W3C WebDriver client over fetch, and the set-up that starts tauri-driver (which
 // starts WebKitWebDriver and the real Playbook binary) in its own process group.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -16,14 +16,12 @@ export class Driver {
   /**
    * Starts the app on a data directory (a new empty one unless given); `application` and
    * `args` override the binary and its arguments (the window bench starts other binaries);
-   * `env` adds to the app's environment.
+   * `env` adds to the app's environment. A data directory it made is removed by `stop`; a
+   * given one is the caller's.
    */
-  static async start({
-    dataDir = mkdtempSync(path.join(tmpdir(), 'playbook-e2e-')),
-    application = APP,
-    args,
-    env = {},
-  } = {}) {
+  static async start({ dataDir, application = APP, args, env = {} } = {}) {
+    const owned = !dataDir;
+    dataDir ??= mkdtempSync(path.join(tmpdir(), 'playbook-e2e-'));
     const port = 4500 + Math.floor(Math.random() * 400) * 2;
     const proc = spawn('tauri-driver', ['--port', String(port), '--native-port', String(port + 1)], {
       detached: true,
@@ -31,6 +29,7 @@ export class Driver {
       env: { ...process.env, XDG_DATA_HOME: path.join(dataDir, 'xdg'), ...env },
     });
     const d = new Driver(`http://127.0.0.1:${port}`, proc, dataDir);
+    d.owned = owned;
     for (let i = 0; ; i++) {
       try {
         if ((await fetch(`${d.base}/status`)).ok) break;
@@ -58,6 +57,7 @@ export class Driver {
     this.proc = proc;
     this.dataDir = dataDir;
     this.session = null;
+    this.owned = false;
   }
 
   async call(method, url, body) {
@@ -243,6 +243,7 @@ export class Driver {
       } catch {
         /* already gone */
       }
+      if (this.owned) rmSync(this.dataDir, { recursive: true, force: true });
     }
   }
 

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { APP, Driver } from './webdriver.mjs';
@@ -13,9 +13,10 @@ import { APP, Driver } from './webdriver.mjs';
 const CONTACTS = 100_000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let d;
+let dataDir;
 
 before(async () => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'playbook-e2e-big-'));
+  dataDir = mkdtempSync(path.join(tmpdir(), 'playbook-e2e-big-'));
   const env = { ...process.env, PLAYBOOK_PASSPHRASE: 'playbook-demo' };
   execFileSync(APP, ['--data-dir', dataDir, 'demo'], { env, stdio: 'ignore' });
   execFileSync(APP, ['--data-dir', dataDir, 'generate', '--contacts', String(CONTACTS), '--as', 'tom.lindqvist@larkspur.example'], {
@@ -26,6 +27,8 @@ before(async () => {
 });
 after(async () => {
   await d?.stop();
+  // A generated workspace of 100k contacts is 1.5 GB: never leave it behind.
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 /** Waits until `fn` (run in the test) returns something truthy. */

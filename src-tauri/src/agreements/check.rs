@@ -6,7 +6,7 @@ use serde::Serialize;
 use specta::Type;
 
 use super::scoring_model::{MAX_HALF_LIFE_DAYS, MAX_POINTS, MAX_RULES, MAX_THRESHOLD};
-use super::{slug, AgreementBody, FitOp};
+use super::{slug, AgreementBody, FitOp, MAX_NAME_CHARS, MAX_TEXT_CHARS};
 
 /// One thing to fix: the field (as the window names it, `fitRules.2.value`) and what to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Type)]
@@ -23,6 +23,17 @@ fn problem(field: impl Into<String>, message: impl Into<String>) -> Problem {
     }
 }
 
+/// A text longer than `max` characters: "Definition: 20001 characters is too long; at most 20000."
+fn too_long(out: &mut Vec<Problem>, field: String, label: &str, text: &str, max: usize) {
+    let n = text.trim().chars().count();
+    if n > max {
+        out.push(problem(
+            field,
+            format!("{label}: {n} characters is too long; at most {max}."),
+        ));
+    }
+}
+
 fn as_problem(e: crate::error::AppError) -> Problem {
     problem(e.field.unwrap_or_else(|| "rule".into()), e.message)
 }
@@ -31,6 +42,9 @@ fn as_problem(e: crate::error::AppError) -> Problem {
 pub fn problems(body: &AgreementBody) -> Vec<Problem> {
     let mut out = Vec::new();
     let blank = |t: &str| t.trim().is_empty();
+    for (field, label, text) in long_texts(body) {
+        too_long(&mut out, field, &label, text, MAX_TEXT_CHARS);
+    }
     match body {
         AgreementBody::Stage(s) => {
             if s.position == 0 {
@@ -116,6 +130,13 @@ pub fn problems(body: &AgreementBody) -> Vec<Problem> {
             };
             for (i, r) in m.fit_rules.iter().enumerate() {
                 let n = i + 1;
+                too_long(
+                    &mut out,
+                    format!("fitRules.{i}.label"),
+                    &format!("Fit rule {n}'s name"),
+                    &r.label,
+                    MAX_NAME_CHARS,
+                );
                 if blank(&r.label) {
                     out.push(problem(
                         format!("fitRules.{i}.label"),
@@ -150,6 +171,13 @@ pub fn problems(body: &AgreementBody) -> Vec<Problem> {
             }
             for (i, r) in m.behaviour_rules.iter().enumerate() {
                 let n = i + 1;
+                too_long(
+                    &mut out,
+                    format!("behaviourRules.{i}.label"),
+                    &format!("Behaviour rule {n}'s name"),
+                    &r.label,
+                    MAX_NAME_CHARS,
+                );
                 if blank(&r.label) {
                     out.push(problem(
                         format!("behaviourRules.{i}.label"),
@@ -193,6 +221,46 @@ pub fn problems(body: &AgreementBody) -> Vec<Problem> {
     out
 }
 
+/// The prose fields of a body, each with its field and label: bounded by `MAX_TEXT_CHARS`.
+fn long_texts(body: &AgreementBody) -> Vec<(String, String, &str)> {
+    let f = |field: &str, label: &str| (field.to_string(), label.to_string());
+    let mut out = Vec::new();
+    let mut push = |(field, label): (String, String), text| out.push((field, label, text));
+    match body {
+        AgreementBody::Stage(s) => {
+            push(
+                f("entryCriteria", "Entry criteria"),
+                s.entry_criteria.as_str(),
+            );
+            push(f("exitCriteria", "Exit criteria"), s.exit_criteria.as_str());
+        }
+        AgreementBody::Term(t) => push(f("definition", "Definition"), t.definition.as_str()),
+        AgreementBody::Reason(r) => push(f("description", "Description"), r.description.as_str()),
+        AgreementBody::Scoring(m) => {
+            for (i, r) in m.fit_rules.iter().enumerate() {
+                push(
+                    (
+                        format!("fitRules.{i}.value"),
+                        format!("Fit rule {}'s value", i + 1),
+                    ),
+                    r.value.as_str(),
+                );
+            }
+        }
+        AgreementBody::Sla(b) => push(f("description", "Description"), b.description.as_str()),
+        AgreementBody::BuyingStage(b) => {
+            push(f("description", "Description"), b.description.as_str())
+        }
+        AgreementBody::Persona(b) => push(f("description", "Description"), b.description.as_str()),
+        AgreementBody::Risk(b) => push(f("description", "Description"), b.description.as_str()),
+        AgreementBody::AssetKind(b) => {
+            push(f("description", "Description"), b.description.as_str())
+        }
+        AgreementBody::BusinessCalendar(_) => {}
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,5 +291,15 @@ mod tests {
             definition: "A person".into(),
         });
         assert!(problems(&term).is_empty());
+        let long = AgreementBody::Term(TermBody {
+            definition: "x".repeat(MAX_TEXT_CHARS + 1),
+        });
+        let p = problems(&long);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].field, "definition");
+        assert_eq!(
+            p[0].message,
+            "Definition: 20001 characters is too long; at most 20000."
+        );
     }
 }

@@ -260,21 +260,84 @@ pub fn to_toml(file: &PlaybookFile) -> AppResult<String> {
     ))
 }
 
-pub fn from_toml(text: &str) -> AppResult<PlaybookFile> {
-    let file: PlaybookFile = toml::from_str(text).map_err(|e| {
-        let span = e
-            .span()
-            .map(|s| {
-                let start = s.start.min(text.len());
-                let line = text
-                    .get(..start)
-                    .map_or(1, |before| before.lines().count().max(1));
-                format!(" (line {line})")
-            })
-            .unwrap_or_default();
+/// Largest playbook file read: a playbook of 50,000 entries with their signatures fits
+/// in well under this; anything larger is refused before it is read.
+pub const MAX_FILE_BYTES: u64 = 20 * 1024 * 1024;
+/// Most entries (items and member records) one file may bring.
+pub const MAX_ENTRIES: usize = 50_000;
+
+/// Reads a playbook file, refusing a directory, a file over [`MAX_FILE_BYTES`] (also one
+/// that never ends, such as a pipe) and one that is not text.
+pub fn read(path: &Path) -> AppResult<String> {
+    use std::io::Read;
+    let cannot = |e: std::io::Error| AppError::io(format!("cannot read {}: {e}", path.display()));
+    if path.is_dir() {
+        return Err(AppError::invalid(
+            "file",
+            format!("{} is a directory; give the playbook file", path.display()),
+        ));
+    }
+    let too_big = || {
         AppError::invalid(
             "file",
-            format!("not a playbook file{span}: {}", e.message()),
+            format!(
+                "{} is larger than {} MB; a playbook file holds at most {MAX_ENTRIES} entries",
+                path.display(),
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+        )
+    };
+    if std::fs::metadata(path).map_err(cannot)?.len() > MAX_FILE_BYTES {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(cannot)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_big());
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| AppError::invalid("file", format!("{} is not text (UTF-8)", path.display())))
+}
+
+pub fn from_toml(text: &str) -> AppResult<PlaybookFile> {
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(AppError::invalid(
+            "file",
+            format!(
+                "the playbook file is larger than {} MB",
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+        ));
+    }
+    // Counted before parsing, so a huge file is refused before it takes memory.
+    let entries = text
+        .lines()
+        .filter(|l| {
+            matches!(
+                l.trim(),
+                "[[stages]]"
+                    | "[[terms]]"
+                    | "[[reasons]]"
+                    | "[[scoring]]"
+                    | "[[members]]"
+                    | "[[member_records]]"
+            )
+        })
+        .count();
+    if entries > MAX_ENTRIES {
+        return Err(AppError::invalid(
+            "file",
+            format!("the playbook file has {entries} entries; at most {MAX_ENTRIES} are imported at once"),
+        ));
+    }
+    let file: PlaybookFile = toml::from_str(text).map_err(|e| {
+        AppError::invalid(
+            "file",
+            super::toml_errors::describe(text, e.message(), e.span().map(|s| s.start)),
         )
     })?;
     if file.format != 1 && file.format != FORMAT {
@@ -458,6 +521,10 @@ pub async fn import(
             .await
             .map_err(in_context)?;
         summary.versions_proposed += 1;
+        if index.deferred_rows() >= 5_000 {
+            // Written in batches as the file is read, so memory stays bounded.
+            index.flush(&mut *conn).await?;
+        }
         let hash = record.hash.clone().unwrap_or_default();
         for signer in signers {
             let s = store::signed_signoff(
@@ -518,7 +585,7 @@ async fn import_members(
     summary: &mut ImportSummary,
 ) -> AppResult<Roster> {
     let mut genesis = member_records::genesis(&mut *conn).await?;
-    let fresh = genesis.is_none() && team::store::count(&mut *conn).await? == 0;
+    let fresh = genesis.is_none() && !team::store::has_members(&mut *conn).await?;
     if fresh {
         genesis = file.founded_by.clone();
     }
@@ -644,7 +711,13 @@ async fn take_verbatim(
             hash: Some(o.hash.clone()),
             signature: Some(o.signature.clone()),
         })
-        .filter(|o| store::signoff_problem(o, Some(&s.hash), roster, &none).is_none())
+        .filter(|o| {
+            let version = store::Signed {
+                hash: Some(&s.hash),
+                created_at: &s.created_at,
+            };
+            store::signoff_problem(o, version, roster, &none).is_none()
+        })
         .collect();
     let items = store::assemble(vec![record.clone()], signoffs.clone(), roster, &none, at);
     let agreed = items

@@ -11,6 +11,7 @@ pub mod scoring_model;
 pub mod sla_model;
 pub mod store;
 pub mod taxonomy;
+mod toml_errors;
 
 use serde::{Deserialize, Serialize};
 use specta::Type;
@@ -89,6 +90,24 @@ impl AgreementKind {
                 )
             })
     }
+}
+
+/// Longest text accepted in a definition, criteria, description, summary, comment or note:
+/// pages of prose, far below what would slow a screen or a file down.
+pub const MAX_TEXT_CHARS: usize = 20_000;
+/// Longest name of a playbook item.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// Refuses a text longer than `max` characters, naming the field.
+pub fn check_length(field: &str, text: &str, max: usize) -> AppResult<()> {
+    let n = text.chars().count();
+    if n > max {
+        return Err(AppError::invalid(
+            field,
+            format!("{field}: {n} characters is too long; at most {max}"),
+        ));
+    }
+    Ok(())
 }
 
 /// What a buying-process rule may use a reason for.

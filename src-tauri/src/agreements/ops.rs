@@ -100,13 +100,16 @@ pub async fn export_file(db: &Db, path: &std::path::Path) -> AppResult<PlaybookF
     file::export(&mut *db.acquire().await?, path, Utc::now()).await
 }
 
-/// Imports a playbook file all or nothing; `signers` (members of this workspace who
+/// Imports a parsed playbook file all or nothing; `signers` (members of this workspace who
 /// proved themselves) sign what the file brings without valid signatures.
-pub async fn import_file(db: &Db, text: &str, signers: &[Signer]) -> AppResult<ImportSummary> {
-    let parsed = file::from_toml(text)?;
+pub async fn import_file(
+    db: &Db,
+    parsed: &PlaybookFile,
+    signers: &[Signer],
+) -> AppResult<ImportSummary> {
     let now = Utc::now();
     let mut tx = db::write(db).await?;
-    let summary = file::import(&mut tx, &parsed, signers, now).await?;
+    let summary = file::import(&mut tx, parsed, signers, now).await?;
     crate::leads::rebuild::scores_if_stale(&mut tx, now).await?;
     tx.commit().await?;
     Ok(summary)

@@ -19,9 +19,10 @@ pub enum LogState {
 
 /// Folds a version's log in (time, id) order. Only signatures that count are used, so any
 /// replica holding the same records reaches the same state: a version is proposed when
-/// written, agreed by the approval that completes one manager of each side (in force from
-/// then, or from its `effective_from` if later), and returned to draft by a decline that
-/// comes before that. Nothing stored says "agreed".
+/// written, agreed by the approval that completes a marketing manager and a sales manager
+/// who are two different people (in force from then, or from its `effective_from` if
+/// later), and returned to draft by a decline that comes before that. Nothing stored says
+/// "agreed".
 pub fn fold_log(log: &[SignoffEvent], effective_from: Option<&str>) -> LogState {
     let mut events: Vec<&SignoffEvent> = log.iter().filter(|e| e.counts()).collect();
     events.sort_by(|a, b| (&a.at, &a.id).cmp(&(&b.at, &b.id)));
@@ -31,7 +32,7 @@ pub fn fold_log(log: &[SignoffEvent], effective_from: Option<&str>) -> LogState 
             SignoffAction::Declined => return LogState::Draft,
             SignoffAction::Approved => {
                 approvals.push(event.clone());
-                if awaiting_sides(&approvals).is_empty() {
+                if both_sides(&approvals) {
                     let effective_at = match effective_from {
                         Some(from) if from > event.at.as_str() => from.to_string(),
                         _ => event.at.clone(),
@@ -45,11 +46,35 @@ pub fn fold_log(log: &[SignoffEvent], effective_from: Option<&str>) -> LogState 
     LogState::Proposed { approvals }
 }
 
-/// The sides still to approve, given the approvals so far.
+/// Whether the approvals include a marketing manager's and a sales manager's by two
+/// different members (one person who changed sides cannot approve for both).
+fn both_sides(approvals: &[SignoffEvent]) -> bool {
+    approvals.iter().any(|m| {
+        m.member_side == Some(Side::Marketing)
+            && approvals
+                .iter()
+                .any(|s| s.member_side == Some(Side::Sales) && s.member_id != m.member_id)
+    })
+}
+
+/// The sides still to approve, given the approvals so far. When both sides have approved
+/// but only through one person, the side of that person's later approval awaits someone
+/// else.
 pub fn awaiting_sides(approvals: &[SignoffEvent]) -> Vec<Side> {
-    Side::ALL
+    if both_sides(approvals) {
+        return vec![];
+    }
+    let missing: Vec<Side> = Side::ALL
         .into_iter()
         .filter(|side| !approvals.iter().any(|a| a.member_side == Some(*side)))
+        .collect();
+    if !missing.is_empty() {
+        return missing;
+    }
+    approvals
+        .last()
+        .and_then(|a| a.member_side)
+        .into_iter()
         .collect()
 }
 
@@ -209,6 +234,8 @@ mod tests {
             role: Role::Manager,
             created_at: String::new(),
             has_key: true,
+            key_set_by: None,
+            key_set_at: None,
         }
     }
 
@@ -248,6 +275,28 @@ mod tests {
                 effective_at: "9".into()
             },
             "a later effective_from wins"
+        );
+    }
+
+    #[test]
+    fn one_person_cannot_approve_for_both_sides() {
+        // Ann approves for marketing, moves to sales, and approves again.
+        let log = vec![
+            event(SignoffAction::Approved, "ann", Side::Marketing, "2"),
+            event(SignoffAction::Approved, "ann", Side::Sales, "3"),
+        ];
+        let LogState::Proposed { approvals } = fold_log(&log, None) else {
+            panic!("one person's two approvals must not agree a version")
+        };
+        assert_eq!(awaiting_sides(&approvals), vec![Side::Sales]);
+        let mut with_bob = log.clone();
+        with_bob.push(event(SignoffAction::Approved, "bob", Side::Marketing, "4"));
+        assert_eq!(
+            fold_log(&with_bob, None),
+            LogState::Agreed {
+                effective_at: "4".into()
+            },
+            "Bob for marketing and Ann for sales are two people"
         );
     }
 

@@ -14,7 +14,7 @@ use crate::db::{new_id, parse_ts, ts, Conn};
 use crate::error::{AppError, AppResult};
 use crate::team::roster::Roster;
 use crate::team::{self, Role};
-use crate::trust::{keys, Signer};
+use crate::trust::{keys, Problem, Signer};
 
 /// Every item (of one kind, or all), with all its versions settled as of `now`.
 /// Items come in funnel order for stages and by name otherwise.
@@ -92,68 +92,104 @@ pub fn version_problem(
     r: &VersionRecord,
     roster: &Roster,
     tampered: &HashSet<String>,
-) -> Option<String> {
-    if tampered.contains(&r.id) {
-        return Some("found tampered by `playbook verify`".into());
-    }
-    let Some(hash) = r.computed_hash() else {
-        return Some("its content is unreadable".into());
-    };
-    let (Some(stored), Some(signature), Some(author)) = (&r.hash, &r.signature, &r.author_id)
-    else {
-        return Some("it is not signed".into());
-    };
-    if hash != *stored {
-        return Some("its content does not match what its author signed".into());
-    }
-    let Some(state) = roster.at(author, &r.created_at) else {
-        return Some("its author was not on the team when it was written".into());
-    };
-    if !keys::verify(&state.public_key, stored, signature) {
-        return Some(format!("{}'s signature does not verify", state.email));
-    }
-    None
+) -> Option<Problem> {
+    let problem = (|| {
+        let Some(hash) = r.computed_hash() else {
+            return Some(Problem::tampered("its content is unreadable"));
+        };
+        let (Some(stored), Some(signature), Some(author)) = (&r.hash, &r.signature, &r.author_id)
+        else {
+            return Some(Problem::tampered("it is not signed"));
+        };
+        if hash != *stored {
+            return Some(Problem::tampered(
+                "its content does not match what its author signed",
+            ));
+        }
+        let Some(state) = roster.at(author, &r.created_at) else {
+            return Some(roster.off_team(author, &r.created_at, stored, signature));
+        };
+        if !keys::verify(&state.public_key, stored, signature) {
+            return Some(Problem::tampered(format!(
+                "{}'s signature does not verify",
+                state.email
+            )));
+        }
+        None
+    })();
+    problem.or_else(|| {
+        tampered
+            .contains(&r.id)
+            .then(|| Problem::tampered("found tampered by `playbook verify`"))
+    })
 }
 
-/// Why a sign-off does not count, if it does not: it must be signed by someone who was a
-/// manager when they signed, over this very version's hash.
+/// The version a sign-off signs, as far as the sign-off's check needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct Signed<'a> {
+    /// Its hash, when it verifies.
+    pub hash: Option<&'a str>,
+    pub created_at: &'a str,
+}
+
+/// Why a sign-off does not count, if it does not: it must be signed, over this very
+/// version's hash, by someone who was a manager when they signed, and not dated before the
+/// version was written (a back-dated signature claims a role its signer may no longer hold).
 pub fn signoff_problem(
     s: &SignoffRecord,
-    version_hash: Option<&str>,
+    version: Signed<'_>,
     roster: &Roster,
     tampered: &HashSet<String>,
-) -> Option<String> {
-    if tampered.contains(&s.id) {
-        return Some("found tampered by `playbook verify`".into());
-    }
-    let (Some(stored), Some(signature), Some(member)) = (&s.hash, &s.signature, &s.member_id)
-    else {
-        return Some("it is not signed".into());
-    };
-    if !matches!(s.action, SignoffAction::Approved | SignoffAction::Declined) {
-        return Some("only approvals and declines are signed off".into());
-    }
-    let Some(version_hash) = version_hash else {
-        return Some("the version it signs does not verify".into());
-    };
-    if s.computed_hash(version_hash) != *stored {
-        return Some("its content does not match what was signed".into());
-    }
-    let Some(state) = roster.at(member, &s.at) else {
-        return Some("its signer was not on the team then".into());
-    };
-    if !keys::verify(&state.public_key, stored, signature) {
-        return Some(format!("{}'s signature does not verify", state.email));
-    }
-    if state.role != Role::Manager {
-        return Some(format!(
-            "{} was a {} {} then, not a manager",
-            state.email,
-            state.side.as_str(),
-            state.role.as_str()
-        ));
-    }
-    None
+) -> Option<Problem> {
+    let problem = (|| {
+        let (Some(stored), Some(signature), Some(member)) = (&s.hash, &s.signature, &s.member_id)
+        else {
+            return Some(Problem::tampered("it is not signed"));
+        };
+        if !matches!(s.action, SignoffAction::Approved | SignoffAction::Declined) {
+            return Some(Problem::tampered(
+                "only approvals and declines are signed off",
+            ));
+        }
+        let Some(version_hash) = version.hash else {
+            return Some(Problem::tampered("the version it signs does not verify"));
+        };
+        if s.computed_hash(version_hash) != *stored {
+            return Some(Problem::tampered(
+                "its content does not match what was signed",
+            ));
+        }
+        let Some(state) = roster.at(member, &s.at) else {
+            return Some(roster.off_team(member, &s.at, stored, signature));
+        };
+        if !keys::verify(&state.public_key, stored, signature) {
+            return Some(Problem::tampered(format!(
+                "{}'s signature does not verify",
+                state.email
+            )));
+        }
+        if s.at.as_str() < version.created_at {
+            return Some(Problem::not_authorised(format!(
+                "{} <{}> dated it {}, before the version it signs was written ({}); a sign-off cannot come before what it signs",
+                state.name, state.email, s.at, version.created_at
+            )));
+        }
+        if state.role != Role::Manager {
+            return Some(Problem::not_authorised(format!(
+                "{} <{}> was a {} {} then, not a manager",
+                state.name,
+                state.email,
+                state.side.as_str(),
+                state.role.as_str()
+            )));
+        }
+        None
+    })();
+    problem.or_else(|| {
+        tampered
+            .contains(&s.id)
+            .then(|| Problem::tampered("found tampered by `playbook verify`"))
+    })
 }
 
 /// Builds items from their records: checks every signature, derives numbers from time
@@ -167,12 +203,15 @@ pub fn assemble(
 ) -> Vec<AgreementItem> {
     let name_of = |id: &str| roster.latest(id).map(|m| m.name.clone());
     let mut checked: HashMap<String, Option<String>> = HashMap::new();
-    let mut hashes: HashMap<String, Option<String>> = HashMap::new();
+    let mut hashes: HashMap<String, (Option<String>, String)> = HashMap::new();
     for v in &versions {
-        let problem = version_problem(v, roster, tampered);
+        let problem = version_problem(v, roster, tampered).map(|p| p.text);
         hashes.insert(
             v.id.clone(),
-            problem.is_none().then(|| v.hash.clone()).flatten(),
+            (
+                problem.is_none().then(|| v.hash.clone()).flatten(),
+                v.created_at.clone(),
+            ),
         );
         checked.insert(v.id.clone(), problem);
     }
@@ -180,8 +219,17 @@ pub fn assemble(
     let mut signoffs = signoffs;
     signoffs.sort_by(|a, b| (&a.at, &a.id).cmp(&(&b.at, &b.id)));
     for s in signoffs {
-        let vh = hashes.get(&s.version_id).cloned().flatten();
-        let problem = signoff_problem(&s, vh.as_deref(), roster, tampered);
+        let signed = hashes.get(&s.version_id).map_or(
+            Signed {
+                hash: None,
+                created_at: "",
+            },
+            |(hash, created_at)| Signed {
+                hash: hash.as_deref(),
+                created_at,
+            },
+        );
+        let problem = signoff_problem(&s, signed, roster, tampered).map(|p| p.text);
         let state = s.member_id.as_deref().and_then(|m| roster.at(m, &s.at));
         logs.entry(s.version_id.clone())
             .or_default()
@@ -483,6 +531,13 @@ impl ItemIndex {
         }
     }
 
+    /// How many rows wait to be written.
+    pub fn deferred_rows(&self) -> usize {
+        self.deferred
+            .as_ref()
+            .map_or(0, |d| d.items.len() + d.versions.len() + d.signoffs.len())
+    }
+
     /// Writes what was deferred, in multi-row statements.
     pub async fn flush(&mut self, conn: &mut Conn) -> AppResult<()> {
         use crate::db::{insert_many, Val};
@@ -641,10 +696,12 @@ pub async fn propose_in(
             "Name: give the item a name both teams will recognise.",
         ));
     }
+    super::check_length("name", &name, super::MAX_NAME_CHARS)?;
+    super::check_length("summary", proposal.summary.trim(), super::MAX_TEXT_CHARS)?;
     let body = proposal.body.validated()?;
     let kind = body.kind();
     if !index.authors.contains(&author.member_id) {
-        team::store::get(&mut *conn, &author.member_id).await?;
+        team::store::signer_now(&mut *conn, author).await?;
         index.authors.insert(author.member_id.clone());
     }
     let effective_from = match proposal.effective_from.as_deref().map(str::trim) {
@@ -961,8 +1018,9 @@ async fn sign_off(
     at: DateTime<Utc>,
     action: SignoffAction,
 ) -> AppResult<AgreementVersion> {
+    super::check_length("comment", comment.trim(), super::MAX_TEXT_CHARS)?;
     let version = resolve_version(&mut *conn, version_id, at).await?;
-    let member = team::store::get(&mut *conn, &signer.member_id).await?;
+    let member = team::store::signer_now(&mut *conn, signer).await?;
     check_signoff(&version, &member, action == SignoffAction::Declined)?;
     let record = signed_signoff(&version.id, &version.hash, action, signer, comment, at);
     insert_signoff(&mut *conn, &record).await?;

@@ -8,7 +8,7 @@ use super::{table, Format, Out};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::exports::{ExportFormat, ExportKind};
-use crate::handoffs::{EventKind, EventRequest};
+use crate::handoffs::{EventKind, EventRequest, EventStatus};
 use crate::leads::list::{LeadFilter, LeadSort};
 use crate::leads::merge::MergeAction;
 use crate::leads::ops;
@@ -99,6 +99,7 @@ pub async fn contacts(
             sort,
             limit,
         } => {
+            fresh_scores(db).await;
             let owner_id = match owner {
                 Some(email) => Some(
                     team::store::by_email(&mut *db.acquire().await?, &email)
@@ -195,13 +196,28 @@ pub async fn contacts(
                     .flatten()
                     .collect::<Vec<_>>()
                     .join(" · ");
+                    let status = match e.status {
+                        EventStatus::Applied => "applied".to_string(),
+                        EventStatus::Skipped => format!(
+                            "skipped: {}",
+                            e.problem.as_deref().unwrap_or("not allowed then")
+                        ),
+                        EventStatus::Tampered => format!(
+                            "TAMPERED, ignored: {}",
+                            e.problem.as_deref().unwrap_or("does not verify")
+                        ),
+                    };
                     println!(
-                        "  {} {} → {} {} {}",
+                        "  {} {} → {} · {}{} [{status}]",
                         e.at,
                         e.kind,
                         e.to_stage,
-                        e.actor_name.clone().unwrap_or_default(),
-                        extra
+                        e.by,
+                        if extra.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" · {extra}")
+                        }
                     );
                 }
                 let allowed: Vec<&str> = d.allowed_actions.iter().map(|k| k.as_str()).collect();
@@ -310,6 +326,18 @@ pub async fn handoff(
     )
 }
 
+/// Brings the cached scores up to date before they are shown (decay, a scheduled model). A
+/// workspace that cannot be written just now (a full disk) shows them as last computed,
+/// and says so: a read is never refused for a cache.
+async fn fresh_scores(db: &Db) {
+    if let Err(e) = crate::leads::rebuild::refresh_scores(db, chrono::Utc::now()).await {
+        eprintln!(
+            "note: scores are shown as last computed; bringing them up to date failed: {}",
+            e.message
+        );
+    }
+}
+
 pub async fn export(db: &Db, what: ExportWhat, file: PathBuf, format: Format) -> AppResult<()> {
     let kind = match what {
         ExportWhat::Contacts => ExportKind::Contacts,
@@ -318,11 +346,23 @@ pub async fn export(db: &Db, what: ExportWhat, file: PathBuf, format: Format) ->
         ExportWhat::Events => ExportKind::Events,
         ExportWhat::Activities => ExportKind::Activities,
     };
+    if kind == ExportKind::Contacts {
+        fresh_scores(db).await;
+    }
     let fmt = if format == Format::Json {
         ExportFormat::Json
     } else {
         ExportFormat::Csv
     };
+    if file.as_os_str() == "-" {
+        use std::io::Write;
+        let (_, bytes) = crate::exports::render(&mut *db.acquire().await?, kind, fmt).await?;
+        let mut out = std::io::stdout().lock();
+        return out
+            .write_all(&bytes)
+            .and_then(|_| out.flush())
+            .map_err(|e| AppError::io(format!("cannot write to the standard output: {e}")));
+    }
     let n = ops::export(db, kind, fmt, &file).await?;
     println!("Wrote {n} rows to {}.", file.display());
     Ok(())

@@ -1,5 +1,4 @@
-//! The headless member commands beyond list/add/set-role: a CRM's users in bulk, and a
-//! member changing their own passphrase.
+//! The headless member command that adds a CRM's users in bulk.
 use std::path::PathBuf;
 
 use clap::Args;
@@ -9,8 +8,7 @@ use super::{parse_side, Out};
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult};
 use crate::imports::{ImportMode, Mapping};
-use crate::team::{crm_users, passphrase, Member, Side};
-use crate::trust::Signer;
+use crate::team::{crm_users, Side};
 
 #[derive(Args)]
 pub struct ImportUsers {
@@ -140,11 +138,4 @@ pub async fn import_users(
         ));
     }
     Ok(())
-}
-
-pub async fn change_passphrase(db: &Db, signer: &Signer, new: &str) -> AppResult<Member> {
-    let mut tx = db::write(db).await?;
-    let m = passphrase::change(&mut tx, signer, new, chrono::Utc::now()).await?;
-    tx.commit().await?;
-    Ok(m)
 }

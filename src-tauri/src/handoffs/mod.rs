@@ -129,8 +129,16 @@ pub struct HandoffEvent {
     pub contact_id: String,
     pub kind: String,
     pub at: String,
+    /// Who signed it: its author, or for history brought in by an import (or generated),
+    /// the member who signed that bulk write.
     pub actor_id: Option<String>,
     pub actor_name: Option<String>,
+    /// For imported history: the member the source system names as who did it (it proves
+    /// nothing; the importer's signature stands behind the row).
+    pub source_actor_name: Option<String>,
+    /// Who stands behind it, in words: `Sofia Marín`, or `imported by Tom Lindqvist ·
+    /// recorded in the source as Daniel Brooks`.
+    pub by: String,
     pub from_stage: Option<String>,
     pub to_stage: String,
     pub reason: Option<String>,

@@ -12,7 +12,7 @@ use super::rules::{advance, decide, Acting, Decision, Lifecycle};
 use super::{EventKind, EventRequest};
 use crate::db::parse_ts;
 use crate::team::roster::Roster;
-use crate::trust::keys;
+use crate::trust::{keys, Problem};
 
 /// What the fold needs besides the events.
 pub struct Context<'a> {
@@ -40,39 +40,52 @@ pub fn event_problem(
     r: &EventRecord,
     ctx: &Context<'_>,
     chain: &HashSet<String>,
-) -> Option<String> {
-    if ctx.tampered.contains(&r.id) {
-        return Some("found tampered by `playbook verify`".into());
-    }
-    let Some(stored) = &r.chain_hash() else {
-        return Some("it is not signed".into());
-    };
-    if r.computed_hash() != *stored {
-        return Some("its content does not match what was signed".into());
-    }
-    match &r.prev_hash {
-        Some(prev) if !chain.contains(prev) => {
-            return Some("the event before it in the contact's chain is missing".into())
+) -> Option<Problem> {
+    let problem = (|| {
+        let Some(stored) = &r.chain_hash() else {
+            return Some(Problem::tampered("it is not signed"));
+        };
+        if r.computed_hash() != *stored {
+            return Some(Problem::tampered(
+                "its content does not match what was signed",
+            ));
         }
-        None if r.kind != EventKind::Created.as_str() => {
-            return Some("it is not chained to the contact's earlier events".into())
+        match &r.prev_hash {
+            Some(prev) if !chain.contains(prev) => {
+                return Some(Problem::tampered(
+                    "the event before it in the contact's chain is missing",
+                ))
+            }
+            None if r.kind != EventKind::Created.as_str() => {
+                return Some(Problem::tampered(
+                    "it is not chained to the contact's earlier events",
+                ))
+            }
+            _ => {}
         }
-        _ => {}
-    }
-    if let Some(bulk) = &r.bulk_id {
-        return (!ctx.valid_bulks.contains(bulk))
-            .then(|| "the bulk write that signed it does not verify".to_string());
-    }
-    let (Some(actor), Some(signature)) = (&r.actor_id, &r.signature) else {
-        return Some("it is not signed".into());
-    };
-    let Some(state) = ctx.roster.at(actor, &r.at) else {
-        return Some("its author was not on the team then".into());
-    };
-    if !keys::verify(&state.public_key, stored, signature) {
-        return Some(format!("{}'s signature does not verify", state.email));
-    }
-    None
+        if let Some(bulk) = &r.bulk_id {
+            return (!ctx.valid_bulks.contains(bulk))
+                .then(|| Problem::tampered("the bulk write that signed it does not verify"));
+        }
+        let (Some(actor), Some(signature)) = (&r.actor_id, &r.signature) else {
+            return Some(Problem::tampered("it is not signed"));
+        };
+        let Some(state) = ctx.roster.at(actor, &r.at) else {
+            return Some(ctx.roster.off_team(actor, &r.at, stored, signature));
+        };
+        if !keys::verify(&state.public_key, stored, signature) {
+            return Some(Problem::tampered(format!(
+                "{}'s signature does not verify",
+                state.email
+            )));
+        }
+        None
+    })();
+    problem.or_else(|| {
+        ctx.tampered
+            .contains(&r.id)
+            .then(|| Problem::tampered("found tampered by `playbook verify`"))
+    })
 }
 
 /// Replays a contact's events; returns each one's outcome (in the order given) and the
@@ -103,7 +116,7 @@ fn apply(
     state: Option<&Lifecycle>,
 ) -> Result<(EventKind, Decision), Outcome> {
     if let Some(problem) = event_problem(r, ctx, chain) {
-        return Err(Outcome::Tampered(problem));
+        return Err(Outcome::Tampered(problem.text));
     }
     let skip = |why: String| Outcome::Skipped(why);
     let kind =
@@ -113,7 +126,12 @@ fn apply(
         (Some(_), _) => Acting::Imported,
         (None, Some(actor)) => match ctx.roster.at(actor, &r.at) {
             Some(m) => Acting::As(m),
-            None => return Err(skip("its author was not on the team then".into())),
+            None => {
+                return Err(skip(format!(
+                    "{} was not on the team then",
+                    ctx.roster.describe(actor)
+                )))
+            }
         },
         (None, None) => return Err(skip("nobody recorded it".into())),
     };

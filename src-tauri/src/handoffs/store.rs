@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::playbook_at::PlaybookHistory;
 use super::records::{self, EventRecord};
 use super::replay::{replay, Context, Outcome};
-use super::rules::{decide, Acting, Lifecycle};
+use super::rules::{check_transition, decide, Acting, Lifecycle};
 use super::{EventKind, EventRequest, EventStatus, HandoffEvent};
 use crate::agreements::{AgreementBody, AgreementKind};
 use crate::db::{new_id, ts, Conn};
@@ -23,6 +23,8 @@ pub struct Ledger {
     pub roster: Roster,
     pub valid_bulks: HashSet<String>,
     pub tampered: HashSet<String>,
+    /// Who signed each bulk write, and what kind it was (`events_import`, `generated`…).
+    pub bulk_signers: std::collections::HashMap<String, (String, String)>,
 }
 
 impl Ledger {
@@ -30,8 +32,12 @@ impl Ledger {
         let pb = PlaybookHistory::load(&mut *conn).await?;
         let roster = members::roster(&mut *conn).await?;
         let tampered = crate::trust::verify::tampered_ids(&mut *conn).await?;
-        let valid_bulks = bulk::all(&mut *conn)
-            .await?
+        let bulks = bulk::all(&mut *conn).await?;
+        let bulk_signers = bulks
+            .iter()
+            .map(|b| (b.id.clone(), (b.signer_id.clone(), b.kind.clone())))
+            .collect();
+        let valid_bulks = bulks
             .into_iter()
             .filter(|b| !tampered.contains(&b.id))
             .filter(|b| {
@@ -46,6 +52,7 @@ impl Ledger {
             roster,
             valid_bulks,
             tampered,
+            bulk_signers,
         })
     }
 
@@ -103,6 +110,7 @@ pub async fn record(
             "no contact with id {contact_id}"
         )));
     }
+    crate::agreements::check_length("note", req.note.trim(), crate::agreements::MAX_TEXT_CHARS)?;
     let at_text = ts(at);
     let (acting, actor_id) = match &author {
         Author::Signed(signer) => {
@@ -120,6 +128,9 @@ pub async fn record(
     };
     let id = new_id();
     let stored = records::of_contact(&mut *conn, contact_id).await?;
+    if let Author::Bulk { .. } = author {
+        refuse_rewriting_signed_history(ledger, &stored, &at_text)?;
+    }
     let before: Vec<EventRecord> = stored
         .iter()
         .filter(|r| (&r.at, &r.id) < (&at_text, &id))
@@ -127,6 +138,34 @@ pub async fn record(
         .collect();
     let (_, state) = replay(&before, &ledger.context());
     let decision = decide(state.as_ref(), req, at, None, &ledger.pb, acting)?;
+    if let (Author::Bulk { .. }, Some(named)) = (&author, &actor_id) {
+        // The source names who did it: the stage definitions' rules of side and role
+        // apply to them as to anyone recording it here (for history from before they were
+        // on Playbook's team, as they were when they joined).
+        let m = ledger
+            .roster
+            .at(named, &at_text)
+            .or_else(|| ledger.roster.history(named).iter().find(|s| !s.removed))
+            .ok_or_else(|| AppError {
+                field: Some("actor".into()),
+                ..AppError::not_allowed(format!(
+                    "{} is not on the team",
+                    ledger.roster.describe(named)
+                ))
+            })?;
+        check_transition(
+            state.as_ref(),
+            req.kind,
+            at,
+            None,
+            &ledger.pb,
+            Acting::As(m),
+        )
+        .map_err(|e| AppError {
+            field: Some("actor".into()),
+            ..e
+        })?;
+    }
     let assignee = match &req.assignee_id {
         Some(a) if req.kind == EventKind::HandedOver => {
             let m = ledger
@@ -201,6 +240,68 @@ pub async fn record(
     Ok(record)
 }
 
+/// History from another system fills in what happened before Playbook took over: an
+/// imported event dated before the contact's latest event signed here by a person would
+/// rewrite signed history, and is refused.
+fn refuse_rewriting_signed_history(
+    ledger: &Ledger,
+    stored: &[EventRecord],
+    at: &str,
+) -> AppResult<()> {
+    let latest = stored
+        .iter()
+        .filter(|r| r.bulk_id.is_none() && r.signature.is_some())
+        .max_by(|a, b| (&a.at, &a.id).cmp(&(&b.at, &b.id)));
+    match latest {
+        Some(signed) if at < signed.at.as_str() => Err(AppError::invalid(
+            "at",
+            format!(
+                "{at} is before {}, when {} recorded '{}' in Playbook; history from another system fills in what happened before Playbook took over, it cannot rewrite signed history",
+                signed.at,
+                signed
+                    .actor_id
+                    .as_deref()
+                    .and_then(|a| ledger.roster.latest(a))
+                    .map_or("a team member", |m| m.name.as_str()),
+                signed.kind
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Who stands behind an event, in words, and the ids and names behind them: its author;
+/// for a bulk row, the member who signed the bulk write and the member the source names.
+fn attribution(
+    ledger: &Ledger,
+    r: &EventRecord,
+) -> (Option<String>, Option<String>, Option<String>, String) {
+    let name = |id: &str| ledger.roster.latest(id).map(|m| m.name.clone());
+    let named = r.actor_id.as_deref().and_then(name);
+    let Some(bulk) = &r.bulk_id else {
+        let by = named.clone().unwrap_or_default();
+        return (r.actor_id.clone(), named, None, by);
+    };
+    let (signer_id, kind) = ledger
+        .bulk_signers
+        .get(bulk)
+        .map_or((None, ""), |(s, k)| (Some(s.clone()), k.as_str()));
+    let signer = signer_id.as_deref().and_then(name);
+    let (verb, source) = if kind == "generated" {
+        ("generated by", "shown as")
+    } else {
+        ("imported by", "recorded in the source as")
+    };
+    let mut by = format!(
+        "{verb} {}",
+        signer.clone().unwrap_or_else(|| "an unknown member".into())
+    );
+    if let Some(n) = &named {
+        by.push_str(&format!(" · {source} {n}"));
+    }
+    (signer_id, signer, named, by)
+}
+
 /// One event of a contact's timeline, by id.
 pub async fn event(
     conn: &mut Conn,
@@ -249,15 +350,25 @@ fn check_assignee(
 }
 
 /// Recomputes the contact's cached stage from its log (never touching `updated_at`: a
-/// cache refresh is not a user's edit).
+/// cache refresh is not a user's edit); with no event that applies, the first stage since
+/// the contact was created.
 pub async fn refresh_stage(conn: &mut Conn, ledger: &Ledger, contact_id: &str) -> AppResult<()> {
-    if let Some(state) = lifecycle(&mut *conn, ledger, contact_id).await? {
-        sqlx::query("UPDATE contacts SET stage = ?, stage_since = ? WHERE id = ? AND (stage <> ? OR stage_since <> ?)")
-            .bind(&state.stage)
-            .bind(&state.since)
+    let state = lifecycle(&mut *conn, ledger, contact_id).await?;
+    let created: Option<String> =
+        sqlx::query_scalar("SELECT created_at FROM contacts WHERE id = ?")
             .bind(contact_id)
-            .bind(&state.stage)
-            .bind(&state.since)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(created) = created else {
+        return Ok(());
+    };
+    if let Some((stage, since)) = crate::leads::rebuild::expected(state, &ledger.pb, &created) {
+        sqlx::query("UPDATE contacts SET stage = ?, stage_since = ? WHERE id = ? AND (stage <> ? OR stage_since <> ?)")
+            .bind(&stage)
+            .bind(&since)
+            .bind(contact_id)
+            .bind(&stage)
+            .bind(&since)
             .execute(conn)
             .await?;
     }
@@ -300,17 +411,16 @@ pub async fn timeline(
                     .at(AgreementKind::Reason, key, now)
                     .map(|v| v.name.clone())
             });
+            let (actor_id, actor_name, source_actor_name, by) = attribution(ledger, &r);
             HandoffEvent {
-                actor_name: r
-                    .actor_id
-                    .as_deref()
-                    .and_then(|a| ledger.roster.latest(a))
-                    .map(|m| m.name.clone()),
+                actor_name,
+                source_actor_name,
+                by,
                 id: r.id,
                 contact_id: r.contact_id,
                 kind: r.kind,
                 at: r.at,
-                actor_id: r.actor_id,
+                actor_id,
                 from_stage: from,
                 to_stage: to,
                 reason: r.reason,

@@ -441,6 +441,7 @@ pub async fn import_events(
                         Some("reason") => F::Reason,
                         Some("channel") if p.columns.has(F::Channel) => F::Channel,
                         Some("at") => F::At,
+                        Some("actor") if p.columns.has(F::Actor) => F::Actor,
                         _ => F::Kind,
                     };
                     Err(err(col, e.message))

@@ -155,15 +155,16 @@ pub async fn record(
     Ok(event)
 }
 
-/// `playbook rebuild`: the cached stages and scores from scratch; returns how many of each
-/// changed.
-pub async fn rebuild(db: &Db) -> AppResult<(u32, u32)> {
+/// `playbook rebuild`: the `members` list, the cached stages and scores from scratch;
+/// returns how many of each changed.
+pub async fn rebuild(db: &Db) -> AppResult<(u32, u32, u32)> {
     let mut tx = db::write(db).await?;
+    let members = crate::team::store::refresh(&mut tx).await?;
     let stages = super::rebuild::stages(&mut tx).await?;
     let scores = super::rebuild::scores(&mut tx, Utc::now()).await?;
     search_index::rebuild(&mut tx).await?;
     tx.commit().await?;
-    Ok((stages, scores))
+    Ok((members, stages, scores))
 }
 
 /// After an import commits: its new contacts enter the search index in one pass, in their

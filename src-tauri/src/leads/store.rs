@@ -380,15 +380,15 @@ pub async fn detail(
         contact.score = score.total;
     }
     let state = handoffs::lifecycle(&mut *conn, ledger, id).await?;
-    if let Some(s) = state
-        .as_ref()
-        .filter(|s| s.stage != contact.stage || s.since != contact.stage_since)
+    let expected = super::rebuild::expected(state.clone(), &ledger.pb, &contact.created_at);
+    if let Some((stage, since)) =
+        expected.filter(|(s, t)| *s != contact.stage || *t != contact.stage_since)
     {
         // The cached stage had gone stale (the log arrived or was found tampered): put it
         // right, as the list reads it.
         handoffs::refresh_stage(&mut *conn, ledger, id).await?;
-        contact.stage = s.stage.clone();
-        contact.stage_since = s.since.clone();
+        contact.stage = stage;
+        contact.stage_since = since;
     }
     let now_text = crate::db::ts(now);
     let allowed_actions = match (state, viewer.and_then(|v| ledger.roster.at(v, &now_text))) {

@@ -129,17 +129,45 @@ pub async fn roster(conn: &mut Conn) -> AppResult<Roster> {
     Ok(Roster::fold(records, g.as_deref()))
 }
 
-/// Brings the `members` table (what lists and joins read) in line with the roster.
-/// Rows are updated in place, never deleted: other tables refer to them.
-pub async fn project(conn: &mut Conn, roster: &Roster) -> AppResult<()> {
+/// Brings the `members` table (what lists and joins read) in line with the roster: every
+/// member as the fold tells them, and rows the fold does not know (written behind
+/// Playbook's back) tombstoned. Rows are updated in place, never deleted: other tables refer
+/// to them. Returns how many rows it put right.
+pub async fn project(conn: &mut Conn, roster: &Roster) -> AppResult<u32> {
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> =
+        sqlx::query_as("SELECT id, email, name, side, role, deleted_at, public_key FROM members")
+            .fetch_all(&mut *conn)
+            .await?;
+    let stored: std::collections::HashMap<String, Row> =
+        rows.into_iter().map(|r| (r.0.clone(), r)).collect();
+    let mut repaired = 0;
     for m in roster.everyone() {
-        let first_at: String = sqlx::query_scalar(
-            "SELECT coalesce(min(at), ?) FROM member_records WHERE member_id = ?",
-        )
-        .bind(&m.at)
-        .bind(&m.member_id)
-        .fetch_one(&mut *conn)
-        .await?;
+        let deleted = m.removed.then(|| m.at.clone());
+        let wanted = (
+            m.member_id.clone(),
+            m.email.clone(),
+            m.name.clone(),
+            m.side.as_str().to_string(),
+            m.role.as_str().to_string(),
+            deleted.clone(),
+            Some(m.public_key.clone()),
+        );
+        if stored.get(&m.member_id) == Some(&wanted) {
+            continue;
+        }
+        let first_at = roster
+            .history(&m.member_id)
+            .first()
+            .map_or_else(|| m.at.clone(), |f| f.at.clone());
         sqlx::query(
             "INSERT INTO members (id, email, name, side, role, created_at, updated_at, deleted_at, public_key)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
@@ -153,10 +181,22 @@ pub async fn project(conn: &mut Conn, roster: &Roster) -> AppResult<()> {
         .bind(m.role)
         .bind(&first_at)
         .bind(&m.at)
-        .bind(if m.removed { Some(&m.at) } else { None })
+        .bind(deleted)
         .bind(&m.public_key)
         .execute(&mut *conn)
         .await?;
+        repaired += 1;
     }
-    Ok(())
+    let now = ts(Utc::now());
+    for (id, row) in &stored {
+        if roster.latest(id).is_none() && row.5.is_none() {
+            sqlx::query("UPDATE members SET deleted_at = ? WHERE id = ?")
+                .bind(&now)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            repaired += 1;
+        }
+    }
+    Ok(repaired)
 }

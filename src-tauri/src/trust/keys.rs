@@ -41,14 +41,20 @@ fn kdf(passphrase: &str, salt: &[u8], m: u32, t: u32, p: u32) -> AppResult<[u8; 
     Ok(out)
 }
 
-/// A new key pair, its private half sealed under `passphrase`.
-pub fn generate(passphrase: &str) -> AppResult<(SigningKey, KeyEnvelope)> {
+/// Refuses a passphrase too short to protect a key that travels with the team's data.
+pub fn check_passphrase(passphrase: &str) -> AppResult<()> {
     if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
         return Err(AppError::invalid(
             "passphrase",
             format!("passphrase: use at least {MIN_PASSPHRASE_CHARS} characters"),
         ));
     }
+    Ok(())
+}
+
+/// A new key pair, its private half sealed under `passphrase`.
+pub fn generate(passphrase: &str) -> AppResult<(SigningKey, KeyEnvelope)> {
+    check_passphrase(passphrase)?;
     let key = SigningKey::generate(&mut OsRng);
     let envelope = seal(&key, passphrase)?;
     Ok((key, envelope))
@@ -130,8 +136,18 @@ pub fn memo(public_key: &str, hash: &str, signature: &str) -> String {
     hex::encode(h.finalize())
 }
 
+/// Whether the workspace's projection of passed checks has been loaded into this process.
+static PRELOADED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// True the first time it is asked after start (or after [`forget`]): the caller loads the
+/// projection then.
+pub fn preload_due() -> bool {
+    !PRELOADED.swap(true, std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Forgets every remembered verdict (`playbook verify` and the benchmark check cold).
 pub fn forget() {
+    PRELOADED.store(false, std::sync::atomic::Ordering::Relaxed);
     if let Ok(mut seen) = SEEN.lock() {
         *seen = None;
     }

@@ -7,6 +7,53 @@ pub mod keys;
 pub mod verify;
 
 use ed25519_dalek::SigningKey;
+use serde::Serialize;
+use specta::Type;
+
+/// Why a record does not count, in two kinds: its content, hash, signature or chain does not
+/// hold (`tampered`: written or changed behind Playbook's back), or it is genuine but its
+/// signer had no right to it (`not_authorised`: not a manager then, not on the team then, a
+/// sign-off dated before what it signs); and, found only by `playbook verify`, a record
+/// whose counterpart row is gone (`missing`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemKind {
+    Tampered,
+    NotAuthorised,
+    Missing,
+}
+
+impl ProblemKind {
+    /// How `playbook verify` labels it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ProblemKind::Tampered => "TAMPERED",
+            ProblemKind::NotAuthorised => "NOT AUTHORISED",
+            ProblemKind::Missing => "MISSING",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub kind: ProblemKind,
+    pub text: String,
+}
+
+impl Problem {
+    pub fn tampered(text: impl Into<String>) -> Problem {
+        Problem {
+            kind: ProblemKind::Tampered,
+            text: text.into(),
+        }
+    }
+    pub fn not_authorised(text: impl Into<String>) -> Problem {
+        Problem {
+            kind: ProblemKind::NotAuthorised,
+            text: text.into(),
+        }
+    }
+}
 
 /// A member whose key is open for this session (the window) or this command (the CLI).
 #[derive(Clone)]
@@ -29,8 +76,9 @@ impl Signer {
         keys::public_hex(&self.key)
     }
 
-    /// The open key sealed under a new passphrase (a member changing theirs).
+    /// The key sealed under a new passphrase (the member changing their passphrase).
     pub fn reseal(&self, passphrase: &str) -> crate::error::AppResult<keys::KeyEnvelope> {
+        keys::check_passphrase(passphrase)?;
         keys::seal(&self.key, passphrase)
     }
 }

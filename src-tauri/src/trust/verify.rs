@@ -1,13 +1,17 @@
 //! `playbook verify`: re-checks every signed record (members, versions, sign-offs, bulk
-//! writes and the rows they cover, each contact's event chain) and keeps the failures as a
-//! local projection (`tampered`) that every fold ignores.
+//! writes and the rows they cover, each contact's event chain), reports records whose
+//! counterpart row is gone, keeps the failures as a local projection (`tampered`) that every
+//! fold ignores, and puts the local projections right (the `members` table, cached stages
+//! and scores), saying how many it repaired.
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use specta::Type;
 
-use crate::agreements::store as agreements;
+use crate::agreements::records::VersionRecord;
+use crate::agreements::store::{self as agreements, Signed};
+use crate::agreements::SignoffAction;
 use crate::db::{ts, Conn};
 use crate::error::AppResult;
 use crate::handoffs::records::{EventRecord, COLUMNS};
@@ -16,13 +20,12 @@ use crate::leads::activity_hash;
 use crate::leads::store::ActivityRow;
 use crate::team::records as members;
 use crate::trust::bulk::{self, BulkRecord};
-use crate::trust::keys;
+use crate::trust::{keys, Problem, ProblemKind};
 
 /// Loads the workspace's passed signature checks into this process (once per process for
 /// a large set; a check missing here is simply done again).
 pub async fn preload(conn: &mut Conn) -> AppResult<()> {
-    static LOADED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    if LOADED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+    if !keys::preload_due() {
         return Ok(());
     }
     let memos: Vec<String> = sqlx::query_scalar("SELECT memo FROM verified_signatures")
@@ -40,6 +43,9 @@ pub async fn persist(conn: &mut Conn) {
 }
 
 async fn persist_at_least(conn: &mut Conn, min: usize) {
+    if crate::db::read_only().is_some() {
+        return;
+    }
     let memos = keys::take_unsaved(min);
     if memos.is_empty() {
         return;
@@ -53,8 +59,23 @@ async fn persist_at_least(conn: &mut Conn, min: usize) {
     .await;
 }
 
-/// `playbook verify`: checks everything in one write transaction (the findings are stored).
+/// `playbook verify`: checks everything in one write transaction (the findings are stored,
+/// the projections repaired). A damaged workspace (opened read-only) is checked without
+/// writing, and the report says what SQLite found.
 pub async fn run(db: &crate::db::Db) -> AppResult<VerifyReport> {
+    if let Some(damage) = crate::db::damage() {
+        let mut conn = db.acquire().await?;
+        let mut report = match check(&mut conn, Utc::now()).await {
+            Ok(r) => r,
+            Err(e) => VerifyReport {
+                unreadable: Some(e.message),
+                ..VerifyReport::default()
+            },
+        };
+        report.damaged = Some(damage.message);
+        report.damage_details = damage.details;
+        return Ok(report);
+    }
     let mut tx = crate::db::write(db).await?;
     let report = verify(&mut tx, Utc::now()).await?;
     tx.commit().await?;
@@ -80,10 +101,23 @@ pub struct Failure {
     pub record_id: String,
     /// What the record is, in words (`stage/mql@3`, `event accepted of contact …`).
     pub label: String,
+    /// Tampered, genuine but not authorised, or referring to a row that is gone.
+    pub kind: ProblemKind,
     pub problem: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Type)]
+/// What `verify` put right in the local projections.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Repairs {
+    /// Rows of the `members` table that disagreed with the signed member records.
+    pub members: u32,
+    /// Contacts whose cached stage disagreed with the fold of their log.
+    pub stages: u32,
+    pub scores: u32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct VerifyReport {
     pub members: u32,
@@ -93,10 +127,17 @@ pub struct VerifyReport {
     pub events: u32,
     pub activities: u32,
     pub failures: Vec<Failure>,
+    pub repaired: Repairs,
+    /// Set when the workspace file is damaged: what to do, and SQLite's findings.
+    pub damaged: Option<String>,
+    pub damage_details: Vec<String>,
+    /// Set when the records could not be read at all (a damaged file).
+    pub unreadable: Option<String>,
 }
 
 /// Checks everything from scratch (ignoring earlier findings), stores the failures for the
-/// folds, and rebuilds the stage caches when the findings changed. Run in one transaction.
+/// folds, and repairs the projections (members, cached stages and scores). Run in one
+/// transaction.
 pub async fn verify(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<VerifyReport> {
     // Nothing remembered counts here: every signature is checked again, and the projection
     // of passed checks is rebuilt from this run.
@@ -104,16 +145,80 @@ pub async fn verify(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<VerifyRepo
     sqlx::query("DELETE FROM verified_signatures")
         .execute(&mut *conn)
         .await?;
+    let (mut report, content_assets) = check_all(&mut *conn, now).await?;
+    persist_at_least(&mut *conn, 1).await;
+    // Keep the findings for the folds; put the projections right.
+    let before = tampered_ids(&mut *conn).await?;
+    let after: HashSet<String> = report
+        .failures
+        .iter()
+        .map(|f| f.record_id.clone())
+        .collect();
+    if before != after {
+        sqlx::query("DELETE FROM tampered")
+            .execute(&mut *conn)
+            .await?;
+        let found = ts(now);
+        for f in &report.failures {
+            sqlx::query("INSERT OR IGNORE INTO tampered (record_id, table_name, problem, found_at) VALUES (?, ?, ?, ?)")
+                .bind(&f.record_id)
+                .bind(&f.table)
+                .bind(&f.problem)
+                .bind(&found)
+                .execute(&mut *conn)
+                .await?;
+        }
+        // Content assets whose records changed verdict, or fail, show what verifies.
+        let tax = crate::content::taxonomy::Taxonomy::load(&mut *conn, now).await?;
+        let mut assets: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT r.asset_id FROM content_records r
+             WHERE r.id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(
+            serde_json::to_string(&before.symmetric_difference(&after).collect::<Vec<_>>())
+                .expect("ids serialise"),
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        assets.extend(content_assets);
+        assets.sort();
+        assets.dedup();
+        for a in assets {
+            crate::content::write::reproject(&mut *conn, &a, &tax).await?;
+        }
+    }
+    report.repaired = Repairs {
+        members: crate::team::store::refresh(&mut *conn).await?,
+        stages: crate::leads::rebuild::stages(&mut *conn).await?,
+        scores: crate::leads::rebuild::scores(&mut *conn, now).await?,
+    };
+    Ok(report)
+}
+
+/// Checks everything from scratch and reports, writing nothing (a candidate backup, a
+/// damaged workspace).
+pub async fn check(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<VerifyReport> {
+    Ok(check_all(conn, now).await?.0)
+}
+
+/// The report, and the content assets with a record that fails (their projections follow
+/// the findings).
+async fn check_all(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<(VerifyReport, Vec<String>)> {
+    keys::forget();
     let mut failures = Vec::new();
-    let fail =
-        |failures: &mut Vec<Failure>, table: &str, id: &str, label: String, problem: String| {
-            failures.push(Failure {
-                table: table.into(),
-                record_id: id.into(),
-                label,
-                problem,
-            })
-        };
+    let fail = |failures: &mut Vec<Failure>, table: &str, id: &str, label: String, p: Problem| {
+        failures.push(Failure {
+            table: table.into(),
+            record_id: id.into(),
+            label,
+            kind: p.kind,
+            problem: p.text,
+        })
+    };
+    let missing = |text: &str| Problem {
+        kind: ProblemKind::Missing,
+        text: text.into(),
+    };
 
     // Members.
     let genesis = members::genesis(&mut *conn).await?;
@@ -135,47 +240,102 @@ pub async fn verify(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<VerifyRepo
     let n_members = member_records.len() as u32;
     let roster = crate::team::roster::Roster::fold(member_records, genesis.as_deref());
     for (id, why) in &roster.rejected {
+        let p = if why.not_authorised {
+            Problem::not_authorised(why.why.clone())
+        } else {
+            Problem::tampered(why.why.clone())
+        };
         fail(
             &mut failures,
             "member_records",
             id,
             labels.get(id).cloned().unwrap_or_default(),
-            why.clone(),
+            p,
+        );
+    }
+    if genesis.is_none() && n_members > 0 {
+        fail(
+            &mut failures,
+            "workspace",
+            "workspace",
+            "the workspace's founding record".into(),
+            missing("the workspace row naming its founding record is gone; restore a backup"),
         );
     }
 
-    // Versions and sign-offs.
+    // Versions and sign-offs, each checked on its own; the assembled items give the
+    // versions' names (`stage/mql@2`) and the playbook the event folds use.
     let none = HashSet::new();
     let (versions, signoffs) = agreements::records(&mut *conn, None, None).await?;
     let (n_versions, n_signoffs) = (versions.len() as u32, signoffs.len() as u32);
-    let items = agreements::assemble(versions, signoffs, &roster, &none, now);
-    for item in &items {
-        for v in &item.versions {
-            if let Some(p) = &v.problem {
-                fail(
-                    &mut failures,
-                    "agreement_versions",
-                    &v.id,
-                    v.reference(),
-                    p.clone(),
-                );
-            }
-            for s in v.log.iter().skip(1) {
-                if let Some(p) = &s.problem {
-                    let label = format!(
-                        "{} of {} by {}",
-                        match s.action {
-                            crate::agreements::SignoffAction::Approved => "approval",
-                            crate::agreements::SignoffAction::Declined => "decline",
-                            _ => "sign-off",
-                        },
-                        v.reference(),
-                        s.member_name.clone().unwrap_or_else(|| "nobody".into())
-                    );
-                    fail(&mut failures, "agreement_signoffs", &s.id, label, p.clone());
-                }
-            }
+    let references = version_references(&versions);
+    let mut version_info: HashMap<String, (Option<String>, String)> = HashMap::new();
+    for v in &versions {
+        let problem = agreements::version_problem(v, &roster, &none);
+        version_info.insert(
+            v.id.clone(),
+            (
+                problem.is_none().then(|| v.hash.clone()).flatten(),
+                v.created_at.clone(),
+            ),
+        );
+        if let Some(p) = problem {
+            let label = references.get(&v.id).cloned().unwrap_or_default();
+            fail(&mut failures, "agreement_versions", &v.id, label, p);
         }
+    }
+    for s in &signoffs {
+        let Some((hash, created_at)) = version_info.get(&s.version_id) else {
+            continue;
+        };
+        let version = Signed {
+            hash: hash.as_deref(),
+            created_at,
+        };
+        if let Some(p) = agreements::signoff_problem(s, version, &roster, &none) {
+            let label = format!(
+                "{} of {} by {}",
+                match s.action {
+                    SignoffAction::Approved => "approval",
+                    SignoffAction::Declined => "decline",
+                    _ => "sign-off",
+                },
+                references.get(&s.version_id).cloned().unwrap_or_default(),
+                s.member_id
+                    .as_deref()
+                    .map_or_else(|| "nobody".to_string(), |m| roster.describe(m))
+            );
+            fail(&mut failures, "agreement_signoffs", &s.id, label, p);
+        }
+    }
+    let items = agreements::assemble(versions, signoffs, &roster, &none, now);
+    // Rows whose counterpart is gone (deleted behind Playbook's back).
+    let orphans: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT 'agreement_signoffs', s.id, s.action || ' of version ' || s.version_id
+           FROM agreement_signoffs s LEFT JOIN agreement_versions v ON v.id = s.version_id
+           WHERE v.id IS NULL
+         UNION ALL
+         SELECT 'agreement_versions', v.id, 'version ' || v.name || ' of item ' || v.item_id
+           FROM agreement_versions v LEFT JOIN agreement_items i ON i.id = v.item_id
+           WHERE i.id IS NULL
+         UNION ALL
+         SELECT 'handoff_events', e.id, 'event ' || e.kind || ' of contact ' || e.contact_id || ' at ' || e.at
+           FROM handoff_events e LEFT JOIN contacts c ON c.id = e.contact_id
+           WHERE c.id IS NULL
+         UNION ALL
+         SELECT 'activities', x.id, 'activity ' || x.kind || ' of contact ' || x.contact_id
+           FROM activities x LEFT JOIN contacts c ON c.id = x.contact_id
+           WHERE c.id IS NULL",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for (table, id, label) in orphans {
+        let what = match table.as_str() {
+            "agreement_signoffs" => "the version it signs is not in this workspace",
+            "agreement_versions" => "the playbook item it belongs to is not in this workspace",
+            _ => "the contact it belongs to is not in this workspace",
+        };
+        fail(&mut failures, &table, &id, label, missing(what));
     }
 
     // Events, contact by contact, and the rows of every bulk write.
@@ -234,7 +394,7 @@ pub async fn verify(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<VerifyRepo
                     "activities",
                     id,
                     format!("activity {kind} of contact {contact}"),
-                    p,
+                    Problem::tampered(p),
                 );
             }
             continue;
@@ -248,13 +408,14 @@ pub async fn verify(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<VerifyRepo
             external.as_deref(),
             bulk_id.as_deref(),
         );
+        let label = || format!("activity {kind} of contact {contact}");
         if hash.as_deref() != Some(computed.as_str()) {
             fail(
                 &mut failures,
                 "activities",
                 id,
-                format!("activity {kind} of contact {contact}"),
-                "its content does not match what was signed".into(),
+                label(),
+                Problem::tampered("its content does not match what was signed"),
             );
         }
         match bulk_id {
@@ -263,8 +424,8 @@ pub async fn verify(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<VerifyRepo
                 &mut failures,
                 "activities",
                 id,
-                format!("activity {kind} of contact {contact}"),
-                "it is not signed".into(),
+                label(),
+                Problem::tampered("it is not signed"),
             ),
         }
     }
@@ -276,12 +437,18 @@ pub async fn verify(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<VerifyRepo
             "content_records",
             &id,
             format!("content asset {asset}"),
-            p,
+            Problem::tampered(p),
         );
         content_assets.push(asset);
     }
     for (id, label, p) in crate::content::risks::failures(&mut *conn, &roster).await? {
-        fail(&mut failures, "account_risk_records", &id, label, p);
+        fail(
+            &mut failures,
+            "account_risk_records",
+            &id,
+            label,
+            Problem::tampered(p),
+        );
     }
     let mut valid_bulks = HashSet::new();
     for b in &bulks {
@@ -319,45 +486,7 @@ pub async fn verify(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<VerifyRepo
             }
         }
     }
-
-    persist_at_least(&mut *conn, 1).await;
-    // Keep the findings for the folds; rebuild the caches they affect.
-    let before = tampered_ids(&mut *conn).await?;
-    let after: HashSet<String> = failures.iter().map(|f| f.record_id.clone()).collect();
-    if before != after {
-        sqlx::query("DELETE FROM tampered")
-            .execute(&mut *conn)
-            .await?;
-        let found = ts(now);
-        for f in &failures {
-            sqlx::query("INSERT OR IGNORE INTO tampered (record_id, table_name, problem, found_at) VALUES (?, ?, ?, ?)")
-                .bind(&f.record_id)
-                .bind(&f.table)
-                .bind(&f.problem)
-                .bind(&found)
-                .execute(&mut *conn)
-                .await?;
-        }
-        crate::leads::rebuild::stages(&mut *conn).await?;
-        let tax = crate::content::taxonomy::Taxonomy::load(&mut *conn, now).await?;
-        let mut assets: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT r.asset_id FROM content_records r
-             WHERE r.id IN (SELECT value FROM json_each(?))",
-        )
-        .bind(
-            serde_json::to_string(&before.symmetric_difference(&after).collect::<Vec<_>>())
-                .expect("ids serialise"),
-        )
-        .fetch_all(&mut *conn)
-        .await?;
-        assets.extend(content_assets);
-        assets.sort();
-        assets.dedup();
-        for a in assets {
-            crate::content::write::reproject(&mut *conn, &a, &tax).await?;
-        }
-    }
-    Ok(VerifyReport {
+    let report = VerifyReport {
         members: n_members,
         versions: n_versions,
         signoffs: n_signoffs,
@@ -365,20 +494,43 @@ pub async fn verify(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<VerifyRepo
         events: n_events,
         activities: n_activities,
         failures,
-    })
+        ..VerifyReport::default()
+    };
+    Ok((report, content_assets))
+}
+
+/// Each version's name as people use it (`stage/mql@2`): numbered by (time, id) within
+/// its item, as every fold numbers them.
+fn version_references(versions: &[VersionRecord]) -> HashMap<String, String> {
+    let mut order: Vec<&VersionRecord> = versions.iter().collect();
+    order.sort_by(|a, b| {
+        (&a.item_id, &a.created_at, &a.id).cmp(&(&b.item_id, &b.created_at, &b.id))
+    });
+    let mut out = HashMap::with_capacity(order.len());
+    let mut n = 0;
+    let mut item = "";
+    for v in order {
+        if v.item_id != item {
+            item = &v.item_id;
+            n = 0;
+        }
+        n += 1;
+        out.insert(v.id.clone(), format!("{}/{}@{n}", v.kind, v.key));
+    }
+    out
 }
 
 fn bulk_problem(
     b: &BulkRecord,
     row_hashes: Vec<String>,
     roster: &crate::team::roster::Roster,
-) -> Option<String> {
+) -> Option<Problem> {
     if row_hashes.len() as i64 != b.rows {
-        return Some(format!(
+        return Some(Problem::tampered(format!(
             "it signed {} rows; {} are stored",
             b.rows,
             row_hashes.len()
-        ));
+        )));
     }
     let computed = BulkRecord::computed_hash(
         &b.kind,
@@ -388,13 +540,16 @@ fn bulk_problem(
         &b.signer_id,
     );
     if computed != b.hash {
-        return Some("its rows do not match what was signed".into());
+        return Some(Problem::tampered("its rows do not match what was signed"));
     }
     let Some(signer) = roster.at(&b.signer_id, &b.at) else {
-        return Some("its signer was not on the team then".into());
+        return Some(roster.off_team(&b.signer_id, &b.at, &b.hash, &b.signature));
     };
     if !keys::verify(&signer.public_key, &b.hash, &b.signature) {
-        return Some(format!("{}'s signature does not verify", signer.email));
+        return Some(Problem::tampered(format!(
+            "{}'s signature does not verify",
+            signer.email
+        )));
     }
     None
 }

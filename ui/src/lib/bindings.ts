@@ -16,21 +16,21 @@ export const commands = {
 	 *  form shows them as they type; proposing refuses the same problems).
 	 */
 	checkProposal: (body: AgreementBody_Deserialize) => typedError<Problem[], AppError_Serialize>(__TAURI_INVOKE("check_proposal", { body })),
-	listMembers: () => typedError<Member[], AppError_Serialize>(__TAURI_INVOKE("list_members")),
+	listMembers: () => typedError<Member_Serialize[], AppError_Serialize>(__TAURI_INVOKE("list_members")),
 	/**
 	 *  Adds a member, signed by the unlocked manager; `passphrase` seals the new member's key
 	 *  (they type it themselves, or change it later).
 	 */
-	addMember: (member: NewMember, passphrase: string) => typedError<Member, AppError_Serialize>(__TAURI_INVOKE("add_member", { member, passphrase })),
+	addMember: (member: NewMember, passphrase: string) => typedError<Member_Serialize, AppError_Serialize>(__TAURI_INVOKE("add_member", { member, passphrase })),
 	/**  The member whose key is open in this window, if any. */
-	whoami: () => typedError<Member | null, AppError_Serialize>(__TAURI_INVOKE("whoami")),
+	whoami: () => typedError<Member_Serialize | null, AppError_Serialize>(__TAURI_INVOKE("whoami")),
 	/**
 	 *  The member who last unlocked on this laptop (a hint for the unlock dialog; proves
 	 *  nothing).
 	 */
 	lastIdentity: () => typedError<string | null, AppError_Serialize>(__TAURI_INVOKE("last_identity")),
 	/**  Proves who is using the window: opens the member's key with their passphrase. */
-	unlock: (memberId: string, passphrase: string) => typedError<Member, AppError_Serialize>(__TAURI_INVOKE("unlock", { memberId, passphrase })),
+	unlock: (memberId: string, passphrase: string) => typedError<Member_Serialize, AppError_Serialize>(__TAURI_INVOKE("unlock", { memberId, passphrase })),
 	/**  Locks the key: nothing more is signed until someone unlocks again. */
 	lock: () => typedError<null, AppError_Serialize>(__TAURI_INVOKE("lock")),
 	listLeads: (filter: LeadFilter_Deserialize) => typedError<LeadPage_Serialize, AppError_Serialize>(__TAURI_INVOKE("list_leads", { filter })),
@@ -913,8 +913,15 @@ export type DueItem = {
 export type ErrorCode = "not_found" | "invalid_input" | "conflict" | "not_allowed" | "cancelled" | "io" | "database" | 
 /**  A record's signature, hash or chain does not verify. */
 "tampered" | 
-/**  The workspace is damaged and was opened read-only. */
-"read_only";
+/**
+ *  The workspace cannot be written: it is damaged and was opened read-only, or its file
+ *  or file system is read-only.
+ */
+"read_only" | 
+/**  The workspace file is damaged (SQLite finds it corrupt or not a database). */
+"damaged" | 
+/**  The disk is full: nothing was written. */
+"disk_full";
 
 export type EventKind = "created" | "handed_over" | "accepted" | "rejected" | "attempt" | "connected" | "qualified" | "recycled" | "disqualified" | "converted" | "won" | "lost" | "reopened" | "disputed" | "dispute_upheld" | "dispute_overturned";
 
@@ -1067,8 +1074,22 @@ export type HandoffEvent_Deserialize = {
 	contactId: string,
 	kind: string,
 	at: string,
+	/**
+	 *  Who signed it: its author, or for history brought in by an import (or generated),
+	 *  the member who signed that bulk write.
+	 */
 	actorId?: string | null,
 	actorName?: string | null,
+	/**
+	 *  For imported history: the member the source system names as who did it (it proves
+	 *  nothing; the importer's signature stands behind the row).
+	 */
+	sourceActorName?: string | null,
+	/**
+	 *  Who stands behind it, in words: `Sofia Marín`, or `imported by Tom Lindqvist ·
+	 *  recorded in the source as Daniel Brooks`.
+	 */
+	by: string,
 	fromStage?: string | null,
 	toStage: string,
 	reason?: string | null,
@@ -1088,8 +1109,22 @@ export type HandoffEvent_Serialize = {
 	contactId: string,
 	kind: string,
 	at: string,
+	/**
+	 *  Who signed it: its author, or for history brought in by an import (or generated),
+	 *  the member who signed that bulk write.
+	 */
 	actorId: string | null,
 	actorName: string | null,
+	/**
+	 *  For imported history: the member the source system names as who did it (it proves
+	 *  nothing; the importer's signature stands behind the row).
+	 */
+	sourceActorName: string | null,
+	/**
+	 *  Who stands behind it, in words: `Sofia Marín`, or `imported by Tom Lindqvist ·
+	 *  recorded in the source as Daniel Brooks`.
+	 */
+	by: string,
 	fromStage: string | null,
 	toStage: string,
 	reason: string | null,
@@ -1589,7 +1624,9 @@ export type Mapping_Serialize = {
 	yearPivot: number | null,
 };
 
-export type Member = {
+export type Member = Member_Serialize | Member_Deserialize;
+
+export type Member_Deserialize = {
 	id: string,
 	email: string,
 	name: string,
@@ -1598,6 +1635,29 @@ export type Member = {
 	createdAt: string,
 	/**  Whether the member has a signing key (members from before keys have none). */
 	hasKey: boolean,
+	/**
+	 *  Who set the current key, when it replaced an earlier one and someone else set it (a
+	 *  manager adding the member again after a forgotten passphrase), and when.
+	 */
+	keySetBy?: string | null,
+	keySetAt?: string | null,
+};
+
+export type Member_Serialize = {
+	id: string,
+	email: string,
+	name: string,
+	side: Side,
+	role: Role,
+	createdAt: string,
+	/**  Whether the member has a signing key (members from before keys have none). */
+	hasKey: boolean,
+	/**
+	 *  Who set the current key, when it replaced an earlier one and someone else set it (a
+	 *  manager adding the member again after a forgotten passphrase), and when.
+	 */
+	keySetBy: string | null,
+	keySetAt: string | null,
 };
 
 /**  A key and its name in the agreed taxonomy. */

@@ -9,6 +9,8 @@ const event = (at: string, kind = 'accepted'): HandoffEvent => ({
   at,
   actorId: null,
   actorName: null,
+  sourceActorName: null,
+  by: '',
   fromStage: null,
   toStage: 'sal',
   reason: null,

@@ -10,6 +10,8 @@ const maya: Member = {
   role: 'manager',
   createdAt: '2026-01-01T00:00:00.000Z',
   hasKey: true,
+  keySetBy: null,
+  keySetAt: null,
 };
 const daniel: Member = { ...maya, id: 'd1', name: 'Daniel Brooks', side: 'sales' };
 
