@@ -4,6 +4,7 @@ mod identity;
 mod imports;
 mod leads;
 mod members;
+mod reports;
 mod workspace;
 
 use std::path::PathBuf;
@@ -117,6 +118,9 @@ enum Command {
         #[arg(long)]
         at: Option<String>,
     },
+    /// Reports for a period: funnel, sources, reasons, aging (--format json or csv).
+    #[command(subcommand)]
+    Report(reports::ReportCommand),
     /// Export contacts, events or activities (--format csv or json).
     Export {
         what: leads::ExportWhat,
@@ -507,6 +511,7 @@ async fn dispatch(
             let signer = identity::unlock(db, &actor, pass).await?;
             leads::handoff(db, &out, id, action, reason, channel, note, &signer, to, at).await
         }
+        Command::Report(cmd) => reports::report(cmd, db, &out).await,
         Command::Export { what, file } => {
             crate::exports::guard(data_dir, &file)?;
             leads::export(db, what, file, out.format).await
