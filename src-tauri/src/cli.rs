@@ -3,6 +3,7 @@
 mod identity;
 mod imports;
 mod leads;
+mod meetings;
 mod members;
 mod reports;
 mod workspace;
@@ -49,6 +50,10 @@ enum Format {
     Json,
     /// For exports: CSV (the default there).
     Csv,
+    /// For minutes: Markdown.
+    Md,
+    /// For minutes: a printable HTML page.
+    Html,
 }
 
 #[derive(Subcommand)]
@@ -118,6 +123,9 @@ enum Command {
         #[arg(long)]
         at: Option<String>,
     },
+    /// Alignment meetings: agenda from the data, decisions signed in the room, minutes.
+    #[command(subcommand)]
+    Meetings(meetings::MeetingsCommand),
     /// Reports for a period: funnel, sources, reasons, aging (--format json or csv).
     #[command(subcommand)]
     Report(reports::ReportCommand),
@@ -512,6 +520,7 @@ async fn dispatch(
             leads::handoff(db, &out, id, action, reason, channel, note, &signer, to, at).await
         }
         Command::Report(cmd) => reports::report(cmd, db, &out).await,
+        Command::Meetings(cmd) => meetings::meetings(cmd, db, &out, pass).await,
         Command::Export { what, file } => {
             crate::exports::guard(data_dir, &file)?;
             leads::export(db, what, file, out.format).await

@@ -15,6 +15,7 @@ pub mod generator;
 pub mod handoffs;
 pub mod imports;
 pub mod leads;
+pub mod meetings;
 pub mod reports;
 pub mod scoring;
 pub mod settings;

@@ -3,12 +3,12 @@
 //! stays that begin after it). A pure function of where each contact stood.
 use std::collections::{BTreeMap, HashMap};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use specta::Type;
 
 use super::stages::StageBook;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct AgingReport {
     /// The instant judged (RFC 3339).
@@ -20,7 +20,7 @@ pub struct AgingReport {
     pub by_stage: Vec<AgingStage>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct AgingOwner {
     pub owner_id: Option<String>,
@@ -32,14 +32,14 @@ pub struct AgingOwner {
     pub oldest: Vec<AgingContact>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct AgingCount {
     pub key: String,
     pub count: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct AgingStage {
     pub key: String,
@@ -50,7 +50,7 @@ pub struct AgingStage {
     pub overdue: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct AgingContact {
     pub contact_id: String,

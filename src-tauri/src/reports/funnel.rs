@@ -5,7 +5,7 @@
 //! renamed or a rule changed mid-period counts its old entries by the old version.
 use std::collections::{BTreeMap, HashMap};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use specta::Type;
 
 use super::period::{Period, Span};
@@ -14,7 +14,7 @@ use super::steps::Step;
 use super::{median_days, rate};
 use crate::team::Side;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct FunnelReport {
     pub period: Period,
@@ -27,7 +27,7 @@ pub struct FunnelReport {
     pub deals: Option<DealFlow>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct FunnelStage {
     pub key: String,
@@ -42,7 +42,7 @@ pub struct FunnelStage {
 }
 
 /// What became of a stage's entries of the period by the period's end.
-#[derive(Debug, Clone, PartialEq, Serialize, Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct Conversion {
     pub to_key: String,
@@ -59,7 +59,7 @@ pub struct Conversion {
     pub median_days: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct SideStage {
     pub key: String,
@@ -68,7 +68,7 @@ pub struct SideStage {
 }
 
 /// Leads to opportunities to won revenue.
-#[derive(Debug, Clone, PartialEq, Serialize, Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct DealFlow {
     /// Contacts that entered the log in the period.
@@ -79,7 +79,7 @@ pub struct DealFlow {
     pub revenue: Vec<Money>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct Money {
     pub currency: String,

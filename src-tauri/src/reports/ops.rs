@@ -58,8 +58,19 @@ impl Basis {
 pub async fn funnel_report(conn: &mut Conn, basis: &Basis, p: &Period) -> AppResult<FunnelReport> {
     let span = basis.span(p)?;
     let steps = steps::between(&mut *conn, span.start, span.end).await?;
-    let mut report = funnel(&steps, &basis.book(), p, span);
-    report.deals = deals(conn, &steps, p, span).await?;
+    funnel_of(conn, basis, p, &steps).await
+}
+
+/// The funnel from steps already read (they may cover more than the period).
+pub async fn funnel_of(
+    conn: &mut Conn,
+    basis: &Basis,
+    p: &Period,
+    steps: &[Step],
+) -> AppResult<FunnelReport> {
+    let span = basis.span(p)?;
+    let mut report = funnel(steps, &basis.book(), p, span);
+    report.deals = deals(conn, steps, p, span).await?;
     Ok(report)
 }
 
@@ -114,6 +125,17 @@ async fn deals(conn: &mut Conn, steps: &[Step], p: &Period, span: Span) -> AppRe
 pub async fn sources_report(conn: &mut Conn, basis: &Basis, p: &Period) -> AppResult<SourcesReport> {
     let span = basis.span(p)?;
     let steps = steps::between(&mut *conn, span.start, span.end).await?;
+    sources_of(conn, basis, p, &steps).await
+}
+
+/// Sources from steps already read (they may cover more than the period).
+pub async fn sources_of(
+    conn: &mut Conn,
+    basis: &Basis,
+    p: &Period,
+    steps: &[Step],
+) -> AppResult<SourcesReport> {
+    let span = basis.span(p)?;
     let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
         "SELECT DISTINCT s.contact_id, c.source_channel, c.source_campaign, c.score
          FROM report_steps s JOIN contacts c ON c.id = s.contact_id
@@ -136,12 +158,23 @@ pub async fn sources_report(conn: &mut Conn, basis: &Basis, p: &Period) -> AppRe
             )
         })
         .collect();
-    Ok(sources(&steps, &contacts, p, span))
+    Ok(sources(steps, &contacts, p, span))
 }
 
 pub async fn reasons_report(conn: &mut Conn, basis: &Basis, p: &Period) -> AppResult<ReasonsReport> {
     let span = basis.span(p)?;
     let steps = steps::between(&mut *conn, span.start, span.end).await?;
+    reasons_of(conn, basis, p, &steps).await
+}
+
+/// Reasons from steps already read (they may cover more than the period).
+pub async fn reasons_of(
+    conn: &mut Conn,
+    basis: &Basis,
+    p: &Period,
+    steps: &[Step],
+) -> AppResult<ReasonsReport> {
+    let span = basis.span(p)?;
     let rows: Vec<(String, String, String, Option<String>, String, Option<String>)> =
         sqlx::query_as(
             "SELECT DISTINCT s.contact_id, c.first_name, c.last_name, c.email, c.source_channel, a.name
@@ -166,7 +199,7 @@ pub async fn reasons_report(conn: &mut Conn, basis: &Basis, p: &Period) -> AppRe
             )
         })
         .collect();
-    let mut report = reasons(&steps, &basis.book(), &contacts, &basis.members, p, span);
+    let mut report = reasons(steps, &basis.book(), &contacts, &basis.members, p, span);
     for row in &mut report.reasons {
         for e in &mut row.examples {
             let kind = e.kind.as_str();

@@ -4,7 +4,7 @@
 //! of the steps; a reason is named as the version in force at the period's end names it.
 use std::collections::{BTreeMap, HashMap};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use specta::Type;
 
 use super::period::{Period, Span};
@@ -12,7 +12,7 @@ use super::stages::StageBook;
 use super::steps::Step;
 use crate::handoffs::EventKind;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct ReasonsReport {
     pub period: Period,
@@ -23,7 +23,7 @@ pub struct ReasonsReport {
     pub by_owner: Vec<ReasonGroup>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct ReasonRow {
     pub key: String,
@@ -38,7 +38,7 @@ pub struct ReasonRow {
     pub examples: Vec<ReasonExample>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct ReasonExample {
     pub contact_id: String,
@@ -51,7 +51,7 @@ pub struct ReasonExample {
 }
 
 /// One source channel's (or one member's) rejections and recycles, by reason.
-#[derive(Debug, Clone, PartialEq, Serialize, Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct ReasonGroup {
     pub label: String,
@@ -62,7 +62,7 @@ pub struct ReasonGroup {
     pub reasons: Vec<ReasonCount>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct ReasonCount {
     pub key: String,

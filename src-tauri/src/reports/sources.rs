@@ -3,7 +3,7 @@
 //! went (an opportunity, a won deal) by the period's end. A pure function of the steps.
 use std::collections::{BTreeMap, HashMap};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use specta::Type;
 
 use super::period::{Period, Span};
@@ -11,7 +11,7 @@ use super::rate;
 use super::steps::Step;
 use crate::handoffs::EventKind;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct SourcesReport {
     pub period: Period,
@@ -22,7 +22,7 @@ pub struct SourcesReport {
     pub by_score_band: Vec<SourceRow>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Type)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct SourceRow {
     pub label: String,
