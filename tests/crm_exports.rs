@@ -810,3 +810,323 @@ fn exports_neutralise_formulas_but_leave_numbers_and_phones_alone() {
         );
     }
 }
+
+#[test]
+fn a_crms_calls_import_as_attempts_with_a_mapping() {
+    let w = playbook_only();
+    import(&w, "contacts", &crm("zoho_leads.csv"), &[]);
+    import(&w, "contacts", &crm("zoho_contacts.csv"), &[]);
+    let mapping = csv(
+        &w,
+        "calls.toml",
+        "[kinds]\nOutbound = \"attempt\"\nInbound = \"attempt\"\nMissed = \"attempt\"\n\n[channels]\nOutbound = \"phone\"\nInbound = \"phone\"\nMissed = \"phone\"\n",
+    );
+    let s = w.json(&[
+        "import",
+        "events",
+        "--as",
+        TOM,
+        &crm("zoho_calls.csv"),
+        "--mapping",
+        &mapping,
+        "--mode",
+        "valid-rows",
+    ]);
+    let error_of = |row: u64| {
+        s["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["row"] == row)
+            .map(|e| e["message"].as_str().unwrap().to_string())
+    };
+    // Row 2 is a call to lead 2585 (Gavin, in SAL): an attempt by phone, by the call's owner.
+    assert_eq!(error_of(2), None, "{s:#}");
+    let gavin = w.sql(&format!(
+        "SELECT contact_id FROM contact_keys WHERE record_type = 'lead' AND external_id = '{GAVIN_LEAD}'"
+    ));
+    let shown = w.json(&["contacts", "show", &gavin]);
+    let attempt = shown["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "attempt")
+        .expect("the call is an attempt on Gavin's timeline");
+    assert_eq!(attempt["channel"], "phone");
+    assert_eq!(attempt["at"], "2021-04-15T09:30:00.000Z");
+    // Row 3 names contact 2585 (Becca, a contact record, in Inquiry) through "Contact Name.id":
+    // not lead 2585, and the playbook allows no attempt from Inquiry.
+    let becca = error_of(3).expect("row 3 is refused by the stage rules");
+    assert!(becca.contains("inquiry"), "{becca}");
+    // Importing the file again adds nothing.
+    let again = w.json(&[
+        "import",
+        "events",
+        "--as",
+        TOM,
+        &crm("zoho_calls.csv"),
+        "--mapping",
+        &mapping,
+        "--mode",
+        "valid-rows",
+    ]);
+    assert_eq!(n(&again, "created"), 0, "{again:#}");
+}
+
+#[test]
+fn an_email_several_contacts_share_never_links_a_record_to_one_of_them() {
+    let w = playbook_only();
+    let leads = csv(
+        &w,
+        "leads.csv",
+        "Id,FirstName,LastName,Email\n00Q000000000001AAA,Ana,Uno,shared@x.example\n00Q000000000002AAA,Bea,Dos,shared@x.example\n",
+    );
+    let s = import(
+        &w,
+        "contacts",
+        &leads,
+        &["--system", "salesforce", "--record-type", "lead"],
+    );
+    assert_eq!(n(&s, "created"), 2);
+    let contacts = csv(
+        &w,
+        "contacts.csv",
+        "Id,FirstName,LastName,Email\n003000000000009AAA,Cara,Tres,shared@x.example\n",
+    );
+    let s = refused_import(
+        &w,
+        &[
+            "import",
+            "contacts",
+            "--as",
+            TOM,
+            &contacts,
+            "--system",
+            "salesforce",
+            "--record-type",
+            "contact",
+        ],
+    );
+    assert!(
+        s["conflicts"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2 contacts have the email"),
+        "{s:#}"
+    );
+    assert_eq!(w.sql("SELECT group_concat(first_name, ',') FROM (SELECT first_name FROM contacts ORDER BY first_name)"), "Ana,Bea");
+}
+
+#[test]
+fn a_merged_duplicates_ids_come_back_to_the_contact_it_joined() {
+    let w = playbook_only();
+    let file = csv(
+        &w,
+        "hubspot.csv",
+        "Record ID,First Name,Last Name,Email,Lifecycle Stage\n101,Ann,Lee,ann@x.example,Lead\n103,Ann,Lee,ann@x.example,Lead\n",
+    );
+    import(&w, "contacts", &file, &[]);
+    let ids = w.sql("SELECT c.id FROM contacts c JOIN contact_keys k ON k.contact_id = c.id ORDER BY k.external_id");
+    let ids: Vec<&str> = ids.lines().collect();
+    w.ok(&["contacts", "merge", ids[0], ids[1], "--as", TOM]);
+    let again = import(&w, "contacts", &file, &[]);
+    assert_eq!(
+        (n(&again, "created"), n(&again, "rejected")),
+        (0, 0),
+        "{again:#}"
+    );
+    assert_eq!(
+        w.sql("SELECT count(*) FROM contacts WHERE deleted_at IS NULL"),
+        "1"
+    );
+}
+
+#[test]
+fn deals_without_ids_are_never_collapsed_and_amounts_keep_their_decimals() {
+    let w = playbook_only();
+    let file = csv(
+        &w,
+        "deals.csv",
+        "Deal Name,Account Name,Amount,Currency,Stage,Close Date\n\
+         \"Smith, David\",Acme,100,USD,Closed Lost,2021-05-01\n\
+         \"Smith, David\",Acme,200,USD,Closed Lost,2021-05-02\n\
+         Pilot,Acme,9225.225,PEN,Closed Won,2021-05-03\n\
+         Big one,Acme,48000.00,PEN,Open,2021-09-01\n",
+    );
+    let s = import(&w, "opportunities", &file, &[]);
+    assert_eq!(n(&s, "created"), 4, "{s:#}");
+    assert!(s["warnings"].to_string().contains("no id column"));
+    let again = import(&w, "opportunities", &file, &[]);
+    assert_eq!(
+        (n(&again, "created"), n(&again, "unchanged")),
+        (0, 4),
+        "{again:#}"
+    );
+    assert_eq!(
+        w.sql("SELECT amount_minor FROM opportunities WHERE name = 'Pilot'"),
+        "922523",
+        "9225.225 is nine thousand, not nine million"
+    );
+    assert_eq!(
+        w.sql("SELECT sum(amount_minor) FROM opportunities WHERE name = 'Smith, David'"),
+        "30000"
+    );
+}
+
+#[test]
+fn companies_that_share_a_name_but_not_an_id_stay_apart() {
+    let w = playbook_only();
+    let file = csv(
+        &w,
+        "accounts.csv",
+        "Id,Name,BillingCountry,Industry\n0015g00000WU001AAA,Western Union,Mexico,Finance\n0015g00000WU002AAA,WESTERN UNION,Ecuador,Finance\n",
+    );
+    let s = import(&w, "accounts", &file, &[]);
+    assert_eq!(s["source"]["system"], "salesforce", "recognised by its ids");
+    assert_eq!(n(&s, "created"), 2, "{s:#}");
+    assert_eq!(w.sql("SELECT group_concat(country, ',') FROM (SELECT country FROM accounts ORDER BY country)"), "Ecuador,Mexico");
+    let again = import(&w, "accounts", &file, &[]);
+    assert_eq!(
+        (n(&again, "updated"), n(&again, "unchanged")),
+        (0, 2),
+        "{again:#}"
+    );
+}
+
+#[test]
+fn an_accounts_details_follow_the_newest_row_not_the_rows_that_changed() {
+    let w = playbook_only();
+    let v1 = csv(
+        &w,
+        "v1.csv",
+        "Email,First Name,Last Name,Title,Company,Industry,Last Modified Date\n\
+         a@acme.example,A,One,CEO,Acme,Tech,2021-03-01\n\
+         b@acme.example,B,Two,CTO,Acme,Finance,2021-02-01\n",
+    );
+    let s = import(&w, "contacts", &v1, &[]);
+    assert_eq!(n(&s, "accountsCreated"), 1);
+    assert_eq!(
+        w.sql("SELECT industry FROM accounts WHERE name = 'Acme'"),
+        "Tech",
+        "the row modified last"
+    );
+    let v2 = csv(
+        &w,
+        "v2.csv",
+        "Email,First Name,Last Name,Title,Company,Industry,Last Modified Date\n\
+         a@acme.example,A,One,CEO,Acme,Tech,2021-03-01\n\
+         b@acme.example,B,Two,COO,Acme,Finance,2021-02-01\n",
+    );
+    let s = import(&w, "contacts", &v2, &[]);
+    assert_eq!(
+        (n(&s, "updated"), n(&s, "accountsUpdated")),
+        (1, 0),
+        "{s:#}"
+    );
+    assert_eq!(
+        w.sql("SELECT industry FROM accounts WHERE name = 'Acme'"),
+        "Tech"
+    );
+}
+
+#[test]
+fn a_column_that_mixes_orders_follows_the_order_the_person_gave() {
+    let w = playbook_only();
+    let file = csv(
+        &w,
+        "mixed.csv",
+        "Email,First Name,Last Name,Created\na@x.example,A,A,13/04/2021\nb@x.example,B,B,04/13/2021\nc@x.example,C,C,03/04/2021\n",
+    );
+    let s = import(&w, "contacts", &file, &["--date-order", "mdy"]);
+    assert!(s["warnings"].to_string().contains("mix orders"), "{s:#}");
+    assert_eq!(
+        created_at(&w, "c@x.example"),
+        "2021-03-04T00:00:00.000Z",
+        "3 April? no: March 4, month first as asked"
+    );
+    assert_eq!(created_at(&w, "a@x.example"), "2021-04-13T00:00:00.000Z");
+}
+
+#[test]
+fn invisible_characters_and_windows_encodings() {
+    let w = playbook_only();
+    let file = w.file("latin.csv");
+    std::fs::write(
+        &file,
+        b"Email,First Name,Last Name\njose@x.example,Jos\xe9,Pe\xf1a\n".to_vec(),
+    )
+    .unwrap();
+    let s = w.json(&["import", "contacts", "--as", TOM, file.to_str().unwrap()]);
+    assert!(s["warnings"].to_string().contains("Windows-1252"), "{s:#}");
+    assert_eq!(
+        w.sql("SELECT first_name || ' ' || last_name FROM contacts WHERE email = 'jose@x.example'"),
+        "José Peña"
+    );
+    let hidden = csv(
+        &w,
+        "hidden.csv",
+        "Email,First Name,Last Name\nann\u{200b}@x.example,Ann,Zero\nbob@x.example,Bob,Ok\n",
+    );
+    let s = w.json(&[
+        "import",
+        "contacts",
+        "--as",
+        TOM,
+        &hidden,
+        "--mode",
+        "valid-rows",
+    ]);
+    assert_eq!(
+        (n(&s, "created"), n(&s, "rejected")),
+        (1, 1),
+        "an email with an invisible character is refused: {s:#}"
+    );
+}
+
+#[test]
+fn scores_after_a_re_import_are_what_a_full_rebuild_gives() {
+    let w = playbook_only();
+    let v1 = csv(
+        &w,
+        "v1.csv",
+        "Email,First Name,Last Name,Title,Company,Industry,No. of Employees\n\
+         a@acme.example,A,One,Analyst,Acme,Retail,20\n\
+         b@acme.example,B,Two,Analyst,Acme,Retail,20\n\
+         c@beta.example,C,Three,VP Sales,Beta,Software,500\n\
+         d@gamma.example,D,Four,Clerk,Gamma,Retail,5\n",
+    );
+    import(&w, "contacts", &v1, &[]);
+    assert_eq!(
+        w.json(&["rebuild"])["scoresChanged"],
+        0,
+        "a fresh import scores right"
+    );
+    // A's title now senior; Acme now a Software company of 300 (B's score moves too, though
+    // B's own row did not change); Gamma's details change within the file.
+    let v2 = csv(
+        &w,
+        "v2.csv",
+        "Email,First Name,Last Name,Title,Company,Industry,No. of Employees\n\
+         a@acme.example,A,One,Head of Data,Acme,Software,300\n\
+         b@acme.example,B,Two,Analyst,Acme,Software,300\n\
+         c@beta.example,C,Three,VP Sales,Beta,Software,500\n\
+         d@gamma.example,D,Four,Clerk,Gamma,Logistics,80\n\
+         e@delta.example,E,Five,Clerk,Delta,Retail,10\n\
+         f@delta.example,F,Six,Clerk,Delta,Software,90\n",
+    );
+    let s = import(&w, "contacts", &v2, &[]);
+    assert!(n(&s, "accountsUpdated") >= 2, "{s:#}");
+    let score = |email: &str| {
+        w.sql(&format!(
+            "SELECT score FROM contacts WHERE email = '{email}'"
+        ))
+    };
+    let b = score("b@acme.example");
+    assert_eq!(
+        w.json(&["rebuild"])["scoresChanged"],
+        0,
+        "the import moved every score a rebuild would"
+    );
+    assert_eq!(score("b@acme.example"), b);
+    assert_ne!(b, "0", "B gained points from Acme's new details");
+}

@@ -115,3 +115,9 @@ BEGIN SELECT RAISE(ABORT, 'contact_merges is append-only'); END;
 CREATE TRIGGER contact_merges_no_delete BEFORE DELETE ON contact_merges
 BEGIN SELECT RAISE(ABORT, 'contact_merges is append-only'); END;
 ALTER TABLE contacts ADD COLUMN merged_into TEXT;
+
+-- Two companies may share a name (a Western Union in Mexico and one in Ecuador are two
+-- accounts in the CRM): names are no longer unique; accounts a source names by id keep
+-- their own identity (their id derives from that source id).
+DROP INDEX accounts_live_name;
+CREATE INDEX accounts_live_name ON accounts (name COLLATE NOCASE) WHERE deleted_at IS NULL;

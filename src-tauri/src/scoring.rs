@@ -117,6 +117,16 @@ fn fit_matches(rule: &FitRule, p: &Profile) -> bool {
 /// assert_eq!(s.total, 10); // half of 20 after one half-life
 /// assert!(s.reaches_mql);
 /// ```
+/// The points a profile earns from the fit rules alone, without the explanation: what an
+/// import needs for 100k contacts (a score is fit plus behaviour).
+pub fn fit_points(model: &ScoringBody, profile: &Profile) -> i32 {
+    model
+        .fit_rules
+        .iter()
+        .filter(|r| fit_matches(r, profile))
+        .fold(0i32, |sum, r| sum.saturating_add(r.points))
+}
+
 pub fn explain(
     model: &ScoringBody,
     model_ref: &str,

@@ -203,7 +203,16 @@ fn print_summary(file: &std::path::Path, s: &ImportSummary) {
             ""
         }
     );
-    if s.linked > 0 {
+    let accounts = s
+        .source
+        .as_ref()
+        .is_some_and(|src| src.record_type == "account");
+    if s.linked > 0 && accounts {
+        println!(
+            "  {} contacts and deals that named these accounts by id are now linked to them",
+            s.linked
+        );
+    } else if s.linked > 0 {
         println!(
             "  {} matched by email to a contact that had no id from this source yet (converted leads, say): linked",
             s.linked

@@ -233,6 +233,20 @@ pub async fn contacts(
             let map = ops::people_map(db, &account_id).await?;
             if !out.json(&map) {
                 println!("{}", map.account.name);
+                for o in &map.opportunities {
+                    println!(
+                        "  deal: {} · {} · {}{}",
+                        o.name,
+                        o.status,
+                        o.amount_minor
+                            .map(|a| format!("{} {}.{:02}", o.currency, a / 100, a % 100))
+                            .unwrap_or_default(),
+                        o.close_date
+                            .as_ref()
+                            .map(|d| format!(" · closes {d}"))
+                            .unwrap_or_default()
+                    );
+                }
                 let rows = map
                     .people
                     .iter()

@@ -22,6 +22,10 @@ pub struct ImportUsers {
     /// A TOML mapping file ([columns] email = "…", …; system = "…").
     #[arg(long)]
     mapping: Option<PathBuf>,
+    /// Add users whatever their email domain (by default, only users at the team's own
+    /// domains are added: a CRM's integration users and contractors are listed instead).
+    #[arg(long)]
+    any_domain: bool,
     /// Import the valid rows and report the others (default: all or nothing).
     #[arg(long)]
     valid_rows: bool,
@@ -59,6 +63,7 @@ pub async fn import_users(
         &bytes,
         &mapping,
         args.side,
+        args.any_domain,
         mode,
         &signer,
         chrono::Utc::now(),
@@ -98,10 +103,7 @@ pub async fn import_users(
             println!("  row {} [{}]: {}", e.row, e.column, e.message);
         }
         if !s.skipped.is_empty() {
-            println!(
-                "  not people who can join (system users, no email; not added): {}",
-                s.skipped.join(", ")
-            );
+            println!("  not added: {}", s.skipped.join(", "));
         }
         if !s.inactive.is_empty() {
             println!(

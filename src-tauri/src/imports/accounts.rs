@@ -3,14 +3,15 @@
 //! name; each firmographic (website, industry, employees, revenue, country) follows the
 //! newest row that gives it. Contacts and opportunities that named an account by id before
 //! it was known are linked at once.
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
 use super::csv_table;
+use super::dates::DateColumn;
 use super::dialects::detect;
 use super::fields::{AccountField as F, Columns};
-use super::values::{clean, domain_of, parse_amount};
+use super::values::{clean, decimal_point, domain_of, parse_amount};
 use super::{ImportMode, ImportSummary, Mapping, Progress, RowError};
 use crate::db::{ts, Conn};
 use crate::error::AppResult;
@@ -54,16 +55,22 @@ pub async fn import(
     );
     let stored: Vec<Firmographics> = sqlx::query_as(
         "SELECT id, name, domain, industry, employees, revenue, country, owner_ref
-         FROM accounts WHERE deleted_at IS NULL",
+         FROM accounts WHERE deleted_at IS NULL ORDER BY id",
     )
     .fetch_all(&mut *conn)
     .await?;
-    let mut accounts: Vec<(Firmographics, bool)> = stored.into_iter().map(|a| (a, false)).collect();
-    let mut by_name: HashMap<String, usize> = accounts
+    // Each account as stored (None for one this file creates), and as the file leaves it.
+    let mut original: Vec<Option<Firmographics>> = stored.iter().cloned().map(Some).collect();
+    let mut accounts: Vec<Firmographics> = stored;
+    let index: HashMap<String, usize> = accounts
         .iter()
         .enumerate()
-        .map(|(i, (a, _))| (a.name.to_lowercase(), i))
+        .map(|(i, a)| (a.id.clone(), i))
         .collect();
+    let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, a) in accounts.iter().enumerate() {
+        by_name.entry(a.name.to_lowercase()).or_default().push(i);
+    }
     let mut by_key: HashMap<String, usize> = HashMap::new();
     let keys: Vec<(String, String)> =
         sqlx::query_as("SELECT external_id, account_id FROM account_keys WHERE system = ?")
@@ -71,10 +78,23 @@ pub async fn import(
             .fetch_all(&mut *conn)
             .await?;
     for (ext, id) in keys {
-        if let Some(i) = accounts.iter().position(|(a, _)| a.id == id) {
+        if let Some(&i) = index.get(&id) {
             by_key.insert(ext, i);
         }
     }
+    let prefs = crate::workspace::date_prefs(&mut *conn, mapping).await?;
+    let modified_dates = DateColumn::decide(
+        table.rows.iter().filter_map(|(row, r)| {
+            columns
+                .get(F::ModifiedAt)
+                .and_then(|i| r.get(i))
+                .and_then(clean)
+                .map(|v| (*row, v))
+        }),
+        &prefs,
+    );
+    // The newest modification applied to each account so far (with a modified column).
+    let mut newest: HashMap<usize, DateTime<Utc>> = HashMap::new();
     let mut summary = ImportSummary {
         dialect: source.name.clone(),
         source: Some(source.clone()),
@@ -83,6 +103,7 @@ pub async fn import(
         unmapped_columns: columns.unmapped(),
         ..ImportSummary::default()
     };
+    summary.warnings.extend(super::blank_note(table.blank));
     for (row, message) in &table.broken {
         summary.errors.push(RowError {
             row: *row,
@@ -91,8 +112,19 @@ pub async fn import(
         });
         summary.rejected += 1;
     }
+    let point_of = |f: F| {
+        decimal_point(
+            table
+                .rows
+                .iter()
+                .filter_map(|(_, r)| columns.get(f).and_then(|i| r.get(i)).and_then(clean)),
+        )
+    };
+    let (employees_point, revenue_point) = (point_of(F::Employees), point_of(F::Revenue));
     let mut new_keys: Vec<(String, usize)> = Vec::new();
-    let mut created: Vec<usize> = Vec::new();
+    // The accounts the file names, and those with an id from this source.
+    let mut touched: HashSet<usize> = HashSet::new();
+    let mut keyed: HashSet<usize> = by_key.values().copied().collect();
     let mut seen: HashMap<String, u32> = HashMap::new();
     let total = table.rows.len() as u32;
     for (n, (row, r)) in table.rows.iter().enumerate() {
@@ -113,7 +145,12 @@ pub async fn import(
             fail(F::Name, "an account needs a name".into());
         }
         let number = |f: F, what: &str, fail: &mut dyn FnMut(F, String)| {
-            cell(f).and_then(|t| match parse_amount(t) {
+            let point = if f == F::Revenue {
+                revenue_point
+            } else {
+                employees_point
+            };
+            cell(f).and_then(|t| match parse_amount(t, point) {
                 Some(v) => Some(v / 100),
                 None => {
                     fail(f, format!("'{t}' is not {what}"));
@@ -141,42 +178,60 @@ pub async fn import(
         if let Some(e) = &ext {
             seen.insert(e.clone(), *row);
         }
+        // By this source's id; else an account of that name that has no id from this
+        // source yet; accounts that share a name but not an id are different companies.
         let found = ext
             .as_ref()
             .and_then(|e| by_key.get(e))
-            .or_else(|| by_name.get(&name.to_lowercase()))
-            .copied();
+            .copied()
+            .or_else(|| {
+                by_name.get(&name.to_lowercase()).and_then(|c| {
+                    c.iter()
+                        .copied()
+                        .find(|i| ext.is_none() || !keyed.contains(i))
+                })
+            });
         let i = match found {
             Some(i) => i,
             None => {
-                accounts.push((
-                    Firmographics {
-                        id: crate::leads::account_id_for(&name),
-                        name: name.clone(),
-                        domain: None,
-                        industry: None,
-                        employees: None,
-                        revenue: None,
-                        country: None,
-                        owner_ref: None,
-                    },
-                    false,
-                ));
+                let id = match &ext {
+                    Some(e) => crate::leads::account_id_for_key(&source.system, e),
+                    None => crate::leads::account_id_for(&name),
+                };
+                accounts.push(Firmographics {
+                    id,
+                    name: name.clone(),
+                    domain: None,
+                    industry: None,
+                    employees: None,
+                    revenue: None,
+                    country: None,
+                    owner_ref: None,
+                });
+                original.push(None);
                 let i = accounts.len() - 1;
-                by_name.insert(name.to_lowercase(), i);
-                created.push(i);
+                by_name.entry(name.to_lowercase()).or_default().push(i);
                 summary.created += 1;
                 i
             }
         };
+        touched.insert(i);
         if let Some(e) = &ext {
             if !by_key.contains_key(e) {
                 by_key.insert(e.clone(), i);
+                keyed.insert(i);
                 new_keys.push((e.clone(), i));
             }
         }
-        let (a, dirty) = &mut accounts[i];
-        let before = a.clone();
+        // Each field follows the newest row that gives it: by the file's modified time
+        // when it has one, else by its order.
+        if let Some(m) = cell(F::ModifiedAt).and_then(|t| modified_dates.read(t).ok()) {
+            if newest.get(&i).is_some_and(|seen| *seen > m) {
+                continue;
+            }
+            newest.insert(i, m);
+        }
+        let a = &mut accounts[i];
         let text = |f: F| cell(f).map(str::to_string);
         if let Some(v) = cell(F::Website) {
             a.domain = Some(domain_of(v));
@@ -192,16 +247,15 @@ pub async fn import(
         }
         a.employees = employees.or(a.employees);
         a.revenue = revenue.or(a.revenue);
-        if *a != before {
-            *dirty = true;
-        } else if found.is_some() {
-            summary.unchanged += 1;
-        }
     }
-    summary.updated = accounts
+    // What changed is what differs at the end, however many rows named the account.
+    let changed: Vec<usize> = (0..accounts.len())
+        .filter(|i| original[*i].as_ref().is_some_and(|o| *o != accounts[*i]))
+        .collect();
+    summary.updated = changed.len() as u32;
+    summary.unchanged = touched
         .iter()
-        .enumerate()
-        .filter(|(i, (_, dirty))| *dirty && !created.contains(i))
+        .filter(|i| original[**i].as_ref() == Some(&accounts[**i]))
         .count() as u32;
     summary.errors.sort_by_key(|e| e.row);
     if mode == ImportMode::AllOrNothing && summary.rejected > 0 {
@@ -212,8 +266,8 @@ pub async fn import(
     }
     let now_at = now;
     let now = ts(now);
-    for (i, (a, dirty)) in accounts.iter().enumerate() {
-        if created.contains(&i) {
+    for (i, a) in accounts.iter().enumerate() {
+        if original[i].is_none() {
             sqlx::query(
                 "INSERT INTO accounts (id, name, domain, industry, employees, revenue, country, owner_ref, created_at, updated_at)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -230,7 +284,7 @@ pub async fn import(
             .bind(&now)
             .execute(&mut *conn)
             .await?;
-        } else if *dirty {
+        } else if changed.contains(&i) {
             sqlx::query(
                 "UPDATE accounts SET domain = ?, industry = ?, employees = ?, revenue = ?, country = ?,
                     owner_ref = ?, updated_at = ? WHERE id = ?",
@@ -254,7 +308,7 @@ pub async fn import(
         )
         .bind(&source.system)
         .bind(ext)
-        .bind(&accounts[*i].0.id)
+        .bind(&accounts[*i].id)
         .bind(&now)
         .execute(&mut *conn)
         .await?;
@@ -262,11 +316,7 @@ pub async fn import(
     // Contacts and opportunities that named these accounts by id are linked now.
     summary.linked = crate::leads::owners::resolve_accounts(&mut *conn).await? as u32;
     // Their contacts' fit follows the firmographics.
-    let changed: Vec<String> = accounts
-        .iter()
-        .filter(|(_, dirty)| *dirty)
-        .map(|(a, _)| a.id.clone())
-        .collect();
+    let changed: Vec<String> = changed.iter().map(|i| accounts[*i].id.clone()).collect();
     let rescore = crate::leads::owners::contacts_of(&mut *conn, &changed).await?;
     let pb = crate::handoffs::playbook_at::PlaybookHistory::load(&mut *conn).await?;
     crate::leads::scores::refresh(&mut *conn, &pb, &rescore, now_at).await?;

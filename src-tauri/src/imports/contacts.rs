@@ -15,7 +15,7 @@ use super::dates::{self, DateChoice, DateColumn, DatePrefs};
 use super::dialects::{default_status_stage, detect, is_yes, Source};
 use super::fields::{Columns, ContactField, FieldInfo};
 use super::run::Options;
-use super::values::{clean, domain_of, normalise_source};
+use super::values::{clean, domain_of, invisible, normalise_source};
 use super::{ImportMode, ImportSummary, Mapping, Progress, RowError};
 use crate::agreements::AgreementKind;
 use crate::bulk::{Bulk, SetAside};
@@ -53,6 +53,8 @@ pub struct Record {
     pub status: Option<String>,
     pub file_stage: Option<String>,
     pub created_at: Option<DateTime<Utc>>,
+    /// When the source last changed the record (decides whose account details are newest).
+    pub modified_at: Option<DateTime<Utc>>,
     pub buying_role: Option<BuyingRole>,
     pub buying_stage: Option<BuyingStage>,
     /// Budget, authority, need, timeline: (known, note) when the file says.
@@ -291,7 +293,7 @@ impl StageMap {
                 "the playbook has no agreed stages yet; agree the lifecycle first",
             )
         })?;
-        let mut user = HashMap::new();
+        let mut user: HashMap<String, String> = HashMap::new();
         for (value, stage) in &mapping.statuses {
             let key = stages.get(&norm(stage)).cloned().ok_or_else(|| {
                 AppError::invalid(
@@ -299,7 +301,14 @@ impl StageMap {
                     format!("mapping: status '{value}' maps to '{stage}', which is not a stage"),
                 )
             })?;
-            user.insert(norm(value), key);
+            if let Some(other) = user.insert(norm(value), key.clone()).filter(|o| *o != key) {
+                return Err(AppError::invalid(
+                    "mapping",
+                    format!(
+                        "mapping: status '{value}' is mapped to both {other} and {key} (statuses are compared without case and punctuation)"
+                    ),
+                ));
+            }
         }
         Ok(StageMap {
             user,
@@ -385,6 +394,9 @@ pub struct Cleaner<'a> {
     /// date whose order matters turns up.
     bytes: &'a [u8],
     created: OnceLock<DateColumn>,
+    modified: OnceLock<DateColumn>,
+    /// For values whose day and month cannot be swapped (no decision needed).
+    plain_dates: DateColumn,
     now: DateTime<Utc>,
 }
 
@@ -406,6 +418,8 @@ impl<'a> Cleaner<'a> {
             prefs,
             bytes,
             created: OnceLock::new(),
+            modified: OnceLock::new(),
+            plain_dates: DateColumn::decide([], prefs),
             now,
         }
     }
@@ -443,14 +457,21 @@ impl<'a> Cleaner<'a> {
         }
     }
 
-    fn created_column(&self, text: &str) -> DateColumn {
-        if let Some(c) = self.created.get() {
-            return c.clone();
+    /// How `field`'s dates are read: decided from all of the column's values the first
+    /// time a value whose day and month could be swapped turns up.
+    fn date_column<'c>(
+        &'c self,
+        field: ContactField,
+        decided: &'c OnceLock<DateColumn>,
+        text: &str,
+    ) -> &'c DateColumn {
+        if let Some(c) = decided.get() {
+            return c;
         }
         if !dates::order_matters(text) {
-            return DateColumn::decide([], self.prefs);
+            return &self.plain_dates;
         }
-        let i = self.columns.get(ContactField::CreatedAt).unwrap_or(0);
+        let i = self.columns.get(field).unwrap_or(0);
         let mut all = Vec::new();
         if let Ok(mut rows) = csv_table::Rows::open(self.bytes) {
             while let Some((row, r)) = rows.next_row() {
@@ -459,8 +480,9 @@ impl<'a> Cleaner<'a> {
                 }
             }
         }
-        let col = DateColumn::decide(all.iter().map(|(r, v)| (*r, v.as_str())), self.prefs);
-        self.created.get_or_init(|| col).clone()
+        decided.get_or_init(|| {
+            DateColumn::decide(all.iter().map(|(r, v)| (*r, v.as_str())), self.prefs)
+        })
     }
 
     /// Cleans one row: its record, or `None` with its errors (and the status values and
@@ -477,9 +499,10 @@ impl<'a> Cleaner<'a> {
             })
         };
 
-        let email = cell(ContactField::Email).map(|e| e.to_lowercase());
+        let email = cell(ContactField::Email)
+            .map(|e| e.strip_prefix("mailto:").unwrap_or(e).trim().to_lowercase());
         if let Some(e) = &email {
-            if !is_plausible_email(e) {
+            if !is_plausible_email(e) || e.chars().any(invisible) {
                 fail(
                     ContactField::Email,
                     format!("'{e}' is not an email address"),
@@ -498,7 +521,10 @@ impl<'a> Cleaner<'a> {
             );
         }
         let created_at = cell(ContactField::CreatedAt).and_then(|t| {
-            match self.created_column(t).read_noted(t) {
+            match self
+                .date_column(ContactField::CreatedAt, &self.created, t)
+                .read_noted(t)
+            {
                 Ok((d, note)) if d <= self.now + crate::handoffs::CLOCK_SKEW => {
                     if let Some(n) = note {
                         out.warnings.push(format!("row {row}: {n}"));
@@ -552,7 +578,9 @@ impl<'a> Cleaner<'a> {
             }),
             None => None,
         };
-        let owner_ref = text(ContactField::Owner);
+        // A Salesforce queue (00G…) owns nobody's lead the way a person does.
+        let owner_ref = text(ContactField::Owner)
+            .filter(|o| !(self.source.system == "salesforce" && o.starts_with("00G")));
         let owner_id = owner_ref.as_deref().and_then(|o| {
             let found = self.owners.resolve(o);
             if found.is_none() {
@@ -617,6 +645,11 @@ impl<'a> Cleaner<'a> {
             status,
             file_stage,
             created_at,
+            modified_at: cell(ContactField::ModifiedAt).and_then(|t| {
+                self.date_column(ContactField::ModifiedAt, &self.modified, t)
+                    .read(t)
+                    .ok()
+            }),
             buying_role,
             buying_stage,
             bant: [
@@ -629,16 +662,34 @@ impl<'a> Cleaner<'a> {
     }
 }
 
-/// "Lewis, James" is James Lewis; "Ana María López" is Ana María López.
+/// "Lewis, James" is James Lewis; "Ana María López" is Ana María López; "Dr. Anna Maria
+/// von Trapp" is Anna Maria von Trapp (a salutation in front is not a first name, and the
+/// particles of a family name stay with it).
 fn split_full_name(full: &str) -> (Option<String>, Option<String>) {
+    const PARTICLES: [&str; 18] = [
+        "von", "van", "de", "der", "den", "da", "di", "du", "le", "la", "del", "della", "dos",
+        "das", "ten", "ter", "bin", "al",
+    ];
     let some = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
-    match full.split_once(',') {
-        Some((last, first)) if !first.trim().is_empty() => (some(first), some(last)),
-        _ => {
-            let (f, l) = full.trim().rsplit_once(' ').unwrap_or(("", full));
-            (some(f), some(l))
+    if let Some((last, first)) = full.split_once(',') {
+        if !first.trim().is_empty() {
+            return (some(first), some(last));
         }
     }
+    let mut words: Vec<&str> = full.split_whitespace().collect();
+    if words.len() > 1 && is_salutation(words[0]) {
+        words.remove(0);
+    }
+    let Some(mut start) = words.len().checked_sub(1) else {
+        return (None, some(full));
+    };
+    while start > 1 && PARTICLES.contains(&words[start - 1].to_lowercase().as_str()) {
+        start -= 1;
+    }
+    (
+        some(&words[..start].join(" ")),
+        some(&words[start..].join(" ")),
+    )
 }
 
 fn parse_employees(text: &str) -> Option<i64> {
@@ -764,11 +815,7 @@ pub async fn import(
         .await?;
     }
     crate::leads::owners::resolve_accounts(&mut *conn).await?;
-    let mut rescore = planned.rescore;
-    rescore.extend(crate::leads::owners::contacts_of(&mut *conn, &planned.accounts_changed).await?);
-    rescore.sort();
-    rescore.dedup();
-    crate::leads::scores::refresh(conn, &pb, &rescore, now).await?;
+
     progress.check(total, total)?;
     summary.written = true;
     Ok(summary)
@@ -787,6 +834,10 @@ mod tests {
         assert_eq!(
             split_full_name("Lewis,"),
             (None, Some("Lewis,".to_string()))
+        );
+        assert_eq!(
+            split_full_name("Dr. Anna Maria von Trapp"),
+            s("Anna Maria", "von Trapp")
         );
     }
 

@@ -23,7 +23,7 @@ use crate::error::AppResult;
 use crate::handoffs::playbook_at::PlaybookHistory;
 use crate::handoffs::records::EventRecord;
 use crate::handoffs::EventKind;
-use crate::scoring::{explain, Profile};
+use crate::scoring::{fit_points, Profile};
 
 const ACCOUNT_COLUMNS: [&str; 8] = [
     "id",
@@ -128,12 +128,61 @@ const BATCH: u32 = 1000;
 /// An account as the import knows it: what it holds now, and whether the file changed it.
 struct AccountState {
     id: String,
+    details: Firmographics,
+    /// The details as stored (or as this import first wrote them): what changed is what
+    /// differs from these at the end.
+    original: Firmographics,
+    stored: bool,
+    /// The newest modification time of a row that gave these details.
+    newest: Option<DateTime<Utc>>,
+    /// How many times this file changed the details (new contacts' scores follow them).
+    version: u32,
+}
+
+/// Website (as its domain), industry, employees, country.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Firmographics {
     domain: Option<String>,
     industry: Option<String>,
     employees: Option<i64>,
     country: Option<String>,
-    stored: bool,
-    dirty: bool,
+}
+
+impl Firmographics {
+    /// Takes every detail a row gives.
+    fn take(&mut self, rec: &Record) {
+        for (slot, v) in [
+            (&mut self.domain, &rec.domain),
+            (&mut self.industry, &rec.industry),
+            (&mut self.country, &rec.country),
+        ] {
+            if v.is_some() {
+                slot.clone_from(v);
+            }
+        }
+        if rec.employees.is_some() {
+            self.employees = rec.employees;
+        }
+    }
+}
+
+/// A stored contact as matching and rescoring read it.
+#[derive(sqlx::FromRow)]
+struct ContactKeysRow {
+    id: String,
+    email: Option<String>,
+    import_hash: Option<String>,
+    stage: String,
+    title: String,
+    country: String,
+    source_channel: String,
+    buying_role: Option<String>,
+    budget_known: bool,
+    authority_known: bool,
+    need_known: bool,
+    timeline_known: bool,
+    account_id: Option<String>,
+    score: i64,
 }
 
 type AccountRow = (
@@ -148,20 +197,30 @@ type AccountRow = (
 /// What is already stored that the rows are matched against.
 pub struct Stored {
     ids: Identities,
+    /// The stored contacts' profiles (as stored, and as the file leaves them) and cached
+    /// scores, by the index `ids` gives them.
+    profiles: Vec<(StoredProfile, Option<StoredProfile>, i64)>,
+    /// New contacts with an account: their profile, the account, its details and version
+    /// when their score was computed, and that score.
+    fresh: Vec<(String, StoredProfile, usize, Firmographics, u32, i64)>,
     /// This import's (system, record type).
     source: u16,
     system: String,
     record_type: String,
-    /// Live accounts by lower-case name.
-    accounts: HashMap<String, AccountState>,
+    /// Live accounts, found by lower-case name (the first of a name) and by id.
+    accounts: Vec<AccountState>,
+    account_by_name: HashMap<String, usize>,
+    account_by_id: HashMap<String, usize>,
     /// Accounts by their id in this system (`system:id`).
     account_keys: HashMap<String, String>,
 }
 
 impl Stored {
     pub async fn load(conn: &mut Conn, source: &Source) -> AppResult<Stored> {
-        let rows: Vec<(String, Option<String>, Option<String>, String)> = sqlx::query_as(
-            "SELECT id, lower(email), import_hash, stage FROM contacts WHERE deleted_at IS NULL",
+        let rows: Vec<ContactKeysRow> = sqlx::query_as(
+            "SELECT id, lower(email) AS email, import_hash, stage, title, country, source_channel, buying_role,
+                    budget_known, authority_known, need_known, timeline_known, account_id, score
+             FROM contacts WHERE deleted_at IS NULL",
         )
         .fetch_all(&mut *conn)
         .await?;
@@ -169,8 +228,32 @@ impl Stored {
         let this = ids.source(&source.system, &source.record_type);
         let mut index: HashMap<String, usize> =
             HashMap::with_capacity_and_hasher(rows.len(), Default::default());
-        for (id, email, hash, stage) in rows {
+        let mut profiles = Vec::with_capacity(rows.len());
+        for r in rows {
+            let (id, email, hash, stage) = (r.id, r.email, r.import_hash, r.stage);
+            profiles.push((
+                StoredProfile {
+                    title: r.title,
+                    country: r.country,
+                    source_channel: r.source_channel,
+                    buying_role: r.buying_role,
+                    email: email.clone(),
+                    bant: [
+                        r.budget_known,
+                        r.authority_known,
+                        r.need_known,
+                        r.timeline_known,
+                    ],
+                    account_id: r.account_id,
+                },
+                None,
+                r.score,
+            ));
             let i = ids.add(id.clone(), email, hash, stage);
+            // A Playbook export names each contact by its own id.
+            if source.system == "playbook" {
+                ids.add_key(i, this, &id, None);
+            }
             index.insert(id, i);
         }
         let keys: Vec<(String, String, String, String, Option<String>)> = sqlx::query_as(
@@ -178,34 +261,54 @@ impl Stored {
         )
         .fetch_all(&mut *conn)
         .await?;
+        // A merged-away contact's ids are its survivor's.
+        let merged: HashMap<String, String> = sqlx::query_as::<_, (String, String)>(
+            "SELECT id, merged_into FROM contacts WHERE merged_into IS NOT NULL",
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .collect();
         for (system, record_type, ext, contact, hash) in keys {
+            let mut contact = contact;
+            for _ in 0..16 {
+                match merged.get(&contact) {
+                    Some(into) => contact = into.clone(),
+                    None => break,
+                }
+            }
             if let Some(&i) = index.get(&contact) {
                 let s = ids.source(&system, &record_type);
                 ids.add_key(i, s, &ext, hash);
             }
         }
-        let accounts: Vec<AccountRow> = sqlx::query_as(
-            "SELECT lower(name), id, domain, industry, employees, country FROM accounts WHERE deleted_at IS NULL",
+        let rows: Vec<AccountRow> = sqlx::query_as(
+            "SELECT lower(name), id, domain, industry, employees, country FROM accounts
+             WHERE deleted_at IS NULL ORDER BY id",
         )
         .fetch_all(&mut *conn)
         .await?;
-        let accounts = accounts
-            .into_iter()
-            .map(|(name, id, domain, industry, employees, country)| {
-                (
-                    name,
-                    AccountState {
-                        id,
-                        domain,
-                        industry,
-                        employees,
-                        country,
-                        stored: true,
-                        dirty: false,
-                    },
-                )
-            })
-            .collect();
+        let mut accounts = Vec::with_capacity(rows.len());
+        let mut account_by_name = HashMap::default();
+        let mut account_by_id = HashMap::default();
+        for (name, id, domain, industry, employees, country) in rows {
+            let details = Firmographics {
+                domain,
+                industry,
+                employees,
+                country,
+            };
+            account_by_name.entry(name).or_insert(accounts.len());
+            account_by_id.insert(id.clone(), accounts.len());
+            accounts.push(AccountState {
+                id,
+                original: details.clone(),
+                details,
+                stored: true,
+                newest: None,
+                version: 0,
+            });
+        }
         let account_keys = sqlx::query_as::<_, (String, String)>(
             "SELECT system || ':' || external_id, account_id FROM account_keys WHERE system = ?",
         )
@@ -216,10 +319,14 @@ impl Stored {
         .collect();
         Ok(Stored {
             ids,
+            profiles,
+            fresh: Vec::new(),
             source: this,
             system: source.system.clone(),
             record_type: source.record_type.clone(),
             accounts,
+            account_by_name,
+            account_by_id,
             account_keys,
         })
     }
@@ -262,10 +369,6 @@ pub struct Planned {
     pub warnings: Vec<String>,
     /// Hashes of the `created` events written, for the bulk record's signature.
     pub event_hashes: Vec<String>,
-    /// Stored contacts whose profile changed: their scores are refreshed.
-    pub rescore: Vec<String>,
-    /// Accounts whose firmographics changed (their contacts' fit may have changed too).
-    pub accounts_changed: Vec<String>,
 }
 
 struct Update {
@@ -311,6 +414,8 @@ struct Batch {
     updates: Vec<Update>,
     /// Accounts whose firmographics the file changed: (id, domain, industry, employees, country).
     account_updates: Vec<AccountRow>,
+    /// Stored contacts whose score the file moved: (id, new score).
+    scores: Vec<(String, i64)>,
 }
 
 /// Plans `rows` on another thread and writes what it prepares on this one. Returns what
@@ -355,6 +460,11 @@ fn write(
     let mut updates = bulk.statement("contacts", UPDATE_CONTACT, 27)?;
     let mut account_updates = bulk.statement("accounts", UPDATE_ACCOUNT, 6)?;
     let mut key_updates = bulk.statement("contact_keys", UPDATE_KEY, 4)?;
+    let mut score_updates = bulk.statement(
+        "contacts",
+        "UPDATE contacts SET score = ?1 WHERE id = ?2",
+        2,
+    )?;
     progress.check(0, total)?;
     for batch in batches {
         for a in &batch.accounts {
@@ -487,6 +597,9 @@ fn write(
                 ])?;
             }
         }
+        for (id, score) in &batch.scores {
+            score_updates.row(&[Cell::Int(*score), Cell::Text(id)])?;
+        }
         for (id, _, domain, industry, employees, country) in &batch.account_updates {
             account_updates.row(&[
                 domain.as_deref().into(),
@@ -514,7 +627,7 @@ impl Plan<'_> {
     /// Cleans, identifies and prepares every row in order, sending writes in batches.
     fn rows(mut self, mut rows: Rows<'_>, sender: &SyncSender<Batch>) -> Planned {
         let scoring = self.pb.scoring_at(self.now).and_then(|v| match &v.body {
-            AgreementBody::Scoring(m) => Some((m.clone(), v.reference())),
+            AgreementBody::Scoring(m) => Some(m.clone()),
             _ => None,
         });
         let mut out = Planned::default();
@@ -624,6 +737,10 @@ impl Plan<'_> {
                 }
             }
             let fingerprint = rec.fingerprint();
+            // Every row names its account, changed or not: the account's details follow
+            // the newest row whatever else the row does.
+            let writing = self.writing(&out);
+            let account_id = self.account_for(&rec, &mut batch, &mut out, writing);
             match decision {
                 Decision::New | Decision::NewDuplicate(_) => {
                     if let Decision::NewDuplicate(other) = decision {
@@ -660,11 +777,30 @@ impl Plan<'_> {
                         }
                     }
                     if self.writing(&out) {
-                        let score = scoring.as_ref().map_or(0, |(model, reference)| {
-                            fit(model, reference, &rec, self.now)
+                        let mut profile = StoredProfile::default();
+                        profile.take(&rec);
+                        let account = account_id
+                            .as_ref()
+                            .and_then(|id| self.stored.account_by_id.get(id))
+                            .map(|&a| {
+                                let s = &self.stored.accounts[a];
+                                (a, s.details.clone(), s.version)
+                            });
+                        let details = account.as_ref().map(|a| a.1.clone()).unwrap_or_default();
+                        let score = scoring.as_ref().map_or(0, |model| {
+                            i64::from(fit_points(model, &profile.profile(&details)))
                         });
-                        let contact =
-                            self.prepare(rec, stage, fingerprint, score, &mut batch, &mut out);
+                        let contact = self.prepare(rec, account_id, stage, fingerprint, score);
+                        if let Some((a, details, version)) = account {
+                            self.stored.fresh.push((
+                                contact.id.clone(),
+                                profile,
+                                a,
+                                details,
+                                version,
+                                score,
+                            ));
+                        }
                         if key_free {
                             if let Some(k) = &contact.rec.external_id {
                                 batch.keys.push((
@@ -730,9 +866,15 @@ impl Plan<'_> {
                         rec.external_id.as_deref(),
                         fingerprint.clone(),
                     );
+                    // What the contact is now, for its score at the end.
+                    if let Some((stored, now, _)) = self.stored.profiles.get_mut(i) {
+                        let merged = now.get_or_insert_with(|| stored.clone());
+                        merged.take(&rec);
+                        if account_id.is_some() {
+                            merged.account_id.clone_from(&account_id);
+                        }
+                    }
                     if self.writing(&out) {
-                        let account_id = self.account_for(&rec, &mut batch, &mut out);
-                        out.rescore.push(id.clone());
                         batch.updates.push(Update {
                             id,
                             rec,
@@ -744,15 +886,33 @@ impl Plan<'_> {
                 Decision::Conflict { .. } => unreachable!("conflicts are resolved above"),
             }
         }
+        // An account changed when its details differ at the end from what was stored (or
+        // first written), however many rows named it.
+        let changed: Vec<&AccountState> = self
+            .stored
+            .accounts
+            .iter()
+            .filter(|a| a.details != a.original)
+            .collect();
+        out.accounts_updated = changed.iter().filter(|a| a.stored).count() as u32;
         if self.writing(&out) {
-            batch.account_updates = self
-                .stored
-                .accounts
-                .drain()
-                .filter(|(_, a)| a.dirty)
-                .map(|(name, a)| (a.id, name, a.domain, a.industry, a.employees, a.country))
+            batch.account_updates = changed
+                .iter()
+                .map(|a| {
+                    let d = &a.details;
+                    (
+                        a.id.clone(),
+                        String::new(),
+                        d.domain.clone(),
+                        d.industry.clone(),
+                        d.employees,
+                        d.country.clone(),
+                    )
+                })
                 .collect();
-            out.accounts_changed = batch.account_updates.iter().map(|a| a.0.clone()).collect();
+            if let Some(model) = &scoring {
+                batch.scores = self.rescored(model);
+            }
         }
         out.duplicates = duplicates
             .into_iter()
@@ -763,7 +923,71 @@ impl Plan<'_> {
             .collect();
         batch.rows_done = out.rows_read.max(batch.rows_done);
         let _ = sender.send(batch);
+        out.warnings.extend(super::blank_note(rows.blank));
         out
+    }
+
+    /// The new scores of the stored contacts whose fit this file moved (their own values,
+    /// or their account's details): the cached score moves by the change in fit (a score is
+    /// fit plus behaviour, and a file changes no activity).
+    fn rescored(&self, model: &ScoringBody) -> Vec<(String, i64)> {
+        let account = |id: &Option<String>, now: bool| {
+            id.as_ref()
+                .and_then(|id| self.stored.account_by_id.get(id))
+                .map(|&i| {
+                    let a = &self.stored.accounts[i];
+                    if now {
+                        a.details.clone()
+                    } else {
+                        a.original.clone()
+                    }
+                })
+                .unwrap_or_default()
+        };
+        let changed_account = |id: &Option<String>| {
+            id.as_ref()
+                .and_then(|id| self.stored.account_by_id.get(id))
+                .is_some_and(|&i| {
+                    let a = &self.stored.accounts[i];
+                    a.details != a.original
+                })
+        };
+        // New contacts whose account's details a later row changed.
+        let fresh = self
+            .stored
+            .fresh
+            .iter()
+            .filter(|(_, _, a, _, version, _)| self.stored.accounts[*a].version != *version)
+            .filter_map(|(id, profile, a, used, _, score)| {
+                let before = fit_points(model, &profile.profile(used));
+                let after = fit_points(model, &profile.profile(&self.stored.accounts[*a].details));
+                (before != after).then(|| {
+                    (
+                        id.clone(),
+                        score.saturating_add(i64::from(after) - i64::from(before)),
+                    )
+                })
+            });
+        self.stored
+            .profiles
+            .iter()
+            .enumerate()
+            .filter(|(_, (stored, now, _))| now.is_some() || changed_account(&stored.account_id))
+            .filter_map(|(i, (stored, now, score))| {
+                let now = now.as_ref().unwrap_or(stored);
+                let before =
+                    fit_points(model, &stored.profile(&account(&stored.account_id, false)));
+                let after = fit_points(model, &now.profile(&account(&now.account_id, true)));
+                (before != after).then(|| {
+                    let id = self.stored.ids.known(i).id.clone();
+                    (
+                        id,
+                        score.saturating_add(i64::from(after) - i64::from(before)),
+                    )
+                })
+            })
+            .chain(fresh)
+            .collect()
     }
 
     fn first_stage(&self) -> String {
@@ -776,92 +1000,99 @@ impl Plan<'_> {
         self.write && (!self.all_or_nothing || out.rejected.is_empty())
     }
 
-    /// The account a row names: by company name (created once, its firmographics following
-    /// the newest row that gives each), else by the file's account id.
+    /// The account a row names: by the file's account id when it has one, else by company
+    /// name (created once). Its details follow the newest row that gives each: by the
+    /// file's modified time when it has one, else by the file's order. Nothing is queued for
+    /// writing unless `write`.
     fn account_for(
         &mut self,
         rec: &Record,
         batch: &mut Batch,
         out: &mut Planned,
+        write: bool,
     ) -> Option<String> {
-        let Some(name) = &rec.company else {
-            return rec
-                .account_ref
-                .as_ref()
-                .and_then(|r| self.stored.account_keys.get(r).cloned());
-        };
-        let key = name.to_lowercase();
-        let id = match self.stored.accounts.get_mut(&key) {
-            Some(a) => {
-                let before = a.dirty;
-                let set = |slot: &mut Option<String>, v: &Option<String>| {
-                    if v.is_some() && slot != v {
-                        slot.clone_from(v);
-                        true
-                    } else {
-                        false
+        let by_ref = rec
+            .account_ref
+            .as_ref()
+            .and_then(|r| self.stored.account_keys.get(r))
+            .and_then(|id| self.stored.account_by_id.get(id))
+            .copied();
+        let by_name = rec
+            .company
+            .as_ref()
+            .and_then(|n| self.stored.account_by_name.get(&n.to_lowercase()))
+            .copied();
+        let i = match (by_ref.or(by_name), &rec.company) {
+            (Some(i), _) => i,
+            (None, None) => return None,
+            (None, Some(name)) => {
+                let id = match &rec.account_ref {
+                    Some(r) => {
+                        let (system, ext) = r.split_once(':').unwrap_or(("", r));
+                        crate::leads::account_id_for_key(system, ext)
                     }
+                    None => crate::leads::account_id_for(name),
                 };
-                let mut changed = set(&mut a.domain, &rec.domain);
-                changed |= set(&mut a.industry, &rec.industry);
-                changed |= set(&mut a.country, &rec.country);
-                if rec.employees.is_some() && a.employees != rec.employees {
-                    a.employees = rec.employees;
-                    changed = true;
-                }
-                if changed {
-                    a.dirty = true;
-                    if a.stored && !before {
-                        out.accounts_updated += 1;
-                    }
-                }
-                a.id.clone()
-            }
-            None => {
-                let id = crate::leads::account_id_for(name);
-                batch.accounts.push(NewAccount {
-                    id: id.clone(),
-                    name: name.clone(),
-                    domain: rec.domain.clone(),
-                    industry: rec.industry.clone(),
-                    employees: rec.employees,
-                    country: rec.country.clone(),
-                });
-                out.accounts_created += 1;
-                self.stored.accounts.insert(
-                    key,
-                    AccountState {
+                let mut details = Firmographics::default();
+                details.take(rec);
+                if write {
+                    batch.accounts.push(NewAccount {
                         id: id.clone(),
-                        domain: rec.domain.clone(),
-                        industry: rec.industry.clone(),
-                        employees: rec.employees,
-                        country: rec.country.clone(),
-                        stored: false,
-                        dirty: false,
-                    },
-                );
-                id
+                        name: name.clone(),
+                        domain: details.domain.clone(),
+                        industry: details.industry.clone(),
+                        employees: details.employees,
+                        country: details.country.clone(),
+                    });
+                }
+                out.accounts_created += 1;
+                let i = self.stored.accounts.len();
+                self.stored.account_by_name.insert(name.to_lowercase(), i);
+                self.stored.account_by_id.insert(id.clone(), i);
+                self.stored.accounts.push(AccountState {
+                    id,
+                    original: details.clone(),
+                    details,
+                    stored: false,
+                    newest: rec.modified_at,
+                    version: 0,
+                });
+                i
             }
         };
+        let a = &mut self.stored.accounts[i];
+        let newer = match (rec.modified_at, a.newest) {
+            (Some(m), Some(seen)) => m >= seen,
+            _ => true,
+        };
+        if newer {
+            let before = a.details.clone();
+            a.details.take(rec);
+            if a.details != before {
+                a.version += 1;
+            }
+            a.newest = rec.modified_at.or(a.newest);
+        }
+        let id = a.id.clone();
         if let Some(r) = &rec.account_ref {
             if !self.stored.account_keys.contains_key(r) {
                 self.stored.account_keys.insert(r.clone(), id.clone());
-                batch.account_keys.push((r.clone(), id.clone()));
+                if write {
+                    batch.account_keys.push((r.clone(), id.clone()));
+                }
             }
         }
         Some(id)
     }
 
     fn prepare(
-        &mut self,
+        &self,
         rec: Record,
+        account_id: Option<String>,
         stage: String,
         fingerprint: String,
         score: i64,
-        batch: &mut Batch,
-        out: &mut Planned,
     ) -> NewContact {
-        let account_id = self.account_for(&rec, batch, out);
         let created = rec.created_at.unwrap_or(self.now);
         let stage_ref = self
             .pb
@@ -904,21 +1135,59 @@ fn event_hash(c: &NewContact, bulk_id: &str) -> String {
     .computed_hash()
 }
 
-/// The fit part of the score a new contact starts with (it has no activity yet).
-fn fit(model: &ScoringBody, reference: &str, rec: &Record, now: DateTime<Utc>) -> i64 {
-    let text = |v: &Option<String>| v.clone().unwrap_or_default();
-    let p = Profile {
-        title: text(&rec.title),
-        industry: text(&rec.industry),
-        employees: rec.employees,
-        country: text(&rec.country),
-        source_channel: text(&rec.source_channel),
-        buying_role: rec
-            .buying_role
-            .map(|r| r.as_str().to_string())
-            .unwrap_or_default(),
-        email: text(&rec.email),
-        bant: rec.bant.clone().map(|b| b.is_some_and(|(known, _)| known)),
-    };
-    i64::from(explain(model, reference, &p, &[], now).total)
+/// What the fit rules look at in a stored contact (its account's details apart), and its
+/// cached score: enough to move the score by what a re-import changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct StoredProfile {
+    title: String,
+    country: String,
+    source_channel: String,
+    buying_role: Option<String>,
+    email: Option<String>,
+    bant: [bool; 4],
+    account_id: Option<String>,
+}
+
+impl StoredProfile {
+    /// Takes every value a row gives (what the UPDATE writes: a value the file leaves
+    /// empty keeps the stored one).
+    fn take(&mut self, rec: &Record) {
+        for (slot, v) in [
+            (&mut self.title, &rec.title),
+            (&mut self.country, &rec.country),
+            (&mut self.source_channel, &rec.source_channel),
+        ] {
+            if let Some(v) = v {
+                slot.clone_from(v);
+            }
+        }
+        if let Some(r) = rec.buying_role {
+            self.buying_role = Some(r.as_str().to_string());
+        }
+        if rec.email.is_some() {
+            self.email.clone_from(&rec.email);
+        }
+        for (slot, b) in self.bant.iter_mut().zip(&rec.bant) {
+            if let Some((known, _)) = b {
+                *slot = *known;
+            }
+        }
+    }
+
+    fn profile(&self, account: &Firmographics) -> Profile {
+        Profile {
+            title: self.title.clone(),
+            industry: account.industry.clone().unwrap_or_default(),
+            employees: account.employees,
+            country: if self.country.is_empty() {
+                account.country.clone().unwrap_or_default()
+            } else {
+                self.country.clone()
+            },
+            source_channel: self.source_channel.clone(),
+            buying_role: self.buying_role.clone().unwrap_or_default(),
+            email: self.email.clone().unwrap_or_default(),
+            bant: self.bant,
+        }
+    }
 }

@@ -2,10 +2,50 @@
 //! commas and line breaks, semicolons or tabs, a trailing empty column) and strictly where
 //! a file is broken: a row with more or fewer cells than the header, or a quote that is
 //! never closed, is a row error naming the row where it began; nothing is swallowed.
+use std::borrow::Cow;
+
 use crate::error::{AppError, AppResult};
+
+/// A file's bytes as UTF-8 text, and what was done to make them so: UTF-16 (with its byte
+/// order mark) and Windows-1252 (what Excel and Salesforce write on Windows, a superset of
+/// Latin-1) are decoded, and NUL bytes, which no CSV cell means, are dropped.
+pub fn decode(bytes: &[u8]) -> (Cow<'_, [u8]>, Option<String>) {
+    let (text, note): (Cow<'_, [u8]>, Option<String>) = if let Some((enc, _)) =
+        encoding_rs::Encoding::for_bom(bytes).filter(|(e, _)| *e != encoding_rs::UTF_8)
+    {
+        let (s, _, _) = enc.decode(bytes);
+        (
+            Cow::Owned(s.into_owned().into_bytes()),
+            Some(format!("the file is {}; it was read as such", enc.name())),
+        )
+    } else if std::str::from_utf8(bytes).is_ok() {
+        (Cow::Borrowed(bytes), None)
+    } else {
+        let (s, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+        (
+            Cow::Owned(s.into_owned().into_bytes()),
+            Some("the file is not UTF-8; it was read as Windows-1252 (Western European), as Excel and Salesforce write it on Windows".to_string()),
+        )
+    };
+    let nuls = text.iter().filter(|b| **b == 0).count();
+    if nuls == 0 {
+        return (text, note);
+    }
+    let cleaned: Vec<u8> = text.iter().copied().filter(|b| *b != 0).collect();
+    let nul_note = format!("{nuls} NUL bytes were dropped (they are not text)");
+    (
+        Cow::Owned(cleaned),
+        Some(match note {
+            Some(n) => format!("{n}; {nul_note}"),
+            None => nul_note,
+        }),
+    )
+}
 
 pub struct Table {
     pub headers: Vec<String>,
+    /// Rows whose every cell was empty, skipped.
+    pub blank: u32,
     /// Header names that appear more than once: (name, 0-based column positions).
     pub duplicates: Vec<(String, Vec<usize>)>,
     /// Records with their spreadsheet row number (header = 1).
@@ -26,6 +66,7 @@ pub fn read(bytes: &[u8]) -> AppResult<Table> {
         }
     }
     Ok(Table {
+        blank: rows.blank,
         headers: rows.headers,
         duplicates: rows.duplicates,
         rows: records,
@@ -53,6 +94,8 @@ pub struct Rows<'a> {
     scanned: usize,
     lines: u32,
     cell_breaks: u32,
+    /// Rows whose every cell is empty, skipped (and counted, so the summary can say).
+    pub blank: u32,
 }
 
 impl<'a> Rows<'a> {
@@ -94,6 +137,19 @@ impl<'a> Rows<'a> {
         if headers.is_empty() {
             return Err(AppError::invalid("file", "the file has no header row"));
         }
+        if let Some((i, _)) = headers
+            .iter()
+            .enumerate()
+            .find(|(_, h)| h.chars().count() > MAX_HEADER)
+        {
+            return Err(AppError::invalid(
+                "file",
+                format!(
+                    "column {} of the header is longer than {MAX_HEADER} characters: this is not a header row",
+                    i + 1
+                ),
+            ));
+        }
         let mut positions: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
         for (i, h) in headers.iter().enumerate() {
             if !h.is_empty() {
@@ -118,6 +174,7 @@ impl<'a> Rows<'a> {
             scanned: 0,
             lines: 1,
             cell_breaks: 0,
+            blank: 0,
         })
     }
 
@@ -168,7 +225,17 @@ impl Rows<'_> {
             }
             let r = &self.record;
             if r.iter().all(|c| c.trim().is_empty()) {
+                self.blank += 1;
                 continue;
+            }
+            if let Some(i) = r.iter().position(|c| c.len() > MAX_CELL) {
+                let message = format!(
+                    "cell {} is {} KB long; a field of a CRM export is at most {} KB",
+                    i + 1,
+                    r.get(i).map_or(0, str::len) / 1024,
+                    MAX_CELL / 1024
+                );
+                return Some((self.row, Err(message)));
             }
             let width = self.headers.len();
             let extra = r.iter().skip(self.raw_width.max(width));
@@ -183,6 +250,13 @@ impl Rows<'_> {
         }
     }
 }
+
+/// A header longer than this is not a column name.
+const MAX_HEADER: usize = 500;
+
+/// A cell longer than this (in bytes) is not a CRM field: Salesforce's longest text field
+/// holds 131,072 characters.
+const MAX_CELL: usize = 262_144;
 
 /// More line breaks than this inside one quoted cell means a quote was not closed: no CRM
 /// note runs to hundreds of lines, and a stray quote swallows every row after it.
@@ -203,11 +277,26 @@ impl Rows<'_> {
                     .to_string(),
             );
         }
-        (breaks > MAX_CELL_LINES).then(|| {
-            format!(
+        if breaks > MAX_CELL_LINES {
+            return Some(format!(
                 "a quoted cell that begins in this row runs over {breaks} lines (to row {}); a quote is probably not closed",
                 self.row + breaks
-            )
+            ));
+        }
+        // A cell whose later lines each hold a whole row's separators swallowed rows:
+        // notes have line breaks, but not forty commas to a line.
+        let width = self.headers.len();
+        let separator = char::from(self.delimiter);
+        let swallowed = width >= 4
+            && breaks > 0
+            && self.record.iter().any(|cell| {
+                cell.lines()
+                    .skip(1)
+                    .any(|line| line.matches(separator).count() + 1 >= width)
+            });
+        swallowed.then(|| {
+            "a quote that begins in this row is not closed where it should be: the cell runs over lines that are whole rows; the rows after it are read on their own"
+                .to_string()
         })
     }
 
@@ -287,6 +376,38 @@ mod tests {
             t.broken[0].1
         );
         assert_eq!(t.rows.len(), 1, "a trailing empty cell is fine");
+    }
+
+    #[test]
+    fn two_stray_quotes_close_to_each_other_swallow_nothing() {
+        let text = "Email,First,Last,Company\na1@x.example,Al,Ames,Alpha\na2@x.example,\"Bob,Baker,Beta\na3@x.example,Cy,Cole,Gamma\na4@x.example,\"Di\"ana,Dorn,Delta\na5@x.example,Ed,Eng,Epsilon\n";
+        let t = read(text.as_bytes()).unwrap();
+        assert_eq!(t.broken.len(), 1, "{:?}", t.broken);
+        assert_eq!(t.broken[0].0, 3);
+        let rows: Vec<u32> = t.rows.iter().map(|(r, _)| *r).collect();
+        assert!(rows.contains(&4) && rows.contains(&6), "{rows:?}");
+    }
+
+    #[test]
+    fn windows_files_and_nul_bytes_are_read_as_text() {
+        let latin = b"Email,First\nana@x.example,Jos\xe9\n";
+        let (text, note) = decode(latin);
+        assert!(note.unwrap().contains("Windows-1252"));
+        assert_eq!(read(&text).unwrap().rows[0].1.get(1), Some("José"));
+        let (text, note) = decode(b"Email,First\nn2@x.exa\0mple,N\n");
+        assert!(note.unwrap().contains("1 NUL"));
+        assert_eq!(read(&text).unwrap().rows[0].1.get(0), Some("n2@x.example"));
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(
+                "Email\na@x.example\n"
+                    .encode_utf16()
+                    .flat_map(u16::to_le_bytes),
+            )
+            .collect();
+        let (text, note) = decode(&utf16);
+        assert!(note.unwrap().contains("UTF-16"));
+        assert_eq!(read(&text).unwrap().rows[0].1.get(0), Some("a@x.example"));
     }
 
     #[test]

@@ -139,15 +139,16 @@ impl DateColumn {
                 format!("row {row} has {text}, so {n} value(s) can only be month first"),
             ),
             (Some((dr, dt, dn)), Some((mr, mt, mn))) => {
-                let (order, (row, text)) = if dn >= mn {
-                    (DateOrder::DayFirst, (dr, dt))
-                } else {
-                    (DateOrder::MonthFirst, (mr, mt))
+                // The column contradicts itself: the values that fit both follow what the
+                // person said (the mapping, else the workspace), not a vote.
+                let (order, whose) = match prefs.mapping_order {
+                    Some(o) => (o, "the mapping's date_order"),
+                    None => (prefs.workspace_order, "the workspace's date order"),
                 };
                 (
                     order,
                     format!(
-                        "mixed: {dn} value(s) can only be day first, {mn} only month first (row {row} has {text}); each of those is read the one way it can be, and values that fit both are read {} like most",
+                        "mixed: {dn} value(s) can only be day first (row {dr} has {dt}), {mn} only month first (row {mr} has {mt}); each of those is read the one way it can be, and values that fit both are read {} ({whose})",
                         order.words()
                     ),
                 )
@@ -670,7 +671,11 @@ mod tests {
             &DatePrefs::utc(DateOrder::MonthFirst),
         );
         assert!(mixed.mixed());
-        assert_eq!(mixed.order, DateOrder::DayFirst);
+        assert_eq!(
+            mixed.order,
+            DateOrder::MonthFirst,
+            "not a vote: the workspace's order"
+        );
         assert!(mixed.warning("Created").unwrap().contains("mix orders"));
     }
 

@@ -19,7 +19,7 @@ pub struct Source {
     pub record_type: String,
 }
 
-const SYSTEMS: [(&str, &str); 8] = [
+const SYSTEMS: [(&str, &str); 9] = [
     ("salesforce", "Salesforce"),
     ("hubspot", "HubSpot"),
     ("zoho", "Zoho CRM"),
@@ -28,6 +28,7 @@ const SYSTEMS: [(&str, &str); 8] = [
     ("suitecrm", "SuiteCRM"),
     ("mautic", "Mautic"),
     ("spreadsheet", "Spreadsheet"),
+    ("playbook", "Playbook export"),
 ];
 
 /// The system that wrote a file with these headers (and first id), by the columns only
@@ -35,7 +36,12 @@ const SYSTEMS: [(&str, &str); 8] = [
 fn detect_system(h: &[String], first_id: Option<&str>) -> &'static str {
     let has = |name: &str| h.iter().any(|x| x == name);
     let any = |names: &[&str]| names.iter().any(|n| has(n));
-    if h.iter()
+    if has("playbookid") {
+        "playbook"
+    } else if first_id.is_some_and(is_salesforce_id) {
+        "salesforce"
+    } else if h
+        .iter()
         .any(|x| x.starts_with("person") || x.starts_with("deal") || x.starts_with("organization"))
         && (h.iter().filter(|x| x.starts_with("person")).count() > 2
             || h.iter().filter(|x| x.starts_with("deal")).count() > 2
@@ -67,12 +73,13 @@ fn detect_system(h: &[String], first_id: Option<&str>) -> &'static str {
         "lifecyclestage",
         "contactowner",
         "originalsource",
-        "dealstage",
         "companydomainname",
         "associatedcompany",
         "dealowner",
         "companyowner",
-    ]) || has("recordid") && any(&["createdate", "companyname"])
+        "useridincludinginactive",
+    ]) || has("recordid") && any(&["dealstage", "dealname"])
+        || has("recordid") && any(&["createdate", "companyname"])
     {
         "hubspot"
     } else if any(&["acquisitionprogram", "marketoid"]) || has("emailaddress") && has("leadscore") {
@@ -101,6 +108,18 @@ fn detect_system(h: &[String], first_id: Option<&str>) -> &'static str {
     }
 }
 
+/// Whether an id has the shape of a Salesforce record id: 15 or 18 letters and digits,
+/// starting with the prefix of a record type Playbook imports.
+fn is_salesforce_id(id: &str) -> bool {
+    const PREFIXES: [&str; 9] = [
+        "00Q", "003", "001", "006", "005", "00T", "00U", "00G", "701",
+    ];
+    (id.len() == 15 || id.len() == 18)
+        && id.chars().all(|c| c.is_ascii_alphanumeric())
+        && PREFIXES.iter().any(|p| id.starts_with(p))
+        && id.chars().any(|c| c.is_ascii_digit())
+}
+
 /// The kind of record a file holds, from its headers, or from Salesforce's id prefixes.
 fn detect_record_type(system: &str, h: &[String], first_id: Option<&str>) -> &'static str {
     let has = |name: &str| h.iter().any(|x| x == name);
@@ -112,7 +131,13 @@ fn detect_record_type(system: &str, h: &[String], first_id: Option<&str>) -> &'s
             _ => {}
         }
     }
-    if system == "pipedrive" && h.iter().any(|x| x.starts_with("person")) {
+    if system == "playbook" {
+        "contact"
+    } else if system == "suitecrm" && any(&["converted", "status", "leadsource"]) {
+        // SuiteCRM's leads carry "Reports To" and "Converted" alike; its contacts neither
+        // a status nor a converted flag.
+        "lead"
+    } else if system == "pipedrive" && h.iter().any(|x| x.starts_with("person")) {
         "person"
     } else if any(&[
         "leadowner",
@@ -134,8 +159,6 @@ fn detect_record_type(system: &str, h: &[String], first_id: Option<&str>) -> &'s
     ]) || matches!(system, "hubspot" | "mautic")
     {
         "contact"
-    } else if system == "suitecrm" && any(&["converted", "status"]) {
-        "lead"
     } else {
         ""
     }

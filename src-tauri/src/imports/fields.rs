@@ -44,7 +44,7 @@ macro_rules! fields {
 fields! {
     /// What a contacts (or leads, or persons) file can fill in.
     ContactField {
-        ExternalId = "external_id", "Id in the source system", ["recordid", "id", "leadid", "contactid", "personid", "prospectid", "externalid", "crmid", "hubspotid", "marketoid", "zohoid"];
+        ExternalId = "external_id", "Id in the source system", ["playbookid", "recordid", "id", "leadid", "contactid", "personid", "prospectid", "externalid", "crmid", "hubspotid", "marketoid", "zohoid"];
         Email = "email", "Email", ["email", "emailaddress", "personemail", "workemail", "businessemail", "email1", "primaryemail", "personemailwork"];
         Salutation = "salutation", "Salutation", ["salutation", "honorific"];
         FirstName = "first_name", "First name", ["firstname", "personfirstname", "givenname", "forename", "first"];
@@ -64,6 +64,7 @@ fields! {
         Status = "status", "Status / lifecycle stage", ["lifecyclestage", "leadstatus", "status", "stage", "lifecycle", "leadstage", "personlabel", "label", "revenuestage"];
         Converted = "converted", "Converted (yes/no)", ["isconverted", "converted"];
         CreatedAt = "created_at", "Created", ["createdate", "createddate", "createdtime", "datecreated", "createdat", "created", "personpersoncreated", "personcreated", "dateadded", "dateentered", "createdon"];
+        ModifiedAt = "modified_at", "Last modified (the newest row decides the account's details)", ["modifiedtime", "lastmodifieddate", "lastmodified", "datemodified", "modifiedon", "updatedat", "personupdatetime", "lastmodifieddatetime"];
         BuyingRole = "buying_role", "Buying role", ["buyingrole", "contactrole", "persona"];
         BuyingStage = "buying_stage", "Buying stage", ["buyingstage", "buyerstage", "journeystage"];
         Budget = "budget", "Budget (BANT)", ["budget", "bantbudget"];
@@ -76,8 +77,9 @@ fields! {
 fields! {
     /// What a handoff-history file (or a CRM's calls and tasks) can fill in.
     EventField {
-        Contact = "contact", "Contact (email, id in the source system, or Playbook id)", ["contact", "contactid", "contactexternalid", "contactemail", "email", "emailaddress", "externalid", "leadid", "whoid", "relatedtoid", "contactnameid"];
-        ContactType = "contact_type", "Record type of the contact (lead, contact)", ["relatedtomodule", "contacttype", "recordtype", "whotype", "module"];
+        Contact = "contact", "Contact (email, id in the source system, or Playbook id)", ["contact", "contactid", "contactexternalid", "contactemail", "email", "emailaddress", "externalid", "leadid", "whoid", "contactnameid"];
+        Related = "related", "Related record's id (used when no contact is named)", ["relatedtoid", "whatid", "regardingid"];
+        ContactType = "contact_type", "Related record's type (Leads, Contacts, Accounts…)", ["relatedtomodule", "contacttype", "recordtype", "whotype", "module", "seid"];
         Kind = "kind", "Event", ["event", "kind", "type", "eventtype", "action", "calltype", "tasksubtype"];
         At = "at", "When", ["at", "date", "timestamp", "time", "occurredat", "callstarttime", "activitydate", "duedate", "createddate", "createdtime"];
         Id = "id", "Id of the event in the source system", ["id", "eventid", "activityid", "externalid", "recordid"];
@@ -92,8 +94,9 @@ fields! {
 fields! {
     /// What an activities file (digital body language) can fill in.
     ActivityField {
-        Contact = "contact", "Contact (email, id in the source system, or Playbook id)", ["contact", "contactid", "contactexternalid", "contactemail", "email", "emailaddress", "externalid", "leadid", "whoid", "relatedtoid", "contactnameid"];
-        ContactType = "contact_type", "Record type of the contact (lead, contact)", ["relatedtomodule", "contacttype", "recordtype", "whotype", "module"];
+        Contact = "contact", "Contact (email, id in the source system, or Playbook id)", ["contact", "contactid", "contactexternalid", "contactemail", "email", "emailaddress", "externalid", "leadid", "whoid", "contactnameid"];
+        Related = "related", "Related record's id (used when no contact is named)", ["relatedtoid", "whatid", "regardingid"];
+        ContactType = "contact_type", "Related record's type (Leads, Contacts, Accounts…)", ["relatedtomodule", "contacttype", "recordtype", "whotype", "module", "seid"];
         Kind = "kind", "Activity", ["activity", "activitytype", "type", "kind", "event", "calltype", "tasksubtype"];
         At = "at", "When", ["at", "date", "activitydate", "timestamp", "time", "occurredat", "callstarttime", "createddate", "createdtime"];
         Id = "id", "Id of the activity in the source system", ["id", "eventid", "activityid", "externalid", "recordid"];
@@ -112,6 +115,7 @@ fields! {
         Revenue = "revenue", "Annual revenue", ["annualrevenue", "revenue", "organizationannualrevenue"];
         Country = "country", "Country", ["billingcountry", "country", "countryregion", "organizationcountryofaddress", "officelocation", "shippingcountry"];
         Owner = "owner", "Owner", ["accountowner", "companyowner", "organizationowner", "owner", "ownerid"];
+        ModifiedAt = "modified_at", "Last modified (the newest row wins)", ["modifiedtime", "lastmodifieddate", "lastmodified", "updatedat", "modifiedon", "datemodified", "organizationupdatetime", "lastmodifieddatetime"];
     }
 }
 
@@ -230,6 +234,17 @@ impl<F: Field> Columns<F> {
         let taken = |index: &BTreeMap<F, usize>, i: usize| index.values().any(|v| *v == i);
         for (f, i) in &chosen {
             if let Some(i) = i {
+                if let Some((other, _)) = index.iter().find(|(_, j)| *j == i) {
+                    return Err(AppError::invalid(
+                        "mapping",
+                        format!(
+                            "mapping: the column '{}' is named for both {} and {}; a column feeds one field",
+                            headers[*i],
+                            other.key(),
+                            f.key()
+                        ),
+                    ));
+                }
                 index.insert(*f, *i);
             }
         }
@@ -254,7 +269,14 @@ impl<F: Field> Columns<F> {
                 .iter()
                 .find(|(f, i)| positions.contains(i) && !numbered(f))
             {
-                let cols: Vec<String> = positions.iter().map(|p| (p + 1).to_string()).collect();
+                let mut cols: Vec<String> = positions
+                    .iter()
+                    .take(5)
+                    .map(|p| (p + 1).to_string())
+                    .collect();
+                if positions.len() > 5 {
+                    cols.push(format!("{} more", positions.len() - 5));
+                }
                 return Err(AppError::invalid(
                     "file",
                     format!(

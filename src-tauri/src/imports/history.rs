@@ -37,30 +37,40 @@ fn fingerprint(parts: &[&str]) -> String {
 /// told apart by a record-type column or the mapping's `record_type`).
 pub struct ContactRefs {
     ids: HashSet<String>,
-    emails: HashMap<String, String>,
+    /// Every live contact with each email (several share one now and then).
+    emails: HashMap<String, Vec<String>>,
+    /// Every live contact by lower-case full name (for deals that name their contact).
+    names: HashMap<String, Vec<String>>,
     keys: HashMap<String, Vec<(String, String, String)>>,
 }
 
 impl ContactRefs {
     pub async fn load(conn: &mut Conn) -> AppResult<ContactRefs> {
-        let rows: Vec<(String, Option<String>)> =
-            sqlx::query_as("SELECT id, lower(email) FROM contacts WHERE deleted_at IS NULL")
+        let rows: Vec<(String, Option<String>, String)> = sqlx::query_as(
+            "SELECT id, lower(email), lower(trim(first_name || ' ' || last_name)) FROM contacts WHERE deleted_at IS NULL",
+        )
                 .fetch_all(&mut *conn)
                 .await?;
         let mut refs = ContactRefs {
             ids: HashSet::with_capacity(rows.len()),
             emails: HashMap::with_capacity(rows.len()),
+            names: HashMap::with_capacity(rows.len()),
             keys: HashMap::new(),
         };
-        for (id, email) in rows {
+        for (id, email, name) in rows {
+            if !name.is_empty() {
+                refs.names.entry(name).or_default().push(id.clone());
+            }
             if let Some(e) = email {
-                refs.emails.entry(e).or_insert_with(|| id.clone());
+                refs.emails.entry(e).or_default().push(id.clone());
             }
             refs.ids.insert(id);
         }
+        // A merged-away contact's ids name its survivor.
         let keys: Vec<(String, String, String, String)> = sqlx::query_as(
-            "SELECT k.external_id, k.system, k.record_type, k.contact_id FROM contact_keys k
-             JOIN contacts c ON c.id = k.contact_id AND c.deleted_at IS NULL",
+            "SELECT k.external_id, k.system, k.record_type, coalesce(c.merged_into, k.contact_id)
+             FROM contact_keys k JOIN contacts c ON c.id = k.contact_id
+             WHERE c.deleted_at IS NULL OR c.merged_into IS NOT NULL",
         )
         .fetch_all(&mut *conn)
         .await?;
@@ -73,6 +83,22 @@ impl ContactRefs {
         Ok(refs)
     }
 
+    /// The one contact with this full name.
+    pub fn by_name(&self, name: &str) -> Result<String, String> {
+        match self
+            .names
+            .get(&name.trim().to_lowercase())
+            .map(Vec::as_slice)
+        {
+            Some([one]) => Ok(one.clone()),
+            Some(many) if many.len() > 1 => Err(format!(
+                "{} contacts are named {name}; give the contact's id or email",
+                many.len()
+            )),
+            _ => Err(format!("no contact named {name}")),
+        }
+    }
+
     /// The contact `key` names, preferring ids of `system`, and of `record_type` when given.
     pub fn find(
         &self,
@@ -83,8 +109,15 @@ impl ContactRefs {
         if self.ids.contains(key) {
             return Ok(key.to_string());
         }
-        if let Some(c) = self.emails.get(&key.to_lowercase()) {
-            return Ok(c.clone());
+        match self.emails.get(&key.to_lowercase()).map(Vec::as_slice) {
+            Some([one]) => return Ok(one.clone()),
+            Some(many) if many.len() > 1 => {
+                return Err(format!(
+                "{} contacts have the email {key}; name the contact by its id in the source system",
+                many.len()
+            ))
+            }
+            _ => {}
         }
         let Some(all) = self.keys.get(key) else {
             return Err(format!("no contact '{key}'; import the contacts first"));
@@ -128,6 +161,37 @@ impl ContactRefs {
     }
 }
 
+/// Who a row is about: the contact column's person, else the related record when its type
+/// is a person (a lead or a contact); the record type to look the id up with; and whether
+/// the related column was used.
+fn person<'a>(
+    contact: Option<&'a str>,
+    related: Option<&'a str>,
+    related_type: Option<&str>,
+    mapping: &Mapping,
+) -> Result<(&'a str, Option<String>, bool), String> {
+    if let Some(c) = contact {
+        return Ok((c, mapping.record_type.clone(), false));
+    }
+    let Some(r) = related else {
+        return Err("no contact given".into());
+    };
+    let kind = related_type.map(record_type_of);
+    match kind.as_deref() {
+        None | Some("lead" | "contact" | "person") => {
+            Ok((r, kind.or_else(|| mapping.record_type.clone()), true))
+        }
+        Some(other) => Err(format!(
+            "the row is about {} {r}, not a person; it names no contact",
+            match other {
+                "account" => "an account",
+                "potential" | "deal" | "opportunity" => "a deal",
+                _ => "a record",
+            }
+        )),
+    }
+}
+
 /// "Leads" → "lead", "Contacts" → "contact": a record-type cell as keys store it.
 fn record_type_of(cell: &str) -> String {
     let n = norm(cell);
@@ -168,7 +232,9 @@ async fn prepare<F: Field>(
         (kind, "the type"),
         (at, "the date"),
     ] {
-        if !columns.has(f) {
+        // A related record's id (a lead a call is about) can stand for the contact.
+        let related = F::parse("related").filter(|_| f == contact);
+        if !columns.has(f) && !related.is_some_and(|r| columns.has(r)) {
             return Err(columns.missing(&format!("{name} of each {what}"), &[f]));
         }
     }
@@ -208,7 +274,12 @@ fn summary_for<F: Field>(p: &Prepared<F>, dialect: &str, at: F) -> ImportSummary
         mapping: p.columns.uses(),
         unmapped_columns: p.columns.unmapped(),
         dates: vec![p.dates.choice(&p.columns.header(at))],
-        warnings: p.dates.warning(&p.columns.header(at)).into_iter().collect(),
+        warnings: p
+            .dates
+            .warning(&p.columns.header(at))
+            .into_iter()
+            .chain(super::blank_note(p.table.blank))
+            .collect(),
         ..ImportSummary::default()
     };
     for (row, message) in &p.table.broken {
@@ -242,6 +313,7 @@ pub async fn import_events(
         F::At,
     )
     .await?;
+    let contact_header = norm(&p.columns.header(F::Contact));
     let bulk_id = new_id();
     let mut ledger = Ledger::load(&mut *conn).await?;
     // This import's own rows count while it runs; its signature seals them at the end.
@@ -263,13 +335,25 @@ pub async fn import_events(
             message,
         };
         let outcome: Result<Option<String>, RowError> = async {
-            let key = cell(F::Contact).ok_or_else(|| err(F::Contact, "no contact given".into()))?;
-            let record_type = cell(F::ContactType)
-                .map(record_type_of)
-                .or_else(|| mapping.record_type.clone());
+            let (key, record_type, related) = person(
+                cell(F::Contact),
+                cell(F::Related),
+                cell(F::ContactType),
+                mapping,
+            )
+            .map_err(|m| err(F::Contact, m))?;
+            let column = if related { F::Related } else { F::Contact };
+            // A column named for contacts ("Contact Name.id") means a contact record when
+            // the id alone is ambiguous.
+            let hint = (!related && record_type.is_none() && contact_header.starts_with("contact"))
+                .then_some("contact");
             let contact = contacts
-                .find(key, &p.system, record_type.as_deref())
-                .map_err(|m| err(F::Contact, m))?;
+                .find(key, &p.system, record_type.as_deref().or(hint))
+                .or_else(|e| match hint {
+                    Some(_) => contacts.find(key, &p.system, None),
+                    None => Err(e),
+                })
+                .map_err(|m| err(column, m))?;
             let kind_cell = cell(F::Kind).unwrap_or_default();
             let kind_text = mapped(&mapping.kinds, kind_cell);
             let kind = EventKind::parse(kind_text).ok_or_else(|| {
@@ -405,6 +489,7 @@ pub async fn import_activities(
         F::At,
     )
     .await?;
+    let contact_header = norm(&p.columns.header(F::Contact));
     let bulk_id = new_id();
     let mut hashes = Vec::new();
     let contacts = ContactRefs::load(&mut *conn).await?;
@@ -432,13 +517,25 @@ pub async fn import_activities(
             message,
         };
         let parsed = (|| {
-            let key = cell(F::Contact).ok_or_else(|| err(F::Contact, "no contact given".into()))?;
-            let record_type = cell(F::ContactType)
-                .map(record_type_of)
-                .or_else(|| mapping.record_type.clone());
+            let (key, record_type, related) = person(
+                cell(F::Contact),
+                cell(F::Related),
+                cell(F::ContactType),
+                mapping,
+            )
+            .map_err(|m| err(F::Contact, m))?;
+            let column = if related { F::Related } else { F::Contact };
+            // A column named for contacts ("Contact Name.id") means a contact record when
+            // the id alone is ambiguous.
+            let hint = (!related && record_type.is_none() && contact_header.starts_with("contact"))
+                .then_some("contact");
             let contact = contacts
-                .find(key, &p.system, record_type.as_deref())
-                .map_err(|m| err(F::Contact, m))?;
+                .find(key, &p.system, record_type.as_deref().or(hint))
+                .or_else(|e| match hint {
+                    Some(_) => contacts.find(key, &p.system, None),
+                    None => Err(e),
+                })
+                .map_err(|m| err(column, m))?;
             let kind_cell = cell(F::Kind).unwrap_or_default();
             let kind = ActivityKind::parse(mapped(&mapping.kinds, kind_cell)).ok_or_else(|| {
                 let all: Vec<&str> = ActivityKind::ALL.iter().map(|k| k.as_str()).collect();
@@ -557,4 +654,28 @@ fn finish(mut summary: ImportSummary, mode: ImportMode) -> AppResult<ImportSumma
         summary.written = true;
     }
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_related_record_stands_for_the_contact_only_when_it_is_a_person() {
+        let m = Mapping::default();
+        assert_eq!(
+            person(Some("c1"), Some("r1"), Some("Accounts"), &m),
+            Ok(("c1", None, false))
+        );
+        assert_eq!(
+            person(None, Some("L-1"), Some("Leads"), &m),
+            Ok(("L-1", Some("lead".to_string()), true))
+        );
+        let e = person(None, Some("D-7"), Some("Potentials"), &m).unwrap_err();
+        assert!(e.contains("a deal") && e.contains("not a person"), "{e}");
+        assert_eq!(
+            person(None, None, None, &m).unwrap_err(),
+            "no contact given"
+        );
+    }
 }

@@ -209,13 +209,23 @@ impl Identities {
                         },
                     };
                 }
-                match emails
+                let free: Vec<usize> = emails
                     .iter()
                     .copied()
-                    .find(|c| !self.has_key_of(*c, source))
-                {
-                    Some(c) => Decision::Link(c),
-                    None => Decision::NewDuplicate(emails[0]),
+                    .filter(|c| !self.has_key_of(*c, source))
+                    .collect();
+                match free.as_slice() {
+                    [] => Decision::NewDuplicate(emails[0]),
+                    [one] => Decision::Link(*one),
+                    many => Decision::Conflict {
+                        by_id: None,
+                        by_email: Some(many[0]),
+                        why: format!(
+                            "{} contacts have the email {} and none has an id from this source yet, so Playbook cannot tell which one this record is",
+                            many.len(),
+                            e.unwrap_or_default()
+                        ),
+                    },
                 }
             }
         }
@@ -294,6 +304,30 @@ mod tests {
             Decision::Same(0)
         );
         assert_eq!(ids.decide(leads, Some("2585"), None), Decision::Same(0));
+    }
+
+    #[test]
+    fn a_record_whose_email_several_contacts_share_is_a_conflict_not_a_link() {
+        let (mut ids, _, contacts) = setup();
+        let leads = ids.source("salesforce", "lead");
+        let x = ids.add(
+            "x".into(),
+            Some("shared@x.example".into()),
+            None,
+            "mql".into(),
+        );
+        ids.add_key(x, leads, "00Q1", None);
+        let y = ids.add(
+            "y".into(),
+            Some("shared@x.example".into()),
+            None,
+            "mql".into(),
+        );
+        ids.add_key(y, leads, "00Q2", None);
+        assert!(matches!(
+            ids.decide(contacts, Some("0031"), Some("shared@x.example")),
+            Decision::Conflict { by_id: None, .. }
+        ));
     }
 
     #[test]

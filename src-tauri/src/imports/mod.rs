@@ -251,6 +251,13 @@ impl Mapping {
     }
 }
 
+/// What the summary says about rows with nothing in them, if there were any.
+pub fn blank_note(blank: u32) -> Option<String> {
+    (blank > 0).then(|| {
+        format!("{blank} rows with every cell empty were skipped (not counted as rows read)")
+    })
+}
+
 /// Reports progress and carries the cancel flag of a long import.
 pub struct Progress<'a> {
     pub cancel: &'a AtomicBool,

@@ -18,7 +18,7 @@ use super::dates::DateColumn;
 use super::dialects::{detect, is_yes};
 use super::fields::{Columns, OpportunityField as F};
 use super::history::ContactRefs;
-use super::values::{clean, parse_amount};
+use super::values::{clean, decimal_point, parse_amount};
 use super::{ImportMode, ImportSummary, LifecycleNote, Mapping, Progress, RowError};
 use crate::agreements::{AgreementBody, AgreementKind};
 use crate::db::{new_id, ts, Conn};
@@ -171,6 +171,7 @@ pub async fn import(
             .collect(),
         ..ImportSummary::default()
     };
+    summary.warnings.extend(super::blank_note(table.blank));
     for (row, message) in &table.broken {
         summary.errors.push(RowError {
             row: *row,
@@ -179,11 +180,23 @@ pub async fn import(
         });
         summary.rejected += 1;
     }
+    if !columns.has(F::ExternalId) {
+        summary.warnings.push(
+            "the file has no id column: each row is its own deal, matched on a re-import only when nothing in it changed; map the deals' id column to follow them as they change"
+                .to_string(),
+        );
+    }
     let contact_type = if source.system == "pipedrive" {
         "person"
     } else {
         "contact"
     };
+    let amount_point = decimal_point(table.rows.iter().filter_map(|(_, r)| {
+        columns
+            .get(F::Amount)
+            .and_then(|i| r.get(i))
+            .and_then(clean)
+    }));
     let mut deals = Vec::new();
     let mut seen: HashMap<String, u32> = HashMap::new();
     for (row, r) in &table.rows {
@@ -196,24 +209,38 @@ pub async fn import(
                 message,
             })
         };
-        let external_id = cell(F::ExternalId).map(str::to_string);
         let name = cell(F::Name)
-            .or(external_id.as_deref())
+            .or(cell(F::ExternalId))
             .unwrap_or_default()
             .to_string();
+        // Without an id column a row is known by everything it says: a changed deal
+        // cannot be told from a new one (the summary says so).
+        let external_id = cell(F::ExternalId).map(str::to_string).or_else(|| {
+            (!columns.has(F::ExternalId)).then(|| {
+                let mut h = super::contacts::Fnv(0xcbf29ce484222325);
+                for c in r.iter() {
+                    h.opt(Some(c.trim()));
+                }
+                format!("row:{:016x}", h.0)
+            })
+        });
         if name.is_empty() {
             fail(F::Name, "an opportunity needs a name or an id".into());
         }
         if let Some(e) = &external_id {
             if let Some(first) = seen.get(e) {
-                fail(
-                    F::ExternalId,
-                    format!("'{e}' appears again: a duplicate of row {first}"),
-                );
+                if e.starts_with("row:") {
+                    fail(F::Name, format!("this row repeats row {first} exactly"));
+                } else {
+                    fail(
+                        F::ExternalId,
+                        format!("'{e}' appears again: a duplicate of row {first}"),
+                    );
+                }
             }
         }
         let amount_minor = cell(F::Amount).and_then(|t| {
-            parse_amount(t).or_else(|| {
+            parse_amount(t, amount_point).or_else(|| {
                 fail(F::Amount, format!("'{t}' is not an amount"));
                 None
             })
@@ -253,9 +280,22 @@ pub async fn import(
                     None
                 }
             },
-            None => cell(F::Contact)
-                .map(first_of)
-                .and_then(|c| contacts.find(&c, &source.system, None).ok()),
+            None => cell(F::Contact).map(first_of).and_then(|c| {
+                let found = if c.contains('@') {
+                    contacts.find(&c, &source.system, None)
+                } else {
+                    contacts.by_name(&c)
+                };
+                match found {
+                    Ok(found) => Some(found),
+                    Err(m) => {
+                        summary
+                            .warnings
+                            .push(format!("row {row}: primary contact not linked: {m}"));
+                        None
+                    }
+                }
+            }),
         };
         let owner_ref = cell(F::Owner).map(str::to_string);
         let owner_id = owner_ref.as_deref().and_then(|o| {
@@ -311,22 +351,13 @@ pub async fn import(
             progress.check(n as u32, total)?;
         }
         let account_id = account_of(&mut *conn, d).await?;
-        let existing: Option<(String, Option<String>)> = match &d.external_id {
-            Some(e) => sqlx::query_as(
-                "SELECT id, import_hash FROM opportunities WHERE source_system = ? AND external_id = ? AND deleted_at IS NULL",
-            )
-            .bind(&source.system)
-            .bind(e)
-            .fetch_optional(&mut *conn)
-            .await?,
-            None => sqlx::query_as(
-                "SELECT id, import_hash FROM opportunities WHERE name = ? AND account_id IS ? AND deleted_at IS NULL",
-            )
-            .bind(&d.name)
-            .bind(&account_id)
-            .fetch_optional(&mut *conn)
-            .await?,
-        };
+        let existing: Option<(String, Option<String>)> = sqlx::query_as(
+            "SELECT id, import_hash FROM opportunities WHERE source_system = ? AND external_id = ? AND deleted_at IS NULL",
+        )
+        .bind(&source.system)
+        .bind(&d.external_id)
+        .fetch_optional(&mut *conn)
+        .await?;
         let fingerprint = fingerprint(d, account_id.as_deref());
         let close_date = d.close.map(|c| c.format("%Y-%m-%d").to_string());
         match existing {
@@ -556,6 +587,22 @@ async fn move_lifecycle(
             .is_some_and(|s| leads_to(&ledger.pb, kind, s, at))
         {
             notes.push((note(format!("already {}", kind.as_str())), None));
+            continue;
+        }
+        let first: Option<String> =
+            sqlx::query_scalar("SELECT min(at) FROM handoff_events WHERE contact_id = ?")
+                .bind(contact)
+                .fetch_one(&mut *conn)
+                .await?;
+        if let Some(first) = first.filter(|f| ts(at) < *f) {
+            notes.push((
+                note(format!(
+                    "not recorded: the deal's date ({}) is before the contact's history starts ({}; a contact imported without a created date starts when it was imported)",
+                    &ts(at)[..10],
+                    &first[..10.min(first.len())]
+                )),
+                None,
+            ));
             continue;
         }
         let req = EventRequest {

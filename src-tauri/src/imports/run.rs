@@ -79,6 +79,8 @@ async fn import_on(
     signer: &Signer,
 ) -> AppResult<ImportSummary> {
     mapping.check()?;
+    let (decoded, note) = csv_table::decode(bytes);
+    let bytes: &[u8] = &decoded;
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let now = Utc::now();
     let mut summary = match kind {
@@ -101,6 +103,9 @@ async fn import_on(
                 .await?
         }
     };
+    if let Some(n) = note {
+        summary.warnings.insert(0, n);
+    }
     if summary.written && !options.dry_run {
         tx.commit().await?;
     }
@@ -119,6 +124,8 @@ pub async fn preview(
     mapping: &Mapping,
 ) -> AppResult<contacts::ImportPreview> {
     let mut conn = db.acquire().await?;
+    let (decoded, _) = csv_table::decode(bytes);
+    let bytes: &[u8] = &decoded;
     match kind {
         ImportKind::Contacts => contacts::preview(&mut conn, bytes, mapping).await,
         ImportKind::Accounts => {

@@ -2,8 +2,11 @@
 //! channels spelled many ways, and cells a spreadsheet would run as formulas.
 
 /// Values that exports use for "nothing here".
-const PLACEHOLDERS: [&str; 16] = [
+const PLACEHOLDERS: [&str; 18] = [
     "-none-",
+    // Salesforce's empty id.
+    "000000000000000aaa",
+    "000000000000000",
     "[not provided]",
     "0000-00-00",
     "0000-00-00 00:00:00",
@@ -40,6 +43,14 @@ pub fn clean(cell: &str) -> Option<&str> {
             _ => t,
         })
     }
+}
+
+/// Whether a character cannot be seen: a control character, or one of the invisible format
+/// characters (zero-width spaces and joiners, bidi controls, the byte-order mark, the soft
+/// hyphen) that make two addresses look the same.
+pub fn invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// A source channel as one value however a file spells it: "Olark Chat", "olark chat"
@@ -85,57 +96,106 @@ pub fn domain_of(website: &str) -> String {
     host.trim_end_matches('.').to_string()
 }
 
-/// An amount of money as exports write it, in hundredths: `48000.00`, `$1,200,000`,
-/// `1.200.000,50`, `EUR 12500`, `12 500 €`. A separator followed by exactly three digits
-/// groups thousands; otherwise it is the decimal point. Negative or unreadable: `None`.
+/// Which character is a number column's decimal point, decided from all its values: a
+/// separator that is not followed by exactly three digits (`48000.00`, `12,5`), or the
+/// last of two different ones (`1.200,50`), can only be the decimal point. A column that
+/// shows neither reads `.` as the point (machine exports write `1500.000` for 1,500.000);
+/// one that shows both is mixed, and each value is read on its own.
+///
+/// ```
+/// use playbook::imports::values::{decimal_point, parse_amount};
+/// let col = decimal_point(["48000.00", "9225.225"]);
+/// assert_eq!(col, Some('.'));
+/// assert_eq!(parse_amount("9225.225", col), Some(922_523));
+/// assert_eq!(decimal_point(["1.200.000,50", "12,5"]), Some(','));
+/// ```
+pub fn decimal_point<'a>(values: impl IntoIterator<Item = &'a str>) -> Option<char> {
+    let (mut dot, mut comma) = (0u32, 0u32);
+    for v in values {
+        let kept: String = v
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '.' || *c == ',')
+            .collect();
+        let last = kept.rfind(['.', ',']);
+        let Some(p) = last else { continue };
+        let sep = kept.as_bytes()[p] as char;
+        let both = kept.contains('.') && kept.contains(',');
+        let after = kept.len() - p - 1;
+        if both || (after != 3 && kept.matches(sep).count() == 1) {
+            if sep == '.' {
+                dot += 1;
+            } else {
+                comma += 1;
+            }
+        }
+    }
+    match (dot, comma) {
+        (_, 0) => Some('.'),
+        (0, _) => Some(','),
+        _ => None,
+    }
+}
+
+/// An amount of money as exports write it, in hundredths (rounded): `48000.00`,
+/// `$1,200,000`, `1.200.000,50`, `EUR 12500`, `12 500 €`. `decimal` is the column's decimal
+/// point ([`decimal_point`]); without one, a separator followed by exactly three digits
+/// groups thousands. Negative or unreadable: `None`.
 ///
 /// ```
 /// use playbook::imports::values::parse_amount;
-/// assert_eq!(parse_amount("48000.00"), Some(4_800_000));
-/// assert_eq!(parse_amount("$1,200,000"), Some(120_000_000));
-/// assert_eq!(parse_amount("1.200.000,50"), Some(120_000_050));
-/// assert_eq!(parse_amount("12 500 €"), Some(1_250_000));
-/// assert_eq!(parse_amount("1100.04"), Some(110_004));
-/// assert_eq!(parse_amount("-5"), None);
+/// assert_eq!(parse_amount("48000.00", Some('.')), Some(4_800_000));
+/// assert_eq!(parse_amount("$1,200,000", Some('.')), Some(120_000_000));
+/// assert_eq!(parse_amount("1.200.000,50", Some(',')), Some(120_000_050));
+/// assert_eq!(parse_amount("12 500 €", None), Some(1_250_000));
+/// assert_eq!(parse_amount("1500.000", Some('.')), Some(150_000));
+/// assert_eq!(parse_amount("1.500", None), Some(150_000));
+/// assert_eq!(parse_amount("-5", Some('.')), None);
 /// ```
-pub fn parse_amount(text: &str) -> Option<i64> {
+pub fn parse_amount(text: &str, decimal: Option<char>) -> Option<i64> {
     let t = text.trim();
     if t.starts_with('-') || t.ends_with('-') {
+        return None;
+    }
+    if t.chars()
+        .any(|c| c.is_alphabetic() && !c.is_ascii_uppercase() && !"€$£¥".contains(c))
+    {
+        // Letters other than a currency code ("approx. 5k"): not an amount.
         return None;
     }
     let kept: String = t
         .chars()
         .filter(|c| c.is_ascii_digit() || *c == '.' || *c == ',')
         .collect();
-    if kept.is_empty() || !kept.chars().any(|c| c.is_ascii_digit()) {
+    if !kept.chars().any(|c| c.is_ascii_digit()) {
         return None;
     }
-    if t.chars().any(|c| c.is_ascii_digit())
-        && t.chars()
-            .any(|c| c.is_alphabetic() && !c.is_ascii_uppercase() && !"€$£¥".contains(c))
-    {
-        // Letters other than a currency code ("approx. 5k"): not an amount.
-        return None;
-    }
-    let decimal = match (kept.rfind('.'), kept.rfind(',')) {
-        (Some(d), Some(c)) => Some(d.max(c)),
-        (Some(p), None) | (None, Some(p)) => (kept.len() - p - 1 != 3).then_some(p),
-        (None, None) => None,
+    let point = match decimal {
+        Some(d) => kept.rfind(d),
+        None => match (kept.rfind('.'), kept.rfind(',')) {
+            (Some(d), Some(c)) => Some(d.max(c)),
+            (Some(p), None) | (None, Some(p)) => (kept.len() - p - 1 != 3).then_some(p),
+            (None, None) => None,
+        },
     };
-    let (whole, frac) = match decimal {
+    let (whole, frac) = match point {
         Some(p) => (&kept[..p], &kept[p + 1..]),
         None => (kept.as_str(), ""),
     };
-    let whole: String = whole.chars().filter(char::is_ascii_digit).collect();
-    if frac.contains(['.', ',']) || frac.len() > 4 {
+    if frac.contains(['.', ',']) || frac.len() > 9 {
         return None;
     }
+    let whole: String = whole.chars().filter(char::is_ascii_digit).collect();
     let units: i64 = if whole.is_empty() {
         0
     } else {
         whole.parse().ok()?
     };
-    let cents: i64 = format!("{frac:0<2}").get(..2)?.parse().ok()?;
+    // Hundredths, rounded half up on the third decimal.
+    let digits: Vec<i64> = frac.bytes().map(|b| i64::from(b - b'0')).collect();
+    let mut cents = digits.first().copied().unwrap_or(0) * 10 + digits.get(1).copied().unwrap_or(0);
+    if digits.get(2).is_some_and(|d| *d >= 5) {
+        cents += 1;
+    }
     units.checked_mul(100)?.checked_add(cents)
 }
 

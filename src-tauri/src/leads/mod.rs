@@ -95,6 +95,17 @@ pub fn account_id_for(name: &str) -> String {
     .to_string()
 }
 
+/// The id an account gets from its id in a source system: two laptops that import the
+/// same CRM account make the same account, and two companies that share a name but not an
+/// id stay two accounts.
+pub fn account_id_for_key(system: &str, external_id: &str) -> String {
+    uuid::Uuid::new_v5(
+        &uuid::Uuid::NAMESPACE_URL,
+        format!("playbook:account-key:{system}:{}", external_id.trim()).as_bytes(),
+    )
+    .to_string()
+}
+
 /// The hash of an activity row (what its bulk write's signature covers).
 pub fn activity_hash(
     id: &str,

@@ -111,12 +111,14 @@ pub async fn import(
     bytes: &[u8],
     mapping: &Mapping,
     side: Option<Side>,
+    any_domain: bool,
     mode: ImportMode,
     signer: &Signer,
     now: DateTime<Utc>,
 ) -> AppResult<UsersSummary> {
     store::require_manager(&mut *conn, signer, "add members").await?;
-    let table = csv_table::read(bytes)?;
+    let (bytes, _) = csv_table::decode(bytes);
+    let table = csv_table::read(&bytes)?;
     let columns = Columns::<F>::resolve(&table.headers, &table.duplicates, mapping)?;
     if !columns.has(F::Email) {
         return Err(columns.missing("the user's email", &[F::Email]));
@@ -188,11 +190,14 @@ pub async fn import(
         };
         let Some(email) = cell(F::Email).map(str::to_lowercase) else {
             let who = name_of("");
-            summary.skipped.push(if who.is_empty() {
-                format!("row {row}")
-            } else {
-                who
-            });
+            summary.skipped.push(format!(
+                "{} (no email)",
+                if who.is_empty() {
+                    format!("row {row}")
+                } else {
+                    who
+                }
+            ));
             continue;
         };
         let name = name_of(&email);
@@ -220,16 +225,19 @@ pub async fn import(
         if cell(F::Kind)
             .is_some_and(|k| !matches!(norm(k).as_str(), "standard" | "person" | "user"))
         {
-            summary.skipped.push(format!("{name} <{email}>"));
-            continue;
-        }
-        if !email
-            .rsplit_once('@')
-            .is_some_and(|(_, d)| domains.contains(d))
-        {
             summary
                 .skipped
-                .push(format!("{name} <{email}> (not the team's email domain)"));
+                .push(format!("{name} <{email}> (a system or integration user)"));
+            continue;
+        }
+        if !any_domain
+            && !email
+                .rsplit_once('@')
+                .is_some_and(|(_, d)| domains.contains(d))
+        {
+            summary.skipped.push(format!(
+                "{name} <{email}> (not the team's email domain; --any-domain adds them)"
+            ));
             continue;
         }
         if inactive(cell(F::Active), cell(F::Archived)) {
