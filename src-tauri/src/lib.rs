@@ -13,6 +13,7 @@ pub mod error;
 pub mod exports;
 pub mod generator;
 pub mod handoffs;
+pub mod home;
 pub mod imports;
 pub mod leads;
 pub mod meetings;

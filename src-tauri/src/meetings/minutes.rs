@@ -1,13 +1,81 @@
 //! Minutes of a meeting, as Markdown and as a printable HTML page: attendees, each agenda
 //! item with the numbers it showed, the decisions with the playbook versions they produced,
 //! and the action items. User text is escaped in both, never interpreted.
+use serde::Serialize;
+use specta::Type;
+
 use super::{AgendaFacts, AgendaItem, Decision, MeetingDetail, MeetingStatus};
 use crate::agreements::VersionStatus;
 
 /// The numbers an agenda item showed, as a small table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
 pub struct Table {
     pub headers: Vec<String>,
     pub rows: Vec<Vec<String>>,
+}
+
+/// The minutes as the window prints them and the files render them: every number and
+/// outcome already in words, so no reader formats anything itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Minutes {
+    pub meeting: super::Meeting,
+    pub status: String,
+    pub items: Vec<MinutesItem>,
+    pub decisions: Vec<MinutesDecision>,
+    pub actions: Vec<super::ActionItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct MinutesItem {
+    pub number: u32,
+    pub title: String,
+    pub note: String,
+    pub numbers: Option<Table>,
+    pub decisions: Vec<MinutesDecision>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct MinutesDecision {
+    pub text: String,
+    /// The version it produced and what became of it, in words.
+    pub outcome: Option<String>,
+}
+
+fn minutes_decision(d: &Decision) -> MinutesDecision {
+    MinutesDecision {
+        text: d.text.clone(),
+        outcome: outcome(d),
+    }
+}
+
+/// The minutes of a meeting (dropped agenda items left out).
+pub fn view(detail: &MeetingDetail) -> Minutes {
+    Minutes {
+        meeting: detail.meeting.clone(),
+        status: status_text(detail),
+        items: items(detail)
+            .into_iter()
+            .enumerate()
+            .map(|(n, item)| MinutesItem {
+                number: n as u32 + 1,
+                title: item.title.clone(),
+                note: item.note.clone(),
+                numbers: numbers(&item.facts),
+                decisions: detail
+                    .decisions
+                    .iter()
+                    .filter(|d| d.agenda_item_id.as_deref() == Some(item.id.as_str()))
+                    .map(minutes_decision)
+                    .collect(),
+            })
+            .collect(),
+        decisions: detail.decisions.iter().map(minutes_decision).collect(),
+        actions: detail.actions.clone(),
+    }
 }
 
 fn pct(v: Option<f64>) -> String {
@@ -197,29 +265,26 @@ fn status_text(detail: &MeetingDetail) -> String {
 }
 
 pub fn markdown(detail: &MeetingDetail) -> String {
-    let m = &detail.meeting;
+    let v = view(detail);
+    let m = &v.meeting;
     let mut out = format!(
         "# {}\n\nHeld on {} · covering {} to {} · {}\n\n## Attendees\n\n",
         md(&m.title),
         m.held_on,
         m.period.from,
         m.period.to,
-        status_text(detail)
+        v.status
     );
     for a in &m.attendees {
-        let what = match (a.side, a.role) {
-            (Some(s), Some(r)) => format!(" ({} {})", s.as_str(), r.as_str()),
-            _ => String::new(),
-        };
-        out.push_str(&format!("- {}{what}\n", md(&a.name)));
+        out.push_str(&format!("- {}{}\n", md(&a.name), attendee_role(a)));
     }
     out.push_str("\n## Agenda\n");
-    for (n, item) in items(detail).into_iter().enumerate() {
-        out.push_str(&format!("\n### {}. {}\n\n", n + 1, md(&item.title)));
+    for item in &v.items {
+        out.push_str(&format!("\n### {}. {}\n\n", item.number, md(&item.title)));
         if !item.note.is_empty() {
             out.push_str(&format!("{}\n\n", md(&item.note)));
         }
-        if let Some(t) = numbers(&item.facts) {
+        if let Some(t) = &item.numbers {
             out.push_str(&format!(
                 "| {} |\n|{}\n",
                 t.headers.iter().map(|h| md(h)).collect::<Vec<_>>().join(" | "),
@@ -233,34 +298,30 @@ pub fn markdown(detail: &MeetingDetail) -> String {
             }
             out.push('\n');
         }
-        for d in detail
-            .decisions
-            .iter()
-            .filter(|d| d.agenda_item_id.as_deref() == Some(item.id.as_str()))
-        {
+        for d in &item.decisions {
             out.push_str(&format!("**Decision:** {}\n", md(&d.text)));
-            if let Some(o) = outcome(d) {
-                out.push_str(&format!("  → {}\n", md(&o)));
+            if let Some(o) = &d.outcome {
+                out.push_str(&format!("  → {}\n", md(o)));
             }
             out.push('\n');
         }
     }
     out.push_str("\n## Decisions\n\n");
-    if detail.decisions.is_empty() {
+    if v.decisions.is_empty() {
         out.push_str("None.\n");
     }
-    for d in &detail.decisions {
+    for d in &v.decisions {
         out.push_str(&format!("- {}", md(&d.text)));
-        if let Some(o) = outcome(d) {
-            out.push_str(&format!(" → {}", md(&o)));
+        if let Some(o) = &d.outcome {
+            out.push_str(&format!(" → {}", md(o)));
         }
         out.push('\n');
     }
     out.push_str("\n## Action items\n\n");
-    if detail.actions.is_empty() {
+    if v.actions.is_empty() {
         out.push_str("None.\n");
     }
-    for a in &detail.actions {
+    for a in &v.actions {
         out.push_str(&format!(
             "- [{}] {} — {}{}\n",
             if a.status == super::ActionStatus::Done { "x" } else { " " },
@@ -273,6 +334,13 @@ pub fn markdown(detail: &MeetingDetail) -> String {
         ));
     }
     out
+}
+
+fn attendee_role(a: &super::Attendee) -> String {
+    match (a.side, a.role) {
+        (Some(s), Some(r)) => format!(" ({} {})", s.as_str(), r.as_str()),
+        _ => String::new(),
+    }
 }
 
 /// Escapes text for HTML.
@@ -310,7 +378,8 @@ th { background: #eee; }
 ";
 
 pub fn html(detail: &MeetingDetail) -> String {
-    let m = &detail.meeting;
+    let v = view(detail);
+    let m = &v.meeting;
     let e = html_text;
     let mut out = format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{PRINT_CSS}</style></head><body>\n<h1>{}</h1>\n<p class=\"meta\">Held on {} · covering {} to {} · {}</p>\n<h2>Attendees</h2>\n<ul>\n",
@@ -319,22 +388,18 @@ pub fn html(detail: &MeetingDetail) -> String {
         e(&m.held_on),
         e(&m.period.from),
         e(&m.period.to),
-        e(&status_text(detail))
+        e(&v.status)
     );
     for a in &m.attendees {
-        let what = match (a.side, a.role) {
-            (Some(s), Some(r)) => format!(" ({} {})", s.as_str(), r.as_str()),
-            _ => String::new(),
-        };
-        out.push_str(&format!("<li>{}{}</li>\n", e(&a.name), e(&what)));
+        out.push_str(&format!("<li>{}{}</li>\n", e(&a.name), e(&attendee_role(a))));
     }
     out.push_str("</ul>\n<h2>Agenda</h2>\n");
-    for (n, item) in items(detail).into_iter().enumerate() {
-        out.push_str(&format!("<h3>{}. {}</h3>\n", n + 1, e(&item.title)));
+    for item in &v.items {
+        out.push_str(&format!("<h3>{}. {}</h3>\n", item.number, e(&item.title)));
         if !item.note.is_empty() {
             out.push_str(&format!("<p>{}</p>\n", e(&item.note)));
         }
-        if let Some(t) = numbers(&item.facts) {
+        if let Some(t) = &item.numbers {
             out.push_str("<table><thead><tr>");
             for h in &t.headers {
                 out.push_str(&format!("<th>{}</th>", e(h)));
@@ -349,42 +414,40 @@ pub fn html(detail: &MeetingDetail) -> String {
             }
             out.push_str("</tbody></table>\n");
         }
-        for d in detail
-            .decisions
-            .iter()
-            .filter(|d| d.agenda_item_id.as_deref() == Some(item.id.as_str()))
-        {
+        for d in &item.decisions {
             out.push_str(&format!(
                 "<p class=\"decision\"><strong>Decision:</strong> {}{}</p>\n",
                 e(&d.text),
-                outcome(d)
-                    .map(|o| format!("<br><span class=\"outcome\">→ {}</span>", e(&o)))
+                d.outcome
+                    .as_ref()
+                    .map(|o| format!("<br><span class=\"outcome\">→ {}</span>", e(o)))
                     .unwrap_or_default()
             ));
         }
     }
     out.push_str("<h2>Decisions</h2>\n");
-    if detail.decisions.is_empty() {
+    if v.decisions.is_empty() {
         out.push_str("<p>None.</p>\n");
     } else {
         out.push_str("<ul>\n");
-        for d in &detail.decisions {
+        for d in &v.decisions {
             out.push_str(&format!(
                 "<li>{}{}</li>\n",
                 e(&d.text),
-                outcome(d)
-                    .map(|o| format!(" → {}", e(&o)))
+                d.outcome
+                    .as_ref()
+                    .map(|o| format!(" → {}", e(o)))
                     .unwrap_or_default()
             ));
         }
         out.push_str("</ul>\n");
     }
     out.push_str("<h2>Action items</h2>\n");
-    if detail.actions.is_empty() {
+    if v.actions.is_empty() {
         out.push_str("<p>None.</p>\n");
     } else {
         out.push_str("<table><thead><tr><th>Action</th><th>Owner</th><th>Due</th><th>Status</th></tr></thead><tbody>\n");
-        for a in &detail.actions {
+        for a in &v.actions {
             out.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
                 e(&a.title),
