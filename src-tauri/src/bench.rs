@@ -37,6 +37,8 @@ struct WorkspaceFigures {
     verify_all_ms: f64,
     /// `import-playbook` of a file with 20,000 glossary terms, signed by two managers.
     import_playbook_20k_ms: f64,
+    /// The reports, a meeting's agenda and the home screen (as `--reports` alone).
+    reports: crate::reports::bench::ReportFigures,
 }
 
 fn ms(d: Duration) -> f64 {
@@ -165,6 +167,7 @@ pub async fn run(contacts: u32, runs: u32, import_only: bool, json: bool) -> App
         "  import-playbook, 20,000 terms  {:>9.1} ms",
         w.import_playbook_20k_ms
     );
+    crate::reports::bench::print(&w.reports);
     Ok(())
 }
 
@@ -188,7 +191,7 @@ async fn measure(dir: &Path, contacts: u32, runs: u32, import_only: bool) -> App
 }
 
 /// The demo workspace, and its marketing ops member's key (who signs bulk writes).
-async fn demo_workspace(pool: &db::Db) -> AppResult<crate::trust::Signer> {
+pub async fn demo_workspace(pool: &db::Db) -> AppResult<crate::trust::Signer> {
     let mut tx = db::write(pool).await?;
     crate::demo::create(&mut tx, chrono::Utc::now()).await?;
     tx.commit().await?;
@@ -309,6 +312,7 @@ async fn workspace(dir: &Path, contacts: u32) -> AppResult<WorkspaceFigures> {
         std::hint::black_box(d);
     }
     let timeline_max = *times.iter().max().expect("some contacts");
+    let reports = crate::reports::bench::on_demo_workspace(&big, 5).await?;
     big.close().await;
 
     // Open again, as the window does, with nothing remembered.
@@ -345,6 +349,7 @@ async fn workspace(dir: &Path, contacts: u32) -> AppResult<WorkspaceFigures> {
         open_verified_ms: ms(open_verified),
         verify_all_ms: ms(verify_all),
         import_playbook_20k_ms: ms(import_playbook),
+        reports,
     })
 }
 

@@ -154,6 +154,9 @@ enum Command {
         /// Measure only the import against the floor, not the generated workspace.
         #[arg(long)]
         import_only: bool,
+        /// Measure only the reports, a meeting's agenda and the home screen's data.
+        #[arg(long, conflicts_with = "import_only")]
+        reports: bool,
     },
 }
 
@@ -338,9 +341,14 @@ async fn run(
         contacts,
         runs,
         import_only,
+        reports,
     } = command
     {
-        return crate::bench::run(contacts, runs, import_only, format == Format::Json).await;
+        let json = format == Format::Json;
+        if reports {
+            return crate::reports::bench::run(contacts, runs, json).await;
+        }
+        return crate::bench::run(contacts, runs, import_only, json).await;
     }
     let db = db::open(&data_dir).await?;
     if let Some(problem) = db::check_integrity(&db, &data_dir).await? {

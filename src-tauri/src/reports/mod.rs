@@ -4,6 +4,7 @@
 //! the period's steps (`steps`, a projection of the fold) and the stage definitions by time
 //! (`stages`); `ops` loads what they need, `csv` writes them for spreadsheets.
 pub mod aging;
+pub mod bench;
 pub mod csv;
 pub mod funnel;
 pub mod ops;
