@@ -294,7 +294,11 @@ pub async fn meetings(
                 Some(i) => Some(item_id(&detail, i)?),
                 None => None,
             };
-            let mut decision = ops::decide(
+            let mut managers = Vec::new();
+            for who in a.signed_by.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+                managers.push(unlock(db, who, pass).await?);
+            }
+            let decision = ops::decide_signed(
                 db,
                 &detail.meeting.id,
                 &NewDecision {
@@ -304,12 +308,9 @@ pub async fn meetings(
                     version: a.version,
                 },
                 &signer,
+                &managers,
             )
             .await?;
-            for who in a.signed_by.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
-                let manager = unlock(db, who, pass).await?;
-                decision = ops::sign(db, &decision.id, &manager).await?;
-            }
             if !out.json(&decision) {
                 println!("Recorded decision {}.", decision.id);
                 if let Some(o) = minutes::outcome(&decision) {

@@ -372,6 +372,18 @@ pub async fn decide(
     new: &NewDecision,
     author: &Signer,
 ) -> AppResult<Decision> {
+    decide_signed(db, reference, new, author, &[]).await
+}
+
+/// [`decide`], and the version it names signed by `signers` in the same transaction: a
+/// refused signature records nothing.
+pub async fn decide_signed(
+    db: &Db,
+    reference: &str,
+    new: &NewDecision,
+    author: &Signer,
+    signers: &[Signer],
+) -> AppResult<Decision> {
     let text = required("text", &new.text, TEXT_MAX)?;
     let now = Utc::now();
     let mut tx = db::write(db).await?;
@@ -435,6 +447,9 @@ pub async fn decide(
         now,
     )
     .await?;
+    for signer in signers {
+        sign_in(&mut tx, &id, signer).await?;
+    }
     let decision = decision(&mut tx, &meeting.id, &id).await?;
     tx.commit().await?;
     Ok(decision)
@@ -452,28 +467,34 @@ async fn decision(conn: &mut Conn, meeting_id: &str, id: &str) -> AppResult<Deci
 /// meeting agreed it, so the version's history shows it.
 pub async fn sign(db: &Db, decision_id: &str, signer: &Signer) -> AppResult<Decision> {
     let mut tx = db::write(db).await?;
+    let meeting_id = sign_in(&mut tx, decision_id, signer).await?;
+    let d = decision(&mut tx, &meeting_id, decision_id).await?;
+    tx.commit().await?;
+    Ok(d)
+}
+
+/// Signs inside the caller's transaction; returns the decision's meeting.
+async fn sign_in(conn: &mut Conn, decision_id: &str, signer: &Signer) -> AppResult<String> {
     let row: Option<(String, Option<String>)> = sqlx::query_as(
         "SELECT meeting_id, version_id FROM meeting_decisions WHERE id = ? AND deleted_at IS NULL",
     )
     .bind(decision_id)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut *conn)
     .await?;
     let (meeting_id, version_id) =
         row.ok_or_else(|| AppError::not_found(format!("no decision with id {decision_id}")))?;
-    let meeting = store::get(&mut tx, &meeting_id).await?;
+    let meeting = store::get(&mut *conn, &meeting_id).await?;
     refuse_if_closed(&meeting)?;
     let version_id = version_id.ok_or_else(|| {
         AppError::not_allowed("this decision proposes no playbook change; there is nothing to sign")
     })?;
     let now = Utc::now();
     let comment = format!("Agreed in meeting “{}” ({})", meeting.title, meeting.held_on);
-    let v = crate::agreements::store::approve(&mut tx, &version_id, signer, &comment, now).await?;
+    let v = crate::agreements::store::approve(&mut *conn, &version_id, signer, &comment, now).await?;
     if v.kind == crate::agreements::AgreementKind::Scoring && v.status == VersionStatus::InForce {
-        crate::leads::rebuild::scores_if_stale(&mut tx, now).await?;
+        crate::leads::rebuild::scores_if_stale(&mut *conn, now).await?;
     }
-    let d = decision(&mut tx, &meeting_id, decision_id).await?;
-    tx.commit().await?;
-    Ok(d)
+    Ok(meeting_id)
 }
 
 /// Opens `member`'s key with their passphrase for this one signature (typed on the

@@ -1,6 +1,7 @@
-//! The funnel as the stage definitions in force at an instant define it: the stages in
-//! position order, for as long as each one allows moving on to the next. Stages after the
-//! first that does not (nurture and disqualified in the demo playbook) are side stages: they
+//! The funnel as the stage definitions in force at an instant define it: from the first
+//! stage (the lowest position), each step goes to the stage it allows next with the nearest
+//! higher position, until a stage allows none further. Stages off that path (nurture and
+//! disqualified in the demo playbook, whose positions come last) are side stages: they
 //! collect what leaves the funnel. Nothing here knows a stage by its key.
 use chrono::DateTime;
 
@@ -31,7 +32,8 @@ impl Funnel {
         self.stages.iter().position(|s| s.key == key)
     }
 
-    /// Builds the funnel from the stages defined at one instant.
+    /// Builds the funnel from the stages defined at one instant, each with the keys of the
+    /// stages it allows next.
     ///
     /// ```
     /// use playbook::reports::stages::{Funnel, StageInfo};
@@ -45,22 +47,26 @@ impl Funnel {
     ///     stage("lead", 1, &["deal", "lost"]),
     ///     stage("deal", 2, &["won", "lost"]),
     ///     stage("lost", 4, &["lead"]),
+    ///     stage("later", 3, &["won"]), // defined, but nothing leads to it yet
     /// ]);
     /// let keys: Vec<&str> = f.stages.iter().map(|s| s.key.as_str()).collect();
-    /// assert_eq!(keys, ["lead", "deal", "won"]); // "won" allows nothing next: "lost" is a side stage
+    /// assert_eq!(keys, ["lead", "deal", "won"]);
     /// ```
-    pub fn from_stages(mut stages: Vec<(StageInfo, Vec<String>)>) -> Funnel {
-        stages.sort_by(|a, b| (a.0.position, &a.0.key).cmp(&(b.0.position, &b.0.key)));
+    pub fn from_stages(stages: Vec<(StageInfo, Vec<String>)>) -> Funnel {
+        let by_key: std::collections::HashMap<&str, &(StageInfo, Vec<String>)> =
+            stages.iter().map(|s| (s.0.key.as_str(), s)).collect();
+        let mut current = stages
+            .iter()
+            .min_by(|a, b| (a.0.position, &a.0.key).cmp(&(b.0.position, &b.0.key)));
         let mut out: Vec<StageInfo> = Vec::new();
-        let mut next_allowed: Option<Vec<String>> = None;
-        for (info, allowed_next) in stages {
-            if let Some(allowed) = &next_allowed {
-                if !allowed.contains(&info.key) {
-                    break;
-                }
-            }
-            next_allowed = Some(allowed_next);
-            out.push(info);
+        while let Some((info, next)) = current {
+            out.push(info.clone());
+            // Positions only grow along the path, so it ends.
+            current = next
+                .iter()
+                .filter_map(|k| by_key.get(k.as_str()).copied())
+                .filter(|(n, _)| n.position > info.position)
+                .min_by(|a, b| (a.0.position, &a.0.key).cmp(&(b.0.position, &b.0.key)));
         }
         Funnel { stages: out }
     }
