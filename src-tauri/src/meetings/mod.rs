@@ -113,6 +113,7 @@ pub enum AgendaFacts {
     /// Rejections and recycles by reason, with examples.
     Reasons {
         report: ReasonsReport,
+        #[serde(rename = "previousTotal")]
         previous_total: u32,
     },
     /// Acceptance by source channel, campaign and score band.

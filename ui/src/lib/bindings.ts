@@ -184,7 +184,7 @@ export type AgendaFacts_Deserialize =
 /**  The funnel of the period against the period before. */
 { kind: "funnel"; current: FunnelReport_Deserialize; previous: FunnelReport_Deserialize; changes: FunnelChange_Deserialize[] } | 
 /**  Rejections and recycles by reason, with examples. */
-{ kind: "reasons"; report: ReasonsReport_Deserialize; previous_total: number } | 
+{ kind: "reasons"; report: ReasonsReport_Deserialize; previousTotal: number } | 
 /**  Acceptance by source channel, campaign and score band. */
 { kind: "sources"; report: SourcesReport_Deserialize } | 
 /**  Contacts past their stage's maximum time. */
@@ -201,7 +201,7 @@ export type AgendaFacts_Serialize =
 /**  The funnel of the period against the period before. */
 { kind: "funnel"; current: FunnelReport_Serialize; previous: FunnelReport_Serialize; changes: FunnelChange_Serialize[] } | 
 /**  Rejections and recycles by reason, with examples. */
-{ kind: "reasons"; report: ReasonsReport_Serialize; previous_total: number } | 
+{ kind: "reasons"; report: ReasonsReport_Serialize; previousTotal: number } | 
 /**  Acceptance by source channel, campaign and score band. */
 { kind: "sources"; report: SourcesReport_Serialize } | 
 /**  Contacts past their stage's maximum time. */

@@ -36,7 +36,8 @@ export function days(v: number | null | undefined): string {
 }
 
 /** An amount in hundredths of a currency, as money: "€12,500". */
-export function money(amountMinor: number, currency: string, locale?: string): string {
+export function money(amountMinor: number | null, currency: string, locale?: string): string {
+  if (amountMinor === null) return '—';
   try {
     return new Intl.NumberFormat(locale, {
       style: 'currency',
@@ -102,7 +103,7 @@ export function funnelEntries(r: FunnelReport): { stage: string; entries: number
 
 /** Rows for the Pareto chart: each reason's count and the running share. */
 export function paretoRows(r: ReasonsReport): { reason: string; count: number; cumulative: number }[] {
-  return r.reasons.map((x) => ({ reason: x.name, count: x.count, cumulative: x.cumulativeShare }));
+  return r.reasons.map((x) => ({ reason: x.name, count: x.count, cumulative: x.cumulativeShare ?? 0 }));
 }
 
 /** Rows for the acceptance chart: accepted and rejected per source. */
