@@ -1053,7 +1053,7 @@ fn invisible_characters_and_windows_encodings() {
     let file = w.file("latin.csv");
     std::fs::write(
         &file,
-        b"Email,First Name,Last Name\njose@x.example,Jos\xe9,Pe\xf1a\n".to_vec(),
+        b"Email,First Name,Last Name\njose@x.example,Jos\xe9,Pe\xf1a\n",
     )
     .unwrap();
     let s = w.json(&["import", "contacts", "--as", TOM, file.to_str().unwrap()]);

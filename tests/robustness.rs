@@ -16,11 +16,15 @@ fn out_of_range_scoring_models_are_refused_at_proposal() {
     let text = std::fs::read_to_string(&file).unwrap();
     let before = w.everything();
     for (from, to, words) in [
-        ("points = 20", "points = 2000000000", "fitRules[1].points"),
+        (
+            "points = 20",
+            "points = 2000000000",
+            "Fit rule 1: points from -1000 to 1000",
+        ),
         (
             "mqlThreshold = 60",
             "mqlThreshold = 3000000000",
-            "mqlThreshold",
+            "MQL threshold: a number of points from 1 to 100000",
         ),
     ] {
         assert!(text.contains(from), "{from}");
@@ -51,7 +55,7 @@ fn out_of_range_scoring_models_are_refused_at_proposal() {
         ],
         "invalid_input",
     );
-    assert!(err.contains("mqlThreshold"), "{err}");
+    assert!(err.contains("MQL threshold"), "{err}");
 }
 
 #[test]

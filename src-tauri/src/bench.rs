@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::db;
 use crate::error::{AppError, AppResult};
-use crate::leads::list::{LeadFilter, LeadSort};
+use crate::leads::list::{self, LeadFilter, LeadSort};
 use crate::leads::ops;
 
 #[derive(Serialize)]
@@ -287,19 +287,103 @@ async fn workspace(dir: &Path, contacts: u32) -> AppResult<WorkspaceFigures> {
                 ..LeadFilter::default()
             },
         ),
+        (
+            "search 'liam hughes'",
+            LeadFilter {
+                search: Some("liam hughes".into()),
+                sort: LeadSort::BestMatch,
+                limit: 50,
+                ..LeadFilter::default()
+            },
+        ),
+        (
+            "search 'logistics'",
+            LeadFilter {
+                search: Some("logistics".into()),
+                sort: LeadSort::BestMatch,
+                limit: 50,
+                ..LeadFilter::default()
+            },
+        ),
+        (
+            "search 'hughes' in a stage",
+            LeadFilter {
+                search: Some("hughes".into()),
+                stage: Some("nurture".into()),
+                sort: LeadSort::BestMatch,
+                limit: 50,
+                ..LeadFilter::default()
+            },
+        ),
+        (
+            "overdue",
+            LeadFilter {
+                overdue: true,
+                limit: 50,
+                ..LeadFilter::default()
+            },
+        ),
     ];
     let mut list_times = Vec::new();
     for (name, f) in filters {
-        ops::list(&big, &f).await?;
+        ops::list(&big, &f, None).await?;
         let mut times = Vec::new();
         for _ in 0..15 {
             let start = Instant::now();
-            let page = ops::list(&big, &f).await?;
+            let page = ops::list(&big, &f, None).await?;
             times.push(start.elapsed());
             std::hint::black_box(page);
         }
         list_times.push((name.to_string(), ms(median(times))));
     }
+
+    // Deep pages: row 50,000 of the default order by keyset (after the anchor opening the
+    // list returned) against OFFSET, which walks every row before it; and opening the list
+    // (count, first page and every anchor).
+    let anchors = ops::anchors(&big, &LeadFilter::default(), None).await?;
+    let deep = |after: Option<String>, offset: u32| LeadFilter {
+        after,
+        offset,
+        limit: list::PAGE,
+        ..LeadFilter::default()
+    };
+    let middle = anchors.get(anchors.len() / 2).cloned();
+    let last = anchors.last().cloned();
+    for (name, f) in [
+        ("open (count, first page)", None),
+        ("row 50k, keyset", Some(deep(middle, 0))),
+        ("row 50k, offset", Some(deep(None, contacts / 2))),
+        ("last page, keyset", Some(deep(last, 0))),
+        (
+            "last page, offset",
+            Some(deep(None, contacts.saturating_sub(list::PAGE))),
+        ),
+    ] {
+        let mut times = Vec::new();
+        for _ in 0..15 {
+            let start = Instant::now();
+            match &f {
+                Some(f) => std::hint::black_box(ops::list(&big, f, None).await?)
+                    .rows
+                    .len(),
+                None => {
+                    std::hint::black_box(ops::open_list(&big, &LeadFilter::default(), None).await?)
+                        .rows
+                        .len()
+                }
+            };
+            times.push(start.elapsed());
+        }
+        list_times.push((name.to_string(), ms(median(times))));
+    }
+
+    let mut times = Vec::new();
+    for _ in 0..15 {
+        let start = Instant::now();
+        std::hint::black_box(ops::anchors(&big, &LeadFilter::default(), None).await?);
+        times.push(start.elapsed());
+    }
+    list_times.push(("anchors of every page".to_string(), ms(median(times))));
 
     let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM contacts ORDER BY random() LIMIT 60")
         .fetch_all(&big)

@@ -872,7 +872,7 @@ fn print_version(v: &AgreementVersion) {
     if !v.summary.is_empty() {
         println!("  why: {}", v.summary);
     }
-    for (label, value) in v.body.fields() {
+    for (label, value) in v.body.fields(&|key| key.to_string()) {
         if !value.is_empty() {
             println!("  {label}: {value}");
         }

@@ -167,7 +167,10 @@ pub fn explain(
         // Saturating: a model stored before the bounds (or arriving from elsewhere) can
         // never overflow, however many activities a contact has.
         let mut points = sum.round().clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32;
-        let mut detail = format!("{count} × {}", rule.activity.as_str());
+        let mut detail = format!(
+            "{count} × {}",
+            crate::labels::activity(rule.activity).to_lowercase()
+        );
         if let Some(cap) = rule.max_points {
             if points > cap {
                 points = cap;

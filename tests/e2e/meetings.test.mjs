@@ -2,7 +2,8 @@
 // whose agenda is built from the data, walked in present mode with the keyboard; a decision
 // that proposes a change to the MQL definition, signed in the room by the marketing and the
 // sales manager with their own passphrases; an action item; the meeting closed and its
-// minutes saved; the next meeting's agenda carries the open action.
+// minutes saved; the next meeting's agenda carries the open action. Then the screens of the
+// meeting photographed at 1920×1080 and 1280×720, light and dark, with no sideways clipping.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -20,12 +21,7 @@ after(async () => {
 });
 
 /** Presses one key, as a person or a presentation clicker does. */
-async function press(key) {
-  await d.call('POST', d.s('/actions'), {
-    actions: [{ type: 'key', id: 'keyboard', actions: [{ type: 'keyDown', value: key }, { type: 'keyUp', value: key }] }],
-  });
-  await d.call('DELETE', d.s('/actions'));
-}
+const press = (key) => d.keys(key);
 
 /** The element among those `selector` matches whose text contains `text`, and its text. */
 async function withText(selector, text) {
@@ -44,10 +40,17 @@ async function clickText(selector, text) {
   await d.call('POST', d.s(`/element/${id}/click`), {});
 }
 
-async function resize(width, height) {
-  await d.call('POST', d.s('/window/rect'), { width, height, x: 0, y: 0 });
-  await sleep(400);
+async function clean(screen) {
+  await sleep(300);
+  const violations = await d.axe();
+  assert.deepEqual(violations, [], `${screen}: ${JSON.stringify(violations, null, 1)}`);
 }
+
+/** How far the page, or any scrolling region in it, is wider than its box (0: nothing clips sideways). */
+const sideways = () =>
+  d.exec(`return Math.max(0, ...[document.documentElement, ...document.querySelectorAll('main, .content, [data-testid=present-mode] *')]
+    .filter((e) => getComputedStyle(e).overflowX !== 'visible' || e === document.documentElement)
+    .map((e) => e.scrollWidth - e.clientWidth))`);
 
 const NEW_MQL =
   'Lead score of at least 65, a business email address, a company in a target industry with 50 or more employees, and a stated need.';
@@ -60,13 +63,13 @@ test('a meeting from the home screen to the minutes, with a decision signed in t
   await d.unlock('Maya Okafor');
   await d.waitFor('[data-testid="home-greeting"]', { text: 'Maya' });
   await d.waitFor('[data-testid="home-awaiting"]', { text: 'Sales Accepted Lead' }).catch(() => {});
-  await d.screenshot('30-home-manager');
+  await clean('home, marketing manager');
 
   await d.unlock('Sofia Marín');
   await d.waitFor('[data-testid="home-greeting"]', { text: 'Sofia' });
   await d.waitFor('[data-testid="home-queue"]');
   await d.waitFor('[data-testid="home-my-overdue"]');
-  await d.screenshot('31-home-rep');
+  await clean('home, sales rep');
 
   // Maya prepares the meeting: its agenda comes from the data of the period.
   await d.unlock('Maya Okafor');
@@ -75,6 +78,7 @@ test('a meeting from the home screen to the minutes, with a decision signed in t
   await d.type('[data-testid="meeting-title-input"]', 'November alignment');
   await d.click('[data-testid="meeting-create"]');
   await d.waitFor('[data-testid="meeting-title"]', { text: 'November alignment' });
+  await clean('a meeting');
   const titles = [];
   for (const id of await d.findAll('[data-testid="agenda-title"]')) titles.push(await d.text(id));
   assert.ok(titles[0].startsWith('Funnel and conversion'), titles.join(' | '));
@@ -83,11 +87,11 @@ test('a meeting from the home screen to the minutes, with a decision signed in t
   const count = titles.length;
 
   // Present mode at projector size, walked with the arrows and a clicker's page keys.
-  await resize(1920, 1080);
+  await d.resize(1920, 1080);
   await d.click('[data-testid="present"]');
   await d.waitFor('[data-testid="present-position"]', { text: `1 / ${count}` });
   await d.waitFor('[data-testid="present-title"]', { text: 'Funnel and conversion' });
-  await d.screenshot('32-present-funnel-1920');
+  await clean('present mode');
   await press(KEY.right);
   await d.waitFor('[data-testid="present-position"]', { text: `2 / ${count}` });
   await press(KEY.pageDown);
@@ -95,7 +99,6 @@ test('a meeting from the home screen to the minutes, with a decision signed in t
   await press(KEY.pageUp);
   await d.waitFor('[data-testid="present-position"]', { text: `2 / ${count}` });
   await d.waitFor('[data-testid="present-title"]', { text: 'Rejected and recycled leads' });
-  await d.screenshot('33-present-reasons-1920');
 
   // A decision against this item proposes a stricter MQL; both managers sign it here.
   await d.click('[data-testid="present-decide"]');
@@ -123,13 +126,13 @@ test('a meeting from the home screen to the minutes, with a decision signed in t
   await d.click('[data-testid="sign-submit"]');
   await d.waitFor('[data-testid="decision-agreed"]', { text: 'Agreed in this meeting' });
   await d.waitFor('[data-testid="decision-signed-by"]', { text: 'Maya Okafor and Daniel Brooks' });
-  await d.screenshot('34-present-decision-signed-1920');
+  await d.screenshot('14-present-decision-signed-1920x1080');
 
   await press(KEY.escape);
   await d.waitGone('[data-testid="present-mode"]');
   // Daniel's key was opened for his signature only: the window is still Maya's.
   await d.waitFor('[data-testid="identity-name"]', { text: 'Maya Okafor' });
-  await resize(1280, 820);
+  await d.resize(1280, 820);
 
   // An action item against the sources item, then the meeting is closed.
   const items = await d.findAll('[data-testid="add-action"]');
@@ -147,7 +150,16 @@ test('a meeting from the home screen to the minutes, with a decision signed in t
   await d.waitFor('[data-testid="minutes-decisions"]', { text: 'stage/mql@3' });
   await d.waitFor('[data-testid="minutes-decisions"]', { text: 'signed by Maya Okafor and Daniel Brooks' });
   await d.waitFor('[data-testid="minutes-actions"]', { text: 'Priya Raman' });
-  await d.screenshot('35-minutes');
+  await clean('minutes');
+  await d.screenshot('14-minutes-screen');
+  // As printed: the page's print stylesheet applied to the screen (the system print dialog
+  // makes the PDF from the same rules).
+  await d.exec(`for (const sheet of document.styleSheets) for (const rule of sheet.cssRules)
+    if (rule instanceof CSSMediaRule && rule.media.mediaText.includes('print')) rule.media.appendMedium('screen');`);
+  await d.resize(1000, 1300);
+  await d.screenshot('14-minutes-printed');
+  await d.exec(`for (const sheet of document.styleSheets) for (const rule of sheet.cssRules)
+    if (rule instanceof CSSMediaRule && rule.media.mediaText.includes('print')) rule.media.deleteMedium('screen');`);
   await d.click('[data-testid="minutes-save-md"]');
   const saved = (await withText('[data-testid="toast"]', 'Saved the minutes')).text;
   const file = saved.slice(saved.indexOf('/')).split('\n')[0].replace(/×$/, '').trim();
@@ -170,6 +182,7 @@ test('a meeting from the home screen to the minutes, with a decision signed in t
   );
 
   // The next meeting's agenda carries the open action.
+  await d.resize(1280, 820);
   await d.click('[data-testid="nav-meetings"]');
   await d.click('[data-testid="new-meeting"]');
   await d.type('[data-testid="meeting-title-input"]', 'December alignment');
@@ -177,4 +190,60 @@ test('a meeting from the home screen to the minutes, with a decision signed in t
   await d.waitFor('[data-testid="meeting-title"]', { text: 'December alignment' });
   await clickText('[data-testid="agenda-title"]', 'Open actions from earlier meetings');
   await d.waitFor('[data-testid="agenda-carried-actions"]', { text: 'Review webinar lead quality' });
+});
+
+test('screenshots: home, reports, an agenda and present mode at 1920×1080 and 1280×720, light and dark', async () => {
+  const shots = [];
+  const shot = async (name) => {
+    const over = await sideways();
+    assert.ok(over <= 0, `${name}: something is ${over}px wider than its box`);
+    await d.screenshot(name);
+    shots.push(name);
+  };
+  for (const [w, h] of [
+    [1920, 1080],
+    [1280, 720],
+  ]) {
+    for (const theme of ['Light', 'Dark']) {
+      const tag = `${w}x${h}-${theme.toLowerCase()}`;
+      await d.resize(w, h);
+      await d.choose('theme', theme);
+      await d.unlock('Maya Okafor');
+      await d.click('[data-testid="nav-home"]');
+      await d.waitFor('[data-testid="home-greeting"]', { text: 'Maya' });
+      await d.waitFor('[data-testid="home-funnel-rows"]');
+      await shot(`14-home-manager-${tag}`);
+
+      await d.unlock('Sofia Marín');
+      await d.waitFor('[data-testid="home-greeting"]', { text: 'Sofia' });
+      await d.waitFor('[data-testid="leads-total"]');
+      await shot(`14-home-rep-${tag}`);
+
+      await d.unlock('Maya Okafor');
+      await d.click('[data-testid="nav-reports"]');
+      await d.waitFor('[data-testid="frame-funnel"]');
+      await shot(`14-reports-funnel-${tag}`);
+      await d.click('[data-testid="report-tab-reasons"]');
+      await d.waitFor('[data-testid="frame-reasons"]');
+      await shot(`14-reports-reasons-${tag}`);
+
+      await d.click('[data-testid="nav-meetings"]');
+      await clickText('[data-testid="meeting-row"]', 'December alignment');
+      await d.waitFor('[data-testid="meeting-title"]', { text: 'December alignment' });
+      await clickText('[data-testid="agenda-title"]', 'Rejected and recycled leads');
+      await d.waitFor('[data-testid="agenda-facts"]');
+      await shot(`14-meeting-agenda-${tag}`);
+
+      await d.click('[data-testid="present"]');
+      await d.waitFor('[data-testid="present-title"]', { text: 'Funnel and conversion' });
+      await shot(`14-present-funnel-${tag}`);
+      await press(KEY.right);
+      await d.waitFor('[data-testid="present-title"]', { text: 'Rejected and recycled leads' });
+      await shot(`14-present-reasons-${tag}`);
+      await press(KEY.escape);
+      await d.waitGone('[data-testid="present-mode"]');
+    }
+  }
+  await d.choose('theme', 'System theme');
+  assert.equal(shots.length, 28);
 });

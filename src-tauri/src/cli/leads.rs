@@ -123,7 +123,7 @@ pub async fn contacts(
                 limit: limit.unwrap_or(0),
                 ..LeadFilter::default()
             };
-            let page = ops::list(db, &filter).await?;
+            let page = ops::list(db, &filter, None).await?;
             if !out.json(&page.rows) {
                 let rows = page
                     .rows

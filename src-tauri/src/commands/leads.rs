@@ -13,14 +13,42 @@ use crate::handoffs::{EventRequest, HandoffEvent};
 use crate::imports::contacts::ImportPreview;
 use crate::imports::run::{ImportKind, Options};
 use crate::imports::{ImportSummary, Mapping, Progress};
-use crate::leads::list::{LeadFilter, LeadPage};
-use crate::leads::ops;
+use crate::leads::list::{LeadFilter, LeadPage, LeadWindow};
+use crate::leads::ops::{self, QueueCount};
 use crate::leads::{ContactDetail, PeopleMap};
 
 #[tauri::command]
 #[specta::specta]
 pub async fn list_leads(state: State<'_, AppState>, filter: LeadFilter) -> AppResult<LeadPage> {
-    ops::list(&state.db, &filter).await
+    let viewer = state.session.signer().map(|s| s.member_id);
+    ops::list(&state.db, &filter, viewer.as_deref()).await
+}
+
+/// Opens the list: the count and the first page.
+#[tauri::command]
+#[specta::specta]
+pub async fn open_leads(state: State<'_, AppState>, filter: LeadFilter) -> AppResult<LeadWindow> {
+    let viewer = state.session.signer().map(|s| s.member_id);
+    ops::open_list(&state.db, &filter, viewer.as_deref()).await
+}
+
+/// Where every page after the first starts: asked once a list is open.
+#[tauri::command]
+#[specta::specta]
+pub async fn lead_anchors(
+    state: State<'_, AppState>,
+    filter: LeadFilter,
+) -> AppResult<Vec<String>> {
+    let viewer = state.session.signer().map(|s| s.member_id);
+    ops::anchors(&state.db, &filter, viewer.as_deref()).await
+}
+
+/// What awaits the person signed in, per part of their queue.
+#[tauri::command]
+#[specta::specta]
+pub async fn queue_counts(state: State<'_, AppState>) -> AppResult<Vec<QueueCount>> {
+    let viewer = state.session.signer().map(|s| s.member_id);
+    ops::queue_counts(&state.db, viewer.as_deref()).await
 }
 
 #[tauri::command]
@@ -92,7 +120,7 @@ pub async fn run_import(
         cancel: &cancel,
         report: &report,
     };
-    crate::imports::run::import(
+    let summary = crate::imports::run::import(
         &state.db,
         kind,
         content.as_bytes(),
@@ -101,7 +129,12 @@ pub async fn run_import(
         &progress,
         &me,
     )
-    .await
+    .await?;
+    if summary.written && kind == ImportKind::Contacts {
+        let db = state.db.clone();
+        tauri::async_runtime::spawn(async move { ops::index_new_contacts(&db).await });
+    }
+    Ok(summary)
 }
 
 #[tauri::command]

@@ -7,6 +7,7 @@ pub mod meetings;
 pub mod reports;
 pub mod session;
 pub mod team;
+pub mod window;
 
 use std::path::PathBuf;
 
@@ -33,6 +34,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             agreements::approve_agreement,
             agreements::decline_agreement,
             agreements::compare_versions,
+            agreements::check_proposal,
             team::list_members,
             team::add_member,
             team::whoami,
@@ -40,6 +42,9 @@ pub fn builder() -> Builder<tauri::Wry> {
             team::unlock,
             team::lock,
             leads::list_leads,
+            leads::open_leads,
+            leads::lead_anchors,
+            leads::queue_counts,
             leads::get_contact,
             leads::get_people_map,
             leads::record_handoff,
@@ -47,6 +52,12 @@ pub fn builder() -> Builder<tauri::Wry> {
             leads::run_import,
             leads::cancel_import,
             leads::export_data,
+            window::vocabulary,
+            window::get_appearance,
+            window::set_appearance,
+            window::toggle_fullscreen,
+            window::open_exports_folder,
+            window::preview_impact,
             leads::list_sources,
             leads::merge_contacts,
             leads::unmerge_contact,

@@ -737,27 +737,30 @@ pub async fn import(
     let stages = StageMap::new(&pb, mapping)?;
     let owners = Owners::load(&mut *conn, &source.system).await?;
     let prefs = crate::workspace::date_prefs(&mut *conn, mapping).await?;
-    let stored = Stored::load(&mut *conn, &source).await?;
     let total = rows.estimate();
     let write = !options.dry_run;
+    let cleaner = Cleaner::new(&columns, &source, &stages, &owners, &prefs, bytes, now);
+    let stored = Stored::load(&Bulk::lock(&mut *conn).await?, &source)?;
+    // A load of mostly new rows sets the list indexes aside (and rebuilds them from
+    // sorted keys); one of mostly updates keeps them (it writes only changed columns).
+    let new_rows = (f64::from(total) * stored.new_share(&cleaner, &sample)) as usize;
     let set_aside = if write {
-        SetAside::for_load(conn, &["contacts", "handoff_events"], total as usize).await?
+        SetAside::for_load(conn, &["contacts", "handoff_events"], new_rows).await?
     } else {
         SetAside::default()
     };
-    let cleaner = Cleaner::new(&columns, &source, &stages, &owners, &prefs, bytes, now);
-    let plan = Plan {
-        cleaner: &cleaner,
-        pb: &pb,
-        stored,
-        write,
-        all_or_nothing: options.mode == ImportMode::AllOrNothing,
-        on_conflict: options.on_conflict,
-        now,
-        bulk_id: &bulk_id,
-    };
     let planned = {
         let bulk = Bulk::lock(&mut *conn).await?;
+        let plan = Plan {
+            cleaner: &cleaner,
+            pb: &pb,
+            stored,
+            write,
+            all_or_nothing: options.mode == ImportMode::AllOrNothing,
+            on_conflict: options.on_conflict,
+            now,
+            bulk_id: &bulk_id,
+        };
         contacts_load::run(&bulk, plan, rows, progress, total)?
     };
     let mut summary = ImportSummary {

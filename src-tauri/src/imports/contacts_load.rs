@@ -17,8 +17,8 @@ use super::fields::ContactField;
 use super::identity::{Decision, Identities};
 use super::{Conflict, OnConflict, PossibleDuplicate, Progress, RowError, StatusDiffers};
 use crate::agreements::{AgreementBody, AgreementKind, ScoringBody};
-use crate::bulk::{Bulk, Cell};
-use crate::db::{new_id, ts, Conn};
+use crate::bulk::{Bulk, Cell, Inserter};
+use crate::db::{new_id, ts};
 use crate::error::AppResult;
 use crate::handoffs::playbook_at::PlaybookHistory;
 use crate::handoffs::records::EventRecord;
@@ -97,24 +97,74 @@ const UPDATE_KEY: &str = "UPDATE contact_keys SET import_hash = ?1
 
 const ACCOUNT_KEY_COLUMNS: [&str; 4] = ["system", "external_id", "account_id", "created_at"];
 
-/// What the file says now, over what is stored: a value the file leaves empty keeps what
-/// is stored; an owner the file names replaces the stored one (even one not yet on the
-/// team); the stage never moves (the log owns it).
-const UPDATE_CONTACT: &str = "UPDATE contacts SET
-    external_id = coalesce(external_id, ?1), email = coalesce(?2, email),
-    salutation = coalesce(?3, salutation), first_name = coalesce(?4, first_name),
-    last_name = coalesce(?5, last_name), title = coalesce(?6, title), phone = coalesce(?7, phone),
-    country = coalesce(?8, country), account_id = coalesce(?9, account_id),
-    account_ref = coalesce(?10, account_ref),
-    owner_id = CASE WHEN ?11 IS NULL THEN owner_id ELSE ?12 END, owner_ref = coalesce(?11, owner_ref),
-    source_channel = coalesce(?13, source_channel), source_campaign = coalesce(?14, source_campaign),
-    budget_known = coalesce(?15, budget_known), budget_note = coalesce(?16, budget_note),
-    authority_known = coalesce(?17, authority_known), authority_note = coalesce(?18, authority_note),
-    need_known = coalesce(?19, need_known), need_note = coalesce(?20, need_note),
-    timeline_known = coalesce(?21, timeline_known), timeline_note = coalesce(?22, timeline_note),
-    buying_role = coalesce(?23, buying_role), buying_stage = coalesce(?24, buying_stage),
-    import_hash = ?25, updated_at = ?26
-  WHERE id = ?27";
+/// The columns a re-import may change, in the order `Stored` remembers them. An update
+/// writes only the columns whose value changes (an index is only touched when a column it
+/// covers is written), and nothing when no value changes.
+const UPDATABLE: [&str; 24] = [
+    "external_id",
+    "email",
+    "salutation",
+    "first_name",
+    "last_name",
+    "title",
+    "phone",
+    "country",
+    "account_id",
+    "account_ref",
+    "owner_id",
+    "owner_ref",
+    "source_channel",
+    "source_campaign",
+    "budget_known",
+    "budget_note",
+    "authority_known",
+    "authority_note",
+    "need_known",
+    "need_note",
+    "timeline_known",
+    "timeline_note",
+    "buying_role",
+    "buying_stage",
+];
+
+/// A value a column takes (what the writer binds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Value {
+    Text(String),
+    Int(i64),
+    Null,
+}
+
+impl Value {
+    fn cell(&self) -> Cell<'_> {
+        match self {
+            Value::Text(t) => Cell::Text(t),
+            Value::Int(i) => Cell::Int(*i),
+            Value::Null => Cell::Null,
+        }
+    }
+
+    /// A fingerprint of the value, as [`stored_hash`] makes one from a stored column.
+    fn hash(&self) -> u64 {
+        match self {
+            Value::Text(t) => text_hash(t),
+            Value::Int(i) => text_hash(&i.to_string()),
+            Value::Null => 0,
+        }
+    }
+}
+
+fn text_hash(t: &str) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = rustc_hash::FxBuildHasher.build_hasher();
+    h.write(t.as_bytes());
+    h.finish() | 1
+}
+
+/// The stored value's fingerprint (0 for NULL; integers hashed as their text).
+fn stored_hash(text: Option<&str>) -> u64 {
+    text.map_or(0, text_hash)
+}
 
 const UPDATE_ACCOUNT: &str = "UPDATE accounts SET domain = ?1, industry = ?2, employees = ?3,
     country = ?4, updated_at = ?5 WHERE id = ?6";
@@ -166,25 +216,6 @@ impl Firmographics {
     }
 }
 
-/// A stored contact as matching and rescoring read it.
-#[derive(sqlx::FromRow)]
-struct ContactKeysRow {
-    id: String,
-    email: Option<String>,
-    import_hash: Option<String>,
-    stage: String,
-    title: String,
-    country: String,
-    source_channel: String,
-    buying_role: Option<String>,
-    budget_known: bool,
-    authority_known: bool,
-    need_known: bool,
-    timeline_known: bool,
-    account_id: Option<String>,
-    score: i64,
-}
-
 type AccountRow = (
     String,
     String,
@@ -200,6 +231,8 @@ pub struct Stored {
     /// The stored contacts' profiles (as stored, and as the file leaves them) and cached
     /// scores, by the index `ids` gives them.
     profiles: Vec<(StoredProfile, Option<StoredProfile>, i64)>,
+    /// The stored contacts' values of the `UPDATABLE` columns, as fingerprints.
+    columns: Vec<[u64; UPDATABLE.len()]>,
     /// New contacts with an account: their profile, the account, its details and version
     /// when their score was computed, and that score.
     fresh: Vec<(String, StoredProfile, usize, Firmographics, u32, i64)>,
@@ -216,110 +249,126 @@ pub struct Stored {
 }
 
 impl Stored {
-    pub async fn load(conn: &mut Conn, source: &Source) -> AppResult<Stored> {
-        let rows: Vec<ContactKeysRow> = sqlx::query_as(
-            "SELECT id, lower(email) AS email, import_hash, stage, title, country, source_channel, buying_role,
-                    budget_known, authority_known, need_known, timeline_known, account_id, score
-             FROM contacts WHERE deleted_at IS NULL",
-        )
-        .fetch_all(&mut *conn)
-        .await?;
+    /// Everything matching and rescoring need about what is stored, read through the raw
+    /// handle (100k contacts and their keys in a few hundred milliseconds).
+    pub fn load(bulk: &Bulk<'_>, source: &Source) -> AppResult<Stored> {
+        let owned = |v: Option<&str>| v.map(str::to_string);
         let mut ids = Identities::default();
         let this = ids.source(&source.system, &source.record_type);
-        let mut index: HashMap<String, usize> =
-            HashMap::with_capacity_and_hasher(rows.len(), Default::default());
-        let mut profiles = Vec::with_capacity(rows.len());
-        for r in rows {
-            let (id, email, hash, stage) = (r.id, r.email, r.import_hash, r.stage);
-            profiles.push((
-                StoredProfile {
-                    title: r.title,
-                    country: r.country,
-                    source_channel: r.source_channel,
-                    buying_role: r.buying_role,
-                    email: email.clone(),
-                    bant: [
-                        r.budget_known,
-                        r.authority_known,
-                        r.need_known,
-                        r.timeline_known,
-                    ],
-                    account_id: r.account_id,
-                },
-                None,
-                r.score,
-            ));
-            let i = ids.add(id.clone(), email, hash, stage);
-            // A Playbook export names each contact by its own id.
-            if source.system == "playbook" {
-                ids.add_key(i, this, &id, None);
-            }
-            index.insert(id, i);
-        }
-        let keys: Vec<(String, String, String, String, Option<String>)> = sqlx::query_as(
-            "SELECT system, record_type, external_id, contact_id, import_hash FROM contact_keys",
-        )
-        .fetch_all(&mut *conn)
-        .await?;
-        // A merged-away contact's ids are its survivor's.
-        let merged: HashMap<String, String> = sqlx::query_as::<_, (String, String)>(
-            "SELECT id, merged_into FROM contacts WHERE merged_into IS NOT NULL",
-        )
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .collect();
-        for (system, record_type, ext, contact, hash) in keys {
-            let mut contact = contact;
-            for _ in 0..16 {
-                match merged.get(&contact) {
-                    Some(into) => contact = into.clone(),
-                    None => break,
+        let mut index: HashMap<String, usize> = HashMap::default();
+        let mut profiles = Vec::new();
+        let mut columns = Vec::new();
+        bulk.each_row(
+            "SELECT id, lower(email), import_hash, stage, title, country, source_channel, buying_role,
+                    budget_known, authority_known, need_known, timeline_known, account_id, score,
+                    external_id, email, salutation, first_name, last_name, title, phone, country,
+                    account_id, account_ref, owner_id, owner_ref, source_channel, source_campaign,
+                    budget_known, budget_note, authority_known, authority_note, need_known,
+                    need_note, timeline_known, timeline_note, buying_role, buying_stage
+             FROM contacts WHERE deleted_at IS NULL",
+            &[],
+            |r| {
+                let mut hashes = [0u64; UPDATABLE.len()];
+                for (i, h) in hashes.iter_mut().enumerate() {
+                    *h = stored_hash(r.text(14 + i as i32));
                 }
-            }
-            if let Some(&i) = index.get(&contact) {
-                let s = ids.source(&system, &record_type);
-                ids.add_key(i, s, &ext, hash);
-            }
-        }
-        let rows: Vec<AccountRow> = sqlx::query_as(
-            "SELECT lower(name), id, domain, industry, employees, country FROM accounts
-             WHERE deleted_at IS NULL ORDER BY id",
-        )
-        .fetch_all(&mut *conn)
-        .await?;
-        let mut accounts = Vec::with_capacity(rows.len());
+                columns.push(hashes);
+                let id = r.text(0).unwrap_or_default().to_string();
+                let email = owned(r.text(1));
+                profiles.push((
+                    StoredProfile {
+                        title: r.text(4).unwrap_or_default().to_string(),
+                        country: r.text(5).unwrap_or_default().to_string(),
+                        source_channel: r.text(6).unwrap_or_default().to_string(),
+                        buying_role: owned(r.text(7)),
+                        email: email.clone(),
+                        bant: [r.int(8) != 0, r.int(9) != 0, r.int(10) != 0, r.int(11) != 0],
+                        account_id: owned(r.text(12)),
+                    },
+                    None,
+                    r.int(13),
+                ));
+                let stage = r.text(3).unwrap_or_default().to_string();
+                let i = ids.add(id.clone(), email, owned(r.text(2)), stage);
+                // A Playbook export names each contact by its own id.
+                if source.system == "playbook" {
+                    ids.add_key(i, this, &id, None);
+                }
+                index.insert(id, i);
+            },
+        )?;
+        // A merged-away contact's ids are its survivor's.
+        let mut merged: HashMap<String, String> = HashMap::default();
+        bulk.each_row(
+            "SELECT id, merged_into FROM contacts WHERE merged_into IS NOT NULL",
+            &[],
+            |r| {
+                if let (Some(id), Some(into)) = (r.text(0), r.text(1)) {
+                    merged.insert(id.to_string(), into.to_string());
+                }
+            },
+        )?;
+        bulk.each_row(
+            "SELECT system, record_type, external_id, contact_id, import_hash FROM contact_keys",
+            &[],
+            |r| {
+                let mut contact = r.text(3).unwrap_or_default();
+                for _ in 0..16 {
+                    match merged.get(contact) {
+                        Some(into) => contact = into,
+                        None => break,
+                    }
+                }
+                if let Some(&i) = index.get(contact) {
+                    let s =
+                        ids.source(r.text(0).unwrap_or_default(), r.text(1).unwrap_or_default());
+                    ids.add_key(i, s, r.text(2).unwrap_or_default(), owned(r.text(4)));
+                }
+            },
+        )?;
+        let mut accounts = Vec::new();
         let mut account_by_name = HashMap::default();
         let mut account_by_id = HashMap::default();
-        for (name, id, domain, industry, employees, country) in rows {
-            let details = Firmographics {
-                domain,
-                industry,
-                employees,
-                country,
-            };
-            account_by_name.entry(name).or_insert(accounts.len());
-            account_by_id.insert(id.clone(), accounts.len());
-            accounts.push(AccountState {
-                id,
-                original: details.clone(),
-                details,
-                stored: true,
-                newest: None,
-                version: 0,
-            });
-        }
-        let account_keys = sqlx::query_as::<_, (String, String)>(
+        bulk.each_row(
+            "SELECT lower(name), id, domain, industry, employees, country FROM accounts
+             WHERE deleted_at IS NULL ORDER BY id",
+            &[],
+            |r| {
+                let details = Firmographics {
+                    domain: owned(r.text(2)),
+                    industry: owned(r.text(3)),
+                    employees: r.text(4).map(|_| r.int(4)),
+                    country: owned(r.text(5)),
+                };
+                let id = r.text(1).unwrap_or_default().to_string();
+                account_by_name
+                    .entry(r.text(0).unwrap_or_default().to_string())
+                    .or_insert(accounts.len());
+                account_by_id.insert(id.clone(), accounts.len());
+                accounts.push(AccountState {
+                    id,
+                    original: details.clone(),
+                    details,
+                    stored: true,
+                    newest: None,
+                    version: 0,
+                });
+            },
+        )?;
+        let mut account_keys = HashMap::default();
+        bulk.each_row(
             "SELECT system || ':' || external_id, account_id FROM account_keys WHERE system = ?",
-        )
-        .bind(&source.system)
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .collect();
+            &[Cell::Text(&source.system)],
+            |r| {
+                if let (Some(k), Some(id)) = (r.text(0), r.text(1)) {
+                    account_keys.insert(k.to_string(), id.to_string());
+                }
+            },
+        )?;
         Ok(Stored {
             ids,
             profiles,
+            columns,
             fresh: Vec::new(),
             source: this,
             system: source.system.clone(),
@@ -329,6 +378,28 @@ impl Stored {
             account_by_id,
             account_keys,
         })
+    }
+}
+
+impl Stored {
+    /// The share of `sample` (the file's first rows) that would be new contacts.
+    pub fn new_share(&self, cleaner: &Cleaner<'_>, sample: &[csv::StringRecord]) -> f64 {
+        let mut scratch = Planned::default();
+        let decided: Vec<bool> = sample
+            .iter()
+            .filter_map(|r| cleaner.clean_row(0, r, &mut scratch))
+            .map(|rec| {
+                matches!(
+                    self.ids
+                        .decide(self.source, rec.external_id.as_deref(), rec.email.as_deref()),
+                    Decision::New | Decision::NewDuplicate(_)
+                )
+            })
+            .collect();
+        if decided.is_empty() {
+            return 1.0;
+        }
+        decided.iter().filter(|new| **new).count() as f64 / decided.len() as f64
     }
 }
 
@@ -373,9 +444,11 @@ pub struct Planned {
 
 struct Update {
     id: String,
-    rec: Record,
+    /// The columns whose value changes (indexes into `UPDATABLE`), with their new values.
+    changes: Vec<(usize, Value)>,
     fingerprint: String,
-    account_id: Option<String>,
+    /// The source's id of the record, whose remembered fingerprint moves too.
+    external_id: Option<String>,
 }
 
 struct NewAccount {
@@ -457,7 +530,13 @@ fn write(
     let mut events = bulk.inserter("handoff_events", &EVENT_COLUMNS)?;
     let mut contact_keys = bulk.inserter("contact_keys", &CONTACT_KEY_COLUMNS)?;
     let mut account_keys = bulk.inserter("account_keys", &ACCOUNT_KEY_COLUMNS)?;
-    let mut updates = bulk.statement("contacts", UPDATE_CONTACT, 27)?;
+    // One statement per set of changed columns, prepared when first needed.
+    let mut updates: HashMap<u32, Inserter<'_>> = HashMap::default();
+    let mut hash_updates = bulk.statement(
+        "contacts",
+        "UPDATE contacts SET import_hash = ?1 WHERE id = ?2",
+        2,
+    )?;
     let mut account_updates = bulk.statement("accounts", UPDATE_ACCOUNT, 6)?;
     let mut key_updates = bulk.statement("contact_keys", UPDATE_KEY, 4)?;
     let mut score_updates = bulk.statement(
@@ -552,43 +631,39 @@ fn write(
             ])?;
         }
         for u in &batch.updates {
-            let rec = &u.rec;
-            let bant = |i: usize| {
-                rec.bant[i]
-                    .as_ref()
-                    .map(|(k, n)| (i64::from(*k), n.as_str()))
-            };
-            let (b, a, n, t) = (bant(0), bant(1), bant(2), bant(3));
-            updates.row(&[
-                rec.external_id.as_deref().into(),
-                rec.email.as_deref().into(),
-                rec.salutation.as_deref().into(),
-                rec.first_name.as_deref().into(),
-                rec.last_name.as_deref().into(),
-                rec.title.as_deref().into(),
-                rec.phone.as_deref().into(),
-                rec.country.as_deref().into(),
-                u.account_id.as_deref().into(),
-                rec.account_ref.as_deref().into(),
-                rec.owner_ref.as_deref().into(),
-                rec.owner_id.as_deref().into(),
-                rec.source_channel.as_deref().into(),
-                rec.source_campaign.as_deref().into(),
-                known(b),
-                note(b),
-                known(a),
-                note(a),
-                known(n),
-                note(n),
-                known(t),
-                note(t),
-                rec.buying_role.map(|r| r.as_str()).into(),
-                rec.buying_stage.map(|s| s.as_str()).into(),
-                Cell::Text(&u.fingerprint),
-                Cell::Text(now),
-                Cell::Text(&u.id),
-            ])?;
-            if let Some(ext) = &rec.external_id {
+            if !u.changes.is_empty() {
+                let mask = u.changes.iter().fold(0u32, |m, (i, _)| m | (1 << i));
+                let statement = match updates.entry(mask) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        let sets: Vec<String> = u
+                            .changes
+                            .iter()
+                            .enumerate()
+                            .map(|(n, (i, _))| format!("{} = ?{}", UPDATABLE[*i], n + 1))
+                            .collect();
+                        let n = u.changes.len();
+                        let sql = format!(
+                            "UPDATE contacts SET {}, import_hash = ?{}, updated_at = ?{} WHERE id = ?{}",
+                            sets.join(", "),
+                            n + 1,
+                            n + 2,
+                            n + 3
+                        );
+                        e.insert(bulk.prepare("contacts", &sql, n + 3)?)
+                    }
+                };
+                let mut cells: Vec<Cell<'_>> = u.changes.iter().map(|(_, v)| v.cell()).collect();
+                cells.extend([
+                    Cell::Text(&u.fingerprint),
+                    Cell::Text(now),
+                    Cell::Text(&u.id),
+                ]);
+                statement.row(&cells)?;
+            } else if u.external_id.is_none() {
+                hash_updates.row(&[Cell::Text(&u.fingerprint), Cell::Text(&u.id)])?;
+            }
+            if let Some(ext) = &u.external_id {
                 key_updates.row(&[
                     Cell::Text(&u.fingerprint),
                     Cell::Text(system),
@@ -613,14 +688,6 @@ fn write(
         progress.check(batch.rows_done, total)?;
     }
     Ok(())
-}
-
-fn known(v: Option<(i64, &str)>) -> Cell<'_> {
-    v.map(|v| v.0).into()
-}
-
-fn note(v: Option<(i64, &str)>) -> Cell<'_> {
-    v.map(|v| v.1).into()
 }
 
 impl Plan<'_> {
@@ -854,7 +921,12 @@ impl Plan<'_> {
                         out.unchanged += 1;
                         continue;
                     }
-                    if updated.insert(i) {
+                    let changes = self.changes(i, &rec, &account_id);
+                    if changes.is_empty() && !link {
+                        // The file says something new only about what Playbook does not
+                        // keep (its status, say): nothing to write but its fingerprint.
+                        out.unchanged += 1;
+                    } else if updated.insert(i) {
                         out.updated += 1;
                     }
                     if let Some(e) = &email_changed {
@@ -877,9 +949,9 @@ impl Plan<'_> {
                     if self.writing(&out) {
                         batch.updates.push(Update {
                             id,
-                            rec,
+                            changes,
                             fingerprint,
-                            account_id,
+                            external_id: rec.external_id,
                         });
                     }
                 }
@@ -925,6 +997,69 @@ impl Plan<'_> {
         let _ = sender.send(batch);
         out.warnings.extend(super::blank_note(rows.blank));
         out
+    }
+
+    /// The columns of contact `i` whose value the row changes, with their new values: what
+    /// the file gives, where it differs from what is stored (a value the file leaves empty
+    /// keeps the stored one; an owner the file names replaces the stored one, even one not
+    /// yet on the team; the first id a contact was imported with stays the one shown).
+    fn changes(&self, i: usize, rec: &Record, account_id: &Option<String>) -> Vec<(usize, Value)> {
+        let stored = self
+            .stored
+            .columns
+            .get(i)
+            .copied()
+            .unwrap_or([0; UPDATABLE.len()]);
+        let text = |v: &Option<String>| v.clone().map(Value::Text);
+        let str = |v: Option<&str>| v.map(|s| Value::Text(s.to_string()));
+        let bant = |b: &Option<(bool, String)>| {
+            (
+                b.as_ref().map(|(k, _)| Value::Int(i64::from(*k))),
+                b.as_ref().map(|(_, n)| Value::Text(n.clone())),
+            )
+        };
+        let [b, a, n, t] = &rec.bant;
+        let (b, a, n, t) = (bant(b), bant(a), bant(n), bant(t));
+        let external_id = if stored[0] == 0 {
+            text(&rec.external_id)
+        } else {
+            None
+        };
+        let owner_id = rec
+            .owner_ref
+            .as_ref()
+            .map(|_| rec.owner_id.clone().map_or(Value::Null, Value::Text));
+        let wanted: [Option<Value>; UPDATABLE.len()] = [
+            external_id,
+            text(&rec.email),
+            text(&rec.salutation),
+            text(&rec.first_name),
+            text(&rec.last_name),
+            text(&rec.title),
+            text(&rec.phone),
+            text(&rec.country),
+            text(account_id),
+            text(&rec.account_ref),
+            owner_id,
+            text(&rec.owner_ref),
+            text(&rec.source_channel),
+            text(&rec.source_campaign),
+            b.0,
+            b.1,
+            a.0,
+            a.1,
+            n.0,
+            n.1,
+            t.0,
+            t.1,
+            str(rec.buying_role.map(|r| r.as_str())),
+            str(rec.buying_stage.map(|s| s.as_str())),
+        ];
+        wanted
+            .into_iter()
+            .enumerate()
+            .filter_map(|(c, v)| v.filter(|v| v.hash() != stored[c]).map(|v| (c, v)))
+            .collect()
     }
 
     /// The new scores of the stored contacts whose fit this file moved (their own values,

@@ -1,5 +1,6 @@
 //! Accounts and their contacts (the buying team): who they are, where they came from,
 //! BANT, buying role and stage, owner, and the cached lifecycle stage and score.
+pub mod impact;
 pub mod list;
 pub mod merge;
 pub mod opportunities;
@@ -7,6 +8,7 @@ pub mod ops;
 pub mod owners;
 pub mod rebuild;
 pub mod scores;
+pub mod search_index;
 pub mod store;
 
 use serde::{Deserialize, Serialize};

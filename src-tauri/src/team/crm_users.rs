@@ -106,6 +106,7 @@ fn inactive(active: Option<&str>, archived: Option<&str>) -> bool {
 
 /// Imports a users file inside the caller's transaction; `side` overrides the side each
 /// user's role suggests.
+#[allow(clippy::too_many_arguments)]
 pub async fn import(
     conn: &mut Conn,
     bytes: &[u8],

@@ -11,6 +11,11 @@ export const commands = {
 	approveAgreement: (versionId: string, comment: string) => typedError<AgreementVersion_Serialize, AppError_Serialize>(__TAURI_INVOKE("approve_agreement", { versionId, comment })),
 	declineAgreement: (versionId: string, comment: string) => typedError<AgreementVersion_Serialize, AppError_Serialize>(__TAURI_INVOKE("decline_agreement", { versionId, comment })),
 	compareVersions: (leftId: string, rightId: string) => typedError<VersionDiff_Serialize, AppError_Serialize>(__TAURI_INVOKE("compare_versions", { leftId, rightId })),
+	/**
+	 *  Everything wrong with a body being written, in people's words, field by field (the
+	 *  form shows them as they type; proposing refuses the same problems).
+	 */
+	checkProposal: (body: AgreementBody_Deserialize) => typedError<Problem[], AppError_Serialize>(__TAURI_INVOKE("check_proposal", { body })),
 	listMembers: () => typedError<Member[], AppError_Serialize>(__TAURI_INVOKE("list_members")),
 	/**
 	 *  Adds a member, signed by the unlocked manager; `passphrase` seals the new member's key
@@ -29,6 +34,12 @@ export const commands = {
 	/**  Locks the key: nothing more is signed until someone unlocks again. */
 	lock: () => typedError<null, AppError_Serialize>(__TAURI_INVOKE("lock")),
 	listLeads: (filter: LeadFilter_Deserialize) => typedError<LeadPage_Serialize, AppError_Serialize>(__TAURI_INVOKE("list_leads", { filter })),
+	/**  Opens the list: the count and the first page. */
+	openLeads: (filter: LeadFilter_Deserialize) => typedError<LeadWindow_Serialize, AppError_Serialize>(__TAURI_INVOKE("open_leads", { filter })),
+	/**  Where every page after the first starts: asked once a list is open. */
+	leadAnchors: (filter: LeadFilter_Deserialize) => typedError<string[], AppError_Serialize>(__TAURI_INVOKE("lead_anchors", { filter })),
+	/**  What awaits the person signed in, per part of their queue. */
+	queueCounts: () => typedError<QueueCount[], AppError_Serialize>(__TAURI_INVOKE("queue_counts")),
 	getContact: (id: string) => typedError<ContactDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_contact", { id })),
 	getPeopleMap: (accountId: string) => typedError<PeopleMap_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_people_map", { accountId })),
 	/**  Records a handoff event, signed by the person whose key is open in this window. */
@@ -43,6 +54,21 @@ export const commands = {
 	cancelImport: () => typedError<null, AppError_Serialize>(__TAURI_INVOKE("cancel_import")),
 	/**  Exports into the app's exports folder (never elsewhere); returns the file's path. */
 	exportData: (kind: ExportKind, format: ExportFormat) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("export_data", { kind, format })),
+	vocabulary: () => typedError<Vocabulary_Serialize, AppError_Serialize>(__TAURI_INVOKE("vocabulary")),
+	getAppearance: () => typedError<Appearance, AppError_Serialize>(__TAURI_INVOKE("get_appearance")),
+	setAppearance: (appearance: Appearance) => typedError<Appearance, AppError_Serialize>(__TAURI_INVOKE("set_appearance", { appearance })),
+	/**  Switches the window in or out of fullscreen; returns whether it is now fullscreen. */
+	toggleFullscreen: () => typedError<boolean, AppError_Serialize>(__TAURI_INVOKE("toggle_fullscreen")),
+	/**
+	 *  Opens the folder exports are written to in the system's file manager. Only that
+	 *  folder: nothing the window sends can name another path.
+	 */
+	openExportsFolder: () => typedError<null, AppError_Serialize>(__TAURI_INVOKE("open_exports_folder")),
+	/**
+	 *  What a proposed body would change for today's contacts (crossing or falling below the
+	 *  MQL line, overdue in a stage), before anyone signs it.
+	 */
+	previewImpact: (request: ImpactRequest_Deserialize) => typedError<Impact_Serialize, AppError_Serialize>(__TAURI_INVOKE("preview_impact", { request })),
 	/**  The source channels in the data, for the list's source filter. */
 	listSources: () => typedError<string[], AppError_Serialize>(__TAURI_INVOKE("list_sources")),
 	/**  Merges a duplicate contact into the one it really is (signed by whoever's key is open). */
@@ -350,6 +376,8 @@ export type AgreementItem_Deserialize = {
 	inForce?: AgreementVersion_Deserialize | null,
 	/**  The version awaiting sign-off, if any. */
 	pending?: AgreementVersion_Deserialize | null,
+	/**  An agreed version that takes force later (its `effective_at`), if any. */
+	scheduled?: AgreementVersion_Deserialize | null,
 	/**  A declined proposal newer than anything in force or pending. */
 	draft?: AgreementVersion_Deserialize | null,
 	/**  Every version, newest first. */
@@ -365,6 +393,8 @@ export type AgreementItem_Serialize = {
 	inForce: AgreementVersion_Serialize | null,
 	/**  The version awaiting sign-off, if any. */
 	pending: AgreementVersion_Serialize | null,
+	/**  An agreed version that takes force later (its `effective_at`), if any. */
+	scheduled: AgreementVersion_Serialize | null,
 	/**  A declined proposal newer than anything in force or pending. */
 	draft: AgreementVersion_Serialize | null,
 	/**  Every version, newest first. */
@@ -453,6 +483,15 @@ export type AppError_Serialize = {
 	field: string | null,
 };
 
+/**
+ *  How the window looks on this laptop: the presentation scale in percent (100 = normal)
+ *  and the theme (`system`, `light` or `dark`). Not team data.
+ */
+export type Appearance = {
+	scalePercent: number,
+	theme: Theme,
+};
+
 export type Attendee = Attendee_Serialize | Attendee_Deserialize;
 
 export type Attendee_Deserialize = {
@@ -468,6 +507,15 @@ export type Attendee_Serialize = {
 	side: Side | null,
 	role: Role | null,
 };
+
+/**  What a person's queue holds: the work the stage definitions in force give their side. */
+export type Awaiting = 
+/**  Handed over to me, awaiting my acceptance or rejection. */
+"response" | 
+/**  Rejected by the other side; mine to dispute or to let stand. */
+"rejection_review" | 
+/**  A rejection disputed; mine to uphold or overturn. */
+"dispute_decision";
 
 export type Bant = {
 	budget: BantField,
@@ -775,6 +823,20 @@ export type ErrorCode = "not_found" | "invalid_input" | "conflict" | "not_allowe
 
 export type EventKind = "created" | "handed_over" | "accepted" | "rejected" | "attempt" | "connected" | "qualified" | "recycled" | "disqualified" | "converted" | "won" | "lost" | "reopened" | "disputed" | "dispute_upheld" | "dispute_overturned";
 
+export type EventNeeds = EventNeeds_Serialize | EventNeeds_Deserialize;
+
+export type EventNeeds_Deserialize = {
+	event: EventKind,
+	reason?: ReasonUse | null,
+	channel: boolean,
+};
+
+export type EventNeeds_Serialize = {
+	event: EventKind,
+	reason: ReasonUse | null,
+	channel: boolean,
+};
+
 /**  What a person or an import asks to record. */
 export type EventRequest = EventRequest_Serialize | EventRequest_Deserialize;
 
@@ -1023,6 +1085,92 @@ export type Home_Serialize = {
 	openMeeting: Meeting_Serialize | null,
 };
 
+export type Impact = Impact_Serialize | Impact_Deserialize;
+
+/**  One contact whose standing would change. */
+export type ImpactContact = ImpactContact_Serialize | ImpactContact_Deserialize;
+
+/**  One contact whose standing would change. */
+export type ImpactContact_Deserialize = {
+	id: string,
+	name: string,
+	accountName?: string | null,
+	stage: string,
+	scoreBefore: number,
+	scoreAfter: number,
+};
+
+/**  One contact whose standing would change. */
+export type ImpactContact_Serialize = {
+	id: string,
+	name: string,
+	accountName: string | null,
+	stage: string,
+	scoreBefore: number,
+	scoreAfter: number,
+};
+
+/**  What is previewed: a proposed body, for an existing item or a new one. */
+export type ImpactRequest = ImpactRequest_Serialize | ImpactRequest_Deserialize;
+
+/**  What is previewed: a proposed body, for an existing item or a new one. */
+export type ImpactRequest_Deserialize = {
+	itemId?: string | null,
+	body: AgreementBody_Deserialize,
+};
+
+/**  What is previewed: a proposed body, for an existing item or a new one. */
+export type ImpactRequest_Serialize = {
+	itemId: string | null,
+	body: AgreementBody_Serialize,
+};
+
+export type Impact_Deserialize = {
+	/**  Contacts looked at (every live contact). */
+	contacts: number,
+	/**
+	 *  The score a contact needs to count as MQL, now and with the proposal (none when
+	 *  nothing checkable says so).
+	 */
+	thresholdBefore?: number | null,
+	thresholdAfter?: number | null,
+	/**  Contacts that would reach the MQL line, and that would fall below it. */
+	crossing: number,
+	falling: number,
+	/**  The first of them, highest score first. */
+	crossingList: ImpactContact_Deserialize[],
+	fallingList: ImpactContact_Deserialize[],
+	/**  For a stage: contacts in it, and how many are overdue now and would be. */
+	inStage?: number | null,
+	overdueBefore?: number | null,
+	overdueAfter?: number | null,
+	/**  What the preview could not judge, in words. */
+	notes: string[],
+};
+
+export type Impact_Serialize = {
+	/**  Contacts looked at (every live contact). */
+	contacts: number,
+	/**
+	 *  The score a contact needs to count as MQL, now and with the proposal (none when
+	 *  nothing checkable says so).
+	 */
+	thresholdBefore: number | null,
+	thresholdAfter: number | null,
+	/**  Contacts that would reach the MQL line, and that would fall below it. */
+	crossing: number,
+	falling: number,
+	/**  The first of them, highest score first. */
+	crossingList: ImpactContact_Serialize[],
+	fallingList: ImpactContact_Serialize[],
+	/**  For a stage: contacts in it, and how many are overdue now and would be. */
+	inStage: number | null,
+	overdueBefore: number | null,
+	overdueAfter: number | null,
+	/**  What the preview could not judge, in words. */
+	notes: string[],
+};
+
 /**  What a file holds. */
 export type ImportKind = "contacts" | "accounts" | "opportunities" | "events" | "activities";
 
@@ -1164,40 +1312,64 @@ export type ImportSummary_Serialize = {
 	written: boolean,
 };
 
+/**  A code and what people call it. */
+export type Label = {
+	code: string,
+	label: string,
+};
+
 export type LeadFilter = LeadFilter_Serialize | LeadFilter_Deserialize;
 
 export type LeadFilter_Deserialize = {
 	stage?: string | null,
 	ownerId?: string | null,
+	/**  Only contacts nobody owns. */
+	unassigned?: boolean,
 	source?: string | null,
 	accountId?: string | null,
 	minScore?: number | null,
 	maxScore?: number | null,
 	/**  At least this many days in the current stage. */
 	minDaysInStage?: number | null,
-	/**  Start of a last name, an email or a company name. */
+	/**  Only contacts longer in their stage than its agreed maximum. */
+	overdue?: boolean,
+	/**  Words of a name, an email or a company, each matched at the start of a word. */
 	search?: string | null,
+	/**  The viewer's queue (needs a viewer). */
+	awaiting?: Awaiting | null,
 	sort?: LeadSort,
+	/**  Rows to skip (the command line's paging); the window pages with `after`. */
 	offset?: number,
 	/**  Page size; 0 means all matches. */
 	limit?: number,
+	/**  An anchor from [`window`]: the page starts after that row. */
+	after?: string | null,
 };
 
 export type LeadFilter_Serialize = {
 	stage: string | null,
 	ownerId: string | null,
+	/**  Only contacts nobody owns. */
+	unassigned: boolean,
 	source: string | null,
 	accountId: string | null,
 	minScore: number | null,
 	maxScore: number | null,
 	/**  At least this many days in the current stage. */
 	minDaysInStage: number | null,
-	/**  Start of a last name, an email or a company name. */
+	/**  Only contacts longer in their stage than its agreed maximum. */
+	overdue: boolean,
+	/**  Words of a name, an email or a company, each matched at the start of a word. */
 	search: string | null,
+	/**  The viewer's queue (needs a viewer). */
+	awaiting: Awaiting | null,
 	sort: LeadSort,
+	/**  Rows to skip (the command line's paging); the window pages with `after`. */
 	offset: number,
 	/**  Page size; 0 means all matches. */
 	limit: number,
+	/**  An anchor from [`window`]: the page starts after that row. */
+	after: string | null,
 };
 
 export type LeadPage = LeadPage_Serialize | LeadPage_Deserialize;
@@ -1225,9 +1397,12 @@ export type LeadRow_Deserialize = {
 	accountName?: string | null,
 	stage: string,
 	stageSince: string,
+	ownerId?: string | null,
 	ownerName?: string | null,
 	sourceChannel: string,
 	score: number,
+	/**  Longer in its stage than the stage's agreed maximum. */
+	overdue: boolean,
 };
 
 export type LeadRow_Serialize = {
@@ -1239,12 +1414,45 @@ export type LeadRow_Serialize = {
 	accountName: string | null,
 	stage: string,
 	stageSince: string,
+	ownerId: string | null,
 	ownerName: string | null,
 	sourceChannel: string,
 	score: number,
+	/**  Longer in its stage than the stage's agreed maximum. */
+	overdue: boolean,
 };
 
-export type LeadSort = "score_desc" | "oldest_in_stage" | "name" | "newest";
+export type LeadSort = 
+/**  Highest score first; among equal scores, longest in stage first. */
+"score_desc" | "oldest_in_stage" | "name" | "newest" | 
+/**  With a search: the best matches first (names count most, then email, then company). */
+"best_match";
+
+/**
+ *  An opened list: how many match and the first page. Where every later page starts
+ *  comes from [`anchors`], asked right after, so the first rows never wait for it.
+ */
+export type LeadWindow = LeadWindow_Serialize | LeadWindow_Deserialize;
+
+/**
+ *  An opened list: how many match and the first page. Where every later page starts
+ *  comes from [`anchors`], asked right after, so the first rows never wait for it.
+ */
+export type LeadWindow_Deserialize = {
+	total: number,
+	pageSize: number,
+	rows: LeadRow_Deserialize[],
+};
+
+/**
+ *  An opened list: how many match and the first page. Where every later page starts
+ *  comes from [`anchors`], asked right after, so the first rows never wait for it.
+ */
+export type LeadWindow_Serialize = {
+	total: number,
+	pageSize: number,
+	rows: LeadRow_Serialize[],
+};
 
 /**  What happened to a primary contact's lifecycle when an opportunity was imported. */
 export type LifecycleNote = {
@@ -1700,6 +1908,12 @@ export type PossibleDuplicate = {
 	rows: number[],
 };
 
+/**  One thing to fix: the field (as the window names it, `fitRules.2.value`) and what to do. */
+export type Problem = {
+	field: string,
+	message: string,
+};
+
 /**  A proposal of a new version: of an existing item (`item_id`), or of a new item. */
 export type Proposal = Proposal_Serialize | Proposal_Deserialize;
 
@@ -1725,6 +1939,12 @@ export type Proposal_Serialize = {
 	summary: string,
 	/**  Earliest time (RFC 3339) the version may take force; immediately on agreement if absent. */
 	effectiveFrom: string | null,
+};
+
+/**  One part of a queue and how many contacts it holds. */
+export type QueueCount = {
+	awaiting: Awaiting,
+	count: number,
 };
 
 export type ReasonBody = {
@@ -2149,18 +2369,24 @@ export type TermBody = {
 	definition: string,
 };
 
+export type Theme = "system" | "light" | "dark";
+
 export type VersionDiff = VersionDiff_Serialize | VersionDiff_Deserialize;
 
 export type VersionDiff_Deserialize = {
 	left: AgreementVersion_Deserialize,
 	right: AgreementVersion_Deserialize,
 	fields: FieldDiff[],
+	/**  The two versions say the same (a version compared with itself, or a restatement). */
+	identical: boolean,
 };
 
 export type VersionDiff_Serialize = {
 	left: AgreementVersion_Serialize,
 	right: AgreementVersion_Serialize,
 	fields: FieldDiff[],
+	/**  The two versions say the same (a version compared with itself, or a restatement). */
+	identical: boolean,
 };
 
 export type VersionStatus = 
@@ -2178,6 +2404,53 @@ export type Viewer = {
 	name: string,
 	side: Side,
 	role: Role,
+};
+
+/**  Every vocabulary the window shows. */
+export type Vocabulary = Vocabulary_Serialize | Vocabulary_Deserialize;
+
+/**  Every vocabulary the window shows. */
+export type Vocabulary_Deserialize = {
+	/**  Handoff events as they read in a timeline ("Handed over"). */
+	events: Label[],
+	/**  Handoff events as buttons ("Hand over to sales"). */
+	actions: Label[],
+	activities: Label[],
+	buyingRoles: Label[],
+	buyingStages: Label[],
+	channels: Label[],
+	reasonUses: Label[],
+	fitFields: Label[],
+	fitOps: Label[],
+	sides: Label[],
+	roles: Label[],
+	awaiting: Label[],
+	/**  Lead sources in this workspace, by their label. */
+	sources: Label[],
+	/**  What recording each event asks for: an agreed reason (of which use) or a channel. */
+	eventNeeds: EventNeeds_Deserialize[],
+};
+
+/**  Every vocabulary the window shows. */
+export type Vocabulary_Serialize = {
+	/**  Handoff events as they read in a timeline ("Handed over"). */
+	events: Label[],
+	/**  Handoff events as buttons ("Hand over to sales"). */
+	actions: Label[],
+	activities: Label[],
+	buyingRoles: Label[],
+	buyingStages: Label[],
+	channels: Label[],
+	reasonUses: Label[],
+	fitFields: Label[],
+	fitOps: Label[],
+	sides: Label[],
+	roles: Label[],
+	awaiting: Label[],
+	/**  Lead sources in this workspace, by their label. */
+	sources: Label[],
+	/**  What recording each event asks for: an agreed reason (of which use) or a channel. */
+	eventNeeds: EventNeeds_Serialize[],
 };
 
 /* Tauri Specta runtime */

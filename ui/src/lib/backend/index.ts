@@ -19,6 +19,7 @@ import {
   type StageBody_Serialize,
   type ReasonUse,
   type AgreementBody_Serialize,
+  type AgreementBody_Deserialize,
   type VersionStatus,
   type LeadFilter_Deserialize,
   type LeadPage_Serialize,
@@ -39,6 +40,21 @@ import {
   type ImportProgress,
   type ScoreExplanation,
   type Activity,
+  type LeadWindow_Serialize,
+  type QueueCount,
+  type Vocabulary_Serialize,
+  type Label,
+  type Appearance,
+  type Theme,
+  type Impact_Serialize,
+  type ImpactContact_Serialize,
+  type ImpactRequest_Deserialize,
+  type Problem,
+  type Awaiting,
+  type ScoringBody_Deserialize,
+  type FitField,
+  type FitOp,
+  type ActivityKind,
   type Options,
   type OnConflict,
   type Opportunity,
@@ -72,6 +88,7 @@ import { listen } from '@tauri-apps/api/event';
 export type AgreementItem = AgreementItem_Serialize;
 export type AgreementVersion = AgreementVersion_Serialize;
 export type AgreementBody = AgreementBody_Serialize;
+export type ProposedBody = AgreementBody_Deserialize;
 export type VersionDiff = VersionDiff_Serialize;
 export type SignoffEvent = SignoffEvent_Serialize;
 export type StageBody = StageBody_Serialize;
@@ -106,7 +123,23 @@ export type SourceRow = SourceRow_Serialize;
 export type ReasonRow = ReasonRow_Serialize;
 export type AgingOwner = AgingOwner_Serialize;
 export type PendingSignoff = PendingSignoff_Serialize;
+export type LeadWindow = LeadWindow_Serialize;
+export type Vocabulary = Vocabulary_Serialize;
+export type Impact = Impact_Serialize;
+export type ImpactContact = ImpactContact_Serialize;
+export type ImpactRequest = ImpactRequest_Deserialize;
+/** A scoring model as the editor writes it. */
+export type ScoringBody = ScoringBody_Deserialize;
 export type {
+  QueueCount,
+  Label,
+  Appearance,
+  Theme,
+  Problem,
+  Awaiting,
+  FitField,
+  FitOp,
+  ActivityKind,
   EventKind,
   ImportKind,
   ImportMode,
@@ -167,6 +200,18 @@ export const backend = {
   lock: () => unwrap(commands.lock()),
   lastIdentity: () => unwrap(commands.lastIdentity()),
   listLeads: (filter: LeadFilter) => unwrap(commands.listLeads(filter)),
+  /** Opens a list: its count and first page. */
+  openLeads: (filter: LeadFilter) => unwrap(commands.openLeads(filter)),
+  /** Where each later page of a list starts (its anchors). */
+  leadAnchors: (filter: LeadFilter) => unwrap(commands.leadAnchors(filter)),
+  queueCounts: () => unwrap(commands.queueCounts()),
+  vocabulary: () => unwrap(commands.vocabulary()),
+  getAppearance: () => unwrap(commands.getAppearance()),
+  setAppearance: (appearance: Appearance) => unwrap(commands.setAppearance(appearance)),
+  toggleFullscreen: () => unwrap(commands.toggleFullscreen()),
+  openExportsFolder: () => unwrap(commands.openExportsFolder()),
+  previewImpact: (request: ImpactRequest) => unwrap(commands.previewImpact(request)),
+  checkProposal: (body: AgreementBody_Deserialize) => unwrap(commands.checkProposal(body)),
   getContact: (id: string) => unwrap(commands.getContact(id)),
   getPeopleMap: (accountId: string) => unwrap(commands.getPeopleMap(accountId)),
   recordHandoff: (contactId: string, request: EventRequest) => unwrap(commands.recordHandoff(contactId, request)),

@@ -1,14 +1,16 @@
-// Where the evidence of a report or an agenda item leads: the shell sets these to its own
-// navigation, so the report and meeting screens name a destination and never route.
-import type { Period, ReportKind } from '../backend';
+// Where the evidence of a report, an agenda item or the home screen leads: in-app links
+// (hashes the router follows), so every piece of evidence is a real link with a Back.
+import type { AgreementKind, Period, ReportKind } from '../backend';
+import { format } from '../router.svelte';
 
 export const links = {
-  /** Opens a report for a period. */
-  report: (_kind: ReportKind, _period: Period) => {},
-  /** Opens a contact's page. */
-  contact: (_id: string) => {},
-  /** Opens the playbook at an item. */
-  playbookItem: (_itemId: string) => {},
-  /** Opens a meeting. */
-  meeting: (_id: string) => {},
+  /** A report for a period. */
+  report: (kind: ReportKind, period: Period) => format('/reports', { kind, from: period.from, to: period.to }),
+  /** A contact's page. */
+  contact: (id: string) => format(`/contacts/${id}`),
+  /** The playbook at an item. */
+  playbookItem: (kind: AgreementKind, itemId: string) => format('/playbook', { kind, item: itemId }),
+  /** A meeting, or its minutes. */
+  meeting: (id: string) => format(`/meetings/${id}`),
+  minutes: (id: string) => format(`/meetings/${id}/minutes`),
 };
