@@ -20,6 +20,16 @@ after(async () => {
   await d?.stop();
 });
 
+/** Runs a test's steps; when one fails, the window as it was is kept for the report. */
+const photographed = (fn) => async () => {
+  try {
+    await fn();
+  } catch (e) {
+    await d.screenshot(`failed-meetings-${Date.now()}`).catch(() => {});
+    throw e;
+  }
+};
+
 /** Presses one key, as a person or a presentation clicker does. */
 const press = (key) => d.keys(key);
 
@@ -55,7 +65,7 @@ const sideways = () =>
 const NEW_MQL =
   'Lead score of at least 65, a business email address, a company in a target industry with 50 or more employees, and a stated need.';
 
-test('a meeting from the home screen to the minutes, with a decision signed in the room', async () => {
+test('a meeting from the home screen to the minutes, with a decision signed in the room', photographed(async () => {
   // The window opens on the home screen: the team's numbers before anyone signs in.
   await d.waitFor('[data-testid="home-greeting"]', { text: 'How the funnel is doing' });
   await d.waitFor('[data-testid="home-funnel-rows"]');
@@ -190,9 +200,9 @@ test('a meeting from the home screen to the minutes, with a decision signed in t
   await d.waitFor('[data-testid="meeting-title"]', { text: 'December alignment' });
   await clickText('[data-testid="agenda-title"]', 'Open actions from earlier meetings');
   await d.waitFor('[data-testid="agenda-carried-actions"]', { text: 'Review webinar lead quality' });
-});
+}));
 
-test('screenshots: home, reports, an agenda and present mode at 1920×1080 and 1280×720, light and dark', async () => {
+test('screenshots: home, reports, an agenda and present mode at 1920×1080 and 1280×720, light and dark', photographed(async () => {
   const shots = [];
   const shot = async (name) => {
     const over = await sideways();
@@ -246,4 +256,4 @@ test('screenshots: home, reports, an agenda and present mode at 1920×1080 and 1
   }
   await d.choose('theme', 'System theme');
   assert.equal(shots.length, 28);
-});
+}));

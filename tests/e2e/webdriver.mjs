@@ -123,7 +123,12 @@ export class Driver {
 
   async click(selector, opts) {
     const id = await this.waitFor(selector, opts);
-    await this.call('POST', this.s(`/element/${id}/click`), {});
+    try {
+      await this.call('POST', this.s(`/element/${id}/click`), {});
+    } catch (e) {
+      e.message = `clicking ${selector}: ${e.message}`;
+      throw e;
+    }
   }
 
   async type(selector, text, { clear = true } = {}) {
