@@ -383,14 +383,17 @@ async fn sources_and_reasons_by_hand() {
         (7, 4, 3, 0, Some(57.1), 1)
     );
     let row = |rows: &[playbook::reports::sources::SourceRow], label: &str| {
-        let r = rows.iter().find(|r| r.label == label).unwrap_or_else(|| panic!("{label}"));
+        let r = rows.iter().find(|r| r.key == label).unwrap_or_else(|| panic!("{label}"));
         (r.handed_over, r.accepted, r.rejected, r.acceptance_rate, r.won)
     };
     assert_eq!(row(&r.by_channel, "webinar"), (3, 3, 0, Some(100.0), 1));
     assert_eq!(row(&r.by_channel, "event"), (2, 0, 2, Some(0.0), 0));
     assert_eq!(row(&r.by_channel, "referral"), (1, 1, 0, Some(100.0), 0));
     assert_eq!(row(&r.by_channel, "organic"), (1, 0, 1, Some(0.0), 0));
-    assert_eq!(row(&r.by_campaign, "(none)"), (1, 1, 0, Some(100.0), 0));
+    assert_eq!(row(&r.by_campaign, ""), (1, 1, 0, Some(100.0), 0));
+    let words: Vec<(&str, &str)> = r.by_channel.iter().map(|c| (c.key.as_str(), c.label.as_str())).collect();
+    assert!(words.contains(&("webinar", "Webinar")), "channels are named in words: {words:?}");
+    assert_eq!(r.by_campaign.iter().find(|c| c.key.is_empty()).map(|c| c.label.as_str()), Some("(none)"));
     let bands: Vec<(&str, u32, u32)> = r
         .by_score_band
         .iter()
@@ -423,7 +426,7 @@ async fn sources_and_reasons_by_hand() {
         "the latest first, with the note the rep wrote"
     );
     let by_source: Vec<(&str, u32)> = r.by_source.iter().map(|g| (g.label.as_str(), g.total)).collect();
-    assert_eq!(by_source, [("event", 2), ("organic", 1)]);
+    assert_eq!(by_source, [("Event", 2), ("Organic", 1)]);
     assert_eq!(r.by_owner.len(), 1);
     assert_eq!(
         (r.by_owner[0].label.as_str(), r.by_owner[0].member_id.as_deref(), r.by_owner[0].total),

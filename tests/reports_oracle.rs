@@ -181,7 +181,7 @@ async fn reports_match_naive_oracles_on_random_workspaces() {
             let got: HashMap<String, (u32, u32, u32, u32)> = report
                 .by_channel
                 .iter()
-                .map(|r| (r.label.clone(), (r.handed_over, r.accepted, r.rejected, r.awaiting)))
+                .map(|r| (r.key.clone(), (r.handed_over, r.accepted, r.rejected, r.awaiting)))
                 .collect();
             assert_eq!(got, by_channel, "seed {seed} {p:?}: handovers by channel");
 

@@ -87,7 +87,7 @@ test('a meeting from the home screen to the minutes, with a decision signed in t
   await d.click('[data-testid="new-meeting"]');
   await d.type('[data-testid="meeting-title-input"]', 'November alignment');
   await d.click('[data-testid="meeting-create"]');
-  await d.waitFor('[data-testid="meeting-title"]', { text: 'November alignment' });
+  await d.waitFor('[data-testid="page-title"]', { text: 'November alignment' });
   await clean('a meeting');
   const titles = [];
   for (const id of await d.findAll('[data-testid="agenda-title"]')) titles.push(await d.text(id));
@@ -136,6 +136,7 @@ test('a meeting from the home screen to the minutes, with a decision signed in t
   await d.click('[data-testid="sign-submit"]');
   await d.waitFor('[data-testid="decision-agreed"]', { text: 'Agreed in this meeting' });
   await d.waitFor('[data-testid="decision-signed-by"]', { text: 'Maya Okafor and Daniel Brooks' });
+  await d.dismissToasts();
   await d.screenshot('14-present-decision-signed-1920x1080');
 
   await press(KEY.escape);
@@ -149,7 +150,7 @@ test('a meeting from the home screen to the minutes, with a decision signed in t
   await d.call('POST', d.s(`/element/${items[2]}/click`), {});
   await d.type('[data-testid="action-title"]', 'Review webinar lead quality with sales development');
   await d.choose('action-owner', 'Priya Raman');
-  await d.type('[data-testid="action-due"]', '2030-01-15');
+  await d.setValue('action-due', '2030-01-15');
   await d.click('[data-testid="action-save"]');
   await d.waitFor('[data-testid="action"]', { text: 'Review webinar lead quality' });
   await d.click('[data-testid="close-meeting"]');
@@ -161,6 +162,7 @@ test('a meeting from the home screen to the minutes, with a decision signed in t
   await d.waitFor('[data-testid="minutes-decisions"]', { text: 'signed by Maya Okafor and Daniel Brooks' });
   await d.waitFor('[data-testid="minutes-actions"]', { text: 'Priya Raman' });
   await clean('minutes');
+  await d.dismissToasts();
   await d.screenshot('14-minutes-screen');
   // As printed: the page's print stylesheet applied to the screen (the system print dialog
   // makes the PDF from the same rules).
@@ -197,7 +199,7 @@ test('a meeting from the home screen to the minutes, with a decision signed in t
   await d.click('[data-testid="new-meeting"]');
   await d.type('[data-testid="meeting-title-input"]', 'December alignment');
   await d.click('[data-testid="meeting-create"]');
-  await d.waitFor('[data-testid="meeting-title"]', { text: 'December alignment' });
+  await d.waitFor('[data-testid="page-title"]', { text: 'December alignment' });
   await clickText('[data-testid="agenda-title"]', 'Open actions from earlier meetings');
   await d.waitFor('[data-testid="agenda-carried-actions"]', { text: 'Review webinar lead quality' });
 }));
@@ -205,6 +207,7 @@ test('a meeting from the home screen to the minutes, with a decision signed in t
 test('screenshots: home, reports, an agenda and present mode at 1920×1080 and 1280×720, light and dark', photographed(async () => {
   const shots = [];
   const shot = async (name) => {
+    await d.dismissToasts();
     const over = await sideways();
     assert.ok(over <= 0, `${name}: something is ${over}px wider than its box`);
     await d.screenshot(name);
@@ -239,7 +242,7 @@ test('screenshots: home, reports, an agenda and present mode at 1920×1080 and 1
 
       await d.click('[data-testid="nav-meetings"]');
       await clickText('[data-testid="meeting-row"]', 'December alignment');
-      await d.waitFor('[data-testid="meeting-title"]', { text: 'December alignment' });
+      await d.waitFor('[data-testid="page-title"]', { text: 'December alignment' });
       await clickText('[data-testid="agenda-title"]', 'Rejected and recycled leads');
       await d.waitFor('[data-testid="agenda-facts"]');
       await shot(`14-meeting-agenda-${tag}`);

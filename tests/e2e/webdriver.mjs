@@ -176,6 +176,27 @@ export class Driver {
     throw new Error(`no option "${optionText}" in ${selectTestId}`);
   }
 
+  /**
+   * Sets a form control's value (a date, which WebKitWebDriver types field by field in the
+   * platform's order) and fires the events a person's choice fires.
+   */
+  async setValue(testId, value) {
+    await this.waitFor(`[data-testid="${testId}"]`);
+    await this.exec(
+      `const e = document.querySelector('[data-testid="' + arguments[0] + '"]');
+       e.value = arguments[1];
+       e.dispatchEvent(new Event('input', { bubbles: true }));
+       e.dispatchEvent(new Event('change', { bubbles: true }));`,
+      testId,
+      value,
+    );
+  }
+
+  /** Closes every message on screen (before a screenshot). */
+  async dismissToasts() {
+    await this.exec(`document.querySelectorAll('[data-testid=toast] button[aria-label=Dismiss]').forEach((b) => b.click())`);
+  }
+
   /** Proves who is using the window: signs in as `name` with their passphrase. */
   async unlock(name, passphrase = 'playbook-demo') {
     await this.lock();

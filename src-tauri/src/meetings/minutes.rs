@@ -160,10 +160,17 @@ pub fn numbers(facts: &AgendaFacts) -> Option<Table> {
                 .by_owner
                 .iter()
                 .map(|o| {
+                    let name = |key: &str| {
+                        report
+                            .by_stage
+                            .iter()
+                            .find(|s| s.key == key)
+                            .map_or_else(|| key.to_string(), |s| s.name.clone())
+                    };
                     let stages = o
                         .stages
                         .iter()
-                        .map(|s| format!("{} {}", s.key, s.count))
+                        .map(|s| format!("{} {}", name(&s.key), s.count))
                         .collect::<Vec<_>>()
                         .join(", ");
                     row(&[&o.owner_name, &o.overdue, &stages])
@@ -212,13 +219,9 @@ pub fn outcome(d: &Decision) -> Option<String> {
         format!(", signed by {}", v.approved_by.join(" and "))
     };
     let state = match v.status {
-        VersionStatus::InForce | VersionStatus::Superseded => format!(
+        VersionStatus::InForce | VersionStatus::Superseded | VersionStatus::Scheduled => format!(
             "agreed, in force from {}",
-            v.effective_at.as_deref().unwrap_or("—")
-        ),
-        VersionStatus::Scheduled => format!(
-            "agreed, in force from {}",
-            v.effective_at.as_deref().unwrap_or("—")
+            v.effective_at.as_deref().map_or_else(|| "—".into(), when)
         ),
         VersionStatus::Proposed => format!(
             "proposed, awaiting the {} manager",
@@ -250,6 +253,17 @@ pub fn md(text: &str) -> String {
     out
 }
 
+/// A stored time as people read it in minutes: to the minute, in UTC (the minutes travel
+/// between laptops in different zones, so they name theirs).
+///
+/// ```
+/// assert_eq!(playbook::meetings::minutes::when("2026-11-27T13:15:47.448Z"), "2026-11-27 13:15 UTC");
+/// assert_eq!(playbook::meetings::minutes::when("not a time"), "not a time");
+/// ```
+pub fn when(stored: &str) -> String {
+    crate::db::parse_ts("time", stored).map_or_else(|_| stored.to_string(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+}
+
 fn items(detail: &MeetingDetail) -> Vec<&AgendaItem> {
     detail.agenda.iter().filter(|i| !i.dropped).collect()
 }
@@ -258,7 +272,7 @@ fn status_text(detail: &MeetingDetail) -> String {
     match detail.meeting.status {
         MeetingStatus::Closed => format!(
             "closed {}",
-            detail.meeting.closed_at.as_deref().unwrap_or_default()
+            detail.meeting.closed_at.as_deref().map(when).unwrap_or_default()
         ),
         MeetingStatus::Open => "open (draft minutes)".into(),
     }

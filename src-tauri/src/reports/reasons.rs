@@ -190,7 +190,14 @@ pub fn reasons(
     };
     let mut by_source: Vec<ReasonGroup> = sources
         .into_iter()
-        .map(|(label, counts)| group(label, None, counts))
+        .map(|(channel, counts)| {
+            let label = if channel.trim().is_empty() {
+                "(none)".to_string()
+            } else {
+                crate::labels::humanize(&channel)
+            };
+            group(label, None, counts)
+        })
         .collect();
     by_source.sort_by(|a, b| b.total.cmp(&a.total).then(a.label.cmp(&b.label)));
     let mut by_owner: Vec<ReasonGroup> = owners

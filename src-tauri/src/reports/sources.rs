@@ -25,6 +25,10 @@ pub struct SourcesReport {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct SourceRow {
+    /// What the row groups by, as stored: a channel code, a campaign, a band (empty for
+    /// the total).
+    pub key: String,
+    /// The same in words: "Paid search", "(none)".
     pub label: String,
     pub handed_over: u32,
     pub accepted: u32,
@@ -86,7 +90,8 @@ impl SourceRow {
         self.won += u32::from(won);
     }
 
-    fn finish(mut self, label: String) -> SourceRow {
+    fn finish(mut self, key: String, label: String) -> SourceRow {
+        self.key = key;
         self.label = label;
         self.acceptance_rate = rate(self.accepted, self.accepted + self.rejected);
         self
@@ -137,29 +142,33 @@ pub fn sources(
             .or_default()
             .add(answer, converted, won);
     }
-    let named = |label: String| {
-        if label.trim().is_empty() {
+    let named = |key: &str, words: fn(&str) -> String| {
+        if key.trim().is_empty() {
             "(none)".to_string()
         } else {
-            label
+            words(key)
         }
     };
-    let by_volume = |rows: BTreeMap<String, SourceRow>| {
+    let by_volume = |rows: BTreeMap<String, SourceRow>, words: fn(&str) -> String| {
         let mut out: Vec<SourceRow> = rows
             .into_iter()
-            .map(|(label, row)| row.finish(named(label)))
+            .map(|(key, row)| {
+                let label = named(&key, words);
+                row.finish(key, label)
+            })
             .collect();
         out.sort_by(|a, b| b.handed_over.cmp(&a.handed_over).then(a.label.cmp(&b.label)));
         out
     };
     SourcesReport {
         period: period.clone(),
-        total: total.finish("All sources".into()),
-        by_channel: by_volume(channels),
-        by_campaign: by_volume(campaigns),
+        total: total.finish(String::new(), "All sources".into()),
+        // Channels are codes ("paid_search"); campaigns are names as imported.
+        by_channel: by_volume(channels, crate::labels::humanize),
+        by_campaign: by_volume(campaigns, str::to_string),
         by_score_band: bands
             .into_iter()
-            .map(|((_, label), row)| row.finish(label.to_string()))
+            .map(|((_, band), row)| row.finish(band.to_string(), band.to_string()))
             .collect(),
     }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FunnelChange } from './backend';
-import { countChange, days, headline, money, pct, periodText, pointsChange, presets, trend } from './reports';
+import { counted, countChange, days, headline, money, pct, periodText, pointsChange, presets, trend } from './reports';
 
 const change = (over: Partial<FunnelChange>): FunnelChange => ({
   stageKey: 'mql',
@@ -65,4 +65,10 @@ describe('headline', () => {
     expect(headline([small, big])?.stageKey).toBe('mql');
     expect(headline([change({ rateBefore: null })])).toBeNull();
   });
+});
+
+it('a count takes its noun in the singular only for one', () => {
+  expect(counted(1, 'opportunity', 'opportunities')).toBe('1 opportunity');
+  expect(counted(0, 'opportunity', 'opportunities')).toBe('0 opportunities');
+  expect(counted(3, 'day', 'days')).toBe('3 days');
 });

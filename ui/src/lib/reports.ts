@@ -29,6 +29,11 @@ export function trend(before: number | null, now: number | null, fewerIsBetter =
   return better ? 'up' : 'down';
 }
 
+/** A count with its noun: "1 opportunity", "3 opportunities". */
+export function counted(n: number, one: string, many: string): string {
+  return `${n.toLocaleString()} ${n === 1 ? one : many}`;
+}
+
 /** Days as people say them: "1.5 days", "1 day", "—". */
 export function days(v: number | null | undefined): string {
   if (v === null || v === undefined) return '—';
