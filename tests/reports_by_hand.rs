@@ -100,13 +100,13 @@ async fn fixture() -> Fixture {
     let (_, maya) = playbook::team::store::found(
         &mut tx,
         &member("Maya Okafor", common::MAYA, Side::Marketing, Role::Manager),
-        "pw",
+        "test-passphrase",
         founded,
     )
     .await
     .unwrap();
     let mut add = async |name: &str, email: &str, side, role| {
-        let (key, envelope) = keys::generate("pw").unwrap();
+        let (key, envelope) = keys::generate("test-passphrase").unwrap();
         let m = playbook::team::store::add_with_key(
             &mut tx,
             &member(name, email, side, role),
@@ -127,37 +127,75 @@ async fn fixture() -> Fixture {
         .unwrap();
 
     // The first playbook, agreed on 1 January: lead → mql → sal → won, nurture aside.
-    let mut index = store::ItemIndex::load(&mut tx, None, founded).await.unwrap();
+    let mut index = store::ItemIndex::load(&mut tx, None, founded)
+        .await
+        .unwrap();
     let keys: Vec<String> = ["lead", "mql", "sal", "won", "nurture"]
         .iter()
         .map(|s| s.to_string())
         .collect();
     let (m, s) = (Side::Marketing, Side::Sales);
     let first = [
-        ("lead", "Lead", stage(1, m, None, &["mql"], vec![action(EventKind::HandedOver, "mql", m)])),
+        (
+            "lead",
+            "Lead",
+            stage(
+                1,
+                m,
+                None,
+                &["mql"],
+                vec![action(EventKind::HandedOver, "mql", m)],
+            ),
+        ),
         (
             "mql",
             "Marketing Qualified Lead",
-            stage(2, m, Some(2), &["sal", "nurture"], vec![
-                action(EventKind::Accepted, "sal", s),
-                action(EventKind::Rejected, "nurture", s),
-            ]),
+            stage(
+                2,
+                m,
+                Some(2),
+                &["sal", "nurture"],
+                vec![
+                    action(EventKind::Accepted, "sal", s),
+                    action(EventKind::Rejected, "nurture", s),
+                ],
+            ),
         ),
         (
             "sal",
             "Sales Accepted Lead",
-            stage(3, s, Some(10), &["won", "nurture"], vec![
-                action(EventKind::Won, "won", s),
-                action(EventKind::Recycled, "nurture", s),
-            ]),
+            stage(
+                3,
+                s,
+                Some(10),
+                &["won", "nurture"],
+                vec![
+                    action(EventKind::Won, "won", s),
+                    action(EventKind::Recycled, "nurture", s),
+                ],
+            ),
         ),
         ("won", "Won", stage(4, s, None, &[], vec![])),
-        ("nurture", "Nurture", stage(9, m, None, &["mql"], vec![action(EventKind::HandedOver, "mql", m)])),
+        (
+            "nurture",
+            "Nurture",
+            stage(
+                9,
+                m,
+                None,
+                &["mql"],
+                vec![action(EventKind::HandedOver, "mql", m)],
+            ),
+        ),
     ];
     let mut at = t("2026-01-01T00:00:00Z");
     let mut bodies = first.to_vec();
     let reasons = [
-        ("no_budget", "No budget", vec![ReasonUse::Reject, ReasonUse::Recycle]),
+        (
+            "no_budget",
+            "No budget",
+            vec![ReasonUse::Reject, ReasonUse::Recycle],
+        ),
         ("wrong_person", "Wrong person", vec![ReasonUse::Reject]),
     ];
     for (key, name, uses) in reasons {
@@ -200,22 +238,73 @@ async fn fixture() -> Fixture {
     // Mid-March: SQL between SAL and Won, MQL renamed, SAL limited to 5 days.
     let change = t("2026-03-15T00:00:00Z");
     let both = (&maya, &daniel);
-    agree(&mut tx, None, "sql", "Sales Qualified Lead",
-        stage(4, s, None, &["won", "nurture"], vec![
-            action(EventKind::Won, "won", s),
-            action(EventKind::Recycled, "nurture", s),
-        ]), change, both).await;
-    agree(&mut tx, Some("stage/won"), "won", "Won", stage(5, s, None, &[], vec![]), change + Duration::minutes(5), both).await;
-    agree(&mut tx, Some("stage/sal"), "sal", "Sales Accepted Lead",
-        stage(3, s, Some(5), &["sql", "nurture"], vec![
-            action(EventKind::Qualified, "sql", s),
-            action(EventKind::Recycled, "nurture", s),
-        ]), change + Duration::minutes(10), both).await;
-    agree(&mut tx, Some("stage/mql"), "mql", "Qualified Lead",
-        stage(2, m, Some(2), &["sal", "nurture"], vec![
-            action(EventKind::Accepted, "sal", s),
-            action(EventKind::Rejected, "nurture", s),
-        ]), change + Duration::minutes(15), both).await;
+    agree(
+        &mut tx,
+        None,
+        "sql",
+        "Sales Qualified Lead",
+        stage(
+            4,
+            s,
+            None,
+            &["won", "nurture"],
+            vec![
+                action(EventKind::Won, "won", s),
+                action(EventKind::Recycled, "nurture", s),
+            ],
+        ),
+        change,
+        both,
+    )
+    .await;
+    agree(
+        &mut tx,
+        Some("stage/won"),
+        "won",
+        "Won",
+        stage(5, s, None, &[], vec![]),
+        change + Duration::minutes(5),
+        both,
+    )
+    .await;
+    agree(
+        &mut tx,
+        Some("stage/sal"),
+        "sal",
+        "Sales Accepted Lead",
+        stage(
+            3,
+            s,
+            Some(5),
+            &["sql", "nurture"],
+            vec![
+                action(EventKind::Qualified, "sql", s),
+                action(EventKind::Recycled, "nurture", s),
+            ],
+        ),
+        change + Duration::minutes(10),
+        both,
+    )
+    .await;
+    agree(
+        &mut tx,
+        Some("stage/mql"),
+        "mql",
+        "Qualified Lead",
+        stage(
+            2,
+            m,
+            Some(2),
+            &["sal", "nurture"],
+            vec![
+                action(EventKind::Accepted, "sal", s),
+                action(EventKind::Rejected, "nurture", s),
+            ],
+        ),
+        change + Duration::minutes(15),
+        both,
+    )
+    .await;
 
     // Contacts and what happened to them.
     let contacts = [
@@ -253,7 +342,13 @@ async fn fixture() -> Fixture {
     let history: &[(&str, EventKind, &str, Option<&str>, &str)] = &[
         ("c9", Created, "2026-02-10T10:00:00Z", None, ""),
         ("c9", HandedOver, "2026-02-11T10:00:00Z", None, ""),
-        ("c9", Rejected, "2026-02-12T10:00:00Z", Some("no_budget"), ""),
+        (
+            "c9",
+            Rejected,
+            "2026-02-12T10:00:00Z",
+            Some("no_budget"),
+            "",
+        ),
         ("c4", Created, "2026-02-20T10:00:00Z", None, ""),
         ("c4", HandedOver, "2026-02-25T10:00:00Z", None, ""),
         ("c4", Accepted, "2026-03-01T10:00:00Z", None, ""),
@@ -263,7 +358,13 @@ async fn fixture() -> Fixture {
         ("c1", Won, "2026-03-10T10:00:00Z", None, ""),
         ("c2", Created, "2026-03-05T10:00:00Z", None, ""),
         ("c2", HandedOver, "2026-03-06T10:00:00Z", None, ""),
-        ("c2", Rejected, "2026-03-08T10:00:00Z", Some("no_budget"), "Frozen until Q3"),
+        (
+            "c2",
+            Rejected,
+            "2026-03-08T10:00:00Z",
+            Some("no_budget"),
+            "Frozen until Q3",
+        ),
         ("c3", Created, "2026-03-10T10:00:00Z", None, ""),
         ("c3", HandedOver, "2026-03-16T10:00:00Z", None, ""),
         ("c3", Accepted, "2026-03-17T10:00:00Z", None, ""),
@@ -276,10 +377,22 @@ async fn fixture() -> Fixture {
         ("c8", Accepted, "2026-03-15T12:00:00Z", None, ""),
         ("c5", Created, "2026-03-18T10:00:00Z", None, ""),
         ("c5", HandedOver, "2026-03-19T10:00:00Z", None, ""),
-        ("c5", Rejected, "2026-03-20T10:00:00Z", Some("no_budget"), ""),
+        (
+            "c5",
+            Rejected,
+            "2026-03-20T10:00:00Z",
+            Some("no_budget"),
+            "",
+        ),
         ("c6", Created, "2026-03-21T10:00:00Z", None, ""),
         ("c6", HandedOver, "2026-03-22T10:00:00Z", None, ""),
-        ("c6", Rejected, "2026-03-23T10:00:00Z", Some("wrong_person"), ""),
+        (
+            "c6",
+            Rejected,
+            "2026-03-23T10:00:00Z",
+            Some("wrong_person"),
+            "",
+        ),
     ];
     for (key, kind, at, reason, note) in history {
         let signer = match kind {
@@ -293,9 +406,17 @@ async fn fixture() -> Fixture {
             note: note.to_string(),
             assignee_id: None,
         };
-        record(&mut tx, &ledger, &ids[key], &req, Author::Signed(signer), t(at), Utc::now())
-            .await
-            .unwrap_or_else(|e| panic!("{key} {kind:?} at {at}: {}", e.message));
+        record(
+            &mut tx,
+            &ledger,
+            &ids[key],
+            &req,
+            Author::Signed(signer),
+            t(at),
+            Utc::now(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{key} {kind:?} at {at}: {}", e.message));
     }
     tx.commit().await.unwrap();
     Fixture {
@@ -317,8 +438,14 @@ async fn funnel_judges_each_entry_by_the_funnel_in_force_then() {
     let f = fixture().await;
     let basis = Basis::load(&f.db).await.unwrap();
     let mut conn = f.db.acquire().await.unwrap();
-    let r = ops::funnel_report(&mut conn, &basis, &march()).await.unwrap();
-    let rows: Vec<(&str, u32)> = r.stages.iter().map(|s| (s.key.as_str(), s.entries)).collect();
+    let r = ops::funnel_report(&mut conn, &basis, &march())
+        .await
+        .unwrap();
+    let rows: Vec<(&str, u32)> = r
+        .stages
+        .iter()
+        .map(|s| (s.key.as_str(), s.entries))
+        .collect();
     assert_eq!(
         rows,
         [("lead", 7), ("mql", 7), ("sal", 5), ("sql", 1), ("won", 1)],
@@ -336,7 +463,10 @@ async fn funnel_judges_each_entry_by_the_funnel_in_force_then() {
     assert_eq!((lead.converted, lead.left, lead.still_in), (7, 0, 0));
     assert_eq!((lead.rate, lead.median_days), (Some(100.0), Some(1.0)));
     let mql = conv(1);
-    assert_eq!((mql.to_key.as_str(), mql.converted, mql.left, mql.still_in), ("sal", 4, 3, 0));
+    assert_eq!(
+        (mql.to_key.as_str(), mql.converted, mql.left, mql.still_in),
+        ("sal", 4, 3, 0)
+    );
     assert_eq!((mql.rate, mql.median_days), (Some(57.1), Some(1.0)));
     let sal = conv(2);
     assert_eq!(
@@ -346,9 +476,19 @@ async fn funnel_judges_each_entry_by_the_funnel_in_force_then() {
     );
     assert_eq!((sal.rate, sal.median_days), (Some(40.0), Some(4.5)));
     let sql = conv(3);
-    assert_eq!((sql.converted, sql.still_in, sql.rate, sql.median_days), (0, 1, Some(0.0), None));
-    assert!(r.stages[4].next.is_none(), "the last stage converts to nothing");
-    let side: Vec<(&str, u32)> = r.side_stages.iter().map(|s| (s.key.as_str(), s.entries)).collect();
+    assert_eq!(
+        (sql.converted, sql.still_in, sql.rate, sql.median_days),
+        (0, 1, Some(0.0), None)
+    );
+    assert!(
+        r.stages[4].next.is_none(),
+        "the last stage converts to nothing"
+    );
+    let side: Vec<(&str, u32)> = r
+        .side_stages
+        .iter()
+        .map(|s| (s.key.as_str(), s.entries))
+        .collect();
     assert_eq!(side, [("nurture", 3)]);
     assert!(r.deals.is_none(), "no opportunities in this workspace");
 
@@ -357,7 +497,11 @@ async fn funnel_judges_each_entry_by_the_funnel_in_force_then() {
         to: "2026-02-28".into(),
     };
     let r = ops::funnel_report(&mut conn, &basis, &feb).await.unwrap();
-    let rows: Vec<(&str, u32)> = r.stages.iter().map(|s| (s.key.as_str(), s.entries)).collect();
+    let rows: Vec<(&str, u32)> = r
+        .stages
+        .iter()
+        .map(|s| (s.key.as_str(), s.entries))
+        .collect();
     assert_eq!(
         rows,
         [("lead", 2), ("mql", 2), ("sal", 0), ("won", 0)],
@@ -376,24 +520,55 @@ async fn sources_and_reasons_by_hand() {
     let f = fixture().await;
     let basis = Basis::load(&f.db).await.unwrap();
     let mut conn = f.db.acquire().await.unwrap();
-    let r = ops::sources_report(&mut conn, &basis, &march()).await.unwrap();
+    let r = ops::sources_report(&mut conn, &basis, &march())
+        .await
+        .unwrap();
     let t = &r.total;
     assert_eq!(
-        (t.handed_over, t.accepted, t.rejected, t.awaiting, t.acceptance_rate, t.won),
+        (
+            t.handed_over,
+            t.accepted,
+            t.rejected,
+            t.awaiting,
+            t.acceptance_rate,
+            t.won
+        ),
         (7, 4, 3, 0, Some(57.1), 1)
     );
     let row = |rows: &[playbook::reports::sources::SourceRow], label: &str| {
-        let r = rows.iter().find(|r| r.key == label).unwrap_or_else(|| panic!("{label}"));
-        (r.handed_over, r.accepted, r.rejected, r.acceptance_rate, r.won)
+        let r = rows
+            .iter()
+            .find(|r| r.key == label)
+            .unwrap_or_else(|| panic!("{label}"));
+        (
+            r.handed_over,
+            r.accepted,
+            r.rejected,
+            r.acceptance_rate,
+            r.won,
+        )
     };
     assert_eq!(row(&r.by_channel, "webinar"), (3, 3, 0, Some(100.0), 1));
     assert_eq!(row(&r.by_channel, "event"), (2, 0, 2, Some(0.0), 0));
     assert_eq!(row(&r.by_channel, "referral"), (1, 1, 0, Some(100.0), 0));
     assert_eq!(row(&r.by_channel, "organic"), (1, 0, 1, Some(0.0), 0));
     assert_eq!(row(&r.by_campaign, ""), (1, 1, 0, Some(100.0), 0));
-    let words: Vec<(&str, &str)> = r.by_channel.iter().map(|c| (c.key.as_str(), c.label.as_str())).collect();
-    assert!(words.contains(&("webinar", "Webinar")), "channels are named in words: {words:?}");
-    assert_eq!(r.by_campaign.iter().find(|c| c.key.is_empty()).map(|c| c.label.as_str()), Some("(none)"));
+    let words: Vec<(&str, &str)> = r
+        .by_channel
+        .iter()
+        .map(|c| (c.key.as_str(), c.label.as_str()))
+        .collect();
+    assert!(
+        words.contains(&("webinar", "Webinar")),
+        "channels are named in words: {words:?}"
+    );
+    assert_eq!(
+        r.by_campaign
+            .iter()
+            .find(|c| c.key.is_empty())
+            .map(|c| c.label.as_str()),
+        Some("(none)")
+    );
     let bands: Vec<(&str, u32, u32)> = r
         .by_score_band
         .iter()
@@ -401,19 +576,38 @@ async fn sources_and_reasons_by_hand() {
         .collect();
     assert_eq!(
         bands,
-        [("below 20", 1, 0), ("20–39", 1, 0), ("40–59", 1, 0), ("60–79", 2, 2), ("80 and above", 2, 2)]
+        [
+            ("below 20", 1, 0),
+            ("20–39", 1, 0),
+            ("40–59", 1, 0),
+            ("60–79", 2, 2),
+            ("80 and above", 2, 2)
+        ]
     );
 
-    let r = ops::reasons_report(&mut conn, &basis, &march()).await.unwrap();
+    let r = ops::reasons_report(&mut conn, &basis, &march())
+        .await
+        .unwrap();
     assert_eq!(r.total, 3);
     let pareto: Vec<(&str, &str, u32, f64, f64)> = r
         .reasons
         .iter()
-        .map(|x| (x.key.as_str(), x.name.as_str(), x.count, x.share, x.cumulative_share))
+        .map(|x| {
+            (
+                x.key.as_str(),
+                x.name.as_str(),
+                x.count,
+                x.share,
+                x.cumulative_share,
+            )
+        })
         .collect();
     assert_eq!(
         pareto,
-        [("no_budget", "No budget", 2, 66.7, 66.7), ("wrong_person", "Wrong person", 1, 33.3, 100.0)]
+        [
+            ("no_budget", "No budget", 2, 66.7, 66.7),
+            ("wrong_person", "Wrong person", 1, 33.3, 100.0)
+        ]
     );
     let examples: Vec<(&str, &str)> = r.reasons[0]
         .examples
@@ -425,17 +619,30 @@ async fn sources_and_reasons_by_hand() {
         [("Eve Test", ""), ("Ben Test", "Frozen until Q3")],
         "the latest first, with the note the rep wrote"
     );
-    let by_source: Vec<(&str, u32)> = r.by_source.iter().map(|g| (g.label.as_str(), g.total)).collect();
+    let by_source: Vec<(&str, u32)> = r
+        .by_source
+        .iter()
+        .map(|g| (g.label.as_str(), g.total))
+        .collect();
     assert_eq!(by_source, [("Event", 2), ("Organic", 1)]);
     assert_eq!(r.by_owner.len(), 1);
     assert_eq!(
-        (r.by_owner[0].label.as_str(), r.by_owner[0].member_id.as_deref(), r.by_owner[0].total),
+        (
+            r.by_owner[0].label.as_str(),
+            r.by_owner[0].member_id.as_deref(),
+            r.by_owner[0].total
+        ),
         ("Sofia Marín", Some(f.sofia.as_str()), 3)
     );
 
-    let csv = playbook::reports::ops::csv(&f.db, playbook::reports::ReportKind::Sources, Some("2026-03-01"), Some("2026-03-31"))
-        .await
-        .unwrap();
+    let csv = playbook::reports::ops::csv(
+        &f.db,
+        playbook::reports::ReportKind::Sources,
+        Some("2026-03-01"),
+        Some("2026-03-31"),
+    )
+    .await
+    .unwrap();
     assert!(
         csv.contains("campaign,'=cmd|' /C calc'!A0,1,0,1"),
         "a campaign named like a formula is neutralised in the CSV:\n{csv}"
@@ -450,7 +657,9 @@ async fn aging_judges_each_stay_by_the_limit_in_force_when_it_began() {
     // As of the end of 21 March: Dan in SAL since 1 March (limit 10: overdue), Gus since
     // 14 March (then 10 days: not overdue, though today's limit is 5), Hal since 15 March
     // at noon (5 days: overdue).
-    let r = ops::aging_report(&mut conn, &basis, Some("2026-03-21")).await.unwrap();
+    let r = ops::aging_report(&mut conn, &basis, Some("2026-03-21"))
+        .await
+        .unwrap();
     assert_eq!(r.as_of, "2026-03-22T00:00:00.000Z");
     assert_eq!((r.in_timed_stages, r.overdue), (3, 2));
     assert_eq!(r.by_owner.len(), 1);

@@ -57,7 +57,9 @@ async fn applied_histories(db: &Db) -> BTreeMap<String, Vec<Applied>> {
 async fn workspace(n: u32, seed: u64) -> (tempfile::TempDir, Db) {
     let (dir, db) = common::demo_db().await;
     let tom = common::signer(&db, common::TOM).await;
-    playbook::leads::ops::generate(&db, n, seed, &tom).await.unwrap();
+    playbook::leads::ops::generate(&db, n, seed, &tom)
+        .await
+        .unwrap();
     let mut conn = db.acquire().await.unwrap();
     sqlx::query("INSERT INTO workspace_settings (key, value, updated_at) VALUES ('timezone', 'UTC', '2026-01-01T00:00:00.000Z')")
         .execute(&mut *conn)
@@ -86,7 +88,11 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
     }
     v.sort_by(f64::total_cmp);
     let n = v.len();
-    let m = if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 };
+    let m = if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    };
     Some((m * 10.0).round() / 10.0)
 }
 
@@ -114,7 +120,9 @@ async fn reports_match_naive_oracles_on_random_workspaces() {
             for events in histories.values() {
                 for (i, e) in events.iter().enumerate() {
                     let moved = e.from.as_deref() != Some(e.to.as_str());
-                    let Some(idx) = FUNNEL.iter().position(|s| *s == e.to) else { continue };
+                    let Some(idx) = FUNNEL.iter().position(|s| *s == e.to) else {
+                        continue;
+                    };
                     if !moved || !inside(e.at) {
                         continue;
                     }
@@ -127,7 +135,12 @@ async fn reports_match_naive_oracles_on_random_workspaces() {
                         .find(|n| n.from.as_deref() != Some(n.to.as_str()) && n.at < span.end);
                     match next {
                         None => outcome[idx].2 += 1,
-                        Some(n) if FUNNEL.iter().position(|s| *s == n.to).is_some_and(|j| j > idx) => {
+                        Some(n)
+                            if FUNNEL
+                                .iter()
+                                .position(|s| *s == n.to)
+                                .is_some_and(|j| j > idx) =>
+                        {
                             outcome[idx].0 += 1;
                             days[idx].push((n.at - e.at) as f64 / 86_400_000.0);
                         }
@@ -138,7 +151,11 @@ async fn reports_match_naive_oracles_on_random_workspaces() {
             let keys: Vec<&str> = report.stages.iter().map(|s| s.key.as_str()).collect();
             assert_eq!(keys, FUNNEL, "seed {seed} {p:?}: the funnel's stages");
             for (idx, stage) in report.stages.iter().enumerate() {
-                assert_eq!(stage.entries, entries[idx], "seed {seed} {p:?}: entries into {}", stage.key);
+                assert_eq!(
+                    stage.entries, entries[idx],
+                    "seed {seed} {p:?}: entries into {}",
+                    stage.key
+                );
                 if let Some(n) = &stage.next {
                     assert_eq!(
                         (n.converted, n.left, n.still_in),
@@ -146,8 +163,18 @@ async fn reports_match_naive_oracles_on_random_workspaces() {
                         "seed {seed} {p:?}: what became of {}'s entries",
                         stage.key
                     );
-                    assert_eq!(n.rate, pct(outcome[idx].0, entries[idx]), "seed {seed} {p:?}: rate of {}", stage.key);
-                    assert_eq!(n.median_days, median(days[idx].clone()), "seed {seed} {p:?}: velocity of {}", stage.key);
+                    assert_eq!(
+                        n.rate,
+                        pct(outcome[idx].0, entries[idx]),
+                        "seed {seed} {p:?}: rate of {}",
+                        stage.key
+                    );
+                    assert_eq!(
+                        n.median_days,
+                        median(days[idx].clone()),
+                        "seed {seed} {p:?}: velocity of {}",
+                        stage.key
+                    );
                 }
             }
 
@@ -159,11 +186,12 @@ async fn reports_match_naive_oracles_on_random_workspaces() {
                     if e.kind != "handed_over" || !inside(e.at) {
                         continue;
                     }
-                    let channel: String = sqlx::query_scalar("SELECT source_channel FROM contacts WHERE id = ?")
-                        .bind(id)
-                        .fetch_one(&mut *conn)
-                        .await
-                        .unwrap();
+                    let channel: String =
+                        sqlx::query_scalar("SELECT source_channel FROM contacts WHERE id = ?")
+                            .bind(id)
+                            .fetch_one(&mut *conn)
+                            .await
+                            .unwrap();
                     let answer = events[i + 1..]
                         .iter()
                         .take_while(|n| n.at < span.end && n.kind != "handed_over")
@@ -181,7 +209,12 @@ async fn reports_match_naive_oracles_on_random_workspaces() {
             let got: HashMap<String, (u32, u32, u32, u32)> = report
                 .by_channel
                 .iter()
-                .map(|r| (r.key.clone(), (r.handed_over, r.accepted, r.rejected, r.awaiting)))
+                .map(|r| {
+                    (
+                        r.key.clone(),
+                        (r.handed_over, r.accepted, r.rejected, r.awaiting),
+                    )
+                })
                 .collect();
             assert_eq!(got, by_channel, "seed {seed} {p:?}: handovers by channel");
 
@@ -200,12 +233,27 @@ async fn reports_match_naive_oracles_on_random_workspaces() {
             let applied: usize = histories
                 .values()
                 .flatten()
-                .filter(|e| (e.kind == "rejected" || e.kind == "recycled") && e.reason.is_some() && inside(e.at))
+                .filter(|e| {
+                    (e.kind == "rejected" || e.kind == "recycled")
+                        && e.reason.is_some()
+                        && inside(e.at)
+                })
                 .count();
             let sql_total: i64 = sql.iter().map(|r| r.1).sum();
-            assert_eq!(applied as i64, sql_total, "seed {seed} {p:?}: every generated rejection and recycle is applied");
-            let got: HashMap<String, i64> = report.reasons.iter().map(|r| (r.key.clone(), i64::from(r.count))).collect();
-            assert_eq!(got, sql.into_iter().collect::<HashMap<_, _>>(), "seed {seed} {p:?}: reasons");
+            assert_eq!(
+                applied as i64, sql_total,
+                "seed {seed} {p:?}: every generated rejection and recycle is applied"
+            );
+            let got: HashMap<String, i64> = report
+                .reasons
+                .iter()
+                .map(|r| (r.key.clone(), i64::from(r.count)))
+                .collect();
+            assert_eq!(
+                got,
+                sql.into_iter().collect::<HashMap<_, _>>(),
+                "seed {seed} {p:?}: reasons"
+            );
             assert_eq!(i64::from(report.total), sql_total);
             if let Some(last) = report.reasons.last() {
                 assert_eq!(last.cumulative_share, 100.0, "the Pareto ends at 100%");
@@ -217,7 +265,13 @@ async fn reports_match_naive_oracles_on_random_workspaces() {
         let report = ops::aging_report(&mut conn, &basis, None).await.unwrap();
         let now = Utc::now();
         let mut expected: HashMap<Option<String>, u32> = HashMap::new();
-        for (stage, days) in [("inquiry", 14), ("mql", 2), ("sal", 10), ("sql", 21), ("opportunity", 90)] {
+        for (stage, days) in [
+            ("inquiry", 14),
+            ("mql", 2),
+            ("sal", 10),
+            ("sql", 21),
+            ("opportunity", 90),
+        ] {
             let cutoff = playbook::db::ts(now - chrono::Duration::days(days));
             let rows: Vec<(Option<String>, i64)> = sqlx::query_as(
                 "SELECT owner_id, count(*) FROM contacts WHERE deleted_at IS NULL AND stage = ? AND stage_since < ?
@@ -232,8 +286,11 @@ async fn reports_match_naive_oracles_on_random_workspaces() {
                 *expected.entry(owner).or_default() += n as u32;
             }
         }
-        let got: HashMap<Option<String>, u32> =
-            report.by_owner.iter().map(|o| (o.owner_id.clone(), o.overdue)).collect();
+        let got: HashMap<Option<String>, u32> = report
+            .by_owner
+            .iter()
+            .map(|o| (o.owner_id.clone(), o.overdue))
+            .collect();
         assert_eq!(got, expected, "seed {seed}: overdue contacts by owner");
     }
 }
@@ -264,7 +321,11 @@ async fn the_projection_is_the_fold_and_a_refresh_equals_a_rebuild() {
         })
         .collect();
     expected.sort_by(|a, b| (&a.1, a.0).cmp(&(&b.1, b.0)));
-    assert_eq!(projection(&db).await, expected, "every applied step but attempts, as the fold sees it");
+    assert_eq!(
+        projection(&db).await,
+        expected,
+        "every applied step but attempts, as the fold sees it"
+    );
 
     // Work goes on: a rep answers handovers, a version agreed today, a new member.
     let sofia = common::signer(&db, common::SOFIA).await;
@@ -277,7 +338,10 @@ async fn the_projection_is_the_fold_and_a_refresh_equals_a_rebuild() {
     .fetch_all(&db)
     .await
     .unwrap();
-    assert!(!waiting.is_empty(), "the generated workspace has leads awaiting Sofia");
+    assert!(
+        !waiting.is_empty(),
+        "the generated workspace has leads awaiting Sofia"
+    );
     for (i, id) in waiting.iter().enumerate() {
         let kind = if i % 2 == 0 {
             playbook::handoffs::EventKind::Accepted
@@ -291,17 +355,23 @@ async fn the_projection_is_the_fold_and_a_refresh_equals_a_rebuild() {
             note: String::new(),
             assignee_id: None,
         };
-        playbook::leads::ops::record(&db, id, &req, &sofia, None).await.unwrap();
+        playbook::leads::ops::record(&db, id, &req, &sofia, None)
+            .await
+            .unwrap();
     }
     // The demo's proposal of a shorter SAL stay awaits sales: agreed now.
-    playbook::agreements::ops::approve(&db, "stage/sal", &daniel, "").await.unwrap();
+    playbook::agreements::ops::approve(&db, "stage/sal", &daniel, "")
+        .await
+        .unwrap();
     let new = playbook::team::NewMember {
         email: "nora.quist@larkspur.example".into(),
         name: "Nora Quist".into(),
         side: playbook::team::Side::Sales,
         role: playbook::team::Role::Rep,
     };
-    playbook::team::add(&db, &new, common::NEW_PASSPHRASE, &maya).await.unwrap();
+    playbook::team::add(&db, &new, common::NEW_PASSPHRASE, &maya)
+        .await
+        .unwrap();
 
     playbook::reports::steps::refresh(&db).await.unwrap();
     let refreshed = projection(&db).await;
@@ -312,9 +382,14 @@ async fn the_projection_is_the_fold_and_a_refresh_equals_a_rebuild() {
     playbook::reports::steps::refresh(&db).await.unwrap();
     let rebuilt = projection(&db).await;
     assert_eq!(refreshed.len(), rebuilt.len());
-    assert_eq!(refreshed, rebuilt, "a refreshed projection equals one built from scratch");
+    assert_eq!(
+        refreshed, rebuilt,
+        "a refreshed projection equals one built from scratch"
+    );
     assert!(
-        refreshed.iter().any(|s| waiting.contains(&s.1) && s.2 == "accepted"),
+        refreshed
+            .iter()
+            .any(|s| waiting.contains(&s.1) && s.2 == "accepted"),
         "the new acceptances are in"
     );
 }

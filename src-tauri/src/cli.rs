@@ -6,6 +6,7 @@ mod leads;
 mod meetings;
 mod members;
 mod reports;
+mod sla;
 mod workspace;
 
 use std::path::PathBuf;
@@ -129,6 +130,9 @@ enum Command {
     /// Reports for a period: funnel, sources, reasons, aging (--format json or csv).
     #[command(subcommand)]
     Report(reports::ReportCommand),
+    /// Service levels between sales and marketing, measured from the handoff log.
+    #[command(subcommand)]
+    Sla(sla::SlaCommand),
     /// Export contacts, events or activities (--format csv or json).
     Export {
         what: leads::ExportWhat,
@@ -157,6 +161,9 @@ enum Command {
         /// Measure only the reports, a meeting's agenda and the home screen's data.
         #[arg(long, conflicts_with = "import_only")]
         reports: bool,
+        /// Measure only the SLAs: the full report and the scorecard after one new event.
+        #[arg(long, conflicts_with_all = ["import_only", "reports"])]
+        sla: bool,
     },
 }
 
@@ -282,6 +289,18 @@ struct ProposeArgs {
     /// Scoring model: the score at which a contact is ready for the MQL handover.
     #[arg(long)]
     threshold: Option<u32>,
+    /// SLA: the rule's number (hours or days, attempts, count per period, or percent).
+    #[arg(long)]
+    target: Option<u32>,
+    /// Business calendar: the IANA time zone.
+    #[arg(long)]
+    time_zone: Option<String>,
+    /// Business calendar: working hours, e.g. 09:00-12:00,13:00-17:00.
+    #[arg(long, value_delimiter = ',')]
+    hours: Option<Vec<String>>,
+    /// Business calendar: the holiday dates (YYYY-MM-DD), replacing the list.
+    #[arg(long, value_delimiter = ',')]
+    holidays: Option<Vec<String>>,
 }
 
 pub(crate) fn parse_side(s: &str) -> Result<Side, String> {
@@ -342,11 +361,15 @@ async fn run(
         runs,
         import_only,
         reports,
+        sla,
     } = command
     {
         let json = format == Format::Json;
         if reports {
             return crate::reports::bench::run(contacts, runs, json).await;
+        }
+        if sla {
+            return crate::bench::run_sla(contacts, runs, json).await;
         }
         return crate::bench::run(contacts, runs, import_only, json).await;
     }
@@ -492,7 +515,12 @@ async fn dispatch(
         Command::ExportPlaybook { file } => {
             crate::exports::guard(data_dir, &file)?;
             let f = ops::export_file(db, &file).await?;
-            let n = f.stages.len() + f.terms.len() + f.reasons.len() + f.scoring.len();
+            let n = f.stages.len()
+                + f.terms.len()
+                + f.reasons.len()
+                + f.scoring.len()
+                + f.calendars.len()
+                + f.slas.len();
             out.done(
                 &serde_json::json!({ "file": file, "items": n, "members": f.members.len() }),
                 &format!(
@@ -514,6 +542,7 @@ async fn dispatch(
             )
             .await
         }
+        Command::Sla(cmd) => sla::run(cmd, db, &out).await,
         Command::Handoff {
             id,
             action,
@@ -694,6 +723,59 @@ async fn build_proposal(db: &Db, a: &ProposeArgs) -> AppResult<Proposal> {
             let mut model = model.clone();
             model.mql_threshold = a.threshold.unwrap_or(model.mql_threshold);
             AgreementBody::Scoring(model)
+        }
+        (AgreementKind::Sla, base) => {
+            let Some(AgreementBody::Sla(sla)) = base else {
+                return Err(AppError::invalid(
+                    "kind",
+                    "a new SLA comes from a playbook file (import-playbook) or the window; here you can change an SLA's --target",
+                ));
+            };
+            let mut sla = sla.clone();
+            if let Some(t) = a.target {
+                sla.rule.set_target(t);
+            }
+            AgreementBody::Sla(sla)
+        }
+        (AgreementKind::BusinessCalendar, base) => {
+            let Some(AgreementBody::BusinessCalendar(cal)) = base else {
+                return Err(AppError::invalid(
+                    "kind",
+                    "a new business calendar comes from a playbook file (import-playbook) or the window; here you can change --time-zone, --hours and --holidays",
+                ));
+            };
+            let mut cal = cal.clone();
+            if let Some(zone) = a.time_zone {
+                cal.time_zone = zone;
+            }
+            if let Some(hours) = a.hours {
+                cal.hours = hours
+                    .iter()
+                    .map(|h| {
+                        let (from, to) = h.split_once('-').unwrap_or((h, ""));
+                        crate::agreements::sla_model::WorkingHours {
+                            from: from.trim().into(),
+                            to: to.trim().into(),
+                        }
+                    })
+                    .collect();
+            }
+            if let Some(dates) = a.holidays {
+                cal.holidays = dates
+                    .iter()
+                    .filter(|d| !d.trim().is_empty())
+                    .map(|d| crate::agreements::sla_model::Holiday {
+                        name: cal
+                            .holidays
+                            .iter()
+                            .find(|h| h.date == d.trim())
+                            .map(|h| h.name.clone())
+                            .unwrap_or_default(),
+                        date: d.trim().into(),
+                    })
+                    .collect();
+            }
+            AgreementBody::BusinessCalendar(cal)
         }
     };
     Ok(Proposal {

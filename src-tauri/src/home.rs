@@ -1,6 +1,7 @@
 //! The home screen of the person on this laptop. A manager (or ops, or anyone before
 //! signing in) sees the team: this period against the last (the funnel, acceptance, the top
-//! rejection reasons), what awaits their signature and what is overdue. A rep sees their
+//! rejection reasons, how each side kept its SLAs), what awaits their signature and what is
+//! overdue. A rep sees their
 //! own work: action items they own, and their contacts past their stage's time (their queue
 //! is the leads list's).
 use serde::Serialize;
@@ -15,8 +16,10 @@ use crate::reports::funnel::DealFlow;
 use crate::reports::ops::{self as reports, Basis};
 use crate::reports::period::{today, Period};
 use crate::reports::reasons::{self, ReasonRow};
+use crate::reports::sla::SlaPeriodReport;
 use crate::reports::sources::SourceRow;
 use crate::reports::steps;
+use crate::slas::ops::SlaCache;
 use crate::team::{Role, Side};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Type)]
@@ -53,6 +56,8 @@ pub struct TeamHome {
     pub rejections_now: u32,
     pub rejections_before: u32,
     pub top_reasons: Vec<ReasonRow>,
+    /// Each side's SLAs, this period against the last (none without SLAs).
+    pub sla: Option<SlaPeriodReport>,
     /// Versions awaiting a signature: the viewer's side's, for a manager; else all.
     pub awaiting_signature: Vec<PendingSignoff>,
     pub overdue_leads: u32,
@@ -73,8 +78,9 @@ pub struct MyHome {
 
 const TOP_REASONS: usize = 3;
 
-/// The home of `viewer` (a member id; none before anyone signs in), over the last `days`.
-pub async fn home(db: &Db, viewer: Option<&str>, days: u32) -> AppResult<Home> {
+/// The home of `viewer` (a member id; none before anyone signs in), over the last `days`
+/// (`sla`: the SLA state kept between calls).
+pub async fn home(db: &Db, viewer: Option<&str>, days: u32, sla: &SlaCache) -> AppResult<Home> {
     let basis = Basis::load(db).await?;
     let mut conn = db.acquire().await?;
     let viewer = match viewer {
@@ -107,6 +113,8 @@ pub async fn home(db: &Db, viewer: Option<&str>, days: u32) -> AppResult<Home> {
         let sources_now = reports::sources_of(&mut conn, &basis, &period, &all).await?;
         let sources_before = reports::sources_of(&mut conn, &basis, &previous, &all).await?;
         let reasons_now = reports::reasons_of(&mut conn, &basis, &period, &all).await?;
+        let sla =
+            crate::reports::sla::for_period(&mut conn, sla, &period, (span, prev_span)).await?;
         let rejections_before = all.iter().filter(|s| reasons::counts(s, prev_span)).count() as u32;
         let mut awaiting = pending_signoffs(&mut conn).await?;
         if let Some(v) = viewer.as_ref().filter(|v| v.role == Role::Manager) {
@@ -125,6 +133,7 @@ pub async fn home(db: &Db, viewer: Option<&str>, days: u32) -> AppResult<Home> {
             rejections_now: reasons_now.total,
             rejections_before,
             top_reasons: reasons_now.reasons.into_iter().take(TOP_REASONS).collect(),
+            sla,
             awaiting_signature: awaiting,
             overdue_leads: aging.overdue,
             overdue_by_owner: aging.by_owner.iter().take(TOP_REASONS).cloned().collect(),

@@ -5,6 +5,7 @@ pub mod backup;
 pub mod bench;
 pub mod bench_import;
 pub mod bulk;
+pub mod business_time;
 pub mod cli;
 pub mod commands;
 pub mod db;
@@ -21,6 +22,7 @@ pub mod meetings;
 pub mod reports;
 pub mod scoring;
 pub mod settings;
+pub mod slas;
 pub mod team;
 pub mod trust;
 pub mod workspace;
@@ -70,15 +72,18 @@ pub fn run_window(data_dir: PathBuf) -> AppResult<()> {
     let specta = commands::builder();
     tauri::Builder::default()
         .plugin(tauri_plugin_store::Builder::new().build())
+        .plugin(tauri_plugin_notification::init())
         .manage(AppState {
             db,
             data_dir,
             import_cancel: commands::leads::cancel_flag(),
             session: Default::default(),
+            sla: Default::default(),
         })
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
             specta.mount_events(app);
+            commands::slas::spawn_warnings(app.handle().clone());
             Ok(())
         })
         .run(tauri::generate_context!())

@@ -94,6 +94,8 @@ test('a meeting from the home screen to the minutes, with a decision signed in t
   assert.ok(titles[0].startsWith('Funnel and conversion'), titles.join(' | '));
   assert.ok(titles.some((t) => t.startsWith('Rejected and recycled leads')), titles.join(' | '));
   assert.ok(titles.some((t) => t.startsWith('Awaiting sign-off')), titles.join(' | '));
+  // The demo playbook has SLAs: each side's breaches come to the table.
+  assert.ok(titles.some((t) => t.startsWith('SLA breaches by side: ')), titles.join(' | '));
   const count = titles.length;
 
   // Present mode at projector size, walked with the arrows and a clicker's page keys.
@@ -146,8 +148,9 @@ test('a meeting from the home screen to the minutes, with a decision signed in t
   await d.resize(1280, 820);
 
   // An action item against the sources item, then the meeting is closed.
-  const items = await d.findAll('[data-testid="add-action"]');
-  await d.call('POST', d.s(`/element/${items[2]}/click`), {});
+  await d.exec(`[...document.querySelectorAll('[data-testid=agenda-item]')]
+    .find((li) => li.querySelector('[data-testid=agenda-title]').textContent.startsWith('Lead sources'))
+    .querySelector('[data-testid=add-action]').click()`);
   await d.type('[data-testid="action-title"]', 'Review webinar lead quality with sales development');
   await d.choose('action-owner', 'Priya Raman');
   await d.setValue('action-due', '2030-01-15');
@@ -253,10 +256,14 @@ test('screenshots: home, reports, an agenda and present mode at 1920×1080 and 1
       await press(KEY.right);
       await d.waitFor('[data-testid="present-title"]', { text: 'Rejected and recycled leads' });
       await shot(`14-present-reasons-${tag}`);
+      await press(KEY.right);
+      await d.waitFor('[data-testid="present-title"]', { text: 'SLA breaches by side' });
+      await d.waitFor('[data-testid="agenda-sla-side"]');
+      await shot(`14-present-sla-${tag}`);
       await press(KEY.escape);
       await d.waitGone('[data-testid="present-mode"]');
     }
   }
   await d.choose('theme', 'System theme');
-  assert.equal(shots.length, 28);
+  assert.equal(shots.length, 32);
 }));

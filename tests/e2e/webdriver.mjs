@@ -28,14 +28,20 @@ export function tempDir(prefix = 'playbook-e2e-') {
 export class Driver {
   /**
    * Starts the app on a data directory (a new empty one unless given); `application` and
-   * `args` override the binary and its arguments (the window bench starts other binaries).
+   * `args` override the binary and its arguments (the window bench starts other binaries);
+   * `env` adds to the app's environment.
    */
-  static async start({ dataDir = tempDir(), application = APP, args } = {}) {
+  static async start({
+    dataDir = tempDir(),
+    application = APP,
+    args,
+    env = {},
+  } = {}) {
     const port = 4500 + Math.floor(Math.random() * 400) * 2;
     const proc = spawn('tauri-driver', ['--port', String(port), '--native-port', String(port + 1)], {
       detached: true,
       stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, XDG_DATA_HOME: path.join(dataDir, 'xdg') },
+      env: { ...process.env, ...env, XDG_DATA_HOME: path.join(dataDir, 'xdg') },
     });
     const d = new Driver(`http://127.0.0.1:${port}`, proc, dataDir);
     for (let i = 0; ; i++) {
@@ -276,8 +282,14 @@ export class Driver {
     }
   }
 
-  /** Runs the real CLI on the same data directory and parses its JSON output. */
+  /** Runs the real CLI on the same data directory and parses its JSON output (writes are
+   * signed with the demo members' passphrase). */
   cli(...args) {
-    return JSON.parse(execFileSync(APP, ['--data-dir', this.dataDir, '--format', 'json', ...args], { encoding: 'utf8' }));
+    return JSON.parse(
+      execFileSync(APP, ['--data-dir', this.dataDir, '--format', 'json', ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, PLAYBOOK_PASSPHRASE: 'playbook-demo' },
+      }),
+    );
   }
 }

@@ -14,6 +14,7 @@ import ReportsView from './lib/views/reports/ReportsView.svelte';
 import MeetingsView from './lib/views/meetings/MeetingsView.svelte';
 import MeetingView from './lib/views/meetings/MeetingView.svelte';
 import MinutesView from './lib/views/meetings/MinutesView.svelte';
+import SlaView from './lib/views/SlaView.svelte';
 
 export interface RouteProps {
   params: Record<string, string>;
@@ -36,6 +37,7 @@ export const routes: Route[] = [
   { id: 'playbook', path: '/playbook', component: PlaybookView, nav: { label: 'Playbook', hint: 'Definitions both sides agreed' } },
   { id: 'leads', path: '/leads', component: LeadsView, nav: { label: 'Leads', hint: 'Every contact, by stage, owner, source and score' } },
   { id: 'queue', path: '/queue', component: QueueView, nav: { label: 'My queue', hint: 'What awaits your answer' } },
+  { id: 'slas', path: '/slas', component: SlaView, nav: { label: 'SLAs', hint: 'Both sides’ commitments, measured from the handoff log' } },
   { id: 'import', path: '/import', component: ImportView, nav: { label: 'Import & export', hint: 'CRM and marketing-automation files' } },
   { id: 'team', path: '/team', component: TeamView, nav: { label: 'Team', hint: 'Marketing and sales' } },
   { id: 'contact', path: '/contacts/:id', component: ContactView, section: 'leads' },

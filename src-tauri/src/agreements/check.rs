@@ -23,6 +23,10 @@ fn problem(field: impl Into<String>, message: impl Into<String>) -> Problem {
     }
 }
 
+fn as_problem(e: crate::error::AppError) -> Problem {
+    problem(e.field.unwrap_or_else(|| "rule".into()), e.message)
+}
+
 /// The problems of a body, in the order its form shows the fields.
 pub fn problems(body: &AgreementBody) -> Vec<Problem> {
     let mut out = Vec::new();
@@ -177,6 +181,10 @@ pub fn problems(body: &AgreementBody) -> Vec<Problem> {
                 }
             }
         }
+        // SLAs and calendars check themselves (their rules need the time zone database and
+        // the rule's own shape); their first problem is shown at its field.
+        AgreementBody::Sla(b) => out.extend(b.validated().err().map(as_problem)),
+        AgreementBody::BusinessCalendar(c) => out.extend(c.validated().err().map(as_problem)),
     }
     out
 }

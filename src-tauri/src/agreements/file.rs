@@ -13,8 +13,8 @@ use specta::Type;
 use super::records::{SignoffRecord, VersionRecord};
 use super::store::{self, ItemIndex};
 use super::{
-    AgreementBody, AgreementKind, Proposal, ReasonBody, ScoringBody, SignoffAction, StageBody,
-    TermBody, VersionStatus,
+    AgreementBody, AgreementKind, CalendarBody, Proposal, ReasonBody, ScoringBody, SignoffAction,
+    SlaBody, StageBody, TermBody, VersionStatus,
 };
 use crate::db::{ts, Conn};
 use crate::error::{AppError, AppResult};
@@ -44,6 +44,11 @@ pub struct PlaybookFile {
     pub reasons: Vec<Entry<ReasonBody>>,
     #[serde(default)]
     pub scoring: Vec<Entry<ScoringBody>>,
+    /// Business calendars (before the SLAs that count in them).
+    #[serde(default)]
+    pub calendars: Vec<Entry<CalendarBody>>,
+    #[serde(default)]
+    pub slas: Vec<Entry<SlaBody>>,
     /// The signed member records behind the signatures (for machines to check).
     #[serde(default)]
     pub member_records: Vec<MemberRecord>,
@@ -130,6 +135,8 @@ pub async fn snapshot(conn: &mut Conn, at: DateTime<Utc>) -> AppResult<PlaybookF
         terms: vec![],
         reasons: vec![],
         scoring: vec![],
+        calendars: vec![],
+        slas: vec![],
         member_records: member_records::all(&mut *conn).await?,
     };
     for item in store::load_items(conn, None, at).await? {
@@ -183,6 +190,18 @@ pub async fn snapshot(conn: &mut Conn, at: DateTime<Utc>) -> AppResult<PlaybookF
                 signed,
             }),
             AgreementBody::Scoring(body) => file.scoring.push(Entry {
+                key,
+                name,
+                body,
+                signed,
+            }),
+            AgreementBody::BusinessCalendar(body) => file.calendars.push(Entry {
+                key,
+                name,
+                body,
+                signed,
+            }),
+            AgreementBody::Sla(body) => file.slas.push(Entry {
                 key,
                 name,
                 body,
@@ -291,6 +310,22 @@ pub async fn import(
                 &e.key,
                 &e.name,
                 AgreementBody::Scoring(e.body.clone()),
+                &e.signed,
+            )
+        }))
+        .chain(file.calendars.iter().map(|e| {
+            (
+                &e.key,
+                &e.name,
+                AgreementBody::BusinessCalendar(e.body.clone()),
+                &e.signed,
+            )
+        }))
+        .chain(file.slas.iter().map(|e| {
+            (
+                &e.key,
+                &e.name,
+                AgreementBody::Sla(e.body.clone()),
                 &e.signed,
             )
         }));

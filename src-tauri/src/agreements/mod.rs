@@ -1,4 +1,5 @@
-//! The playbook itself: agreement items (lifecycle stages, glossary terms, reasons) whose
+//! The playbook itself: agreement items (lifecycle stages, glossary terms, reasons, the
+//! scoring model, SLAs and the business calendar) whose
 //! immutable versions move draft → proposed → agreed once a manager of each side signs off.
 pub mod check;
 pub mod diff;
@@ -7,6 +8,7 @@ pub mod ops;
 pub mod records;
 pub mod rules;
 pub mod scoring_model;
+pub mod sla_model;
 pub mod store;
 
 use serde::{Deserialize, Serialize};
@@ -16,6 +18,7 @@ use crate::error::{AppError, AppResult};
 use crate::handoffs::EventKind;
 use crate::team::Side;
 pub use scoring_model::{ActivityKind, BehaviourRule, FitField, FitOp, FitRule, ScoringBody};
+pub use sla_model::{CalendarBody, SlaBody};
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Type,
@@ -26,14 +29,18 @@ pub enum AgreementKind {
     Term,
     Reason,
     Scoring,
+    Sla,
+    BusinessCalendar,
 }
 
 impl AgreementKind {
-    pub const ALL: [AgreementKind; 4] = [
+    pub const ALL: [AgreementKind; 6] = [
         AgreementKind::Stage,
         AgreementKind::Term,
         AgreementKind::Reason,
         AgreementKind::Scoring,
+        AgreementKind::Sla,
+        AgreementKind::BusinessCalendar,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -41,6 +48,8 @@ impl AgreementKind {
             AgreementKind::Term => "term",
             AgreementKind::Reason => "reason",
             AgreementKind::Scoring => "scoring",
+            AgreementKind::Sla => "sla",
+            AgreementKind::BusinessCalendar => "business_calendar",
         }
     }
     pub fn parse(text: &str) -> AppResult<AgreementKind> {
@@ -50,7 +59,7 @@ impl AgreementKind {
             .ok_or_else(|| {
                 AppError::invalid(
                     "kind",
-                    format!("kind: '{text}' is not an agreement kind; use stage, term, reason or scoring"),
+                    format!("kind: '{text}' is not an agreement kind; use stage, term, reason, scoring, sla or business_calendar"),
                 )
             })
     }
@@ -163,6 +172,8 @@ pub enum AgreementBody {
     Term(TermBody),
     Reason(ReasonBody),
     Scoring(ScoringBody),
+    Sla(SlaBody),
+    BusinessCalendar(CalendarBody),
 }
 
 impl AgreementBody {
@@ -172,6 +183,8 @@ impl AgreementBody {
             AgreementBody::Term(_) => AgreementKind::Term,
             AgreementBody::Reason(_) => AgreementKind::Reason,
             AgreementBody::Scoring(_) => AgreementKind::Scoring,
+            AgreementBody::Sla(_) => AgreementKind::Sla,
+            AgreementBody::BusinessCalendar(_) => AgreementKind::BusinessCalendar,
         }
     }
 
@@ -232,6 +245,8 @@ impl AgreementBody {
                 ("Description", r.description.clone()),
             ],
             AgreementBody::Scoring(m) => m.fields(),
+            AgreementBody::Sla(b) => b.fields(),
+            AgreementBody::BusinessCalendar(c) => c.fields(),
         }
     }
 
@@ -278,6 +293,8 @@ impl AgreementBody {
                 })
             }
             AgreementBody::Scoring(m) => AgreementBody::Scoring(m.clone()),
+            AgreementBody::Sla(b) => AgreementBody::Sla(b.validated()?),
+            AgreementBody::BusinessCalendar(c) => AgreementBody::BusinessCalendar(c.validated()?),
         })
     }
 }

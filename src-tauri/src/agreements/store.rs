@@ -617,7 +617,9 @@ pub async fn propose(
     at: DateTime<Utc>,
 ) -> AppResult<AgreementVersion> {
     let kind = proposal.body.kind();
-    let mut index = ItemIndex::load(&mut *conn, Some(kind), at).await?;
+    // An SLA names a calendar and may name stages: it is checked against the whole playbook.
+    let scope = (kind != AgreementKind::Sla).then_some(kind);
+    let mut index = ItemIndex::load(&mut *conn, scope, at).await?;
     let record = propose_in(&mut *conn, &mut index, proposal, author, at, &[]).await?;
     version_by_id(conn, &record.item_id, &record.id, at).await
 }
@@ -738,6 +740,25 @@ pub async fn propose_in(
         }
     }
 
+    if let AgreementBody::Sla(sla) = &body {
+        if !index.has_key(AgreementKind::BusinessCalendar, &sla.calendar) {
+            return Err(AppError::invalid(
+                "calendar",
+                format!(
+                    "calendar: there is no business calendar with key '{}'",
+                    sla.calendar
+                ),
+            ));
+        }
+        for stage in sla.stages() {
+            if !known.iter().any(|k| k == stage) && !index.has_key(AgreementKind::Stage, stage) {
+                return Err(AppError::invalid(
+                    "stage",
+                    format!("stage: there is no stage with key '{stage}'"),
+                ));
+            }
+        }
+    }
     let item_id = match existing {
         Some(item) => item.id.clone(),
         None => match &mut index.deferred {

@@ -1,6 +1,7 @@
 //! `playbook meetings …`: create a meeting (its agenda built from the data), show and edit
 //! the agenda, record decisions (signed in the room with `--signed-by`), action items,
 //! close it and write its minutes.
+use crate::slas::ops::SlaCache;
 use clap::{Args, Subcommand};
 
 use super::identity::{unlock, Passphrases};
@@ -173,7 +174,15 @@ fn print_meetings(list: &[Meeting]) {
         })
         .collect();
     table(
-        &["ID", "HELD ON", "TITLE", "PERIOD", "STATUS", "DECISIONS", "OPEN ACTIONS"],
+        &[
+            "ID",
+            "HELD ON",
+            "TITLE",
+            "PERIOD",
+            "STATUS",
+            "DECISIONS",
+            "OPEN ACTIONS",
+        ],
         rows,
     );
 }
@@ -264,6 +273,8 @@ pub async fn meetings(
                     period_to: a.to,
                 },
                 &signer,
+                // One command, one SLA fold (the window keeps its state between calls).
+                &SlaCache::default(),
             )
             .await?;
             if !out.json(&d) {
@@ -295,7 +306,12 @@ pub async fn meetings(
                 None => None,
             };
             let mut managers = Vec::new();
-            for who in a.signed_by.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            for who in a
+                .signed_by
+                .iter()
+                .map(|s| s.trim())
+                .filter(|s| !s.is_empty())
+            {
                 managers.push(unlock(db, who, pass).await?);
             }
             let decision = ops::decide_signed(
@@ -402,13 +418,16 @@ async fn agenda(a: AgendaArgs, db: &Db, out: &Out, pass: &mut Passphrases) -> Ap
         return Ok(());
     }
     let who = a.signer.as_deref().ok_or_else(|| {
-        AppError::invalid("as", "--as: say who changes the agenda (their passphrase signs it)")
+        AppError::invalid(
+            "as",
+            "--as: say who changes the agenda (their passphrase signs it)",
+        )
     })?;
     let signer = unlock(db, who, pass).await?;
     let id = detail.meeting.id.clone();
     let mut d = detail;
     if a.refresh {
-        d = ops::refresh_agenda(db, &id, &signer).await?;
+        d = ops::refresh_agenda(db, &id, &signer, &SlaCache::default()).await?;
     }
     if let Some(title) = &a.add {
         d = ops::add_agenda_item(db, &id, title, &a.note, &signer).await?;

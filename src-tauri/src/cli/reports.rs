@@ -72,7 +72,10 @@ pub async fn report(cmd: ReportCommand, db: &Db, out: &Out) -> AppResult<()> {
                     ]
                 })
                 .collect();
-            table(&["STAGE", "ENTRIES", "NEXT", "CONVERTED", "MEDIAN TIME"], rows);
+            table(
+                &["STAGE", "ENTRIES", "NEXT", "CONVERTED", "MEDIAN TIME"],
+                rows,
+            );
             for s in &r.side_stages {
                 println!("  off the funnel: {} {}", s.name, s.entries);
             }
@@ -121,7 +124,17 @@ pub async fn report(cmd: ReportCommand, db: &Db, out: &Out) -> AppResult<()> {
                 }
             }
             table(
-                &["BY", "GROUP", "HANDED OVER", "ACCEPTED", "REJECTED", "AWAITING", "ACCEPTANCE", "OPPORTUNITY", "WON"],
+                &[
+                    "BY",
+                    "GROUP",
+                    "HANDED OVER",
+                    "ACCEPTED",
+                    "REJECTED",
+                    "AWAITING",
+                    "ACCEPTANCE",
+                    "OPPORTUNITY",
+                    "WON",
+                ],
                 rows,
             );
         }
@@ -151,7 +164,10 @@ pub async fn report(cmd: ReportCommand, db: &Db, out: &Out) -> AppResult<()> {
                     ]
                 })
                 .collect();
-            table(&["REASON", "COUNT", "SHARE", "CUMULATIVE", "EXAMPLES"], rows);
+            table(
+                &["REASON", "COUNT", "SHARE", "CUMULATIVE", "EXAMPLES"],
+                rows,
+            );
         }
         ReportKind::Aging => {
             let r = ops::aging_report(&mut conn, &basis, to).await?;

@@ -28,7 +28,7 @@ pub async fn create_meeting(
     meeting: NewMeeting,
 ) -> AppResult<MeetingDetail> {
     let me = state.session.require("creating a meeting")?;
-    ops::create(&state.db, &meeting, &me).await
+    ops::create(&state.db, &meeting, &me, &state.sla).await
 }
 
 #[tauri::command]
@@ -61,7 +61,7 @@ pub async fn refresh_agenda(
     meeting_id: String,
 ) -> AppResult<MeetingDetail> {
     let me = state.session.require("refreshing the agenda")?;
-    ops::refresh_agenda(&state.db, &meeting_id, &me).await
+    ops::refresh_agenda(&state.db, &meeting_id, &me, &state.sla).await
 }
 
 #[tauri::command]

@@ -6,6 +6,7 @@ pub mod leads;
 pub mod meetings;
 pub mod reports;
 pub mod session;
+pub mod slas;
 pub mod team;
 pub mod window;
 
@@ -23,6 +24,8 @@ pub struct AppState {
     pub import_cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// Whose key is open in this window.
     pub session: session::Session,
+    /// The SLA items between scorecards.
+    pub sla: crate::slas::ops::SlaCache,
 }
 
 /// The command list, shared by the app and the bindings export.
@@ -80,6 +83,8 @@ pub fn builder() -> Builder<tauri::Wry> {
             meetings::close_meeting,
             meetings::get_minutes,
             meetings::export_minutes,
+            slas::sla_scorecard,
+            slas::sla_due,
         ])
         // Emitted as an event rather than returned, so named here to reach the bindings.
         .typ::<leads::ImportProgress>()

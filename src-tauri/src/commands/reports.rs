@@ -82,12 +82,17 @@ pub async fn get_home(
         Some(s) => Some(s.member_id),
         None => crate::settings::identity(&app, &state.data_dir)?,
     };
-    home::home(&state.db, viewer.as_deref(), days).await
+    home::home(&state.db, viewer.as_deref(), days, &state.sla).await
 }
 
 /// Writes a file into the app's exports folder (never elsewhere), named by what it is and
 /// when; returns its path.
-pub(super) fn export_file(state: &AppState, name: &str, ext: &str, bytes: &[u8]) -> AppResult<String> {
+pub(super) fn export_file(
+    state: &AppState,
+    name: &str,
+    ext: &str,
+    bytes: &[u8],
+) -> AppResult<String> {
     let dir = state.data_dir.join("exports");
     std::fs::create_dir_all(&dir)?;
     let path = dir.join(format!(

@@ -390,8 +390,11 @@ impl Stored {
             .filter_map(|r| cleaner.clean_row(0, r, &mut scratch))
             .map(|rec| {
                 matches!(
-                    self.ids
-                        .decide(self.source, rec.external_id.as_deref(), rec.email.as_deref()),
+                    self.ids.decide(
+                        self.source,
+                        rec.external_id.as_deref(),
+                        rec.email.as_deref()
+                    ),
                     Decision::New | Decision::NewDuplicate(_)
                 )
             })

@@ -1,7 +1,8 @@
 //! The agenda a meeting's period calls for, built from the data: how the funnel and its
 //! conversion moved against the period before, why leads were rejected or recycled (with
-//! examples), which sources progress, who holds leads past their stage's time, what awaits
-//! sign-off and which actions of earlier meetings are still open. An item appears only when
+//! examples), how each side kept its SLAs, which sources progress, who holds leads past
+//! their stage's time, what awaits sign-off and which actions of earlier meetings are still
+//! open. An item appears only when
 //! its data has something to show; each keeps the numbers it showed.
 use chrono::Utc;
 
@@ -11,7 +12,9 @@ use crate::error::AppResult;
 use crate::reports::funnel::FunnelReport;
 use crate::reports::ops::{self as reports, Basis};
 use crate::reports::period::Period;
+use crate::reports::sla::SlaPeriodReport;
 use crate::reports::{reasons, steps};
+use crate::slas::ops::SlaCache;
 
 /// One item the data calls for: its title in words and its numbers.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,14 +71,48 @@ fn funnel_title(changes: &[FunnelChange]) -> String {
     }
 }
 
+/// "Sales 12 breached (81% kept, was 86%), Marketing 3 breached (95% kept)": each side with
+/// anything judged in the period, the side with more breaches first.
+fn sla_title(report: &SlaPeriodReport) -> String {
+    let mut sides: Vec<_> = report
+        .sides
+        .iter()
+        .filter(|s| s.now.met + s.now.breached > 0)
+        .collect();
+    sides.sort_by_key(|s| std::cmp::Reverse(s.now.breached));
+    let parts: Vec<String> = sides
+        .iter()
+        .map(|s| {
+            let was = s
+                .before
+                .compliance
+                .map(|b| format!(", was {}", pct(Some(b))))
+                .unwrap_or_default();
+            format!(
+                "{} {} breached ({} kept{was})",
+                crate::labels::side(s.side),
+                s.now.breached,
+                pct(s.now.compliance)
+            )
+        })
+        .collect();
+    if parts.is_empty() {
+        "SLAs: nothing judged yet in this period".into()
+    } else {
+        format!("SLA breaches by side: {}", parts.join(", "))
+    }
+}
+
 /// The items the data of `period` calls for, in agenda order. `meeting` is the meeting
-/// being built (its own action items are not carried into its agenda).
+/// being built (its own action items are not carried into its agenda); `sla` is the SLA
+/// state kept between calls (built on first use).
 pub async fn build(
     conn: &mut Conn,
     basis: &Basis,
     period: &Period,
     held_on: &str,
     meeting: Option<&str>,
+    sla: &SlaCache,
 ) -> AppResult<Vec<Built>> {
     let before = period.previous()?;
     let (span, prev_span) = (basis.span(period)?, basis.span(&before)?);
@@ -84,7 +121,12 @@ pub async fn build(
 
     let current = reports::funnel_of(&mut *conn, basis, period, &all).await?;
     let previous = reports::funnel_of(&mut *conn, basis, &before, &all).await?;
-    if current.stages.iter().chain(&previous.stages).any(|s| s.entries > 0) {
+    if current
+        .stages
+        .iter()
+        .chain(&previous.stages)
+        .any(|s| s.entries > 0)
+    {
         let changes = changes(&current, &previous);
         items.push(Built {
             title: funnel_title(&changes),
@@ -98,10 +140,7 @@ pub async fn build(
 
     let report = reports::reasons_of(&mut *conn, basis, period, &all).await?;
     if report.total > 0 {
-        let previous_total = all
-            .iter()
-            .filter(|s| reasons::counts(s, prev_span))
-            .count() as u32;
+        let previous_total = all.iter().filter(|s| reasons::counts(s, prev_span)).count() as u32;
         let top = report
             .reasons
             .first()
@@ -119,6 +158,15 @@ pub async fn build(
         });
     }
 
+    if let Some(report) =
+        crate::reports::sla::for_period(&mut *conn, sla, period, (span, prev_span)).await?
+    {
+        items.push(Built {
+            title: sla_title(&report),
+            facts: AgendaFacts::Slas { report },
+        });
+    }
+
     let report = reports::sources_of(&mut *conn, basis, period, &all).await?;
     if report.total.handed_over > 0 {
         let answered: Vec<_> = report
@@ -126,12 +174,16 @@ pub async fn build(
             .iter()
             .filter(|r| r.acceptance_rate.is_some() && r.accepted + r.rejected >= 5)
             .collect();
-        let best = answered
-            .iter()
-            .max_by(|a, b| a.acceptance_rate.unwrap_or(0.0).total_cmp(&b.acceptance_rate.unwrap_or(0.0)));
-        let worst = answered
-            .iter()
-            .min_by(|a, b| a.acceptance_rate.unwrap_or(0.0).total_cmp(&b.acceptance_rate.unwrap_or(0.0)));
+        let best = answered.iter().max_by(|a, b| {
+            a.acceptance_rate
+                .unwrap_or(0.0)
+                .total_cmp(&b.acceptance_rate.unwrap_or(0.0))
+        });
+        let worst = answered.iter().min_by(|a, b| {
+            a.acceptance_rate
+                .unwrap_or(0.0)
+                .total_cmp(&b.acceptance_rate.unwrap_or(0.0))
+        });
         let range = match (best, worst) {
             (Some(b), Some(w)) if b.label != w.label => format!(
                 "; {} {} to {} {}",
@@ -160,10 +212,7 @@ pub async fn build(
             .map(|o| format!(", most with {} ({})", o.owner_name, o.overdue))
             .unwrap_or_default();
         items.push(Built {
-            title: format!(
-                "Leads past their stage's time: {}{most}",
-                report.overdue
-            ),
+            title: format!("Leads past their stage's time: {}{most}", report.overdue),
             facts: AgendaFacts::Aging { report },
         });
     }

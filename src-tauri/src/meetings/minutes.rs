@@ -94,8 +94,17 @@ pub fn numbers(facts: &AgendaFacts) -> Option<Table> {
         })
     };
     match facts {
-        AgendaFacts::Funnel { changes, current, .. } => t(
-            &["Stage", "Entries before", "Entries now", "To next before", "To next now", "Median days to next"],
+        AgendaFacts::Funnel {
+            changes, current, ..
+        } => t(
+            &[
+                "Stage",
+                "Entries before",
+                "Entries now",
+                "To next before",
+                "To next now",
+                "Median days to next",
+            ],
             changes
                 .iter()
                 .map(|c| {
@@ -139,8 +148,42 @@ pub fn numbers(facts: &AgendaFacts) -> Option<Table> {
                 })
                 .collect(),
         ),
+        AgendaFacts::Slas { report } => t(
+            &[
+                "SLA",
+                "Owed by",
+                "Target",
+                "Met",
+                "Breached",
+                "Pending",
+                "Kept",
+                "Kept before",
+            ],
+            report
+                .slas
+                .iter()
+                .map(|s| {
+                    row(&[
+                        &s.name,
+                        &crate::labels::side(s.owner_side),
+                        &s.target,
+                        &s.now.met,
+                        &s.now.breached,
+                        &s.now.pending,
+                        &pct(s.now.compliance),
+                        &pct(s.before.compliance),
+                    ])
+                })
+                .collect(),
+        ),
         AgendaFacts::Sources { report } => t(
-            &["Source", "Handed over", "Accepted", "Rejected", "Acceptance"],
+            &[
+                "Source",
+                "Handed over",
+                "Accepted",
+                "Rejected",
+                "Acceptance",
+            ],
             std::iter::once(&report.total)
                 .chain(&report.by_channel)
                 .map(|s| {
@@ -261,7 +304,10 @@ pub fn md(text: &str) -> String {
 /// assert_eq!(playbook::meetings::minutes::when("not a time"), "not a time");
 /// ```
 pub fn when(stored: &str) -> String {
-    crate::db::parse_ts("time", stored).map_or_else(|_| stored.to_string(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+    crate::db::parse_ts("time", stored).map_or_else(
+        |_| stored.to_string(),
+        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+    )
 }
 
 fn items(detail: &MeetingDetail) -> Vec<&AgendaItem> {
@@ -272,7 +318,12 @@ fn status_text(detail: &MeetingDetail) -> String {
     match detail.meeting.status {
         MeetingStatus::Closed => format!(
             "closed {}",
-            detail.meeting.closed_at.as_deref().map(when).unwrap_or_default()
+            detail
+                .meeting
+                .closed_at
+                .as_deref()
+                .map(when)
+                .unwrap_or_default()
         ),
         MeetingStatus::Open => "open (draft minutes)".into(),
     }
@@ -301,7 +352,11 @@ pub fn markdown(detail: &MeetingDetail) -> String {
         if let Some(t) = &item.numbers {
             out.push_str(&format!(
                 "| {} |\n|{}\n",
-                t.headers.iter().map(|h| md(h)).collect::<Vec<_>>().join(" | "),
+                t.headers
+                    .iter()
+                    .map(|h| md(h))
+                    .collect::<Vec<_>>()
+                    .join(" | "),
                 " --- |".repeat(t.headers.len())
             ));
             for r in &t.rows {
@@ -338,7 +393,11 @@ pub fn markdown(detail: &MeetingDetail) -> String {
     for a in &v.actions {
         out.push_str(&format!(
             "- [{}] {} — {}{}\n",
-            if a.status == super::ActionStatus::Done { "x" } else { " " },
+            if a.status == super::ActionStatus::Done {
+                "x"
+            } else {
+                " "
+            },
             md(&a.title),
             md(a.owner_name.as_deref().unwrap_or("no owner")),
             a.due_on
@@ -405,7 +464,11 @@ pub fn html(detail: &MeetingDetail) -> String {
         e(&v.status)
     );
     for a in &m.attendees {
-        out.push_str(&format!("<li>{}{}</li>\n", e(&a.name), e(&attendee_role(a))));
+        out.push_str(&format!(
+            "<li>{}{}</li>\n",
+            e(&a.name),
+            e(&attendee_role(a))
+        ));
     }
     out.push_str("</ul>\n<h2>Agenda</h2>\n");
     for item in &v.items {

@@ -20,6 +20,7 @@ use crate::reports::aging::AgingReport;
 use crate::reports::funnel::FunnelReport;
 use crate::reports::period::Period;
 use crate::reports::reasons::ReasonsReport;
+use crate::reports::sla::SlaPeriodReport;
 use crate::reports::sources::SourcesReport;
 use crate::team::{Role, Side};
 
@@ -116,6 +117,8 @@ pub enum AgendaFacts {
         #[serde(rename = "previousTotal")]
         previous_total: u32,
     },
+    /// SLA items met, breached and pending, by side and by SLA, against the period before.
+    Slas { report: SlaPeriodReport },
     /// Acceptance by source channel, campaign and score band.
     Sources { report: SourcesReport },
     /// Contacts past their stage's maximum time.
@@ -133,6 +136,7 @@ impl AgendaFacts {
         match self {
             AgendaFacts::Funnel { .. } => "funnel",
             AgendaFacts::Reasons { .. } => "reasons",
+            AgendaFacts::Slas { .. } => "slas",
             AgendaFacts::Sources { .. } => "sources",
             AgendaFacts::Aging { .. } => "aging",
             AgendaFacts::Signoffs { .. } => "signoffs",

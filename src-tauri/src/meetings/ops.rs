@@ -1,5 +1,6 @@
 //! The meeting operations the window and the CLI call: each write one transaction of
 //! signed records, each refusal naming its rule and changing nothing.
+use crate::slas::ops::SlaCache;
 use chrono::{Duration, NaiveDate, Utc};
 use serde_json::{json, Map, Value};
 
@@ -31,7 +32,10 @@ fn fields(value: Value) -> Map<String, Value> {
 fn required(field: &str, text: &str, max: usize) -> AppResult<String> {
     let t = text.trim();
     if t.is_empty() {
-        return Err(AppError::invalid(field, format!("{field}: must not be empty")));
+        return Err(AppError::invalid(
+            field,
+            format!("{field}: must not be empty"),
+        ));
     }
     if t.chars().count() > max {
         return Err(AppError::invalid(
@@ -128,12 +132,23 @@ async fn default_period(conn: &mut Conn, held_on: NaiveDate) -> AppResult<Period
     })
 }
 
-/// Creates a meeting and its agenda, built from its period's data.
-pub async fn create(db: &Db, new: &NewMeeting, author: &Signer) -> AppResult<MeetingDetail> {
+/// Creates a meeting and its agenda, built from its period's data (`sla`: the SLA state
+/// kept between calls; the window keeps one, the CLI starts afresh).
+pub async fn create(
+    db: &Db,
+    new: &NewMeeting,
+    author: &Signer,
+    sla: &SlaCache,
+) -> AppResult<MeetingDetail> {
     let title = required("title", &new.title, TITLE_MAX)?;
     let basis = Basis::load(db).await?;
     let mut conn = db.acquire().await?;
-    let held_on = match new.held_on.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+    let held_on = match new
+        .held_on
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
         Some(d) => parse_date("heldOn", d)?,
         None => today(basis.zone),
     };
@@ -152,7 +167,15 @@ pub async fn create(db: &Db, new: &NewMeeting, author: &Signer) -> AppResult<Mee
         attendees.push(author.member_id.clone());
     }
     let meeting_id = new_id();
-    let items = agenda::build(&mut conn, &basis, &period, &held_on.to_string(), Some(&meeting_id)).await?;
+    let items = agenda::build(
+        &mut conn,
+        &basis,
+        &period,
+        &held_on.to_string(),
+        Some(&meeting_id),
+        sla,
+    )
+    .await?;
     drop(conn);
 
     let now = Utc::now();
@@ -177,7 +200,16 @@ pub async fn create(db: &Db, new: &NewMeeting, author: &Signer) -> AppResult<Mee
     )
     .await?;
     for (i, item) in items.into_iter().enumerate() {
-        add_built(&mut tx, &roster, &meeting_id, item, (i + 1) as f64, author, now).await?;
+        add_built(
+            &mut tx,
+            &roster,
+            &meeting_id,
+            item,
+            (i + 1) as f64,
+            author,
+            now,
+        )
+        .await?;
     }
     let detail = detail_in(&mut tx, &meeting_id).await?;
     tx.commit().await?;
@@ -216,13 +248,25 @@ async fn add_built(
 /// Builds the agenda's data items again from the period's data: each item the data calls
 /// for takes the new numbers (or is added at the end); hand-added items, notes, order and
 /// drops stay.
-pub async fn refresh_agenda(db: &Db, reference: &str, author: &Signer) -> AppResult<MeetingDetail> {
+pub async fn refresh_agenda(
+    db: &Db,
+    reference: &str,
+    author: &Signer,
+    sla: &SlaCache,
+) -> AppResult<MeetingDetail> {
     let basis = Basis::load(db).await?;
     let mut conn = db.acquire().await?;
     let meeting = resolve(&mut conn, reference).await?;
     refuse_if_closed(&meeting)?;
-    let built =
-        agenda::build(&mut conn, &basis, &meeting.period, &meeting.held_on, Some(&meeting.id)).await?;
+    let built = agenda::build(
+        &mut conn,
+        &basis,
+        &meeting.period,
+        &meeting.held_on,
+        Some(&meeting.id),
+        sla,
+    )
+    .await?;
     drop(conn);
     let now = Utc::now();
     let mut tx = db::write(db).await?;
@@ -230,7 +274,10 @@ pub async fn refresh_agenda(db: &Db, reference: &str, author: &Signer) -> AppRes
     let existing = store::agenda(&mut tx, &meeting.id).await?;
     let mut last = existing.iter().map(|i| i.position).fold(0.0, f64::max);
     for item in built {
-        match existing.iter().find(|e| e.facts.kind() == item.facts.kind()) {
+        match existing
+            .iter()
+            .find(|e| e.facts.kind() == item.facts.kind())
+        {
             Some(e) => {
                 write(
                     &mut tx,
@@ -311,8 +358,8 @@ pub async fn edit_agenda_item(
     .bind(item_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let meeting_id =
-        meeting_id.ok_or_else(|| AppError::not_found(format!("no agenda item with id {item_id}")))?;
+    let meeting_id = meeting_id
+        .ok_or_else(|| AppError::not_found(format!("no agenda item with id {item_id}")))?;
     let meeting = store::get(&mut tx, &meeting_id).await?;
     refuse_if_closed(&meeting)?;
     let roster = roster(&mut tx).await?;
@@ -328,7 +375,17 @@ pub async fn edit_agenda_item(
         set.insert("dropped".into(), json!(d));
     }
     if !set.is_empty() {
-        write(&mut tx, &roster, Entity::AgendaItem, item_id, &meeting_id, set, author, now).await?;
+        write(
+            &mut tx,
+            &roster,
+            Entity::AgendaItem,
+            item_id,
+            &meeting_id,
+            set,
+            author,
+            now,
+        )
+        .await?;
     }
     if let Some(to) = edit.move_to {
         let mut order: Vec<(String, f64)> = store::agenda(&mut tx, &meeting_id)
@@ -400,23 +457,28 @@ pub async fn decide_signed(
         if ok.is_none() {
             return Err(AppError::invalid(
                 "agendaItemId",
-                format!("agendaItemId: {item} is not on the agenda of “{}”", meeting.title),
+                format!(
+                    "agendaItemId: {item} is not on the agenda of “{}”",
+                    meeting.title
+                ),
             ));
         }
     }
     let version_id = match (&new.proposal, &new.version) {
-        (Some(_), Some(_)) => {
-            return Err(AppError::invalid(
-                "version",
-                "version: a decision proposes a new version or names one already proposed, not both",
-            ))
-        }
+        (Some(_), Some(_)) => return Err(AppError::invalid(
+            "version",
+            "version: a decision proposes a new version or names one already proposed, not both",
+        )),
         (Some(p), None) => {
             let mut p = p.clone();
             if p.summary.trim().is_empty() {
                 p.summary = format!("Decided in meeting “{}”: {text}", meeting.title);
             }
-            Some(crate::agreements::store::propose(&mut tx, &p, author, now).await?.id)
+            Some(
+                crate::agreements::store::propose(&mut tx, &p, author, now)
+                    .await?
+                    .id,
+            )
         }
         (None, Some(r)) => {
             let v = crate::agreements::store::resolve_version(&mut tx, r, now).await?;
@@ -489,8 +551,12 @@ async fn sign_in(conn: &mut Conn, decision_id: &str, signer: &Signer) -> AppResu
         AppError::not_allowed("this decision proposes no playbook change; there is nothing to sign")
     })?;
     let now = Utc::now();
-    let comment = format!("Agreed in meeting “{}” ({})", meeting.title, meeting.held_on);
-    let v = crate::agreements::store::approve(&mut *conn, &version_id, signer, &comment, now).await?;
+    let comment = format!(
+        "Agreed in meeting “{}” ({})",
+        meeting.title, meeting.held_on
+    );
+    let v =
+        crate::agreements::store::approve(&mut *conn, &version_id, signer, &comment, now).await?;
     if v.kind == crate::agreements::AgreementKind::Scoring && v.status == VersionStatus::InForce {
         crate::leads::rebuild::scores_if_stale(&mut *conn, now).await?;
     }
@@ -527,7 +593,12 @@ pub async fn add_action(
     let mut tx = db::write(db).await?;
     let meeting = resolve(&mut tx, reference).await?;
     refuse_if_closed(&meeting)?;
-    let owner = match new.owner.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+    let owner = match new
+        .owner
+        .as_deref()
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+    {
         Some(o) => member_id(&mut tx, "owner", o).await?,
         None => {
             return Err(AppError::invalid(
@@ -547,7 +618,10 @@ pub async fn add_action(
         if ok.is_none() {
             return Err(AppError::invalid(
                 "agendaItemId",
-                format!("agendaItemId: {item} is not on the agenda of “{}”", meeting.title),
+                format!(
+                    "agendaItemId: {item} is not on the agenda of “{}”",
+                    meeting.title
+                ),
             ));
         }
     }

@@ -393,12 +393,11 @@ pub async fn open_actions(
 
 pub async fn action_by_id(conn: &mut Conn, id: &str) -> AppResult<ActionItem> {
     let people = people(&mut *conn).await?;
-    let row: Option<ActionRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{ACTION_SELECT} AND a.id = ?"
-    )))
-    .bind(id)
-    .fetch_optional(conn)
-    .await?;
+    let row: Option<ActionRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{ACTION_SELECT} AND a.id = ?")))
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
     row.map(|r| action(r, &people))
         .ok_or_else(|| AppError::not_found(format!("no action item with id {id}")))
 }
@@ -406,15 +405,21 @@ pub async fn action_by_id(conn: &mut Conn, id: &str) -> AppResult<ActionItem> {
 /// The decisions of one meeting, each with the version it proposed as it stands now.
 pub async fn decisions(conn: &mut Conn, meeting_id: &str) -> AppResult<Vec<Decision>> {
     let people = people(&mut *conn).await?;
-    let rows: Vec<(String, Option<String>, String, Option<String>, String, String)> =
-        sqlx::query_as(
-            "SELECT id, agenda_item_id, text, version_id, created_by, created_at
+    let rows: Vec<(
+        String,
+        Option<String>,
+        String,
+        Option<String>,
+        String,
+        String,
+    )> = sqlx::query_as(
+        "SELECT id, agenda_item_id, text, version_id, created_by, created_at
              FROM meeting_decisions WHERE meeting_id = ? AND deleted_at IS NULL
              ORDER BY created_at, id",
-        )
-        .bind(meeting_id)
-        .fetch_all(&mut *conn)
-        .await?;
+    )
+    .bind(meeting_id)
+    .fetch_all(&mut *conn)
+    .await?;
     let mut out = Vec::with_capacity(rows.len());
     for (id, agenda_item_id, text, version_id, created_by, created_at) in rows {
         let version = match version_id {

@@ -148,13 +148,19 @@ pub fn aging(
             }
         })
         .collect();
-    by_owner.sort_by(|a, b| b.overdue.cmp(&a.overdue).then(a.owner_name.cmp(&b.owner_name)));
+    by_owner.sort_by(|a, b| {
+        b.overdue
+            .cmp(&a.overdue)
+            .then(a.owner_name.cmp(&b.owner_name))
+    });
     let mut by_stage: Vec<AgingStage> = stages
         .into_iter()
         .map(|(key, (contacts, overdue))| {
             let info = book.stage(&key, as_of);
             AgingStage {
-                name: info.as_ref().map_or_else(|| key.clone(), |i| i.name.clone()),
+                name: info
+                    .as_ref()
+                    .map_or_else(|| key.clone(), |i| i.name.clone()),
                 max_days: info.and_then(|i| i.max_days),
                 key,
                 contacts,

@@ -16,8 +16,14 @@ fn write(headers: &[&str], rows: Vec<Vec<String>>) -> AppResult<String> {
     w.write_record(headers)
         .map_err(|e| AppError::io(e.to_string()))?;
     for row in rows {
-        w.write_record(row.iter().map(|c| neutralise(c)).collect::<Vec<_>>().iter().map(|c| c.as_ref()))
-            .map_err(|e| AppError::io(e.to_string()))?;
+        w.write_record(
+            row.iter()
+                .map(|c| neutralise(c))
+                .collect::<Vec<_>>()
+                .iter()
+                .map(|c| c.as_ref()),
+        )
+        .map_err(|e| AppError::io(e.to_string()))?;
     }
     let bytes = w.into_inner().map_err(|e| AppError::io(e.to_string()))?;
     String::from_utf8(bytes).map_err(|e| AppError::io(e.to_string()))
@@ -44,7 +50,12 @@ pub fn funnel(r: &FunnelReport) -> AppResult<String> {
         })
         .collect();
     rows.extend(r.side_stages.iter().map(|s| {
-        let mut row = vec!["side".into(), s.key.clone(), s.name.clone(), s.entries.to_string()];
+        let mut row = vec![
+            "side".into(),
+            s.key.clone(),
+            s.name.clone(),
+            s.entries.to_string(),
+        ];
         row.extend(std::iter::repeat_n(String::new(), 6));
         row
     }));

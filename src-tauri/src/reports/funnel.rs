@@ -142,10 +142,7 @@ pub fn funnel(steps: &[Step], book: &StageBook<'_>, period: &Period, span: Span)
         .enumerate()
         .map(|(i, s)| (i as u32, s.key.clone()))
         .collect();
-    let mut gone: Vec<&String> = tallies
-        .keys()
-        .filter(|k| end.index(k).is_none())
-        .collect();
+    let mut gone: Vec<&String> = tallies.keys().filter(|k| end.index(k).is_none()).collect();
     gone.sort();
     for k in gone {
         order.push((u32::MAX, k.clone()));
@@ -157,7 +154,12 @@ pub fn funnel(steps: &[Step], book: &StageBook<'_>, period: &Period, span: Span)
             let t = tallies.remove(key).unwrap_or_default();
             let next = end.index(key).and_then(|i| end.stages.get(i + 1)).cloned();
             Some(FunnelStage {
-                former_names: t.names.iter().filter(|n| **n != info.name).cloned().collect(),
+                former_names: t
+                    .names
+                    .iter()
+                    .filter(|n| **n != info.name)
+                    .cloned()
+                    .collect(),
                 key: key.clone(),
                 name: info.name,
                 side: info.side,

@@ -10,6 +10,7 @@ pub mod funnel;
 pub mod ops;
 pub mod period;
 pub mod reasons;
+pub mod sla;
 pub mod sources;
 pub mod stages;
 pub mod steps;
@@ -66,6 +67,7 @@ pub fn median_days(mut days: Vec<f64>) -> Option<f64> {
 /// An instant (ms) as stored text (RFC 3339, UTC).
 pub fn time_text(ms: i64) -> String {
     crate::db::ts(
-        chrono::DateTime::from_timestamp_millis(ms).unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC),
+        chrono::DateTime::from_timestamp_millis(ms)
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC),
     )
 }

@@ -75,7 +75,12 @@ pub async fn funnel_of(
 }
 
 /// New contacts, opportunities opened and deals won, where the workspace has opportunities.
-async fn deals(conn: &mut Conn, steps: &[Step], p: &Period, span: Span) -> AppResult<Option<DealFlow>> {
+async fn deals(
+    conn: &mut Conn,
+    steps: &[Step],
+    p: &Period,
+    span: Span,
+) -> AppResult<Option<DealFlow>> {
     let any: Option<i64> =
         sqlx::query_scalar("SELECT 1 FROM opportunities WHERE deleted_at IS NULL LIMIT 1")
             .fetch_optional(&mut *conn)
@@ -122,7 +127,11 @@ async fn deals(conn: &mut Conn, steps: &[Step], p: &Period, span: Span) -> AppRe
     }))
 }
 
-pub async fn sources_report(conn: &mut Conn, basis: &Basis, p: &Period) -> AppResult<SourcesReport> {
+pub async fn sources_report(
+    conn: &mut Conn,
+    basis: &Basis,
+    p: &Period,
+) -> AppResult<SourcesReport> {
     let span = basis.span(p)?;
     let steps = steps::between(&mut *conn, span.start, span.end).await?;
     sources_of(conn, basis, p, &steps).await
@@ -161,7 +170,11 @@ pub async fn sources_of(
     Ok(sources(steps, &contacts, p, span))
 }
 
-pub async fn reasons_report(conn: &mut Conn, basis: &Basis, p: &Period) -> AppResult<ReasonsReport> {
+pub async fn reasons_report(
+    conn: &mut Conn,
+    basis: &Basis,
+    p: &Period,
+) -> AppResult<ReasonsReport> {
     let span = basis.span(p)?;
     let steps = steps::between(&mut *conn, span.start, span.end).await?;
     reasons_of(conn, basis, p, &steps).await
@@ -175,17 +188,23 @@ pub async fn reasons_of(
     steps: &[Step],
 ) -> AppResult<ReasonsReport> {
     let span = basis.span(p)?;
-    let rows: Vec<(String, String, String, Option<String>, String, Option<String>)> =
-        sqlx::query_as(
-            "SELECT DISTINCT s.contact_id, c.first_name, c.last_name, c.email, c.source_channel, a.name
+    let rows: Vec<(
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+        Option<String>,
+    )> = sqlx::query_as(
+        "SELECT DISTINCT s.contact_id, c.first_name, c.last_name, c.email, c.source_channel, a.name
              FROM report_steps s JOIN contacts c ON c.id = s.contact_id
              LEFT JOIN accounts a ON a.id = c.account_id
              WHERE s.at >= ? AND s.at < ? AND s.kind IN ('rejected', 'recycled')",
-        )
-        .bind(span.start)
-        .bind(span.end)
-        .fetch_all(&mut *conn)
-        .await?;
+    )
+    .bind(span.start)
+    .bind(span.end)
+    .fetch_all(&mut *conn)
+    .await?;
     let contacts: HashMap<String, ContactInfo> = rows
         .into_iter()
         .map(|(id, first, last, email, channel, account)| {
@@ -218,10 +237,18 @@ pub async fn reasons_of(
 }
 
 /// Aging as of the end of `to` (a date), or now.
-pub async fn aging_report(conn: &mut Conn, basis: &Basis, to: Option<&str>) -> AppResult<AgingReport> {
+pub async fn aging_report(
+    conn: &mut Conn,
+    basis: &Basis,
+    to: Option<&str>,
+) -> AppResult<AgingReport> {
     let now = Utc::now().timestamp_millis();
     let as_of = match to {
-        Some(t) => basis.period(Some(t), Some(t))?.span(basis.zone)?.end.min(now),
+        Some(t) => basis
+            .period(Some(t), Some(t))?
+            .span(basis.zone)?
+            .end
+            .min(now),
         None => now,
     };
     let standings = standings(conn, basis, as_of, now).await?;
@@ -230,7 +257,12 @@ pub async fn aging_report(conn: &mut Conn, basis: &Basis, to: Option<&str>) -> A
 
 /// Where every live contact in a stage with a maximum time stood at `as_of`: from the
 /// cached stages for now, from the steps for an earlier instant.
-async fn standings(conn: &mut Conn, basis: &Basis, as_of: i64, now: i64) -> AppResult<Vec<Standing>> {
+async fn standings(
+    conn: &mut Conn,
+    basis: &Basis,
+    as_of: i64,
+    now: i64,
+) -> AppResult<Vec<Standing>> {
     let timed: Vec<String> = basis
         .pb
         .stage_keys()
@@ -250,7 +282,15 @@ async fn standings(conn: &mut Conn, basis: &Basis, as_of: i64, now: i64) -> AppR
         return Ok(vec![]);
     }
     let list = serde_json::to_string(&timed).expect("keys serialise");
-    type Row = (String, String, String, Option<String>, Option<String>, String, String);
+    type Row = (
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+    );
     let rows: Vec<Row> = if as_of >= now - 1000 {
         sqlx::query_as(
             "SELECT id, first_name, last_name, email, owner_id, stage, stage_since FROM contacts
@@ -278,10 +318,11 @@ async fn standings(conn: &mut Conn, basis: &Basis, as_of: i64, now: i64) -> AppR
     Ok(rows
         .into_iter()
         .filter_map(|(id, first, last, email, owner, stage, since)| {
-            let since = since
-                .parse::<i64>()
-                .ok()
-                .or_else(|| crate::db::parse_ts("since", &since).ok().map(|t| t.timestamp_millis()))?;
+            let since = since.parse::<i64>().ok().or_else(|| {
+                crate::db::parse_ts("since", &since)
+                    .ok()
+                    .map(|t| t.timestamp_millis())
+            })?;
             Some(Standing {
                 name: full_name(&first, &last, email.as_deref()),
                 contact_id: id,
@@ -294,7 +335,12 @@ async fn standings(conn: &mut Conn, basis: &Basis, as_of: i64, now: i64) -> AppR
 }
 
 /// A report as CSV (formula cells neutralised).
-pub async fn csv(db: &Db, kind: ReportKind, from: Option<&str>, to: Option<&str>) -> AppResult<String> {
+pub async fn csv(
+    db: &Db,
+    kind: ReportKind,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> AppResult<String> {
     let basis = Basis::load(db).await?;
     let mut conn = db.acquire().await?;
     let p = basis.period(from, to)?;

@@ -7,9 +7,10 @@ use specta::Type;
 
 use crate::error::{AppError, AppResult};
 
-/// Whole days `from`..=`to` (YYYY-MM-DD) in the workspace's time zone.
+/// Whole days `from`..=`to` (YYYY-MM-DD) in the workspace's time zone. Named
+/// `ReportPeriod` in TypeScript, apart from an SLA rule's week, month or quarter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", rename = "ReportPeriod")]
 pub struct Period {
     pub from: String,
     pub to: String,

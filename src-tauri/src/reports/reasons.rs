@@ -124,7 +124,11 @@ pub fn reasons(
             .map(|c| c.channel.clone())
             .filter(|c| !c.trim().is_empty())
             .unwrap_or_else(|| "(none)".into());
-        *sources.entry(channel).or_default().entry(reason).or_default() += 1;
+        *sources
+            .entry(channel)
+            .or_default()
+            .entry(reason)
+            .or_default() += 1;
         *owners
             .entry(step.actor_id.as_deref())
             .or_default()

@@ -157,7 +157,11 @@ pub fn sources(
                 row.finish(key, label)
             })
             .collect();
-        out.sort_by(|a, b| b.handed_over.cmp(&a.handed_over).then(a.label.cmp(&b.label)));
+        out.sort_by(|a, b| {
+            b.handed_over
+                .cmp(&a.handed_over)
+                .then(a.label.cmp(&b.label))
+        });
         out
     };
     SourcesReport {

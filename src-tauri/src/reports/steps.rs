@@ -94,8 +94,21 @@ async fn stored_marks(conn: &mut Conn) -> AppResult<Option<Marks>> {
 }
 
 fn same_counts(a: &Marks, b: &Marks) -> bool {
-    (a.format, a.events, a.members, a.versions, a.signoffs, &a.tampered)
-        == (b.format, b.events, b.members, b.versions, b.signoffs, &b.tampered)
+    (
+        a.format,
+        a.events,
+        a.members,
+        a.versions,
+        a.signoffs,
+        &a.tampered,
+    ) == (
+        b.format,
+        b.events,
+        b.members,
+        b.versions,
+        b.signoffs,
+        &b.tampered,
+    )
 }
 
 /// The agreed versions of every item, by effective time.
@@ -123,7 +136,10 @@ enum Scope {
     Everything,
     /// Contacts with events stored after this rowid, and (if set) with events at or after
     /// this time.
-    Since { rowid: i64, at: Option<String> },
+    Since {
+        rowid: i64,
+        at: Option<String>,
+    },
 }
 
 /// The earliest time a change of agreed versions can affect, or `None` when a first
@@ -218,11 +234,12 @@ pub async fn refresh(db: &Db) -> AppResult<()> {
         Scope::Nothing => {}
         Scope::Everything => rebuild(&mut tx).await?,
         Scope::Since { rowid, at } => {
-            let mut ids: Vec<String> =
-                sqlx::query_scalar("SELECT DISTINCT contact_id FROM handoff_events WHERE rowid > ?")
-                    .bind(rowid)
-                    .fetch_all(&mut *tx)
-                    .await?;
+            let mut ids: Vec<String> = sqlx::query_scalar(
+                "SELECT DISTINCT contact_id FROM handoff_events WHERE rowid > ?",
+            )
+            .bind(rowid)
+            .fetch_all(&mut *tx)
+            .await?;
             if let Some(at) = at {
                 ids.extend(
                     sqlx::query_scalar::<_, String>(
@@ -362,7 +379,13 @@ fn fold_all(logs: &[&[EventRecord]], ledger: &Ledger) -> Vec<Step> {
         let ctx = &ctx;
         let workers: Vec<_> = logs
             .chunks(share)
-            .map(|part| scope.spawn(move || part.iter().flat_map(|log| steps_of(log, ctx)).collect::<Vec<_>>()))
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .flat_map(|log| steps_of(log, ctx))
+                        .collect::<Vec<_>>()
+                })
+            })
             .collect();
         workers
             .into_iter()
@@ -454,7 +477,9 @@ mod tests {
     use super::*;
 
     fn list(v: &[(&str, &str)]) -> Vec<(String, String)> {
-        v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     }
 
     #[test]

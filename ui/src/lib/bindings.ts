@@ -105,6 +105,9 @@ export const commands = {
 	 *  the file's path.
 	 */
 	exportMinutes: (meetingId: string, html: boolean) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("export_minutes", { meetingId, html })),
+	slaScorecard: (period: TrendPeriod) => typedError<Scorecard_Serialize, AppError_Serialize>(__TAURI_INVOKE("sla_scorecard", { period })),
+	/**  The SLA items the person using the window owes, earliest deadline first. */
+	slaDue: () => typedError<DueItem[], AppError_Serialize>(__TAURI_INVOKE("sla_due")),
 };
 
 /* Types */
@@ -211,6 +214,8 @@ export type AgendaFacts_Deserialize =
 { kind: "funnel"; current: FunnelReport_Deserialize; previous: FunnelReport_Deserialize; changes: FunnelChange_Deserialize[] } | 
 /**  Rejections and recycles by reason, with examples. */
 { kind: "reasons"; report: ReasonsReport_Deserialize; previousTotal: number } | 
+/**  SLA items met, breached and pending, by side and by SLA, against the period before. */
+{ kind: "slas"; report: SlaPeriodReport_Deserialize } | 
 /**  Acceptance by source channel, campaign and score band. */
 { kind: "sources"; report: SourcesReport_Deserialize } | 
 /**  Contacts past their stage's maximum time. */
@@ -228,6 +233,8 @@ export type AgendaFacts_Serialize =
 { kind: "funnel"; current: FunnelReport_Serialize; previous: FunnelReport_Serialize; changes: FunnelChange_Serialize[] } | 
 /**  Rejections and recycles by reason, with examples. */
 { kind: "reasons"; report: ReasonsReport_Serialize; previousTotal: number } | 
+/**  SLA items met, breached and pending, by side and by SLA, against the period before. */
+{ kind: "slas"; report: SlaPeriodReport_Serialize } | 
 /**  Acceptance by source channel, campaign and score band. */
 { kind: "sources"; report: SourcesReport_Serialize } | 
 /**  Contacts past their stage's maximum time. */
@@ -352,7 +359,11 @@ export type AgreementBody_Deserialize = {
 	kind: "reason",
 } & ReasonBody | {
 	kind: "scoring",
-} & ScoringBody_Deserialize;
+} & ScoringBody_Deserialize | {
+	kind: "sla",
+} & SlaBody_Deserialize | {
+	kind: "business_calendar",
+} & CalendarBody_Deserialize;
 
 /**  The content of a version; its `kind` always matches its item's kind. */
 export type AgreementBody_Serialize = {
@@ -363,7 +374,11 @@ export type AgreementBody_Serialize = {
 	kind: "reason",
 } & ReasonBody | {
 	kind: "scoring",
-} & ScoringBody_Serialize;
+} & ScoringBody_Serialize | {
+	kind: "sla",
+} & SlaBody_Serialize | {
+	kind: "business_calendar",
+} & CalendarBody_Serialize;
 
 export type AgreementItem = AgreementItem_Serialize | AgreementItem_Deserialize;
 
@@ -401,7 +416,7 @@ export type AgreementItem_Serialize = {
 	versions: AgreementVersion_Serialize[],
 };
 
-export type AgreementKind = "stage" | "term" | "reason" | "scoring";
+export type AgreementKind = "stage" | "term" | "reason" | "scoring" | "sla" | "business_calendar";
 
 export type AgreementVersion = AgreementVersion_Serialize | AgreementVersion_Deserialize;
 
@@ -554,9 +569,66 @@ export type BehaviourRule_Serialize = {
 	maxPoints?: number,
 };
 
+export type Breach = Breach_Serialize | Breach_Deserialize;
+
+export type Breach_Deserialize = {
+	slaKey: string,
+	slaName: string,
+	ownerSide: Side,
+	version: number,
+	contactId: string,
+	contactName: string,
+	ownerName?: string | null,
+	startedAt: string,
+	deadline?: string | null,
+	doneAt?: string | null,
+};
+
+export type Breach_Serialize = {
+	slaKey: string,
+	slaName: string,
+	ownerSide: Side,
+	version: number,
+	contactId: string,
+	contactName: string,
+	ownerName: string | null,
+	startedAt: string,
+	deadline: string | null,
+	doneAt: string | null,
+};
+
+/**
+ *  An amount of business time: `8 hours`, `5 days` (a business day is the calendar's daily
+ *  working time).
+ */
+export type BusinessSpan = {
+	amount: number,
+	unit: BusinessUnit,
+};
+
+export type BusinessUnit = "hours" | "days";
+
 export type BuyingRole = "decision_maker" | "economic_buyer" | "champion" | "influencer" | "recommender" | "user" | "gatekeeper" | "blocker";
 
 export type BuyingStage = "awareness" | "consideration" | "decision";
+
+export type CalendarBody = CalendarBody_Serialize | CalendarBody_Deserialize;
+
+export type CalendarBody_Deserialize = {
+	/**  An IANA time zone, e.g. `Europe/Berlin`. */
+	timeZone: string,
+	workingDays: Weekday[],
+	hours: WorkingHours[],
+	holidays?: Holiday_Deserialize[],
+};
+
+export type CalendarBody_Serialize = {
+	/**  An IANA time zone, e.g. `Europe/Berlin`. */
+	timeZone: string,
+	workingDays: Weekday[],
+	hours: WorkingHours[],
+	holidays: Holiday_Serialize[],
+};
 
 /**  How one column is used, for the dry run and the window's mapping step. */
 export type ColumnUse = {
@@ -814,6 +886,19 @@ export type DiffSegment = {
 	text: string,
 };
 
+/**  An SLA item a member owes and has not met yet, with its deadline. */
+export type DueItem = {
+	slaKey: string,
+	slaName: string,
+	target: string,
+	contactId: string,
+	contactName: string,
+	startedAt: string,
+	deadline: string,
+	/**  Working time left as of the answer, in minutes of the SLA's business calendar. */
+	businessMinutesLeft: number,
+};
+
 /**  Stable error codes; the UI and scripts branch on these, so never rename one. */
 export type ErrorCode = "not_found" | "invalid_input" | "conflict" | "not_allowed" | "cancelled" | "io" | "database" | 
 /**  A record's signature, hash or chain does not verify. */
@@ -963,7 +1048,7 @@ export type FunnelChange_Serialize = {
 export type FunnelReport = FunnelReport_Serialize | FunnelReport_Deserialize;
 
 export type FunnelReport_Deserialize = {
-	period: Period,
+	period: ReportPeriod,
 	/**  The funnel's stages, in the order of the definitions in force at the period's end. */
 	stages: FunnelStage_Deserialize[],
 	/**  Entries into the stages off the funnel (what left it: recycled, disqualified…). */
@@ -976,7 +1061,7 @@ export type FunnelReport_Deserialize = {
 };
 
 export type FunnelReport_Serialize = {
-	period: Period,
+	period: ReportPeriod,
 	/**  The funnel's stages, in the order of the definitions in force at the period's end. */
 	stages: FunnelStage_Serialize[],
 	/**  Entries into the stages off the funnel (what left it: recycled, disqualified…). */
@@ -1059,12 +1144,26 @@ export type HandoffEvent_Serialize = {
 	problem: string | null,
 };
 
+export type Holiday = Holiday_Serialize | Holiday_Deserialize;
+
+export type Holiday_Deserialize = {
+	/**  `YYYY-MM-DD`, in the calendar's zone. */
+	date: string,
+	name?: string,
+};
+
+export type Holiday_Serialize = {
+	/**  `YYYY-MM-DD`, in the calendar's zone. */
+	date: string,
+	name: string,
+};
+
 export type Home = Home_Serialize | Home_Deserialize;
 
 export type Home_Deserialize = {
 	viewer?: Viewer | null,
-	period: Period,
-	previous: Period,
+	period: ReportPeriod,
+	previous: ReportPeriod,
 	/**  The team's numbers: for managers, ops, and before anyone signs in. */
 	team?: TeamHome_Deserialize | null,
 	/**  The viewer's own work. */
@@ -1075,8 +1174,8 @@ export type Home_Deserialize = {
 
 export type Home_Serialize = {
 	viewer: Viewer | null,
-	period: Period,
-	previous: Period,
+	period: ReportPeriod,
+	previous: ReportPeriod,
 	/**  The team's numbers: for managers, ops, and before anyone signs in. */
 	team: TeamHome_Serialize | null,
 	/**  The viewer's own work. */
@@ -1560,7 +1659,7 @@ export type Meeting_Deserialize = {
 	/**  YYYY-MM-DD. */
 	heldOn: string,
 	/**  The days its agenda covers. */
-	period: Period,
+	period: ReportPeriod,
 	attendees: Attendee_Deserialize[],
 	status: MeetingStatus,
 	closedAt?: string | null,
@@ -1577,7 +1676,7 @@ export type Meeting_Serialize = {
 	/**  YYYY-MM-DD. */
 	heldOn: string,
 	/**  The days its agenda covers. */
-	period: Period,
+	period: ReportPeriod,
 	attendees: Attendee_Serialize[],
 	status: MeetingStatus,
 	closedAt: string | null,
@@ -1851,6 +1950,22 @@ export type Options = {
 	onConflict: OnConflict,
 };
 
+export type OwnerScore = OwnerScore_Serialize | OwnerScore_Deserialize;
+
+export type OwnerScore_Deserialize = {
+	memberId: string,
+	name: string,
+	side?: Side | null,
+	score: Score_Deserialize,
+};
+
+export type OwnerScore_Serialize = {
+	memberId: string,
+	name: string,
+	side: Side | null,
+	score: Score_Serialize,
+};
+
 export type PendingSignoff = PendingSignoff_Serialize | PendingSignoff_Deserialize;
 
 export type PendingSignoff_Deserialize = {
@@ -1895,10 +2010,13 @@ export type PeopleMap_Serialize = {
 	opportunities: Opportunity_Serialize[],
 };
 
-/**  Whole days `from`..=`to` (YYYY-MM-DD) in the workspace's time zone. */
-export type Period = {
-	from: string,
-	to: string,
+export type Period = "week" | "month" | "quarter";
+
+export type PeriodNow = {
+	start: string,
+	end: string,
+	count: number,
+	reached: number,
 };
 
 /**  Contacts that share an email but are different records in the source system. */
@@ -2036,7 +2154,7 @@ export type ReasonUse = "reject" | "recycle" | "disqualify" | "lost";
 export type ReasonsReport = ReasonsReport_Serialize | ReasonsReport_Deserialize;
 
 export type ReasonsReport_Deserialize = {
-	period: Period,
+	period: ReportPeriod,
 	/**  Rejections and recycles in the period. */
 	total: number,
 	reasons: ReasonRow_Deserialize[],
@@ -2045,7 +2163,7 @@ export type ReasonsReport_Deserialize = {
 };
 
 export type ReasonsReport_Serialize = {
-	period: Period,
+	period: ReportPeriod,
 	/**  Rejections and recycles in the period. */
 	total: number,
 	reasons: ReasonRow_Serialize[],
@@ -2056,6 +2174,15 @@ export type ReasonsReport_Serialize = {
 /**  The reports by name, as the CLI and the window's export ask for them. */
 export type ReportKind = "funnel" | "sources" | "reasons" | "aging";
 
+/**
+ *  Whole days `from`..=`to` (YYYY-MM-DD) in the workspace's time zone. Named
+ *  `ReportPeriod` in TypeScript, apart from an SLA rule's week, month or quarter.
+ */
+export type ReportPeriod = {
+	from: string,
+	to: string,
+};
+
 export type Role = "manager" | "rep" | "ops";
 
 export type RowError = {
@@ -2064,6 +2191,8 @@ export type RowError = {
 	column: string,
 	message: string,
 };
+
+export type Score = Score_Serialize | Score_Deserialize;
 
 export type ScoreExplanation = {
 	total: number,
@@ -2083,6 +2212,49 @@ export type ScoreLine = {
 
 export type ScorePart = "fit" | "behaviour";
 
+export type Score_Deserialize = {
+	met: number,
+	breached: number,
+	pending: number,
+	compliance?: number | null,
+};
+
+export type Score_Serialize = {
+	met: number,
+	breached: number,
+	pending: number,
+	compliance: number | null,
+};
+
+/**  The window's scorecard: both sides' commitments, the trend, owners and breaches. */
+export type Scorecard = Scorecard_Serialize | Scorecard_Deserialize;
+
+/**  The window's scorecard: both sides' commitments, the trend, owners and breaches. */
+export type Scorecard_Deserialize = {
+	asOf: string,
+	sides: SideScore_Deserialize[],
+	slas: SlaScore_Deserialize[],
+	trend: TrendPoint_Deserialize[],
+	owners: OwnerScore_Deserialize[],
+	/**  The most recent breaches, newest first. */
+	breaches: Breach_Deserialize[],
+	/**  How many breaches there are in all. */
+	breachCount: number,
+};
+
+/**  The window's scorecard: both sides' commitments, the trend, owners and breaches. */
+export type Scorecard_Serialize = {
+	asOf: string,
+	sides: SideScore_Serialize[],
+	slas: SlaScore_Serialize[],
+	trend: TrendPoint_Serialize[],
+	owners: OwnerScore_Serialize[],
+	/**  The most recent breaches, newest first. */
+	breaches: Breach_Serialize[],
+	/**  How many breaches there are in all. */
+	breachCount: number,
+};
+
 export type ScoringBody = ScoringBody_Serialize | ScoringBody_Deserialize;
 
 export type ScoringBody_Deserialize = {
@@ -2100,6 +2272,32 @@ export type ScoringBody_Serialize = {
 };
 
 export type Side = "marketing" | "sales";
+
+export type SideScore = SideScore_Serialize | SideScore_Deserialize;
+
+export type SideScore_Deserialize = {
+	side: Side,
+	score: Score_Deserialize,
+};
+
+export type SideScore_Serialize = {
+	side: Side,
+	score: Score_Serialize,
+};
+
+export type SideSla = SideSla_Serialize | SideSla_Deserialize;
+
+export type SideSla_Deserialize = {
+	side: Side,
+	now: SlaCounts_Deserialize,
+	before: SlaCounts_Deserialize,
+};
+
+export type SideSla_Serialize = {
+	side: Side,
+	now: SlaCounts_Serialize,
+	before: SlaCounts_Serialize,
+};
 
 export type SideStage = {
 	key: string,
@@ -2151,6 +2349,203 @@ export type SignoffEvent_Serialize = {
 	problem: string | null,
 };
 
+export type SlaBody = SlaBody_Serialize | SlaBody_Deserialize;
+
+export type SlaBody_Deserialize = {
+	/**  The side that owes it. */
+	owner: Side,
+	/**  Key of the business calendar it counts in. */
+	calendar: string,
+	rule: SlaRule_Deserialize,
+	/**  Why the teams agreed it, in their words. */
+	description?: string,
+};
+
+export type SlaBody_Serialize = {
+	/**  The side that owes it. */
+	owner: Side,
+	/**  Key of the business calendar it counts in. */
+	calendar: string,
+	rule: SlaRule_Serialize,
+	/**  Why the teams agreed it, in their words. */
+	description: string,
+};
+
+export type SlaBreach = SlaBreach_Serialize | SlaBreach_Deserialize;
+
+export type SlaBreach_Deserialize = {
+	slaName: string,
+	ownerSide: Side,
+	contactId: string,
+	contactName: string,
+	ownerName?: string | null,
+	startedAt: string,
+	deadline?: string | null,
+};
+
+export type SlaBreach_Serialize = {
+	slaName: string,
+	ownerSide: Side,
+	contactId: string,
+	contactName: string,
+	ownerName: string | null,
+	startedAt: string,
+	deadline: string | null,
+};
+
+/**  Met, breached and pending items, and compliance = met / (met + breached) in percent. */
+export type SlaCounts = SlaCounts_Serialize | SlaCounts_Deserialize;
+
+/**  Met, breached and pending items, and compliance = met / (met + breached) in percent. */
+export type SlaCounts_Deserialize = {
+	met: number,
+	breached: number,
+	pending: number,
+	compliance?: number | null,
+};
+
+/**  Met, breached and pending items, and compliance = met / (met + breached) in percent. */
+export type SlaCounts_Serialize = {
+	met: number,
+	breached: number,
+	pending: number,
+	compliance: number | null,
+};
+
+/**  The kinds of rule an SLA can be. */
+export type SlaKind = "response_time" | "first_touch" | "attempts_before_recycle" | "reason_required" | "volume" | "max_time_in_stage" | "conversion_rate";
+
+export type SlaLine = SlaLine_Serialize | SlaLine_Deserialize;
+
+export type SlaLine_Deserialize = {
+	key: string,
+	name: string,
+	ownerSide: Side,
+	/**  The target in words, as in force at the period's end ("within 8 business hours"). */
+	target: string,
+	now: SlaCounts_Deserialize,
+	before: SlaCounts_Deserialize,
+};
+
+export type SlaLine_Serialize = {
+	key: string,
+	name: string,
+	ownerSide: Side,
+	/**  The target in words, as in force at the period's end ("within 8 business hours"). */
+	target: string,
+	now: SlaCounts_Serialize,
+	before: SlaCounts_Serialize,
+};
+
+export type SlaPeriodReport = SlaPeriodReport_Serialize | SlaPeriodReport_Deserialize;
+
+export type SlaPeriodReport_Deserialize = {
+	period: ReportPeriod,
+	/**  Marketing's and sales's commitments, in that order. */
+	sides: SideSla_Deserialize[],
+	/**  Each SLA in force, with items in either period. */
+	slas: SlaLine_Deserialize[],
+	/**  The newest breaches of the period, up to a handful. */
+	breaches: SlaBreach_Deserialize[],
+	breachCount: number,
+};
+
+export type SlaPeriodReport_Serialize = {
+	period: ReportPeriod,
+	/**  Marketing's and sales's commitments, in that order. */
+	sides: SideSla_Serialize[],
+	/**  Each SLA in force, with items in either period. */
+	slas: SlaLine_Serialize[],
+	/**  The newest breaches of the period, up to a handful. */
+	breaches: SlaBreach_Serialize[],
+	breachCount: number,
+};
+
+/**  What an SLA measures, in the playbook's own terms. */
+export type SlaRule = SlaRule_Serialize | SlaRule_Deserialize;
+
+/**  What an SLA measures, in the playbook's own terms. */
+export type SlaRule_Deserialize = 
+/**  From each `start` event to the first of the `done` events, within `within`. */
+{ type: "response_time"; start: EventKind; done: EventKind[]; within: BusinessSpan } | 
+/**
+ *  From each `start` event to the first of the `done` events (the first touch), within
+ *  `within`.
+ */
+{ type: "first_touch"; start: EventKind; done: EventKind[]; within: BusinessSpan } | 
+/**
+ *  Every `ending` event after a `counting_from` event comes after at least `at_least`
+ *  `attempt` events since it.
+ */
+{ type: "attempts_before_recycle"; countingFrom: EventKind; attempt: EventKind; ending: EventKind[]; atLeast: number } | 
+/**  Every one of these events carries an agreed reason (and, if asked, a note). */
+{ type: "reason_required"; events: EventKind[]; noteRequired?: boolean } | 
+/**  At least `at_least` `event`s per period. */
+{ type: "volume"; event: EventKind; atLeast: number; per: Period } | 
+/**  No stay in `stage` lasts longer than `within`. */
+{ type: "max_time_in_stage"; stage: string; within: BusinessSpan } | 
+/**
+ *  Of the `start` events in a period, at least `at_least_percent` are followed by one of
+ *  the `reached` events or by the contact entering `reached_stage`.
+ */
+{ type: "conversion_rate"; start: EventKind; reached?: EventKind[]; reachedStage?: string | null; atLeastPercent: number; per: Period };
+
+/**  What an SLA measures, in the playbook's own terms. */
+export type SlaRule_Serialize = 
+/**  From each `start` event to the first of the `done` events, within `within`. */
+{ type: "response_time"; start: EventKind; done: EventKind[]; within: BusinessSpan } | 
+/**
+ *  From each `start` event to the first of the `done` events (the first touch), within
+ *  `within`.
+ */
+{ type: "first_touch"; start: EventKind; done: EventKind[]; within: BusinessSpan } | 
+/**
+ *  Every `ending` event after a `counting_from` event comes after at least `at_least`
+ *  `attempt` events since it.
+ */
+{ type: "attempts_before_recycle"; countingFrom: EventKind; attempt: EventKind; ending: EventKind[]; atLeast: number } | 
+/**  Every one of these events carries an agreed reason (and, if asked, a note). */
+{ type: "reason_required"; events: EventKind[]; noteRequired: boolean } | 
+/**  At least `at_least` `event`s per period. */
+{ type: "volume"; event: EventKind; atLeast: number; per: Period } | 
+/**  No stay in `stage` lasts longer than `within`. */
+{ type: "max_time_in_stage"; stage: string; within: BusinessSpan } | 
+/**
+ *  Of the `start` events in a period, at least `at_least_percent` are followed by one of
+ *  the `reached` events or by the contact entering `reached_stage`.
+ */
+{ type: "conversion_rate"; start: EventKind; reached: EventKind[]; reachedStage?: string; atLeastPercent: number; per: Period };
+
+export type SlaScore = SlaScore_Serialize | SlaScore_Deserialize;
+
+export type SlaScore_Deserialize = {
+	key: string,
+	name: string,
+	ownerSide: Side,
+	kind: SlaKind,
+	version: number,
+	target: string,
+	measure: string,
+	description: string,
+	score: Score_Deserialize,
+	/**  For volume and conversion rate: the current period's count (and how many reached). */
+	currentPeriod?: PeriodNow | null,
+};
+
+export type SlaScore_Serialize = {
+	key: string,
+	name: string,
+	ownerSide: Side,
+	kind: SlaKind,
+	version: number,
+	target: string,
+	measure: string,
+	description: string,
+	score: Score_Serialize,
+	/**  For volume and conversion rate: the current period's count (and how many reached). */
+	currentPeriod: PeriodNow | null,
+};
+
 /**
  *  Where a file's ids come from: ids are only unique within one system and record type
  *  (a Zoho lead 2585 and a Zoho contact 2585 are different people).
@@ -2167,6 +2562,12 @@ export type Source = {
 export type SourceRow = SourceRow_Serialize | SourceRow_Deserialize;
 
 export type SourceRow_Deserialize = {
+	/**
+	 *  What the row groups by, as stored: a channel code, a campaign, a band (empty for
+	 *  the total).
+	 */
+	key: string,
+	/**  The same in words: "Paid search", "(none)". */
 	label: string,
 	handedOver: number,
 	accepted: number,
@@ -2183,6 +2584,12 @@ export type SourceRow_Deserialize = {
 };
 
 export type SourceRow_Serialize = {
+	/**
+	 *  What the row groups by, as stored: a channel code, a campaign, a band (empty for
+	 *  the total).
+	 */
+	key: string,
+	/**  The same in words: "Paid search", "(none)". */
 	label: string,
 	handedOver: number,
 	accepted: number,
@@ -2201,7 +2608,7 @@ export type SourceRow_Serialize = {
 export type SourcesReport = SourcesReport_Serialize | SourcesReport_Deserialize;
 
 export type SourcesReport_Deserialize = {
-	period: Period,
+	period: ReportPeriod,
 	total: SourceRow_Deserialize,
 	byChannel: SourceRow_Deserialize[],
 	byCampaign: SourceRow_Deserialize[],
@@ -2210,7 +2617,7 @@ export type SourcesReport_Deserialize = {
 };
 
 export type SourcesReport_Serialize = {
-	period: Period,
+	period: ReportPeriod,
 	total: SourceRow_Serialize,
 	byChannel: SourceRow_Serialize[],
 	byCampaign: SourceRow_Serialize[],
@@ -2313,6 +2720,8 @@ export type TeamHome_Deserialize = {
 	rejectionsNow: number,
 	rejectionsBefore: number,
 	topReasons: ReasonRow_Deserialize[],
+	/**  Each side's SLAs, this period against the last (none without SLAs). */
+	sla?: SlaPeriodReport_Deserialize | null,
 	/**  Versions awaiting a signature: the viewer's side's, for a manager; else all. */
 	awaitingSignature: PendingSignoff_Deserialize[],
 	overdueLeads: number,
@@ -2330,6 +2739,8 @@ export type TeamHome_Serialize = {
 	rejectionsNow: number,
 	rejectionsBefore: number,
 	topReasons: ReasonRow_Serialize[],
+	/**  Each side's SLAs, this period against the last (none without SLAs). */
+	sla: SlaPeriodReport_Serialize | null,
 	/**  Versions awaiting a signature: the viewer's side's, for a manager; else all. */
 	awaitingSignature: PendingSignoff_Serialize[],
 	overdueLeads: number,
@@ -2370,6 +2781,26 @@ export type TermBody = {
 };
 
 export type Theme = "system" | "light" | "dark";
+
+export type TrendPeriod = "week" | "month";
+
+export type TrendPoint = TrendPoint_Serialize | TrendPoint_Deserialize;
+
+export type TrendPoint_Deserialize = {
+	/**  `2026-W47` or `2026-11`. */
+	label: string,
+	start: string,
+	side: Side,
+	score: Score_Deserialize,
+};
+
+export type TrendPoint_Serialize = {
+	/**  `2026-W47` or `2026-11`. */
+	label: string,
+	start: string,
+	side: Side,
+	score: Score_Serialize,
+};
 
 export type VersionDiff = VersionDiff_Serialize | VersionDiff_Deserialize;
 
@@ -2451,6 +2882,17 @@ export type Vocabulary_Serialize = {
 	sources: Label[],
 	/**  What recording each event asks for: an agreed reason (of which use) or a channel. */
 	eventNeeds: EventNeeds_Serialize[],
+};
+
+export type Weekday = "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
+
+/**
+ *  One interval of working hours, local wall-clock time (`09:00` to `17:30`; `24:00` is
+ *  the end of the day).
+ */
+export type WorkingHours = {
+	from: string,
+	to: string,
 };
 
 /* Tauri Specta runtime */

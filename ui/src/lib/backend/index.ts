@@ -81,7 +81,21 @@ import {
   type PendingSignoff_Serialize,
   type ReportKind,
   type ActionStatus,
-  type Period,
+  type Scorecard_Serialize,
+  type SlaScore_Serialize,
+  type Score_Serialize,
+  type TrendPoint_Serialize,
+  type TrendPeriod,
+  type OwnerScore_Serialize,
+  type Breach_Serialize,
+  type DueItem,
+  type SlaKind,
+  type SlaRule_Serialize,
+  type SlaBody_Serialize,
+  type CalendarBody_Serialize,
+  type Weekday,
+  type BusinessUnit,
+  type ReportPeriod,
 } from '../bindings';
 import { listen } from '@tauri-apps/api/event';
 
@@ -130,6 +144,17 @@ export type ImpactContact = ImpactContact_Serialize;
 export type ImpactRequest = ImpactRequest_Deserialize;
 /** A scoring model as the editor writes it. */
 export type ScoringBody = ScoringBody_Deserialize;
+export type Scorecard = Scorecard_Serialize;
+export type SlaScore = SlaScore_Serialize;
+export type Score = Score_Serialize;
+export type TrendPoint = TrendPoint_Serialize;
+export type OwnerScore = OwnerScore_Serialize;
+export type Breach = Breach_Serialize;
+export type SlaRule = SlaRule_Serialize;
+export type SlaBody = SlaBody_Serialize;
+export type CalendarBody = CalendarBody_Serialize;
+/** Whole days from..to, as the reports and meetings take them. */
+export type Period = ReportPeriod;
 export type {
   QueueCount,
   Label,
@@ -155,7 +180,11 @@ export type {
   Opportunity,
   ReportKind,
   ActionStatus,
-  Period,
+  TrendPeriod,
+  DueItem,
+  SlaKind,
+  Weekday,
+  BusinessUnit,
   AgreementKind,
   ErrorCode,
   Member,
@@ -253,6 +282,10 @@ export const backend = {
   getMinutes: (meetingId: string) => unwrap(commands.getMinutes(meetingId)),
   /** Writes the minutes (Markdown, or an HTML page) into the exports folder. */
   exportMinutes: (meetingId: string, html: boolean) => unwrap(commands.exportMinutes(meetingId, html)),
+  /** The SLA scorecard, measured from the handoff log, with its trend per week or month. */
+  slaScorecard: (period: TrendPeriod) => unwrap(commands.slaScorecard(period)),
+  /** What the person using the window owes under the SLAs, earliest deadline first. */
+  slaDue: () => unwrap(commands.slaDue()),
   /** Calls `onProgress` for every progress report of the running import; returns a stop function. */
   onImportProgress: (onProgress: (p: ImportProgress) => void) =>
     listen<ImportProgress>('import-progress', (e) => onProgress(e.payload)),

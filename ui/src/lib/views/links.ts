@@ -10,6 +10,8 @@ export const links = {
   contact: (id: string) => format(`/contacts/${id}`),
   /** The playbook at an item. */
   playbookItem: (kind: AgreementKind, itemId: string) => format('/playbook', { kind, item: itemId }),
+  /** The SLA scorecard. */
+  slas: () => format('/slas'),
   /** A meeting, or its minutes. */
   meeting: (id: string) => format(`/meetings/${id}`),
   minutes: (id: string) => format(`/meetings/${id}/minutes`),
