@@ -23,6 +23,12 @@ pub struct ReportFigures {
     pub projection_build_ms: f64,
     /// Bringing it up to date after one new event.
     pub projection_refresh_one_ms: f64,
+    /// Steps in the period, and reading them (the floor of every report of the period).
+    pub period_steps: usize,
+    pub period_read_ms: (f64, f64),
+    /// What every report loads besides them: the projection checked, the playbook by time,
+    /// the zone and the team's names.
+    pub basis_ms: (f64, f64),
     /// Each report as the window asks for it (projection checked, playbook loaded,
     /// period read and counted): median and slowest of the runs.
     pub funnel_ms: (f64, f64),
@@ -109,6 +115,15 @@ pub async fn measure(
         .await?;
     let basis = Basis::load(db).await?;
     let period = basis.period(None, None)?;
+    let span = basis.span(&period)?;
+    let period_steps = super::steps::between(&mut *db.acquire().await?, span.start, span.end)
+        .await?
+        .len();
+    let period_read = time(runs, || async {
+        super::steps::between(&mut *db.acquire().await?, span.start, span.end).await
+    })
+    .await?;
+    let basis_load = time(runs, || Basis::load(db)).await?;
     let funnel = time(runs, || async {
         let b = Basis::load(db).await?;
         ops::funnel_report(&mut *db.acquire().await?, &b, &period).await
@@ -170,6 +185,9 @@ pub async fn measure(
         read_log_floor_ms: ms(floor),
         projection_build_ms: ms(build),
         projection_refresh_one_ms: ms(one_event),
+        period_steps,
+        period_read_ms: period_read,
+        basis_ms: basis_load,
         funnel_ms: funnel,
         sources_ms: sources,
         reasons_ms: reasons,
@@ -232,6 +250,14 @@ pub fn print(f: &ReportFigures) {
     println!(
         "    projection, after one event  {:>8.1} ms",
         f.projection_refresh_one_ms
+    );
+    println!(
+        "    read the period's {} steps (floor of a report) {:>6.1} ms median, {:.1} max",
+        f.period_steps, f.period_read_ms.0, f.period_read_ms.1
+    );
+    println!(
+        "    playbook, zone and team loaded {:>10.1} ms median, {:.1} max",
+        f.basis_ms.0, f.basis_ms.1
     );
     for (name, (median, max), budget) in [
         ("funnel report", f.funnel_ms, "300"),

@@ -13,6 +13,7 @@ use super::stages::StageBook;
 use super::steps::{self, Step};
 use super::ReportKind;
 use crate::agreements::{AgreementBody, AgreementKind};
+use crate::bulk::{Bulk, Cell};
 use crate::db::{Conn, Db};
 use crate::error::AppResult;
 use crate::handoffs::playbook_at::PlaybookHistory;
@@ -145,28 +146,23 @@ pub async fn sources_of(
     steps: &[Step],
 ) -> AppResult<SourcesReport> {
     let span = basis.span(p)?;
-    let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+    let mut contacts: HashMap<String, ContactSource> = HashMap::new();
+    Bulk::lock(&mut *conn).await?.each_row(
         "SELECT DISTINCT s.contact_id, c.source_channel, c.source_campaign, c.score
          FROM report_steps s JOIN contacts c ON c.id = s.contact_id
          WHERE s.at >= ? AND s.at < ? AND s.kind = 'handed_over'",
-    )
-    .bind(span.start)
-    .bind(span.end)
-    .fetch_all(&mut *conn)
-    .await?;
-    let contacts: HashMap<String, ContactSource> = rows
-        .into_iter()
-        .map(|(id, channel, campaign, score)| {
-            (
-                id,
+        &[Cell::Int(span.start), Cell::Int(span.end)],
+        |row| {
+            contacts.insert(
+                row.text(0).unwrap_or_default().to_string(),
                 ContactSource {
-                    channel,
-                    campaign,
-                    score,
+                    channel: row.text(1).unwrap_or_default().to_string(),
+                    campaign: row.text(2).unwrap_or_default().to_string(),
+                    score: row.int(3),
                 },
-            )
-        })
-        .collect();
+            );
+        },
+    )?;
     Ok(sources(steps, &contacts, p, span))
 }
 
@@ -188,36 +184,24 @@ pub async fn reasons_of(
     steps: &[Step],
 ) -> AppResult<ReasonsReport> {
     let span = basis.span(p)?;
-    let rows: Vec<(
-        String,
-        String,
-        String,
-        Option<String>,
-        String,
-        Option<String>,
-    )> = sqlx::query_as(
+    let mut contacts: HashMap<String, ContactInfo> = HashMap::new();
+    Bulk::lock(&mut *conn).await?.each_row(
         "SELECT DISTINCT s.contact_id, c.first_name, c.last_name, c.email, c.source_channel, a.name
              FROM report_steps s JOIN contacts c ON c.id = s.contact_id
              LEFT JOIN accounts a ON a.id = c.account_id
              WHERE s.at >= ? AND s.at < ? AND s.kind IN ('rejected', 'recycled')",
-    )
-    .bind(span.start)
-    .bind(span.end)
-    .fetch_all(&mut *conn)
-    .await?;
-    let contacts: HashMap<String, ContactInfo> = rows
-        .into_iter()
-        .map(|(id, first, last, email, channel, account)| {
-            (
-                id,
+        &[Cell::Int(span.start), Cell::Int(span.end)],
+        |row| {
+            contacts.insert(
+                row.text(0).unwrap_or_default().to_string(),
                 ContactInfo {
-                    name: full_name(&first, &last, email.as_deref()),
-                    account_name: account,
-                    channel,
+                    name: full_name(row.text(1).unwrap_or_default(), row.text(2).unwrap_or_default(), row.text(3)),
+                    account_name: row.text(5).map(str::to_string),
+                    channel: row.text(4).unwrap_or_default().to_string(),
                 },
-            )
-        })
-        .collect();
+            );
+        },
+    )?;
     let mut report = reasons(steps, &basis.book(), &contacts, &basis.members, p, span);
     for row in &mut report.reasons {
         for e in &mut row.examples {
@@ -282,25 +266,15 @@ async fn standings(
         return Ok(vec![]);
     }
     let list = serde_json::to_string(&timed).expect("keys serialise");
-    type Row = (
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        String,
-        String,
-    );
-    let rows: Vec<Row> = if as_of >= now - 1000 {
-        sqlx::query_as(
+    // Tens of thousands of rows at 100k contacts: read through the raw handle.
+    let (sql, params): (&'static str, Vec<Cell<'_>>) = if as_of >= now - 1000 {
+        (
             "SELECT id, first_name, last_name, email, owner_id, stage, stage_since FROM contacts
              WHERE deleted_at IS NULL AND stage IN (SELECT value FROM json_each(?))",
+            vec![Cell::Text(&list)],
         )
-        .bind(&list)
-        .fetch_all(&mut *conn)
-        .await?
     } else {
-        sqlx::query_as(
+        (
             "WITH latest AS (
                  SELECT contact_id, max(at) AS at FROM report_steps
                  WHERE at < ?1 AND (from_stage IS NULL OR from_stage <> to_stage)
@@ -309,29 +283,28 @@ async fn standings(
              FROM latest l JOIN report_steps s ON s.contact_id = l.contact_id AND s.at = l.at
              JOIN contacts c ON c.id = l.contact_id AND c.deleted_at IS NULL
              WHERE s.to_stage IN (SELECT value FROM json_each(?2))",
+            vec![Cell::Int(as_of), Cell::Text(&list)],
         )
-        .bind(as_of)
-        .bind(&list)
-        .fetch_all(&mut *conn)
-        .await?
     };
-    Ok(rows
-        .into_iter()
-        .filter_map(|(id, first, last, email, owner, stage, since)| {
-            let since = since.parse::<i64>().ok().or_else(|| {
-                crate::db::parse_ts("since", &since)
-                    .ok()
-                    .map(|t| t.timestamp_millis())
-            })?;
-            Some(Standing {
-                name: full_name(&first, &last, email.as_deref()),
-                contact_id: id,
-                owner_id: owner,
-                stage,
-                since,
-            })
-        })
-        .collect())
+    let mut out = Vec::new();
+    Bulk::lock(&mut *conn).await?.each_row(sql, &params, |row| {
+        let since = row.text(6).unwrap_or_default();
+        let Some(since) = since.parse::<i64>().ok().or_else(|| {
+            crate::db::parse_ts("since", since)
+                .ok()
+                .map(|t| t.timestamp_millis())
+        }) else {
+            return;
+        };
+        out.push(Standing {
+            name: full_name(row.text(1).unwrap_or_default(), row.text(2).unwrap_or_default(), row.text(3)),
+            contact_id: row.text(0).unwrap_or_default().to_string(),
+            owner_id: row.text(4).map(str::to_string),
+            stage: row.text(5).unwrap_or_default().to_string(),
+            since,
+        });
+    })?;
+    Ok(out)
 }
 
 /// A report as CSV (formula cells neutralised).
