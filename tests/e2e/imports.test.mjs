@@ -16,6 +16,8 @@ after(async () => {
 });
 
 test('a leads file with a hand-mapped status column, then deals, shown on the account', async () => {
+  // The window opens on the home screen; the playbook is one click away.
+  await d.click('[data-testid="nav-playbook"]');
   await d.waitFor('[data-testid="item-stage-mql"]');
   await d.unlock('Tom Lindqvist');
   await d.click('[data-testid="nav-import"]');
