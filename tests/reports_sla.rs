@@ -20,6 +20,7 @@ use playbook::team::Side;
 
 /// The SLA report of one window: per SLA key (met, breached, pending), and its breached
 /// items as (contact id, start).
+#[allow(clippy::type_complexity)]
 fn oracle(
     state: &State,
     span: Span,

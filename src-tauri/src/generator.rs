@@ -15,6 +15,9 @@ use crate::scoring::{explain, Profile};
 use crate::team::{Role, Side};
 use crate::trust::{bulk, Signer};
 
+/// A generated deal: when it opened, and how and when it closed.
+type Deal = (DateTime<Utc>, Option<(EventKind, DateTime<Utc>)>);
+
 /// A small, fast, seedable random source (SplitMix64).
 struct Rng(u64);
 
@@ -594,7 +597,7 @@ pub async fn generate(
             let mut prev_hash: Option<String> = None;
             let mut at = created;
             let mut owner = rng.pick(&marketing).clone();
-            let mut deal: Option<(DateTime<Utc>, Option<(EventKind, DateTime<Utc>)>)> = None;
+            let mut deal: Option<Deal> = None;
             let mut prev_kind = EventKind::Created;
             for step in steps {
                 let next_at = at + Duration::minutes(delay(&mut rng, prev_kind, step.kind));

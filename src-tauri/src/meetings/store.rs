@@ -19,6 +19,7 @@ use crate::team::roster::Roster;
 use crate::trust::Signer;
 
 /// Writes `fields` of one entity as a signed record and brings its row up to date.
+#[allow(clippy::too_many_arguments)]
 pub async fn write(
     conn: &mut Conn,
     roster: &Roster,
@@ -403,6 +404,7 @@ pub async fn action_by_id(conn: &mut Conn, id: &str) -> AppResult<ActionItem> {
 }
 
 /// The decisions of one meeting, each with the version it proposed as it stands now.
+#[allow(clippy::type_complexity)]
 pub async fn decisions(conn: &mut Conn, meeting_id: &str) -> AppResult<Vec<Decision>> {
     let people = people(&mut *conn).await?;
     let rows: Vec<(
