@@ -77,6 +77,43 @@ pub struct MyHome {
 
 const TOP_REASONS: usize = 3;
 
+/// The period the home opens with, in days (the window's default choice).
+pub const OPENING_DAYS: u32 = 30;
+
+/// The opening home, computed while the window starts (its web view takes as long to come
+/// up as the home takes at 100k contacts), and taken by the first call that asks for the
+/// same viewer and period.
+#[derive(Default)]
+pub struct Ahead(std::sync::Mutex<Option<AheadSlot>>);
+
+type AheadSlot = (
+    Option<String>,
+    u32,
+    tauri::async_runtime::JoinHandle<AppResult<Home>>,
+);
+
+impl Ahead {
+    /// Starts computing the home of `viewer` over the last `days` days.
+    pub fn start(&self, db: Db, viewer: Option<String>, days: u32) {
+        let who = viewer.clone();
+        let task =
+            tauri::async_runtime::spawn(async move { home(&db, who.as_deref(), days).await });
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some((viewer, days, task));
+        }
+    }
+
+    /// The home computed ahead, if it was for this viewer and period (once).
+    pub async fn take(&self, viewer: Option<&str>, days: u32) -> Option<AppResult<Home>> {
+        let (who, for_days, task) = self.0.lock().ok()?.take()?;
+        if who.as_deref() != viewer || for_days != days {
+            task.abort();
+            return None;
+        }
+        task.await.ok()
+    }
+}
+
 /// The period of the last `days` days up to today (in the workspace's zone), and the one
 /// before it.
 fn periods(basis: &Basis, days: u32) -> AppResult<(Period, Period)> {

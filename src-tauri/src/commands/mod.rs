@@ -27,6 +27,8 @@ pub struct AppState {
     pub session: session::Session,
     /// The SLA items between scorecards.
     pub sla: crate::slas::ops::SlaCache,
+    /// The opening home, computed while the window starts.
+    pub home_ahead: crate::home::Ahead,
 }
 
 /// The command list, shared by the app and the bindings export.

@@ -83,6 +83,9 @@ pub async fn get_home(
         Some(s) => Some(s.member_id),
         None => crate::settings::identity(&app, &state.data_dir)?,
     };
+    if let Some(ahead) = state.home_ahead.take(viewer.as_deref(), days).await {
+        return ahead;
+    }
     home::home(&state.db, viewer.as_deref(), days).await
 }
 
