@@ -3,7 +3,8 @@
 //! rejection reasons, how each side kept its SLAs), what awaits their signature and what is
 //! overdue. A rep sees their
 //! own work: action items they own, and their contacts past their stage's time (their queue
-//! is the leads list's).
+//! is the leads list's). The SLA tile comes apart ([`sla`]): at 100k contacts its first
+//! fold of the log takes seconds, and the rest of the screen does not wait for it.
 use serde::Serialize;
 use specta::Type;
 
@@ -56,8 +57,6 @@ pub struct TeamHome {
     pub rejections_now: u32,
     pub rejections_before: u32,
     pub top_reasons: Vec<ReasonRow>,
-    /// Each side's SLAs, this period against the last (none without SLAs).
-    pub sla: Option<SlaPeriodReport>,
     /// Versions awaiting a signature: the viewer's side's, for a manager; else all.
     pub awaiting_signature: Vec<PendingSignoff>,
     pub overdue_leads: u32,
@@ -78,9 +77,69 @@ pub struct MyHome {
 
 const TOP_REASONS: usize = 3;
 
+/// The period the home opens with, in days (the window's default choice).
+pub const OPENING_DAYS: u32 = 30;
+
+/// The opening home, computed while the window starts (its web view takes as long to come
+/// up as the home takes at 100k contacts), and taken by the first call that asks for the
+/// same viewer and period.
+#[derive(Default)]
+pub struct Ahead(std::sync::Mutex<Option<AheadSlot>>);
+
+type AheadSlot = (
+    Option<String>,
+    u32,
+    tauri::async_runtime::JoinHandle<AppResult<Home>>,
+);
+
+impl Ahead {
+    /// Starts computing the home of `viewer` over the last `days` days.
+    pub fn start(&self, db: Db, viewer: Option<String>, days: u32) {
+        let who = viewer.clone();
+        let task =
+            tauri::async_runtime::spawn(async move { home(&db, who.as_deref(), days).await });
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some((viewer, days, task));
+        }
+    }
+
+    /// The home computed ahead, if it was for this viewer and period (once).
+    pub async fn take(&self, viewer: Option<&str>, days: u32) -> Option<AppResult<Home>> {
+        let (who, for_days, task) = self.0.lock().ok()?.take()?;
+        if who.as_deref() != viewer || for_days != days {
+            task.abort();
+            return None;
+        }
+        task.await.ok()
+    }
+}
+
+/// The period of the last `days` days up to today (in the workspace's zone), and the one
+/// before it.
+fn periods(basis: &Basis, days: u32) -> AppResult<(Period, Period)> {
+    let to = today(basis.zone);
+    let days = i64::from(days.clamp(1, 366));
+    let period = Period {
+        from: (to - chrono::Duration::days(days - 1)).to_string(),
+        to: to.to_string(),
+    };
+    let previous = period.previous()?;
+    Ok((period, previous))
+}
+
+/// The home's SLA tile: each side's SLAs over the last `days`, against the period before
+/// (none without SLAs), from the window's SLA state (`sla`, kept between calls).
+pub async fn sla(db: &Db, days: u32, sla: &SlaCache) -> AppResult<Option<SlaPeriodReport>> {
+    let basis = Basis::load(db).await?;
+    let (period, previous) = periods(&basis, days)?;
+    let spans = (basis.span(&period)?, basis.span(&previous)?);
+    let mut conn = db.acquire().await?;
+    crate::reports::sla::for_period(&mut conn, sla, &period, spans).await
+}
+
 /// The home of `viewer` (a member id; none before anyone signs in), over the last `days`
-/// (`sla`: the SLA state kept between calls).
-pub async fn home(db: &Db, viewer: Option<&str>, days: u32, sla: &SlaCache) -> AppResult<Home> {
+/// (its SLA tile is [`sla`]).
+pub async fn home(db: &Db, viewer: Option<&str>, days: u32) -> AppResult<Home> {
     let basis = Basis::load(db).await?;
     let mut conn = db.acquire().await?;
     let viewer = match viewer {
@@ -95,14 +154,8 @@ pub async fn home(db: &Db, viewer: Option<&str>, days: u32, sla: &SlaCache) -> A
             }),
         None => None,
     };
-    let to = today(basis.zone);
-    let days = i64::from(days.clamp(1, 366));
-    let period = Period {
-        from: (to - chrono::Duration::days(days - 1)).to_string(),
-        to: to.to_string(),
-    };
-    let previous = period.previous()?;
-    let today_text = to.to_string();
+    let (period, previous) = periods(&basis, days)?;
+    let today_text = today(basis.zone).to_string();
     let aging = reports::aging_report(&mut conn, &basis, None).await?;
     let sees_team = viewer.as_ref().is_none_or(|v| v.role != Role::Rep);
     let team = if sees_team {
@@ -113,8 +166,6 @@ pub async fn home(db: &Db, viewer: Option<&str>, days: u32, sla: &SlaCache) -> A
         let sources_now = reports::sources_of(&mut conn, &basis, &period, &all).await?;
         let sources_before = reports::sources_of(&mut conn, &basis, &previous, &all).await?;
         let reasons_now = reports::reasons_of(&mut conn, &basis, &period, &all).await?;
-        let sla =
-            crate::reports::sla::for_period(&mut conn, sla, &period, (span, prev_span)).await?;
         let rejections_before = all.iter().filter(|s| reasons::counts(s, prev_span)).count() as u32;
         let mut awaiting = pending_signoffs(&mut conn).await?;
         if let Some(v) = viewer.as_ref().filter(|v| v.role == Role::Manager) {
@@ -133,7 +184,6 @@ pub async fn home(db: &Db, viewer: Option<&str>, days: u32, sla: &SlaCache) -> A
             rejections_now: reasons_now.total,
             rejections_before,
             top_reasons: reasons_now.reasons.into_iter().take(TOP_REASONS).collect(),
-            sla,
             awaiting_signature: awaiting,
             overdue_leads: aging.overdue,
             overdue_by_owner: aging.by_owner.iter().take(TOP_REASONS).cloned().collect(),

@@ -100,13 +100,18 @@ const HOME_PAINTED = '[data-testid="home-funnel-rows"]';
 
 const ROWS_SHOWN = `const t = document.querySelector('[data-testid=leads-total]');
   return !!t && !t.textContent.startsWith('Loading') && !!document.querySelector('[data-testid=lead-row]')`;
-// The rows for the current request: the table's first row changed and its count is in.
-const rowsChanged = (before) => `const t = document.querySelector('[data-testid=leads-total]');
+// The rows for the current request: its count is in, and the table's first row or the count
+// changed (a stage filter can keep the same first row: the top score may be in that stage).
+const rowsChanged = ({ id, total }) => `const t = document.querySelector('[data-testid=leads-total]');
   const first = document.querySelector('[data-testid=leads-list] [role=row] [data-testid=lead-row]');
-  return !!t && !t.textContent.startsWith('Loading') && !!first && first.closest('[data-row-id]').dataset.rowId !== ${JSON.stringify(before)}`;
+  return !!t && !t.textContent.startsWith('Loading') && !!first
+    && (first.closest('[data-row-id]').dataset.rowId !== ${JSON.stringify(id)} || t.textContent !== ${JSON.stringify(total)})`;
 
-async function firstRowId(d) {
-  return d.exec(`return document.querySelector('[data-testid=leads-list] [role=row]')?.dataset.rowId ?? ''`);
+/** The first row and the count shown now. */
+async function listNow(d) {
+  return d.exec(`return {
+    id: document.querySelector('[data-testid=leads-list] [role=row]')?.dataset.rowId ?? '',
+    total: document.querySelector('[data-testid=leads-total]')?.textContent ?? '' }`);
 }
 
 async function playbookBudgets(d) {
@@ -121,7 +126,7 @@ async function playbookBudgets(d) {
 
     // A filter change (stage), a sort change (header), a search.
     const stage = i % 2 ? 'nurture' : 'sql';
-    let before = await firstRowId(d);
+    let before = await listNow(d);
     out.filterChange.push(
       await measure(
         d,
@@ -130,11 +135,11 @@ async function playbookBudgets(d) {
       ),
     );
     await sleep(300);
-    before = await firstRowId(d);
+    before = await listNow(d);
     const sort = i % 2 ? 'sort-oldest_in_stage' : 'sort-name';
     out.sortChange.push(await measure(d, `document.querySelector('[data-testid=${sort}]').click()`, rowsChanged(before)));
     await sleep(300);
-    before = await firstRowId(d);
+    before = await listNow(d);
     const word = ['hughes', 'muller', 'analytics', 'liam', 'nordic'][i % 5];
     out.searchChange.push(
       await measure(

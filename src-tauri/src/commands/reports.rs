@@ -8,6 +8,7 @@ use crate::reports::aging::AgingReport;
 use crate::reports::funnel::FunnelReport;
 use crate::reports::ops::{self, Basis};
 use crate::reports::reasons::ReasonsReport;
+use crate::reports::sla::SlaPeriodReport;
 use crate::reports::sources::SourcesReport;
 use crate::reports::ReportKind;
 
@@ -82,7 +83,20 @@ pub async fn get_home(
         Some(s) => Some(s.member_id),
         None => crate::settings::identity(&app, &state.data_dir)?,
     };
-    home::home(&state.db, viewer.as_deref(), days, &state.sla).await
+    if let Some(ahead) = state.home_ahead.take(viewer.as_deref(), days).await {
+        return ahead;
+    }
+    home::home(&state.db, viewer.as_deref(), days).await
+}
+
+/// The home's SLA tile (asked after the rest of the home is drawn).
+#[tauri::command]
+#[specta::specta]
+pub async fn get_home_sla(
+    state: State<'_, AppState>,
+    days: u32,
+) -> AppResult<Option<SlaPeriodReport>> {
+    home::sla(&state.db, days, &state.sla).await
 }
 
 /// Writes a file into the app's exports folder (never elsewhere), named by what it is and

@@ -107,6 +107,8 @@ export const commands = {
 	exportReport: (kind: ReportKind, from: string | null, to: string | null) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("export_report", { kind, from, to })),
 	/**  The home screen of whoever is signed in (or, as a hint, last signed in) here. */
 	getHome: (days: number) => typedError<Home_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_home", { days })),
+	/**  The home's SLA tile (asked after the rest of the home is drawn). */
+	getHomeSla: (days: number) => typedError<SlaPeriodReport_Serialize | null, AppError_Serialize>(__TAURI_INVOKE("get_home_sla", { days })),
 	listMeetings: () => typedError<Meeting_Serialize[], AppError_Serialize>(__TAURI_INVOKE("list_meetings")),
 	getMeeting: (id: string) => typedError<MeetingDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_meeting", { id })),
 	createMeeting: (meeting: NewMeeting_Deserialize) => typedError<MeetingDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("create_meeting", { meeting })),
@@ -3515,8 +3517,6 @@ export type TeamHome_Deserialize = {
 	rejectionsNow: number,
 	rejectionsBefore: number,
 	topReasons: ReasonRow_Deserialize[],
-	/**  Each side's SLAs, this period against the last (none without SLAs). */
-	sla?: SlaPeriodReport_Deserialize | null,
 	/**  Versions awaiting a signature: the viewer's side's, for a manager; else all. */
 	awaitingSignature: PendingSignoff_Deserialize[],
 	overdueLeads: number,
@@ -3534,8 +3534,6 @@ export type TeamHome_Serialize = {
 	rejectionsNow: number,
 	rejectionsBefore: number,
 	topReasons: ReasonRow_Serialize[],
-	/**  Each side's SLAs, this period against the last (none without SLAs). */
-	sla: SlaPeriodReport_Serialize | null,
 	/**  Versions awaiting a signature: the viewer's side's, for a manager; else all. */
 	awaitingSignature: PendingSignoff_Serialize[],
 	overdueLeads: number,

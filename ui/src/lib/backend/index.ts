@@ -84,6 +84,7 @@ import {
   type ReasonsReport_Serialize,
   type AgingReport_Serialize,
   type Home_Serialize,
+  type SlaPeriodReport_Serialize,
   type Meeting_Serialize,
   type MeetingDetail_Serialize,
   type AgendaItem_Serialize,
@@ -142,6 +143,7 @@ export type SourcesReport = SourcesReport_Serialize;
 export type ReasonsReport = ReasonsReport_Serialize;
 export type AgingReport = AgingReport_Serialize;
 export type Home = Home_Serialize;
+export type SlaPeriodReport = SlaPeriodReport_Serialize;
 export type Meeting = Meeting_Serialize;
 export type MeetingDetail = MeetingDetail_Serialize;
 export type AgendaItem = AgendaItem_Serialize;
@@ -330,6 +332,8 @@ export const backend = {
     unwrap(commands.exportReport(kind, from, to)),
   /** The home screen of whoever is signed in here (or signed in last), over `days` days. */
   getHome: (days: number) => unwrap(commands.getHome(days)),
+  /** The home's SLA tile over `days` days (null without SLAs); asked after the home. */
+  getHomeSla: (days: number) => unwrap(commands.getHomeSla(days)),
   listMeetings: () => unwrap(commands.listMeetings()),
   getMeeting: (id: string) => unwrap(commands.getMeeting(id)),
   createMeeting: (meeting: NewMeeting) => unwrap(commands.createMeeting(meeting)),
