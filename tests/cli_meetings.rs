@@ -35,7 +35,9 @@ fn a_meeting_from_agenda_to_minutes() {
     assert_eq!(m["meeting"]["attendees"].as_array().unwrap().len(), 3);
     assert_eq!(m["meeting"]["status"], "open");
     let kinds = agenda_kinds(&m);
-    for kind in ["funnel", "reasons", "slas", "sources", "aging", "signoffs"] {
+    for kind in [
+        "funnel", "reasons", "slas", "sources", "aging", "signoffs", "content",
+    ] {
         assert!(
             kinds.contains(&kind.to_string()),
             "the agenda has a {kind} item: {kinds:?}"
@@ -95,8 +97,32 @@ fn a_meeting_from_agenda_to_minutes() {
         "{}",
         slas["title"]
     );
+    // The library's gaps and stale assets are the content area's own numbers.
+    let content = m["agenda"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["facts"]["kind"] == "content")
+        .unwrap();
+    let coverage = w.json(&["content", "coverage"]);
+    assert_eq!(
+        content["facts"]["report"]["gapCount"], coverage["emptyCells"],
+        "{}",
+        content["title"]
+    );
+    assert_eq!(
+        content["facts"]["report"]["staleCount"].as_u64(),
+        coverage["stale"].as_array().map(|s| s.len() as u64)
+    );
+    assert!(
+        content["title"].as_str().unwrap().starts_with("Content: "),
+        "{}",
+        content["title"]
+    );
+    // The item added by hand is the last: move it to the top.
+    let last = (m["agenda"].as_array().unwrap().len() + 1).to_string();
     let agenda = w.json(&[
-        "meetings", "agenda", &id, "--move", "7", "--to", "1", "--as", SOFIA,
+        "meetings", "agenda", &id, "--move", &last, "--to", "1", "--as", SOFIA,
     ]);
     assert_eq!(agenda[0]["title"], "Webinar follow-up speed");
     assert_eq!(agenda[0]["note"], "Sofia asks");

@@ -12,6 +12,7 @@ use crate::error::AppResult;
 use crate::meetings::agenda::{changes, pending_signoffs};
 use crate::meetings::{store as meetings, ActionItem, FunnelChange, Meeting, PendingSignoff};
 use crate::reports::aging::{AgingContact, AgingOwner};
+use crate::reports::content::ContentForContact;
 use crate::reports::funnel::DealFlow;
 use crate::reports::ops::{self as reports, Basis};
 use crate::reports::period::{today, Period};
@@ -19,7 +20,7 @@ use crate::reports::reasons::{self, ReasonRow};
 use crate::reports::sla::SlaPeriodReport;
 use crate::reports::sources::SourceRow;
 use crate::reports::steps;
-use crate::slas::ops::SlaCache;
+use crate::slas::ops::{DueItem, SlaCache};
 use crate::team::{Role, Side};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Type)]
@@ -74,7 +75,16 @@ pub struct MyHome {
     /// Their contacts past their stage's time, the longest overdue first (a few).
     pub overdue_contacts: Vec<AgingContact>,
     pub overdue_count: u32,
+    /// What they owe under the SLAs, earliest deadline first (a few).
+    pub sla_due: Vec<DueItem>,
+    /// The asset that fits each of their most pressing contacts (owed under an SLA, then
+    /// longest past their stage's time).
+    pub content: Vec<ContentForContact>,
 }
+
+/// How many SLA items and contacts with content the rep's home lists.
+const MINE_LISTED: usize = 5;
+const CONTENT_CONTACTS: usize = 3;
 
 const TOP_REASONS: usize = 3;
 
@@ -148,10 +158,37 @@ pub async fn home(db: &Db, viewer: Option<&str>, days: u32, sla: &SlaCache) -> A
                 .by_owner
                 .iter()
                 .find(|o| o.owner_id.as_deref() == Some(v.member_id.as_str()));
+            let overdue_contacts = own.map(|o| o.oldest.clone()).unwrap_or_default();
+            drop(conn);
+            let sla_due =
+                crate::slas::ops::due(db, sla, &v.member_id, chrono::Utc::now(), MINE_LISTED)
+                    .await?;
+            conn = db.acquire().await?;
+            let mut pressing: Vec<(String, String)> = Vec::new();
+            for (id, name) in sla_due
+                .iter()
+                .map(|d| (&d.contact_id, &d.contact_name))
+                .chain(
+                    overdue_contacts
+                        .iter()
+                        .map(|c| (&c.contact_id, &c.contact_name)),
+                )
+            {
+                if pressing.len() < CONTENT_CONTACTS && !pressing.iter().any(|(p, _)| p == id) {
+                    pressing.push((id.clone(), name.clone()));
+                }
+            }
             Some(MyHome {
                 actions: meetings::open_actions(&mut conn, None, None, Some(&v.member_id)).await?,
-                overdue_contacts: own.map(|o| o.oldest.clone()).unwrap_or_default(),
+                content: crate::reports::content::for_contacts(
+                    &mut conn,
+                    &pressing,
+                    chrono::Utc::now(),
+                )
+                .await?,
                 overdue_count: own.map_or(0, |o| o.overdue),
+                overdue_contacts,
+                sla_due,
             })
         }
         None => None,

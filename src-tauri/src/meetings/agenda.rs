@@ -1,8 +1,8 @@
 //! The agenda a meeting's period calls for, built from the data: how the funnel and its
 //! conversion moved against the period before, why leads were rejected or recycled (with
 //! examples), how each side kept its SLAs, which sources progress, who holds leads past
-//! their stage's time, what awaits sign-off and which actions of earlier meetings are still
-//! open. An item appears only when
+//! their stage's time, what awaits sign-off, where the content library has gaps or stale
+//! assets, and which actions of earlier meetings are still open. An item appears only when
 //! its data has something to show; each keeps the numbers it showed.
 use chrono::Utc;
 
@@ -101,6 +101,36 @@ fn sla_title(report: &SlaPeriodReport) -> String {
     } else {
         format!("SLA breaches by side: {}", parts.join(", "))
     }
+}
+
+/// "Content: 7 gaps in the library, 3 assets past their review date, 4 sent before contacts
+/// moved forward".
+fn content_title(r: &crate::reports::content::ContentHealth) -> String {
+    let count =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut parts = Vec::new();
+    if r.gap_count > 0 {
+        parts.push(count(
+            r.gap_count as usize,
+            "gap in the library",
+            "gaps in the library",
+        ));
+    }
+    if r.stale_count > 0 {
+        parts.push(count(
+            r.stale_count as usize,
+            "asset past its review date",
+            "assets past their review date",
+        ));
+    }
+    if !r.credited.is_empty() {
+        parts.push(count(
+            r.credited.len(),
+            "asset sent before contacts moved forward",
+            "assets sent before contacts moved forward",
+        ));
+    }
+    format!("Content: {}", parts.join(", "))
 }
 
 /// The items the data of `period` calls for, in agenda order. `meeting` is the meeting
@@ -226,6 +256,16 @@ pub async fn build(
         items.push(Built {
             title,
             facts: AgendaFacts::Signoffs { versions },
+        });
+    }
+
+    if let Some(report) = crate::reports::content::content_health(&mut *conn, Utc::now())
+        .await?
+        .filter(|r| r.worth_an_item())
+    {
+        items.push(Built {
+            title: content_title(&report),
+            facts: AgendaFacts::Content { report },
         });
     }
 

@@ -235,6 +235,56 @@ pub fn numbers(facts: &AgendaFacts) -> Option<Table> {
                 })
                 .collect(),
         ),
+        AgendaFacts::Content { report } => t(
+            &["In the library", "Which"],
+            vec![
+                vec![
+                    format!(
+                        "Stage × persona pairs with nothing ({} empty cells in all)",
+                        report.gap_count
+                    ),
+                    report
+                        .gaps
+                        .iter()
+                        .map(|g| format!("{} · {}", g.stage, g.persona))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ],
+                vec![
+                    "Risk points nothing answers".into(),
+                    report.uncovered_risks.join("; "),
+                ],
+                vec![
+                    format!("Past their review date ({})", report.stale_count),
+                    report
+                        .stale
+                        .iter()
+                        .map(|a| {
+                            format!(
+                                "{} ({})",
+                                a.title,
+                                a.owner_name.as_deref().unwrap_or("no owner")
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ],
+                vec![
+                    "Sent before contacts moved forward".into(),
+                    report
+                        .credited
+                        .iter()
+                        .map(|a| {
+                            format!("{} ({} of {} moved)", a.title, a.moved_forward, a.contacts)
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ],
+            ]
+            .into_iter()
+            .filter(|r| !r[1].is_empty())
+            .collect(),
+        ),
         AgendaFacts::Actions { items } => t(
             &["Action", "Owner", "Due", "From"],
             items

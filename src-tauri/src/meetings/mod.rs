@@ -17,6 +17,7 @@ use specta::Type;
 
 use crate::agreements::{AgreementKind, Proposal, VersionStatus};
 use crate::reports::aging::AgingReport;
+use crate::reports::content::ContentHealth;
 use crate::reports::funnel::FunnelReport;
 use crate::reports::period::Period;
 use crate::reports::reasons::ReasonsReport;
@@ -125,6 +126,8 @@ pub enum AgendaFacts {
     Aging { report: AgingReport },
     /// Playbook versions awaiting sign-off.
     Signoffs { versions: Vec<PendingSignoff> },
+    /// Gaps in the content library, stale assets, and what was sent before contacts moved.
+    Content { report: ContentHealth },
     /// Action items of earlier meetings still open.
     Actions { items: Vec<ActionItem> },
     /// Added by hand.
@@ -140,6 +143,7 @@ impl AgendaFacts {
             AgendaFacts::Sources { .. } => "sources",
             AgendaFacts::Aging { .. } => "aging",
             AgendaFacts::Signoffs { .. } => "signoffs",
+            AgendaFacts::Content { .. } => "content",
             AgendaFacts::Actions { .. } => "actions",
             AgendaFacts::Manual => "manual",
         }

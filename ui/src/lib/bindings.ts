@@ -301,6 +301,8 @@ export type AgendaFacts_Deserialize =
 { kind: "aging"; report: AgingReport_Deserialize } | 
 /**  Playbook versions awaiting sign-off. */
 { kind: "signoffs"; versions: PendingSignoff_Deserialize[] } | 
+/**  Gaps in the content library, stale assets, and what was sent before contacts moved. */
+{ kind: "content"; report: ContentHealth_Deserialize } | 
 /**  Action items of earlier meetings still open. */
 { kind: "actions"; items: ActionItem_Deserialize[] } | 
 /**  Added by hand. */
@@ -320,6 +322,8 @@ export type AgendaFacts_Serialize =
 { kind: "aging"; report: AgingReport_Serialize } | 
 /**  Playbook versions awaiting sign-off. */
 { kind: "signoffs"; versions: PendingSignoff_Serialize[] } | 
+/**  Gaps in the content library, stale assets, and what was sent before contacts moved. */
+{ kind: "content"; report: ContentHealth_Serialize } | 
 /**  Action items of earlier meetings still open. */
 { kind: "actions"; items: ActionItem_Serialize[] } | 
 /**  Added by hand. */
@@ -1094,6 +1098,52 @@ export type ContentDropped = {
 	count: number,
 };
 
+/**  The asset that fits a contact best, and why. */
+export type ContentForContact = {
+	contactId: string,
+	contactName: string,
+	assetId: string,
+	title: string,
+	kind: string,
+	/**  "decision stage · economic buyer · against competitor Acme". */
+	reason: string,
+};
+
+export type ContentGap = {
+	stage: string,
+	persona: string,
+};
+
+export type ContentHealth = ContentHealth_Serialize | ContentHealth_Deserialize;
+
+export type ContentHealth_Deserialize = {
+	published: number,
+	/**  Empty cells of the coverage map: stage × persona pairs and risk points by stage. */
+	gapCount: number,
+	/**  Stage × persona pairs with no published asset, by name (a few). */
+	gaps: ContentGap[],
+	/**  Risk points no published asset answers at any stage, by name. */
+	uncoveredRisks: string[],
+	stale: StaleAsset_Deserialize[],
+	staleCount: number,
+	/**  Assets sent to contacts who moved forward in the funnel within 30 days, most first. */
+	credited: CreditedAsset[],
+};
+
+export type ContentHealth_Serialize = {
+	published: number,
+	/**  Empty cells of the coverage map: stage × persona pairs and risk points by stage. */
+	gapCount: number,
+	/**  Stage × persona pairs with no published asset, by name (a few). */
+	gaps: ContentGap[],
+	/**  Risk points no published asset answers at any stage, by name. */
+	uncoveredRisks: string[],
+	stale: StaleAsset_Serialize[],
+	staleCount: number,
+	/**  Assets sent to contacts who moved forward in the funnel within 30 days, most first. */
+	credited: CreditedAsset[],
+};
+
 /**  What became of a stage's entries of the period by the period's end. */
 export type Conversion = Conversion_Serialize | Conversion_Deserialize;
 
@@ -1133,6 +1183,13 @@ export type CoverageCell = {
 	stage: string,
 	persona: string,
 	count: number,
+};
+
+export type CreditedAsset = {
+	id: string,
+	title: string,
+	contacts: number,
+	movedForward: number,
 };
 
 /**  A column's choices, as the dry run reports them. */
@@ -2242,6 +2299,13 @@ export type MyHome_Deserialize = {
 	/**  Their contacts past their stage's time, the longest overdue first (a few). */
 	overdueContacts: AgingContact[],
 	overdueCount: number,
+	/**  What they owe under the SLAs, earliest deadline first (a few). */
+	slaDue: DueItem[],
+	/**
+	 *  The asset that fits each of their most pressing contacts (owed under an SLA, then
+	 *  longest past their stage's time).
+	 */
+	content: ContentForContact[],
 };
 
 export type MyHome_Serialize = {
@@ -2250,6 +2314,13 @@ export type MyHome_Serialize = {
 	/**  Their contacts past their stage's time, the longest overdue first (a few). */
 	overdueContacts: AgingContact[],
 	overdueCount: number,
+	/**  What they owe under the SLAs, earliest deadline first (a few). */
+	slaDue: DueItem[],
+	/**
+	 *  The asset that fits each of their most pressing contacts (owed under an SLA, then
+	 *  longest past their stage's time).
+	 */
+	content: ContentForContact[],
 };
 
 /**  A key and its name in the agreed taxonomy. */
@@ -3429,6 +3500,22 @@ export type StageBody_Serialize = {
 	 *  the stage's behaviour, so no stage key is ever written in code.
 	 */
 	actions: StageAction_Serialize[],
+};
+
+export type StaleAsset = StaleAsset_Serialize | StaleAsset_Deserialize;
+
+export type StaleAsset_Deserialize = {
+	id: string,
+	title: string,
+	ownerName?: string | null,
+	reviewBy?: string | null,
+};
+
+export type StaleAsset_Serialize = {
+	id: string,
+	title: string,
+	ownerName: string | null,
+	reviewBy: string | null,
 };
 
 /**
