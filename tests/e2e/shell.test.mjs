@@ -138,6 +138,7 @@ test('presentation scale: Ctrl + grows every control with the text and is kept a
 });
 
 test('screenshots at 1366×768 and 1920×1080, light and dark, and at presentation scale', async () => {
+  await d.click('[data-testid="nav-home"]');
   await d.waitFor('[data-testid="home-funnel-rows"]');
   await d.unlock('Daniel Brooks');
   const shots = [
