@@ -47,6 +47,25 @@ fn a_meeting_from_agenda_to_minutes() {
         !kinds.contains(&"actions".to_string()),
         "no earlier meeting, no open actions"
     );
+    // Versions are named as people name them ("Sales Accepted Lead v2"), never by the
+    // CLI's code (`stage/sal@2`), in the titles and in what the items list.
+    for item in m["agenda"].as_array().unwrap() {
+        let title = item["title"].as_str().unwrap();
+        assert!(!title.contains('@'), "a code in the agenda: {title}");
+    }
+    let signoffs = m["agenda"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["facts"]["kind"] == "signoffs")
+        .unwrap();
+    for v in signoffs["facts"]["versions"].as_array().unwrap() {
+        let label = v["label"].as_str().unwrap();
+        assert!(
+            label.starts_with(v["name"].as_str().unwrap()) && label.contains(" v"),
+            "{label}"
+        );
+    }
     let funnel = &m["agenda"][0]["facts"];
     assert_eq!(funnel["kind"], "funnel");
     assert!(funnel["changes"].as_array().unwrap().len() >= 5);
@@ -206,7 +225,7 @@ fn a_meeting_from_agenda_to_minutes() {
     for expected in [
         "- Maya Okafor (marketing manager)",
         "**Decision:** Raise the MQL bar to 65",
-        "stage/mql@3 “Marketing Qualified Lead”: agreed, in force from",
+        "Marketing Qualified Lead v3: agreed, in force from",
         "signed by Maya Okafor and Daniel Brooks",
         "- [ ] Review webinar lead quality — Priya Raman, due 2030-01-15",
         "| Stage | Entries before | Entries now |",
@@ -218,6 +237,10 @@ fn a_meeting_from_agenda_to_minutes() {
     assert!(
         !md.contains("(dropped)"),
         "dropped items are not in the minutes"
+    );
+    assert!(
+        !md.contains("stage/"),
+        "no version codes in the minutes:\n{md}"
     );
     let html = w.ok(&["meetings", "minutes", &id, "--format", "html"]);
     assert!(

@@ -250,7 +250,7 @@ pub async fn build(
     let versions = pending_signoffs(&mut *conn).await?;
     if !versions.is_empty() {
         let title = match versions.as_slice() {
-            [one] => format!("Awaiting sign-off: {} ({})", one.name, one.reference),
+            [one] => format!("Awaiting sign-off: {}", one.label),
             many => format!("Awaiting sign-off: {} playbook changes", many.len()),
         };
         items.push(Built {
@@ -287,6 +287,7 @@ pub async fn pending_signoffs(conn: &mut Conn) -> AppResult<Vec<PendingSignoff>>
         .filter_map(|i| i.pending)
         .map(|v| PendingSignoff {
             reference: v.reference(),
+            label: v.label(),
             version_id: v.id,
             item_id: v.item_id,
             kind: v.kind,

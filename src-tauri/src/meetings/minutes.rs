@@ -221,7 +221,7 @@ pub fn numbers(facts: &AgendaFacts) -> Option<Table> {
                 .collect(),
         ),
         AgendaFacts::Signoffs { versions } => t(
-            &["Version", "Name", "Awaiting"],
+            &["Version", "Awaiting"],
             versions
                 .iter()
                 .map(|v| {
@@ -231,7 +231,7 @@ pub fn numbers(facts: &AgendaFacts) -> Option<Table> {
                         .map(|s| format!("{} manager", s.as_str()))
                         .collect::<Vec<_>>()
                         .join(" and ");
-                    row(&[&v.reference, &v.name, &awaiting])
+                    row(&[&v.label, &awaiting])
                 })
                 .collect(),
         ),
@@ -327,7 +327,7 @@ pub fn outcome(d: &Decision) -> Option<String> {
         VersionStatus::Draft => "declined, back to draft".into(),
         VersionStatus::Tampered => "does not verify".into(),
     };
-    Some(format!("{} “{}”: {state}{signed}", v.reference, v.name))
+    Some(format!("{}: {state}{signed}", v.label))
 }
 
 /// Escapes text for Markdown: nothing a reader's renderer would treat as markup or HTML.

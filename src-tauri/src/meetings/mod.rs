@@ -50,7 +50,7 @@ impl ActionStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct Meeting {
     pub id: String,
@@ -69,7 +69,7 @@ pub struct Meeting {
     pub open_actions: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct Attendee {
     pub member_id: String,
@@ -168,8 +168,10 @@ pub struct FunnelChange {
 pub struct PendingSignoff {
     pub version_id: String,
     pub item_id: String,
-    /// `stage/sal@3`.
+    /// `stage/sal@3`: how the CLI names it.
     pub reference: String,
+    /// `Sales accepted lead v3`: how people read it.
+    pub label: String,
     pub kind: AgreementKind,
     pub name: String,
     pub summary: String,
@@ -195,7 +197,10 @@ pub struct Decision {
 pub struct DecisionVersion {
     pub version_id: String,
     pub item_id: String,
+    /// `stage/sal@3`: how the CLI names it.
     pub reference: String,
+    /// `Sales accepted lead v3`: how people read it.
+    pub label: String,
     pub kind: AgreementKind,
     pub name: String,
     pub status: VersionStatus,

@@ -105,8 +105,13 @@ export const commands = {
 	reportAging: (to: string | null) => typedError<AgingReport_Serialize, AppError_Serialize>(__TAURI_INVOKE("report_aging", { to })),
 	/**  Writes a report as CSV into the app's exports folder; returns the file's path. */
 	exportReport: (kind: ReportKind, from: string | null, to: string | null) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("export_report", { kind, from, to })),
-	/**  The home screen of whoever is signed in (or, as a hint, last signed in) here. */
-	getHome: (days: number) => typedError<Home_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_home", { days })),
+	/**
+	 *  The home screen of whoever is signed in (or, as a hint, last signed in) here; with
+	 *  `kept`, the numbers last computed if there are any (marked so), for the first paint.
+	 */
+	getHome: (days: number, kept: boolean) => typedError<Home_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_home", { days, kept })),
+	/**  The parts of the home screen that wait for the SLA state and the content library. */
+	getHomeExtras: (days: number) => typedError<HomeExtras_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_home_extras", { days })),
 	listMeetings: () => typedError<Meeting_Serialize[], AppError_Serialize>(__TAURI_INVOKE("list_meetings")),
 	getMeeting: (id: string) => typedError<MeetingDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_meeting", { id })),
 	createMeeting: (meeting: NewMeeting_Deserialize) => typedError<MeetingDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("create_meeting", { meeting })),
@@ -1241,7 +1246,10 @@ export type DecisionVersion = DecisionVersion_Serialize | DecisionVersion_Deseri
 export type DecisionVersion_Deserialize = {
 	versionId: string,
 	itemId: string,
+	/**  `stage/sal@3`: how the CLI names it. */
 	reference: string,
+	/**  `Sales accepted lead v3`: how people read it. */
+	label: string,
 	kind: AgreementKind,
 	name: string,
 	status: VersionStatus,
@@ -1255,7 +1263,10 @@ export type DecisionVersion_Deserialize = {
 export type DecisionVersion_Serialize = {
 	versionId: string,
 	itemId: string,
+	/**  `stage/sal@3`: how the CLI names it. */
 	reference: string,
+	/**  `Sales accepted lead v3`: how people read it. */
+	label: string,
 	kind: AgreementKind,
 	name: string,
 	status: VersionStatus,
@@ -1660,6 +1671,32 @@ export type Holiday_Serialize = {
 
 export type Home = Home_Serialize | Home_Deserialize;
 
+export type HomeExtras = HomeExtras_Serialize | HomeExtras_Deserialize;
+
+export type HomeExtras_Deserialize = {
+	/**  Each side's SLAs, this period against the last (none without SLAs; reps see their own). */
+	sla?: SlaPeriodReport_Deserialize | null,
+	/**  What the viewer owes under the SLAs, earliest deadline first (a few). */
+	slaDue: DueItem[],
+	/**
+	 *  The asset that fits each of the viewer's most pressing contacts (owed under an SLA,
+	 *  then longest past their stage's time).
+	 */
+	content: ContentForContact[],
+};
+
+export type HomeExtras_Serialize = {
+	/**  Each side's SLAs, this period against the last (none without SLAs; reps see their own). */
+	sla: SlaPeriodReport_Serialize | null,
+	/**  What the viewer owes under the SLAs, earliest deadline first (a few). */
+	slaDue: DueItem[],
+	/**
+	 *  The asset that fits each of the viewer's most pressing contacts (owed under an SLA,
+	 *  then longest past their stage's time).
+	 */
+	content: ContentForContact[],
+};
+
 export type Home_Deserialize = {
 	viewer?: Viewer | null,
 	period: ReportPeriod,
@@ -1670,6 +1707,12 @@ export type Home_Deserialize = {
 	mine?: MyHome_Deserialize | null,
 	/**  The meeting still open, if any (the next one to hold or finish). */
 	openMeeting?: Meeting_Deserialize | null,
+	/**
+	 *  When these numbers were computed (RFC 3339), and whether they are the ones kept
+	 *  from then (fresh ones follow).
+	 */
+	computedAt: string,
+	fromCache: boolean,
 };
 
 export type Home_Serialize = {
@@ -1682,6 +1725,12 @@ export type Home_Serialize = {
 	mine: MyHome_Serialize | null,
 	/**  The meeting still open, if any (the next one to hold or finish). */
 	openMeeting: Meeting_Serialize | null,
+	/**
+	 *  When these numbers were computed (RFC 3339), and whether they are the ones kept
+	 *  from then (fresh ones follow).
+	 */
+	computedAt: string,
+	fromCache: boolean,
 };
 
 export type Impact = Impact_Serialize | Impact_Deserialize;
@@ -2299,13 +2348,6 @@ export type MyHome_Deserialize = {
 	/**  Their contacts past their stage's time, the longest overdue first (a few). */
 	overdueContacts: AgingContact[],
 	overdueCount: number,
-	/**  What they owe under the SLAs, earliest deadline first (a few). */
-	slaDue: DueItem[],
-	/**
-	 *  The asset that fits each of their most pressing contacts (owed under an SLA, then
-	 *  longest past their stage's time).
-	 */
-	content: ContentForContact[],
 };
 
 export type MyHome_Serialize = {
@@ -2314,13 +2356,6 @@ export type MyHome_Serialize = {
 	/**  Their contacts past their stage's time, the longest overdue first (a few). */
 	overdueContacts: AgingContact[],
 	overdueCount: number,
-	/**  What they owe under the SLAs, earliest deadline first (a few). */
-	slaDue: DueItem[],
-	/**
-	 *  The asset that fits each of their most pressing contacts (owed under an SLA, then
-	 *  longest past their stage's time).
-	 */
-	content: ContentForContact[],
 };
 
 /**  A key and its name in the agreed taxonomy. */
@@ -2516,8 +2551,10 @@ export type PendingSignoff = PendingSignoff_Serialize | PendingSignoff_Deseriali
 export type PendingSignoff_Deserialize = {
 	versionId: string,
 	itemId: string,
-	/**  `stage/sal@3`. */
+	/**  `stage/sal@3`: how the CLI names it. */
 	reference: string,
+	/**  `Sales accepted lead v3`: how people read it. */
+	label: string,
 	kind: AgreementKind,
 	name: string,
 	summary: string,
@@ -2529,8 +2566,10 @@ export type PendingSignoff_Deserialize = {
 export type PendingSignoff_Serialize = {
 	versionId: string,
 	itemId: string,
-	/**  `stage/sal@3`. */
+	/**  `stage/sal@3`: how the CLI names it. */
 	reference: string,
+	/**  `Sales accepted lead v3`: how people read it. */
+	label: string,
 	kind: AgreementKind,
 	name: string,
 	summary: string,
@@ -3602,8 +3641,6 @@ export type TeamHome_Deserialize = {
 	rejectionsNow: number,
 	rejectionsBefore: number,
 	topReasons: ReasonRow_Deserialize[],
-	/**  Each side's SLAs, this period against the last (none without SLAs). */
-	sla?: SlaPeriodReport_Deserialize | null,
 	/**  Versions awaiting a signature: the viewer's side's, for a manager; else all. */
 	awaitingSignature: PendingSignoff_Deserialize[],
 	overdueLeads: number,
@@ -3621,8 +3658,6 @@ export type TeamHome_Serialize = {
 	rejectionsNow: number,
 	rejectionsBefore: number,
 	topReasons: ReasonRow_Serialize[],
-	/**  Each side's SLAs, this period against the last (none without SLAs). */
-	sla: SlaPeriodReport_Serialize | null,
 	/**  Versions awaiting a signature: the viewer's side's, for a manager; else all. */
 	awaitingSignature: PendingSignoff_Serialize[],
 	overdueLeads: number,
