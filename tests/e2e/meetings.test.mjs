@@ -290,5 +290,5 @@ test('screenshots: home, reports, an agenda and present mode at 1920×1080 and 1
     }
   }
   await d.choose('theme', 'System theme');
-  assert.equal(shots.length, 32);
+  assert.equal(shots.length, 36);
 }));
