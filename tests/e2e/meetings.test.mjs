@@ -273,6 +273,9 @@ test('screenshots: home, reports, an agenda and present mode at 1920×1080 and 1
       await shot(`14-meeting-agenda-${tag}`);
       await clickText('[data-testid="agenda-title"]', 'Content: ');
       await d.waitFor('[data-testid="agenda-content"]');
+      // The item's facts, not the items above it: scrolled as a person would.
+      await d.exec(`document.querySelector('[data-testid=agenda-content]').scrollIntoView({ block: 'center' })`);
+      await sleep(200);
       await shot(`14-meeting-agenda-content-${tag}`);
 
       await d.click('[data-testid="present"]');
