@@ -141,6 +141,8 @@ test('a meeting from the home screen to the minutes, with a decision signed in t
   await d.click('[data-testid="submit-proposal"]');
   await d.waitFor('[data-testid="present-decision"]', { text: 'Ask for a stated need' });
   await d.waitFor('[data-testid="decision-version-status"]', { text: 'Awaiting sign-off' });
+  // The room sees what it signs: the entry criteria, before and after.
+  await d.waitFor('[data-testid="decision-changes"]', { text: NEW_MQL });
 
   await d.choose('sign-member', 'Maya Okafor');
   await d.type('[data-testid="sign-passphrase"]', 'playbook-demo');

@@ -209,6 +209,17 @@ pub struct DecisionVersion {
     /// Who signed it so far (valid approvals), in order.
     pub approved_by: Vec<String>,
     pub effective_at: Option<String>,
+    /// What it changes against the version before it, field by field (empty for a new
+    /// item): what the room signs, in words.
+    pub changes: Vec<DecisionChange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct DecisionChange {
+    pub field: String,
+    pub before: String,
+    pub after: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]

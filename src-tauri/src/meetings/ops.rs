@@ -57,6 +57,9 @@ fn optional_text(field: &str, text: &str) -> AppResult<String> {
     Ok(t.to_string())
 }
 
+/// The most agenda items one meeting holds (a meeting of an hour covers a few dozen).
+const AGENDA_MAX: usize = 200;
+
 /// Closing makes the agenda, decisions and actions final, so it is for those who held the
 /// meeting: an attendee, or a manager of either side.
 fn may_close(m: &Meeting, roster: &Roster, member_id: &str) -> AppResult<()> {
@@ -334,11 +337,18 @@ pub async fn add_agenda_item(
     let meeting = resolve(&mut tx, reference).await?;
     refuse_if_closed(&meeting)?;
     let roster = roster(&mut tx).await?;
-    let last = store::agenda(&mut tx, &meeting.id)
-        .await?
-        .iter()
-        .map(|i| i.position)
-        .fold(0.0, f64::max);
+    let agenda = store::agenda(&mut tx, &meeting.id).await?;
+    if agenda.len() >= AGENDA_MAX {
+        return Err(AppError::invalid(
+            "title",
+            format!(
+                "“{}” already has {} agenda items, the most one meeting holds; drop some or plan another meeting",
+                meeting.title,
+                agenda.len()
+            ),
+        ));
+    }
+    let last = agenda.iter().map(|i| i.position).fold(0.0, f64::max);
     let id = new_id();
     write(
         &mut tx,

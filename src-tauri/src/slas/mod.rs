@@ -139,6 +139,9 @@ pub struct SlaResult {
     /// The version in force as of the report (older items keep the version that judged them).
     pub version: u32,
     pub target: String,
+    /// Earlier versions that judged items of the report (started before `until`), so a
+    /// count is never read against a target it was not judged by.
+    pub earlier: Vec<EarlierVersion>,
     pub total: u32,
     pub met: u32,
     pub breached: u32,
@@ -147,6 +150,15 @@ pub struct SlaResult {
     pub compliance: Option<f64>,
     /// Per contact (the period kinds, volume and conversion rate, have none).
     pub items: Vec<ReportItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EarlierVersion {
+    pub version: u32,
+    pub target: String,
+    /// When the next version took force: items started before it are judged by this one.
+    pub until: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

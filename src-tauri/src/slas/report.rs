@@ -12,7 +12,9 @@ use super::cache::State;
 use super::evaluate::Mark;
 use super::iso;
 use super::terms::Terms;
-use super::{compliance, Item, ItemStatus, ReportItem, SlaReport, SlaResult};
+use super::{
+    compliance, EarlierVersion, Item, ItemStatus, Outcome, ReportItem, SlaReport, SlaResult,
+};
 use crate::agreements::sla_model::{Period, SlaKind, SlaRule};
 use crate::business_time::Calendar;
 use crate::team::Side;
@@ -262,6 +264,16 @@ pub fn sla_report(state: &State, w: &Window) -> SlaReport {
             kind,
             version: current.number,
             target: current.body.rule.target(),
+            earlier: sla
+                .versions
+                .windows(2)
+                .filter(|pair| pair[0].number < current.number && pair[1].effective > w.from)
+                .map(|pair| EarlierVersion {
+                    version: pair[0].number,
+                    target: pair[0].body.rule.target(),
+                    until: iso(pair[1].effective),
+                })
+                .collect(),
             total: counts.total(),
             met: counts.met,
             breached: counts.breached,
@@ -382,6 +394,57 @@ pub struct Breach {
     pub started_at: String,
     pub deadline: Option<String>,
     pub done_at: Option<String>,
+    /// What happened, against what was agreed: "done 3 h 20 min (business time) after the
+    /// 8 business hours agreed", "ended with fewer than 5 attempts".
+    pub why: String,
+}
+
+/// A business duration in words: `3 h 20 min`, `45 min`, `2 d 1 h` (days of 24 business
+/// hours are not a thing: beyond 48 h it counts hours).
+fn span_words(ms: i64) -> String {
+    let minutes = (ms.max(0) + 59_999) / 60_000;
+    let (h, m) = (minutes / 60, minutes % 60);
+    match (h, m) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
+/// Why an item is a breach, from its rule (as the version judging it states it) and what
+/// happened; lateness is counted in the SLA's business time.
+fn breach_why(t: &Terms, i: &Item, as_of: i64) -> String {
+    let v = t.version_at(i.sla as usize, i.start);
+    let late = |from: i64, to: i64| {
+        let ms = match t.calendar_at(&v.body.calendar, i.start) {
+            Some(c) => c.duration_ms(from, to),
+            None => to - from,
+        };
+        span_words(ms)
+    };
+    let target = v.body.rule.target();
+    match (&v.body.rule, i.outcome, i.deadline) {
+        (SlaRule::AttemptsBeforeRecycle { at_least, .. }, _, _) => {
+            format!("ended with fewer than the {at_least} attempts agreed")
+        }
+        (SlaRule::ReasonRequired { .. }, _, _) => "recorded without an agreed reason".into(),
+        (_, Outcome::Done, Some(d)) => match i.end.filter(|e| *e <= as_of) {
+            Some(e) => format!(
+                "done {} (business time) after the {target} agreed",
+                late(d, e)
+            ),
+            None => format!("not done; {} past the {target} agreed", late(d, as_of)),
+        },
+        (_, Outcome::Lapsed, Some(d)) => match i.end {
+            Some(e) => format!("ended another way {} past the {target} agreed", late(d, e)),
+            None => format!("past the {target} agreed"),
+        },
+        (_, _, Some(d)) => format!(
+            "not done; {} past the {target} agreed",
+            late(d, as_of.max(d))
+        ),
+        _ => format!("short of the target: {target}"),
+    }
 }
 
 /// The start (ms, UTC) of the week (from Monday) or month holding `t`.
@@ -583,6 +646,7 @@ pub fn finish(
                 started_at: iso(i.start),
                 deadline: i.deadline.map(iso),
                 done_at: i.done_at(w.as_of).map(iso),
+                why: breach_why(t, i, w.as_of),
             }
         })
         .collect();
@@ -623,5 +687,18 @@ pub fn finish(
             .collect(),
         breaches: listed,
         breach_count,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::span_words;
+
+    #[test]
+    fn lateness_reads_in_hours_and_minutes() {
+        assert_eq!(span_words(0), "0 min");
+        assert_eq!(span_words(45 * 60_000), "45 min");
+        assert_eq!(span_words(3 * 3_600_000), "3 h");
+        assert_eq!(span_words(3 * 3_600_000 + 20 * 60_000 - 500), "3 h 20 min");
     }
 }

@@ -736,7 +736,7 @@ export type AssetLine_Serialize = {
 export type AssetSource = { type: "file"; sha256: string; 
 /**  The original file name, for display only (never a path). */
 name: string; 
-/**  Bytes (files larger than 4 GiB are not stored). */
+/**  Bytes (files larger than 2 GiB are not stored). */
 size: number; 
 /**  Sniffed from the content, not the name. */
 mediaType: string } | { type: "link"; url: string };
@@ -877,6 +877,11 @@ export type Breach_Deserialize = {
 	startedAt: string,
 	deadline?: string | null,
 	doneAt?: string | null,
+	/**
+	 *  What happened, against what was agreed: "done 3 h 20 min (business time) after the
+	 *  8 business hours agreed", "ended with fewer than 5 attempts".
+	 */
+	why: string,
 };
 
 export type Breach_Serialize = {
@@ -890,6 +895,11 @@ export type Breach_Serialize = {
 	startedAt: string,
 	deadline: string | null,
 	doneAt: string | null,
+	/**
+	 *  What happened, against what was agreed: "done 3 h 20 min (business time) after the
+	 *  8 business hours agreed", "ended with fewer than 5 attempts".
+	 */
+	why: string,
 };
 
 /**
@@ -1241,6 +1251,12 @@ export type DealFlow = {
 
 export type Decision = Decision_Serialize | Decision_Deserialize;
 
+export type DecisionChange = {
+	field: string,
+	before: string,
+	after: string,
+};
+
 export type DecisionVersion = DecisionVersion_Serialize | DecisionVersion_Deserialize;
 
 export type DecisionVersion_Deserialize = {
@@ -1258,6 +1274,11 @@ export type DecisionVersion_Deserialize = {
 	/**  Who signed it so far (valid approvals), in order. */
 	approvedBy: string[],
 	effectiveAt?: string | null,
+	/**
+	 *  What it changes against the version before it, field by field (empty for a new
+	 *  item): what the room signs, in words.
+	 */
+	changes: DecisionChange[],
 };
 
 export type DecisionVersion_Serialize = {
@@ -1275,6 +1296,11 @@ export type DecisionVersion_Serialize = {
 	/**  Who signed it so far (valid approvals), in order. */
 	approvedBy: string[],
 	effectiveAt: string | null,
+	/**
+	 *  What it changes against the version before it, field by field (empty for a new
+	 *  item): what the room signs, in words.
+	 */
+	changes: DecisionChange[],
 };
 
 export type Decision_Deserialize = {
@@ -1573,8 +1599,8 @@ export type HandoffEvent_Deserialize = {
 	 */
 	sourceActorName?: string | null,
 	/**
-	 *  Who stands behind it, in words: `Sofia Marín`, or `imported by Tom Lindqvist ·
-	 *  recorded in the source as Daniel Brooks`.
+	 *  Who stands behind it, in words: `Sofia Marín`, or `Daniel Brooks · imported from
+	 *  the CRM by Tom Lindqvist`.
 	 */
 	by: string,
 	fromStage?: string | null,
@@ -1608,8 +1634,8 @@ export type HandoffEvent_Serialize = {
 	 */
 	sourceActorName: string | null,
 	/**
-	 *  Who stands behind it, in words: `Sofia Marín`, or `imported by Tom Lindqvist ·
-	 *  recorded in the source as Daniel Brooks`.
+	 *  Who stands behind it, in words: `Sofia Marín`, or `Daniel Brooks · imported from
+	 *  the CRM by Tom Lindqvist`.
 	 */
 	by: string,
 	fromStage: string | null,
