@@ -308,6 +308,11 @@ fn refusals_name_their_rule_and_change_nothing() {
     );
     let cases: &[(&[&str], &str, &str)] = &[
         (
+            &["meetings", "close", &id, "--as", PRIYA],
+            "not_allowed",
+            "only the attendees of “Alignment” or a manager close it; Priya Raman did not attend",
+        ),
+        (
             &["meetings", "new", "--title", "  ", "--as", MAYA],
             "invalid_input",
             "title: must not be empty",
