@@ -736,7 +736,7 @@ export type AssetLine_Serialize = {
 export type AssetSource = { type: "file"; sha256: string; 
 /**  The original file name, for display only (never a path). */
 name: string; 
-/**  Bytes (files larger than 4 GiB are not stored). */
+/**  Bytes (files larger than 2 GiB are not stored). */
 size: number; 
 /**  Sniffed from the content, not the name. */
 mediaType: string } | { type: "link"; url: string };
@@ -1573,8 +1573,8 @@ export type HandoffEvent_Deserialize = {
 	 */
 	sourceActorName?: string | null,
 	/**
-	 *  Who stands behind it, in words: `Sofia Marín`, or `imported by Tom Lindqvist ·
-	 *  recorded in the source as Daniel Brooks`.
+	 *  Who stands behind it, in words: `Sofia Marín`, or `Daniel Brooks · imported from
+	 *  the CRM by Tom Lindqvist`.
 	 */
 	by: string,
 	fromStage?: string | null,
@@ -1608,8 +1608,8 @@ export type HandoffEvent_Serialize = {
 	 */
 	sourceActorName: string | null,
 	/**
-	 *  Who stands behind it, in words: `Sofia Marín`, or `imported by Tom Lindqvist ·
-	 *  recorded in the source as Daniel Brooks`.
+	 *  Who stands behind it, in words: `Sofia Marín`, or `Daniel Brooks · imported from
+	 *  the CRM by Tom Lindqvist`.
 	 */
 	by: string,
 	fromStage: string | null,
