@@ -1507,8 +1507,8 @@ export type HandoffEvent_Deserialize = {
 	 */
 	sourceActorName?: string | null,
 	/**
-	 *  Who stands behind it, in words: `Sofia Marín`, or `imported by Tom Lindqvist ·
-	 *  recorded in the source as Daniel Brooks`.
+	 *  Who stands behind it, in words: `Sofia Marín`, or `Daniel Brooks · imported from
+	 *  the CRM by Tom Lindqvist`.
 	 */
 	by: string,
 	fromStage?: string | null,
@@ -1542,8 +1542,8 @@ export type HandoffEvent_Serialize = {
 	 */
 	sourceActorName: string | null,
 	/**
-	 *  Who stands behind it, in words: `Sofia Marín`, or `imported by Tom Lindqvist ·
-	 *  recorded in the source as Daniel Brooks`.
+	 *  Who stands behind it, in words: `Sofia Marín`, or `Daniel Brooks · imported from
+	 *  the CRM by Tom Lindqvist`.
 	 */
 	by: string,
 	fromStage: string | null,
