@@ -83,22 +83,10 @@ pub fn run_window(data_dir: PathBuf) -> AppResult<()> {
             import_cancel: commands::leads::cancel_flag(),
             session: Default::default(),
             sla: Default::default(),
-            home_ahead: Default::default(),
         })
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
             specta.mount_events(app);
-            // The window opens on the home: its data is computed while the web view starts.
-            {
-                use tauri::Manager;
-                let state = app.state::<AppState>();
-                let viewer = settings::identity(app.handle(), &state.data_dir)
-                    .ok()
-                    .flatten();
-                state
-                    .home_ahead
-                    .start(state.db.clone(), viewer, home::OPENING_DAYS);
-            }
             commands::slas::spawn_warnings(app.handle().clone());
             Ok(())
         })

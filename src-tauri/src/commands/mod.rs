@@ -27,8 +27,6 @@ pub struct AppState {
     pub session: session::Session,
     /// The SLA items between scorecards.
     pub sla: crate::slas::ops::SlaCache,
-    /// The opening home, computed while the window starts.
-    pub home_ahead: crate::home::Ahead,
 }
 
 /// The command list, shared by the app and the bindings export.
@@ -89,7 +87,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             reports::report_aging,
             reports::export_report,
             reports::get_home,
-            reports::get_home_sla,
+            reports::get_home_extras,
             meetings::list_meetings,
             meetings::get_meeting,
             meetings::create_meeting,
