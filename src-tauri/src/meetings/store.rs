@@ -445,6 +445,7 @@ pub async fn decision_version(conn: &mut Conn, version_id: &str) -> AppResult<De
     let v = crate::agreements::store::resolve_version(conn, version_id, Utc::now()).await?;
     Ok(DecisionVersion {
         reference: v.reference(),
+        label: v.label(),
         approved_by: v
             .log
             .iter()
