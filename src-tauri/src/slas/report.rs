@@ -593,7 +593,7 @@ pub fn finish(
     let t = &state.terms;
     let period = tallies.period;
     let mut current = vec![None; t.slas.len()];
-    for s in 0..t.slas.len() {
+    for (s, now) in current.iter_mut().enumerate() {
         if !is_period_kind(t.version_at(s, w.as_of).body.rule.kind()) {
             continue;
         }
@@ -601,7 +601,7 @@ pub fn finish(
             tallies.per_sla[s].add(p.status);
             tallies.side(t.version_at(s, p.start).body.owner, p.start, p.status, true);
             if p.start <= w.as_of && w.as_of < p.end {
-                current[s] = Some(PeriodNow {
+                *now = Some(PeriodNow {
                     start: iso(p.start),
                     end: iso(p.end),
                     count: p.count,
