@@ -415,34 +415,38 @@ fn span_words(ms: i64) -> String {
 /// happened; lateness is counted in the SLA's business time.
 fn breach_why(t: &Terms, i: &Item, as_of: i64) -> String {
     let v = t.version_at(i.sla as usize, i.start);
+    let target = v.body.rule.target();
+    // How late, in business time ("3 h 20 min"); none when no working time has passed since
+    // the deadline (it fell at closing time and the office has not opened since).
     let late = |from: i64, to: i64| {
         let ms = match t.calendar_at(&v.body.calendar, i.start) {
             Some(c) => c.duration_ms(from, to),
             None => to - from,
         };
-        span_words(ms)
+        (ms >= 60_000).then(|| span_words(ms))
     };
-    let target = v.body.rule.target();
+    let open = |d: i64| match late(d, as_of.max(d)) {
+        Some(l) => format!("not done; {l} (business time) past the {target} agreed"),
+        None => format!("not done within the {target} agreed"),
+    };
     match (&v.body.rule, i.outcome, i.deadline) {
         (SlaRule::AttemptsBeforeRecycle { at_least, .. }, _, _) => {
             format!("ended with fewer than the {at_least} attempts agreed")
         }
         (SlaRule::ReasonRequired { .. }, _, _) => "recorded without an agreed reason".into(),
-        (_, Outcome::Done, Some(d)) => match i.end.filter(|e| *e <= as_of) {
-            Some(e) => format!(
-                "done {} (business time) after the {target} agreed",
-                late(d, e)
-            ),
-            None => format!("not done; {} past the {target} agreed", late(d, as_of)),
+        (_, Outcome::Done, Some(d)) => match (
+            i.end.filter(|e| *e <= as_of),
+            i.end.and_then(|e| late(d, e)),
+        ) {
+            (Some(_), Some(l)) => format!("done {l} (business time) after the {target} agreed"),
+            (Some(_), None) => format!("done after the {target} agreed, outside working hours"),
+            (None, _) => open(d),
         },
-        (_, Outcome::Lapsed, Some(d)) => match i.end {
-            Some(e) => format!("ended another way {} past the {target} agreed", late(d, e)),
-            None => format!("past the {target} agreed"),
+        (_, Outcome::Lapsed, Some(d)) => match i.end.and_then(|e| late(d, e)) {
+            Some(l) => format!("ended another way {l} (business time) past the {target} agreed"),
+            None => format!("ended another way, past the {target} agreed"),
         },
-        (_, _, Some(d)) => format!(
-            "not done; {} past the {target} agreed",
-            late(d, as_of.max(d))
-        ),
+        (_, _, Some(d)) => open(d),
         _ => format!("short of the target: {target}"),
     }
 }
