@@ -319,9 +319,7 @@ pub fn display_name(given: &str) -> String {
     // `exe.png`) are dropped.
     let clean: String = last
         .chars()
-        .filter(|c| {
-            !c.is_control() && !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-        })
+        .filter(|c| !c.is_control() && !crate::imports::values::bidi_control(*c))
         .take(200)
         .collect();
     let clean = clean.trim().to_string();

@@ -50,7 +50,7 @@ fn strip_bidi_controls(
     text: Cow<'_, [u8]>,
     note: Option<String>,
 ) -> (Cow<'_, [u8]>, Option<String>) {
-    let bidi = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    let bidi = super::values::bidi_control;
     let Ok(s) = std::str::from_utf8(&text) else {
         return (text, note);
     };
