@@ -76,6 +76,7 @@ pub fn run_window(data_dir: PathBuf) -> AppResult<()> {
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_clipboard_manager::init())
         .manage(commands::content::Dropped::default())
+        .manage(commands::boot::Prepared::default())
         .on_window_event(commands::content::on_drop)
         .manage(AppState {
             db,
@@ -87,6 +88,7 @@ pub fn run_window(data_dir: PathBuf) -> AppResult<()> {
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
             specta.mount_events(app);
+            commands::boot::prepare(app.handle());
             commands::slas::spawn_warnings(app.handle().clone());
             Ok(())
         })
