@@ -2,6 +2,7 @@
 //! text or (`--format json`) the same camelCase JSON the window receives.
 mod identity;
 mod leads;
+mod sync;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -127,6 +128,11 @@ enum Command {
         #[arg(long = "as")]
         actor: String,
     },
+    /// The team hub on the company's PostgreSQL (run by the database's owner).
+    #[command(subcommand)]
+    Hub(sync::HubCommand),
+    /// Sync with the team hub (one push and pull); `sync join CODE`, `sync status`.
+    Sync(sync::SyncArgs),
     /// Measure import and list speed against the sqlite3 shell's floor.
     Bench {
         #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
@@ -508,6 +514,8 @@ async fn dispatch(
             )
         }
         Command::Bench { .. } => unreachable!("handled before the database opens"),
+        Command::Hub(cmd) => sync::hub(cmd, db, &out).await,
+        Command::Sync(args) => sync::sync(args, db, data_dir, &out, pass).await,
         Command::ImportPlaybook { file, signed_by } => {
             // The file is read and checked before anyone is asked for a passphrase.
             let parsed =

@@ -23,6 +23,8 @@ pub enum ErrorCode {
     Damaged,
     /// The disk is full: nothing was written.
     DiskFull,
+    /// The team hub cannot be reached; changes wait in the outbox.
+    Offline,
 }
 
 impl ErrorCode {
@@ -38,6 +40,7 @@ impl ErrorCode {
             ErrorCode::Tampered => "tampered",
             ErrorCode::ReadOnly => "read_only",
             ErrorCode::Damaged => "damaged",
+            ErrorCode::Offline => "offline",
             ErrorCode::DiskFull => "disk_full",
         }
     }

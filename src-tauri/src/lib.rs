@@ -16,6 +16,7 @@ pub mod imports;
 pub mod leads;
 pub mod scoring;
 pub mod settings;
+pub mod sync;
 pub mod team;
 pub mod trust;
 

@@ -357,7 +357,9 @@ export type ErrorCode = "not_found" | "invalid_input" | "conflict" | "not_allowe
 /**  The workspace file is damaged (SQLite finds it corrupt or not a database). */
 "damaged" | 
 /**  The disk is full: nothing was written. */
-"disk_full";
+"disk_full" | 
+/**  The team hub cannot be reached; changes wait in the outbox. */
+"offline";
 
 export type EventKind = "created" | "handed_over" | "accepted" | "rejected" | "attempt" | "connected" | "qualified" | "recycled" | "disqualified" | "converted" | "won" | "lost" | "reopened" | "disputed" | "dispute_upheld" | "dispute_overturned";
 

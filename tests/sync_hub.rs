@@ -1,0 +1,440 @@
+//! Team sync against a real PostgreSQL 15 that the test starts (verified TLS): two and three
+//! laptops (real data directories, the real CLI binary) converging through the hub, offline
+//! edits on both sides, duplicates after a lost acknowledgment, changes the hub rejects and
+//! parks, members the hub refuses, and a hub that crashes in the middle of a sync.
+mod common;
+#[path = "common/hub.rs"]
+mod hub;
+
+use common::Workspace;
+use hub::PgServer;
+use serde_json::Value;
+
+const PASS: &str = "correct horse battery";
+const MAYA: &str = "maya@acme.example";
+const DAN: &str = "dan@acme.example";
+const RITA: &str = "rita@acme.example";
+
+/// One laptop: a data directory and the CLI, every member's passphrase being PASS.
+struct Laptop(Workspace);
+
+impl Laptop {
+    fn new() -> Laptop {
+        Laptop(Workspace::empty())
+    }
+    fn env() -> [(&'static str, &'static str); 2] {
+        [
+            ("PLAYBOOK_PASSPHRASE", PASS),
+            ("PLAYBOOK_NEW_PASSPHRASE", PASS),
+        ]
+    }
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        self.0.run_with(args, &Self::env())
+    }
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "`playbook {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+    fn json(&self, args: &[&str]) -> Value {
+        let mut all = vec!["--format", "json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&self.ok(&all)).expect("JSON output")
+    }
+    fn refused(&self, args: &[&str], code: &str) -> String {
+        let out = self.run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "`playbook {}` should be refused: {stderr}",
+            args.join(" ")
+        );
+        assert!(
+            stderr.contains(&format!("[{code}]")),
+            "`playbook {}` should fail with {code}: {stderr}",
+            args.join(" ")
+        );
+        stderr
+    }
+    fn sync(&self) -> Value {
+        self.json(&["sync"])
+    }
+    /// What every replica must agree on: the team, the playbook (versions, who signed, what
+    /// is in force), and the count of every synced table.
+    fn state(&self) -> Value {
+        let mut agreements = self.json(&["agreements", "list"]);
+        strip_viewer(&mut agreements);
+        serde_json::json!({
+            "members": self.json(&["members", "list"]),
+            "agreements": agreements,
+            "rows": self.0.sql("SELECT (SELECT count(*) FROM member_records) || ' ' || (SELECT count(*) FROM agreement_versions) || ' ' || (SELECT count(*) FROM agreement_signoffs) || ' ' || (SELECT count(*) FROM handoff_events) || ' ' || (SELECT count(*) FROM contacts)"),
+        })
+    }
+    fn propose_term(&self, name: &str, definition: &str, author: &str) -> Value {
+        self.json(&[
+            "agreements",
+            "propose",
+            "--kind",
+            "term",
+            "--name",
+            name,
+            "--definition",
+            definition,
+            "--as",
+            author,
+        ])
+    }
+}
+
+/// Fields that depend on who is looking (none here: no identity is chosen in the CLI) are
+/// left out of comparisons between laptops.
+fn strip_viewer(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.remove("youMaySign");
+            m.remove("signBlocker");
+            for x in m.values_mut() {
+                strip_viewer(x);
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(strip_viewer),
+        _ => {}
+    }
+}
+
+/// A company hub with Maya (marketing manager), Dan (sales manager) and Rita (sales rep):
+/// Maya's laptop founds the team, the owner sets up the hub and enrols all three.
+struct Team {
+    pg: PgServer,
+    maya: Laptop,
+    codes: std::collections::HashMap<&'static str, String>,
+}
+
+fn team() -> Team {
+    let pg = PgServer::start();
+    pg.create_database("acme");
+    let maya = Laptop::new();
+    maya.ok(&[
+        "members",
+        "add",
+        "--email",
+        MAYA,
+        "--name",
+        "Maya Field",
+        "--side",
+        "marketing",
+        "--role",
+        "manager",
+    ]);
+    maya.ok(&[
+        "members",
+        "add",
+        "--email",
+        DAN,
+        "--name",
+        "Dan Ortiz",
+        "--side",
+        "sales",
+        "--role",
+        "manager",
+        "--as",
+        MAYA,
+    ]);
+    maya.ok(&[
+        "members",
+        "add",
+        "--email",
+        RITA,
+        "--name",
+        "Rita Moreau",
+        "--side",
+        "sales",
+        "--role",
+        "rep",
+        "--as",
+        MAYA,
+    ]);
+    let url = pg.owner_url("acme");
+    maya.ok(&["hub", "init", "--url", &url]);
+    let mut codes = std::collections::HashMap::new();
+    for email in [MAYA, DAN, RITA] {
+        let v = maya.json(&["hub", "enrol", "--url", &url, "--email", email]);
+        codes.insert(email, v["code"].as_str().unwrap().to_string());
+    }
+    let j = maya.json(&["sync", "join", &codes[MAYA]]);
+    assert_eq!(j["rejected"], 0, "the founder's team goes up whole: {j}");
+    assert_eq!(
+        j["pushed"], 4,
+        "three member records and the founding row: {j}"
+    );
+    Team { pg, maya, codes }
+}
+
+impl Team {
+    fn laptop_for(&self, email: &str) -> Laptop {
+        let l = Laptop::new();
+        l.ok(&["sync", "join", &self.codes[email]]);
+        l
+    }
+}
+
+#[test]
+fn two_laptops_converge_through_the_hub_with_offline_edits_on_both() {
+    let t = team();
+    let dan = t.laptop_for(DAN);
+    assert_eq!(
+        dan.json(&["members", "list"]),
+        t.maya.json(&["members", "list"]),
+        "the team arrived whole"
+    );
+
+    // A proposal on Maya's laptop, signed off by Dan on his.
+    t.maya
+        .propose_term("Lead", "Someone who showed interest", MAYA);
+    t.maya
+        .json(&["agreements", "approve", "term/lead@1", "--as", MAYA]);
+    t.maya.sync();
+    dan.sync();
+    let v = dan.json(&["agreements", "approve", "term/lead@1", "--as", DAN]);
+    assert_eq!(v["status"], "in_force", "Dan's approval completes it: {v}");
+    dan.sync();
+    t.maya.sync();
+    let on_maya = t.maya.json(&["agreements", "show", "term/lead"]);
+    assert_eq!(
+        on_maya["inForce"]["status"], "in_force",
+        "Dan's approval reached Maya: {on_maya}"
+    );
+
+    // Both offline: each proposes and signs something the other has not seen.
+    t.maya
+        .propose_term("MQL", "A lead marketing vouches for", MAYA);
+    t.maya
+        .json(&["agreements", "approve", "term/mql@1", "--as", MAYA]);
+    dan.propose_term("SQL", "A lead sales has qualified", DAN);
+    dan.json(&["agreements", "approve", "term/sql@1", "--as", DAN]);
+    dan.json(&[
+        "agreements",
+        "propose",
+        "--item",
+        "term/lead",
+        "--definition",
+        "Someone who asked to be contacted",
+        "--as",
+        DAN,
+    ]);
+    t.maya.sync();
+    dan.sync();
+    t.maya.sync();
+    assert_eq!(
+        t.maya.state(),
+        dan.state(),
+        "both replicas hold the same team and playbook"
+    );
+    let status = dan.json(&["sync", "status"]);
+    assert_eq!(status["waiting"], 0, "{status}");
+    assert_eq!(status["rejected"], serde_json::json!([]), "{status}");
+    // Every change is on the hub once.
+    assert_eq!(
+        t.pg.psql(
+            "acme",
+            "SELECT count(*) || ' ' || count(DISTINCT (kind, record_id)) FROM sync.changes"
+        ),
+        "12 12",
+        "4 founding changes, 4 versions, 4 sign-offs, none twice"
+    );
+}
+
+#[test]
+fn a_lost_acknowledgment_is_sent_again_and_counted_once() {
+    let t = team();
+    let dan = t.laptop_for(DAN);
+    t.maya
+        .propose_term("Lead", "Someone who showed interest", MAYA);
+    t.maya.sync();
+    // The laptop was killed after the hub committed but before it recorded the answer.
+    t.maya
+        .0
+        .sql("UPDATE sync_outbox SET status = 'pending', settled_at = NULL WHERE kind = 'version'");
+    let r = t.maya.sync();
+    assert_eq!(
+        (r["pushed"].as_u64(), r["duplicates"].as_u64()),
+        (Some(0), Some(1)),
+        "{r}"
+    );
+    assert_eq!(
+        t.pg.psql(
+            "acme",
+            "SELECT count(*) FROM sync.changes WHERE kind = 'version'"
+        ),
+        "1"
+    );
+    dan.sync();
+    assert_eq!(t.maya.state(), dan.state());
+}
+
+#[test]
+fn the_hub_rejects_what_a_member_may_not_sign_and_the_rest_still_flows() {
+    let t = team();
+    let rita = t.laptop_for(RITA);
+    let dan = t.laptop_for(DAN);
+    let v = t
+        .maya
+        .propose_term("Lead", "Someone who showed interest", MAYA);
+    t.maya.sync();
+    rita.sync();
+    // Rita's laptop writes a sign-off in her name and one in Dan's, behind Playbook's back.
+    let rita_id = rita
+        .0
+        .sql(&format!("SELECT id FROM members WHERE email = '{RITA}'"));
+    let dan_id = rita
+        .0
+        .sql(&format!("SELECT id FROM members WHERE email = '{DAN}'"));
+    let version = v["id"].as_str().unwrap();
+    for (id, who) in [
+        ("01a00000-0000-7000-8000-000000000001", &rita_id),
+        ("01a00000-0000-7000-8000-000000000002", &dan_id),
+    ] {
+        rita.0.sql(&format!(
+            "INSERT INTO agreement_signoffs (id, version_id, action, member_id, comment, at, hash, signature)
+             VALUES ('{id}', '{version}', 'approved', '{who}', '', '2026-01-01T00:00:00.000Z', 'x', 'y')"
+        ));
+    }
+    let r = rita.sync();
+    assert_eq!(r["rejected"], 2, "{r}");
+    let status = rita.json(&["sync", "status"]);
+    let reasons: Vec<&str> = status["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["reason"].as_str().unwrap())
+        .collect();
+    assert!(reasons[0].contains("only managers sign off"), "{reasons:?}");
+    assert!(
+        reasons[1].contains("signed by another member"),
+        "{reasons:?}"
+    );
+    assert_eq!(status["waiting"], 0, "parked, not waiting");
+    // Parked changes do not block: Maya's next change still reaches Rita and Dan.
+    t.maya
+        .propose_term("MQL", "A lead marketing vouches for", MAYA);
+    t.maya.sync();
+    rita.sync();
+    dan.sync();
+    assert_eq!(t.maya.state(), dan.state());
+    assert_eq!(
+        t.pg.psql(
+            "acme",
+            "SELECT count(*) FROM sync.changes WHERE kind = 'signoff'"
+        ),
+        "0"
+    );
+}
+
+#[test]
+fn revoked_members_and_other_companies_are_refused_by_the_hub() {
+    let t = team();
+    let rita = t.laptop_for(RITA);
+    // Members hold no table privilege: only the two functions.
+    let role = t.pg.psql(
+        "acme",
+        &format!("SELECT role_name FROM sync.members WHERE email = '{RITA}'"),
+    );
+    assert_eq!(
+        t.pg.psql("acme", &format!("SELECT has_table_privilege('{role}', 'sync.changes', 'SELECT')::text || has_function_privilege('{role}', 'sync.push_v1(jsonb)', 'EXECUTE')::text")),
+        "falsetrue"
+    );
+    // A second company on the same server: Rita's login cannot reach it.
+    t.pg.create_database("globex");
+    t.maya
+        .ok(&["hub", "init", "--url", &t.pg.owner_url("globex")]);
+    let mut c: serde_json::Map<String, Value> = hub_link(&rita);
+    let url = c["url"].as_str().unwrap().replace("/acme?", "/globex?");
+    c.insert("url".into(), Value::from(url));
+    set_hub_link(&rita, c.clone());
+    let e = rita.refused(&["sync"], "not_allowed");
+    assert!(
+        e.contains("globex") || e.contains("permission denied"),
+        "{e}"
+    );
+    set_hub_link(&rita, {
+        let mut c = c;
+        let url = c["url"].as_str().unwrap().replace("/globex?", "/acme?");
+        c.insert("url".into(), Value::from(url));
+        c
+    });
+    rita.sync();
+    // Revoked: no push, no pull.
+    t.maya.ok(&[
+        "hub",
+        "revoke",
+        "--url",
+        &t.pg.owner_url("acme"),
+        "--email",
+        RITA,
+    ]);
+    let e = rita.refused(&["sync"], "not_allowed");
+    assert!(e.contains("hub refused"), "{e}");
+}
+
+fn hub_link(l: &Laptop) -> serde_json::Map<String, Value> {
+    let s: Value =
+        serde_json::from_str(&std::fs::read_to_string(l.0.data_file("settings.json")).unwrap())
+            .unwrap();
+    s["hub"].as_object().unwrap().clone()
+}
+
+fn set_hub_link(l: &Laptop, hub: serde_json::Map<String, Value>) {
+    let path = l.0.data_file("settings.json");
+    let mut s: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    s["hub"] = Value::Object(hub);
+    std::fs::write(path, s.to_string()).unwrap();
+}
+
+#[test]
+fn a_hub_that_crashes_mid_sync_loses_nothing_and_duplicates_nothing() {
+    let t = team();
+    let dan = t.laptop_for(DAN);
+    t.maya
+        .propose_term("Lead", "Someone who showed interest", MAYA);
+    t.pg.crash();
+    t.maya.refused(&["sync"], "offline");
+    assert_eq!(
+        t.maya.json(&["sync", "status"])["waiting"],
+        1,
+        "the change waits"
+    );
+    t.pg.restart();
+    let r = t.maya.sync();
+    assert_eq!(r["pushed"], 1, "{r}");
+    dan.sync();
+    assert_eq!(t.maya.state(), dan.state());
+}
+
+#[test]
+fn the_demo_stays_home_and_plain_text_is_refused() {
+    let pg = PgServer::start();
+    pg.create_database("acme");
+    let demo = Workspace::demo();
+    let url = pg.owner_url("acme");
+    let weak = url.replace("sslmode=verify-full", "sslmode=require");
+    let out = demo.run(&["hub", "init", "--url", &weak]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not verify the hub's certificate"));
+    demo.ok(&["hub", "init", "--url", &url]);
+    let code = demo.json(&["hub", "enrol", "--url", &url, "--email", common::MAYA])["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let e = demo.refused(&["sync", "join", &code], "not_allowed");
+    assert!(e.contains("demo data"), "{e}");
+    assert_eq!(
+        pg.psql("acme", "SELECT count(*) FROM sync.changes"),
+        "0",
+        "nothing of the demo reached the hub"
+    );
+}
