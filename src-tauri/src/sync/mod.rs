@@ -223,44 +223,61 @@ async fn pull_all(db: &Db, conn: &mut sqlx::PgConnection) -> AppResult<u32> {
         let Some(last) = feed.last().map(|c| c.pos) else {
             return Ok(pulled);
         };
-        let mut tx = db::write(db).await?;
-        // Parents may come later in the same batch (a contact's owner, a version's author):
-        // foreign keys are checked at commit, after the team projection is refreshed.
-        sqlx::query("PRAGMA defer_foreign_keys = ON")
-            .execute(&mut *tx)
+        // A replica takes what the hub holds even when a row's counterpart is missing (a
+        // record the hub rejected, say): foreign keys are off for this transaction, so a
+        // pull never gets stuck, and `playbook verify` reports such rows as missing their
+        // counterpart, as it does for rows deleted behind Playbook's back.
+        db::refuse_if_read_only()?;
+        let mut local = db.acquire().await?;
+        sqlx::query("PRAGMA foreign_keys = OFF")
+            .execute(&mut *local)
             .await?;
-        sqlx::query("INSERT INTO sync_applying (one) VALUES (1)")
-            .execute(&mut *tx)
-            .await?;
-        let columns = payload::Columns::load(&mut tx).await?;
-        let mut touched = payload::Touched::default();
-        for change in &feed {
-            if payload::hash(&change.payload) != change.payload_hash {
-                return Err(crate::error::AppError::new(
-                    crate::error::ErrorCode::Tampered,
-                    format!(
-                        "change {} from the hub does not match its hash; nothing was applied",
-                        change.change_id
-                    ),
-                ));
-            }
-            payload::apply(
-                &mut tx,
-                &columns,
-                &change.kind,
-                &change.payload,
-                &mut touched,
-            )
-            .await?;
+        let applied = apply_batch(&mut local, &feed, last).await;
+        let restored = sqlx::query("PRAGMA foreign_keys = ON")
+            .execute(&mut *local)
+            .await;
+        if restored.is_err() {
+            local.close_on_drop();
         }
-        refresh(&mut tx, &touched).await?;
-        sqlx::query("DELETE FROM sync_applying")
-            .execute(&mut *tx)
-            .await?;
-        set_state(&mut tx, "checkpoint", &last.to_string()).await?;
-        tx.commit().await?;
+        applied?;
         pulled += feed.len() as u32;
     }
+}
+
+/// Applies one batch of the feed and moves the checkpoint, in one local transaction.
+async fn apply_batch(local: &mut db::Conn, feed: &[hub::FeedChange], last: i64) -> AppResult<()> {
+    let mut tx = sqlx::Connection::begin_with(local, "BEGIN IMMEDIATE").await?;
+    sqlx::query("INSERT INTO sync_applying (one) VALUES (1)")
+        .execute(&mut *tx)
+        .await?;
+    let columns = payload::Columns::load(&mut tx).await?;
+    let mut touched = payload::Touched::default();
+    for change in feed {
+        if payload::hash(&change.payload) != change.payload_hash {
+            return Err(crate::error::AppError::new(
+                crate::error::ErrorCode::Tampered,
+                format!(
+                    "change {} from the hub does not match its hash; nothing was applied",
+                    change.change_id
+                ),
+            ));
+        }
+        payload::apply(
+            &mut tx,
+            &columns,
+            &change.kind,
+            &change.payload,
+            &mut touched,
+        )
+        .await?;
+    }
+    refresh(&mut tx, &touched).await?;
+    sqlx::query("DELETE FROM sync_applying")
+        .execute(&mut *tx)
+        .await?;
+    set_state(&mut tx, "checkpoint", &last.to_string()).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Brings the local projections in line with what arrived: the team always; every stage
