@@ -71,6 +71,7 @@ pub fn run_window(data_dir: PathBuf) -> AppResult<()> {
         })
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
+            commands::sync::spawn_background(app.handle().clone());
             specta.mount_events(app);
             Ok(())
         })

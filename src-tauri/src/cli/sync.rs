@@ -60,8 +60,15 @@ pub async fn hub(cmd: HubCommand, db: &Db, out: &Out) -> AppResult<()> {
             )
         }
         HubCommand::Enrol { url, email } => {
-            let member = crate::team::store::by_email(&mut *db.acquire().await?, &email).await?;
-            let e = admin::enrol(&url, &member).await?;
+            let mut conn = db.acquire().await?;
+            let member = crate::team::store::by_email(&mut conn, &email).await?;
+            let key: Option<String> =
+                sqlx::query_scalar("SELECT public_key FROM members WHERE id = ?")
+                    .bind(&member.id)
+                    .fetch_one(&mut *conn)
+                    .await?;
+            drop(conn);
+            let e = admin::enrol(&url, &member, &key.unwrap_or_default()).await?;
             let code = e.code();
             out.done(
                 &serde_json::json!({ "code": code }),

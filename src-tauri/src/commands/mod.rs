@@ -4,6 +4,7 @@
 pub mod agreements;
 pub mod leads;
 pub mod session;
+pub mod sync;
 pub mod team;
 
 use std::path::PathBuf;
@@ -45,6 +46,8 @@ pub fn builder() -> Builder<tauri::Wry> {
             leads::run_import,
             leads::cancel_import,
             leads::export_data,
+            sync::sync_status,
+            sync::sync_now,
         ])
         // Emitted as an event rather than returned, so named here to reach the bindings.
         .typ::<leads::ImportProgress>()

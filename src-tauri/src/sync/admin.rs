@@ -182,7 +182,7 @@ fn member_url(url: &str, role: &str) -> AppResult<String> {
 /// `playbook hub enrol --email E`: a login role for the member (generated password, a few
 /// connections, statement and idle timeouts, nothing but the two functions) and the code
 /// their laptop joins with. Enrolling again gives a new password (the old code stops).
-pub async fn enrol(url: &str, member: &Member) -> AppResult<Enrolment> {
+pub async fn enrol(url: &str, member: &Member, public_key: &str) -> AppResult<Enrolment> {
     let mut conn = hub::connect(&owner(url)).await?;
     let db = database_name(&mut conn).await?;
     let role = member_role(&db, &member.email);
@@ -206,15 +206,16 @@ pub async fn enrol(url: &str, member: &Member) -> AppResult<Enrolment> {
         .await
         .map_err(hub::hub_error)?;
     sqlx::query(
-        "INSERT INTO sync.members (role_name, member_id, email, side, role)
-         VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (role_name) DO UPDATE SET side = $4, role = $5, revoked = false",
+        "INSERT INTO sync.members (role_name, member_id, email, side, role, public_key)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (role_name) DO UPDATE SET side = $4, role = $5, public_key = $6, revoked = false",
     )
     .bind(&role)
     .bind(&member.id)
     .bind(&member.email)
     .bind(member.side.as_str())
     .bind(member.role.as_str())
+    .bind(public_key)
     .execute(&mut *tx)
     .await
     .map_err(hub::hub_error)?;

@@ -22,6 +22,7 @@ CREATE TABLE sync.members (
     email        text NOT NULL UNIQUE,
     side         text NOT NULL,
     role         text NOT NULL,
+    public_key   text NOT NULL DEFAULT '',     -- Ed25519, hex: checks the member's sign-offs
     record_at    text NOT NULL DEFAULT '',
     revoked      boolean NOT NULL DEFAULT false,
     enrolled_at  timestamptz NOT NULL DEFAULT now()
@@ -61,6 +62,142 @@ BEGIN
 END
 $rls$;
 
+
+-- Ed25519 signature checks (RFC 8032, as ed25519-dalek's `verify`: R' = [S]B - [k]A,
+-- compared with R as encoded) in plain PL/pgSQL over numeric, since stock PostgreSQL has
+-- no Ed25519. About 30 ms a check, so the hub checks sign-offs (few, and the ones another
+-- member may sign on the pusher's laptop in a meeting); laptops check every record.
+CREATE FUNCTION sync.le_num(b bytea) RETURNS numeric
+LANGUAGE plpgsql IMMUTABLE STRICT SET search_path = pg_catalog AS $fn$
+DECLARE n numeric := 0; i integer;
+BEGIN
+    FOR i IN REVERSE length(b) - 1 .. 0 LOOP
+        n := n * 256 + get_byte(b, i);
+    END LOOP;
+    RETURN n;
+END
+$fn$;
+
+CREATE FUNCTION sync.num_le(n numeric, len integer) RETURNS bytea
+LANGUAGE plpgsql IMMUTABLE STRICT SET search_path = pg_catalog AS $fn$
+DECLARE out bytea := ''::bytea; i integer;
+BEGIN
+    FOR i IN 1 .. len LOOP
+        out := out || set_byte('\x00'::bytea, 0, mod(n, 256)::integer);
+        n := div(n, 256);
+    END LOOP;
+    RETURN out;
+END
+$fn$;
+
+CREATE FUNCTION sync.modpow(b numeric, e numeric, m numeric) RETURNS numeric
+LANGUAGE plpgsql IMMUTABLE STRICT SET search_path = pg_catalog AS $fn$
+DECLARE r numeric := 1;
+BEGIN
+    b := mod(mod(b, m) + m, m);
+    WHILE e > 0 LOOP
+        IF mod(e, 2) = 1 THEN r := mod(r * b, m); END IF;
+        e := div(e, 2);
+        b := mod(b * b, m);
+    END LOOP;
+    RETURN r;
+END
+$fn$;
+
+-- Unified addition on edwards25519 in extended coordinates (X, Y, Z, T) (add-2008-hwcd-3);
+-- it doubles too. Values stay reduced mod p but may be negative until encoded.
+CREATE FUNCTION sync.ed_add(p numeric[], q numeric[]) RETURNS numeric[]
+LANGUAGE plpgsql IMMUTABLE STRICT SET search_path = pg_catalog AS $fn$
+DECLARE
+    m  constant numeric := 57896044618658097711785492504343953926634992332820282019728792003956564819949;
+    d2 constant numeric := 16295367250680780974490674513165176452449235426866156013048779062215315747161;
+    a numeric; b numeric; c numeric; d numeric; e numeric; f numeric; g numeric; h numeric;
+BEGIN
+    a := mod((p[2] - p[1]) * (q[2] - q[1]), m);
+    b := mod((p[2] + p[1]) * (q[2] + q[1]), m);
+    c := mod(mod(p[4] * d2, m) * q[4], m);
+    d := mod(2 * p[3] * q[3], m);
+    e := b - a; f := d - c; g := d + c; h := b + a;
+    RETURN ARRAY[mod(e * f, m), mod(g * h, m), mod(f * g, m), mod(e * h, m)];
+END
+$fn$;
+
+CREATE FUNCTION sync.ed25519_verify(pub bytea, msg bytea, sig bytea) RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $fn$
+DECLARE
+    m  constant numeric := 57896044618658097711785492504343953926634992332820282019728792003956564819949;
+    l  constant numeric := 7237005577332262213973186563042994240857116359379907606001950938285454250989;
+    d  constant numeric := 37095705934669439343138083508754565189542113879843219016388785533085940283555;
+    i  constant numeric := 19681161376707505956807079304988542015446066515923890162744021073123829784752;
+    gx constant numeric := 15112221349535400772501151409588531511454012693041857206046113283949847762202;
+    gy constant numeric := 46316835694926478169428394003475163141307993866256225615783033603165251855960;
+    y numeric; x numeric; u numeric; v numeric; vx2 numeric; sign integer;
+    s numeric; k numeric; sb bytea; kb bytea; zi numeric; qx numeric; qy numeric;
+    na numeric[]; bp numeric[]; ba numeric[]; q numeric[]; n integer;
+BEGIN
+    IF pub IS NULL OR msg IS NULL OR sig IS NULL OR length(pub) <> 32 OR length(sig) <> 64 THEN
+        RETURN false;
+    END IF;
+    sign := get_byte(pub, 31) >> 7;
+    y := sync.le_num(set_byte(pub, 31, get_byte(pub, 31) & 127));
+    IF y >= m THEN RETURN false; END IF;
+    u := mod(y * y - 1 + m, m);
+    v := mod(d * y * y + 1, m);
+    x := mod(mod(u * sync.modpow(v, 3, m), m)
+             * sync.modpow(mod(u * sync.modpow(v, 7, m), m), (m - 5) / 8, m), m);
+    vx2 := mod(v * x * x, m);
+    IF vx2 = u THEN
+        NULL;
+    ELSIF vx2 = mod(m - u, m) THEN
+        x := mod(x * i, m);
+    ELSE
+        RETURN false;
+    END IF;
+    IF x = 0 AND sign = 1 THEN RETURN false; END IF;
+    IF mod(x, 2) <> sign THEN x := m - x; END IF;
+    na := ARRAY[m - x, y, 1, mod((m - x) * y, m)];   -- -A
+    s := sync.le_num(substring(sig FROM 33 FOR 32));
+    IF s >= l THEN RETURN false; END IF;
+    k := mod(sync.le_num(sha512(substring(sig FROM 1 FOR 32) || pub || msg)), l);
+    sb := sync.num_le(s, 32);
+    kb := sync.num_le(k, 32);
+    bp := ARRAY[gx, gy, 1, mod(gx * gy, m)];
+    ba := sync.ed_add(bp, na);
+    q := ARRAY[0, 1, 1, 0]::numeric[];
+    FOR n IN REVERSE 255 .. 0 LOOP
+        q := sync.ed_add(q, q);
+        IF get_bit(sb, n) = 1 AND get_bit(kb, n) = 1 THEN
+            q := sync.ed_add(q, ba);
+        ELSIF get_bit(sb, n) = 1 THEN
+            q := sync.ed_add(q, bp);
+        ELSIF get_bit(kb, n) = 1 THEN
+            q := sync.ed_add(q, na);
+        END IF;
+    END LOOP;
+    zi := sync.modpow(q[3], m - 2, m);
+    qx := mod(mod(q[1] * zi, m) + m, m);
+    qy := mod(mod(q[2] * zi, m) + m, m);
+    RETURN sync.num_le(qy + mod(qx, 2) * 57896044618658097711785492504343953926634992332820282019728792003956564819968, 32)
+           = substring(sig FROM 1 FOR 32);
+END
+$fn$;
+
+-- The canonical hash of a sign-off (trust/canon.rs, agreements/records.rs): SHA-256 over
+-- "playbook:" and length-prefixed fields, an absent field as one zero byte.
+CREATE FUNCTION sync.canon(t text) RETURNS bytea
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $fn$
+    SELECT CASE WHEN t IS NULL THEN '\x00'::bytea
+           ELSE '\x01'::bytea || sync.num_le(octet_length(convert_to(t, 'UTF8')), 8) || convert_to(t, 'UTF8') END
+$fn$;
+
+CREATE FUNCTION sync.signoff_hash(r jsonb, version_hash text) RETURNS text
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $fn$
+    SELECT encode(sha256(convert_to('playbook:', 'UTF8') || sync.canon('signoff/v1')
+        || sync.canon(r->>'id') || sync.canon(r->>'version_id') || sync.canon(version_hash)
+        || sync.canon(r->>'action') || sync.canon(r->>'member_id') || sync.canon(r->>'comment')
+        || sync.canon(r->>'at')), 'hex')
+$fn$;
+
 CREATE FUNCTION sync.push_v1(batch jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -79,6 +216,8 @@ DECLARE
     extra    text[];
     reason   text;
     newpos   bigint;
+    signed   sync.members%ROWTYPE;
+    vhash    text;
     results  jsonb := '[]'::jsonb;
 BEGIN
     SELECT * INTO me FROM sync.members m WHERE m.role_name = session_user;
@@ -172,13 +311,28 @@ BEGIN
             signer := CASE k WHEN 'member' THEN r->>'signer_id' WHEN 'version' THEN r->>'author_id'
                              WHEN 'signoff' THEN r->>'member_id' WHEN 'event' THEN r->>'actor_id'
                              WHEN 'bulk' THEN r->>'signer_id' ELSE me.member_id END;
-            IF signer IS DISTINCT FROM me.member_id THEN
+            IF k = 'signoff' THEN
+                -- A sign-off may be another manager's, signed on this laptop in a meeting:
+                -- it counts when its hash and signature verify against that member's key.
+                SELECT * INTO signed FROM sync.members m WHERE m.member_id = signer AND NOT m.revoked;
+                SELECT ch.payload::jsonb->'rows'->'agreement_versions'->0->>'hash' INTO vhash
+                FROM sync.changes ch WHERE ch.kind = 'version' AND ch.record_id = r->>'version_id';
+                IF signed.member_id IS NULL THEN
+                    reason := format('signed by %s, who is not an enrolled member of this hub', coalesce(signer, 'nobody'));
+                ELSIF signed.role <> 'manager' THEN
+                    reason := format('only managers sign off; %s is a %s %s', signed.email, signed.side, signed.role);
+                ELSIF vhash IS NULL THEN
+                    reason := 'the version it signs is not on the hub';
+                ELSIF r->>'hash' IS DISTINCT FROM sync.signoff_hash(r, vhash) THEN
+                    reason := 'its hash does not match its content';
+                ELSIF NOT sync.ed25519_verify(decode(signed.public_key, 'hex'), convert_to(r->>'hash', 'UTF8'),
+                                              decode(coalesce(r->>'signature', ''), 'hex')) THEN
+                    reason := format('its signature does not verify against the key of %s', signed.email);
+                END IF;
+                signed := NULL;
+            ELSIF signer IS DISTINCT FROM me.member_id THEN
                 reason := format('signed by another member (%s), not by %s who pushed it; the hub takes only records signed by the member who pushes them',
                                  coalesce(signer, 'nobody'), me.email);
-            ELSIF k = 'signoff' AND me.role <> 'manager' THEN
-                reason := format('only managers sign off; %s is a %s %s', me.email, me.side, me.role);
-            ELSIF k = 'signoff' AND NOT EXISTS (SELECT 1 FROM sync.known WHERE id = r->>'version_id') THEN
-                reason := 'the version it signs is not on the hub';
             ELSIF k = 'workspace' AND me.role <> 'manager' THEN
                 reason := format('only a manager founds the team on the hub; %s is a %s', me.email, me.role);
             ELSIF k = 'member' AND me.role <> 'manager' AND r->>'member_id' IS DISTINCT FROM me.member_id THEN
@@ -205,6 +359,7 @@ BEGIN
         ON CONFLICT (id) DO NOTHING;
         IF k = 'member' AND me.role = 'manager' THEN
             UPDATE sync.members m SET side = r->>'side', role = r->>'role', record_at = r->>'at',
+                   public_key = r->>'public_key',
                    revoked = m.revoked OR (r->>'removed') = '1'
             WHERE m.member_id = r->>'member_id' AND m.record_at <= r->>'at';
         END IF;
@@ -233,5 +388,4 @@ BEGIN
 END
 $fn$;
 
-REVOKE ALL ON FUNCTION sync.push_v1(jsonb) FROM PUBLIC;
-REVOKE ALL ON FUNCTION sync.pull_v1(bigint, integer) FROM PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA sync FROM PUBLIC;

@@ -59,6 +59,8 @@ pub struct SyncStatus {
     pub rejected: Vec<RejectedChange>,
     /// The hub's feed position applied last.
     pub checkpoint: String,
+    /// Why the last sync failed (offline, refused), if it did.
+    pub last_error: Option<String>,
 }
 
 async fn state(conn: &mut db::Conn, key: &str) -> AppResult<Option<String>> {
@@ -101,6 +103,7 @@ pub async fn status(db: &Db, hub: Option<String>) -> AppResult<SyncStatus> {
         checkpoint: state(&mut conn, "checkpoint")
             .await?
             .unwrap_or_else(|| "0".into()),
+        last_error: state(&mut conn, "last_error").await?,
     })
 }
 
@@ -344,7 +347,26 @@ pub async fn sync_as(
     if holds_demo(db).await? {
         return Err(demo_stays_home());
     }
-    sync_once(db, &config.address(signer)?).await
+    let result = sync_once(db, &config.address(signer)?).await;
+    // Kept for the status line ("offline since …"); a success clears it.
+    let mut tx = db::write(db).await?;
+    match &result {
+        Ok(_) => {
+            sqlx::query("DELETE FROM sync_state WHERE key = 'last_error'")
+                .execute(&mut *tx)
+                .await?;
+        }
+        Err(e) => {
+            set_state(
+                &mut tx,
+                "last_error",
+                &format!("{} ({})", e.message, ts(Utc::now())),
+            )
+            .await?
+        }
+    }
+    tx.commit().await?;
+    result
 }
 
 /// `playbook sync join CODE`: a first push and pull with the enrolment's address (on a fresh

@@ -43,6 +43,9 @@ export const commands = {
 	cancelImport: () => typedError<null, AppError_Serialize>(__TAURI_INVOKE("cancel_import")),
 	/**  Exports into the app's exports folder (never elsewhere); returns the file's path. */
 	exportData: (kind: ExportKind, format: ExportFormat) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("export_data", { kind, format })),
+	syncStatus: () => typedError<SyncStatus_Serialize, AppError_Serialize>(__TAURI_INVOKE("sync_status")),
+	/**  One push and pull now, as the unlocked member (who must be the one who joined). */
+	syncNow: () => typedError<SyncReport, AppError_Serialize>(__TAURI_INVOKE("sync_now")),
 };
 
 /* Types */
@@ -770,6 +773,16 @@ export type ReasonBody = {
 /**  What a buying-process rule may use a reason for. */
 export type ReasonUse = "reject" | "recycle" | "disqualify" | "lost";
 
+/**  A change the hub refused, with its reason. */
+export type RejectedChange = {
+	changeId: string,
+	kind: string,
+	recordId: string,
+	reason: string,
+	writtenAt: string,
+	rejectedAt: string,
+};
+
 export type Role = "manager" | "rep" | "ops";
 
 export type RowError = {
@@ -921,6 +934,48 @@ export type StageBody_Serialize = {
 	 *  the stage's behaviour, so no stage key is ever written in code.
 	 */
 	actions: StageAction_Serialize[],
+};
+
+/**  What one sync did. */
+export type SyncReport = {
+	pushed: number,
+	duplicates: number,
+	rejected: number,
+	pulled: number,
+	waiting: number,
+};
+
+/**  The state of sync on this laptop, for `playbook sync status` and the window. */
+export type SyncStatus = SyncStatus_Serialize | SyncStatus_Deserialize;
+
+/**  The state of sync on this laptop, for `playbook sync status` and the window. */
+export type SyncStatus_Deserialize = {
+	/**  Whether this laptop has joined a hub. */
+	joined: boolean,
+	hub?: string | null,
+	lastSyncedAt?: string | null,
+	/**  Changes written here that the hub has not confirmed yet. */
+	waiting: number,
+	rejected: RejectedChange[],
+	/**  The hub's feed position applied last. */
+	checkpoint: string,
+	/**  Why the last sync failed (offline, refused), if it did. */
+	lastError?: string | null,
+};
+
+/**  The state of sync on this laptop, for `playbook sync status` and the window. */
+export type SyncStatus_Serialize = {
+	/**  Whether this laptop has joined a hub. */
+	joined: boolean,
+	hub: string | null,
+	lastSyncedAt: string | null,
+	/**  Changes written here that the hub has not confirmed yet. */
+	waiting: number,
+	rejected: RejectedChange[],
+	/**  The hub's feed position applied last. */
+	checkpoint: string,
+	/**  Why the last sync failed (offline, refused), if it did. */
+	lastError: string | null,
 };
 
 /**  One person of an account's buying team, for the people map. */

@@ -40,6 +40,9 @@ import {
   type ImportProgress,
   type ScoreExplanation,
   type Activity,
+  type SyncStatus,
+  type SyncReport,
+  type RejectedChange,
 } from '../bindings';
 import { listen } from '@tauri-apps/api/event';
 
@@ -81,6 +84,9 @@ export type {
   Role,
   ReasonUse,
   VersionStatus,
+  SyncStatus,
+  SyncReport,
+  RejectedChange,
 };
 
 export class BackendError extends Error {
@@ -123,6 +129,9 @@ export const backend = {
     unwrap(commands.runImport(kind, content, mapping, mode, dryRun)),
   cancelImport: () => unwrap(commands.cancelImport()),
   exportData: (kind: ExportKind, format: ExportFormat) => unwrap(commands.exportData(kind, format)),
+  /** Team sync: when this laptop last synced, what waits, what the hub rejected and why. */
+  syncStatus: (): Promise<SyncStatus> => unwrap(commands.syncStatus()),
+  syncNow: (): Promise<SyncReport> => unwrap(commands.syncNow()),
   /** Calls `onProgress` for every progress report of the running import; returns a stop function. */
   onImportProgress: (onProgress: (p: ImportProgress) => void) =>
     listen<ImportProgress>('import-progress', (e) => onProgress(e.payload)),
