@@ -7,9 +7,9 @@ mod common;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use playbook::error::ErrorCode;
-use playbook::imports::{quiet, ImportMode, Mapping, Progress};
+use playbook::imports::run::{self, ImportKind, Options};
+use playbook::imports::{quiet, Mapping, Progress};
 use playbook::leads::list::LeadFilter;
-use playbook::leads::ops::{self, ImportKind};
 
 const CSV: &str = "\
 Record ID,First Name,Last Name,Email,Company Name,Lifecycle Stage,Contact owner,Create Date
@@ -34,13 +34,12 @@ async fn import_with(
     progress: &Progress<'_>,
 ) -> playbook::error::AppResult<playbook::imports::ImportSummary> {
     let tom = common::signer(db, common::TOM).await;
-    ops::import(
+    run::import(
         db,
         ImportKind::Contacts,
         csv.as_bytes(),
         &Mapping::default(),
-        ImportMode::AllOrNothing,
-        false,
+        Options::default(),
         progress,
         &tom,
     )
@@ -145,7 +144,7 @@ async fn a_refused_import_leaves_nothing_and_foreign_keys_on() {
 }
 
 #[tokio::test]
-async fn search_matches_the_start_of_a_last_name_an_email_or_a_company() {
+async fn search_matches_the_start_of_any_word_of_a_name_an_email_or_a_company() {
     let (_dir, db) = common::demo_db().await;
     import(&db, CSV).await;
     let names = |search: &str| {
@@ -155,7 +154,9 @@ async fn search_matches_the_start_of_a_last_name_an_email_or_a_company() {
             ..LeadFilter::default()
         };
         async move {
-            let page = ops::list(&db, &filter).await.unwrap();
+            let page = playbook::leads::ops::list(&db, &filter, None)
+                .await
+                .unwrap();
             let mut names: Vec<String> = page.rows.into_iter().map(|r| r.name).collect();
             names.sort();
             assert_eq!(page.total as usize, names.len());
@@ -170,8 +171,9 @@ async fn search_matches_the_start_of_a_last_name_an_email_or_a_company() {
     assert_eq!(names("quaysi").await, ["Oliver Grantham"]);
     assert_eq!(names("granth").await, ["Oliver Grantham"]);
     assert!(names("xanz").await.is_empty());
-    // A wildcard typed by the user is dropped, not obeyed.
-    assert_eq!(names("x%an").await, names("xan").await);
+    // FTS5 syntax typed by the user is taken as words, never obeyed.
+    assert_eq!(names("\"xan*").await, names("xan").await);
+    assert_eq!(names("XAN OR granth").await, Vec::<String>::new());
 }
 
 #[tokio::test]

@@ -14,7 +14,7 @@ async fn generated() -> (tempfile::TempDir, playbook::db::Db) {
 }
 
 async fn ids(db: &playbook::db::Db, f: &LeadFilter) -> (u32, Vec<String>) {
-    let page = ops::list(db, f).await.unwrap();
+    let page = ops::list(db, f, None).await.unwrap();
     (page.total, page.rows.into_iter().map(|r| r.id).collect())
 }
 
@@ -22,10 +22,13 @@ async fn ids(db: &playbook::db::Db, f: &LeadFilter) -> (u32, Vec<String>) {
 async fn every_sort_pages_consistently_and_in_its_order() {
     let (_dir, db) = generated().await;
     let sorts = [
-        (LeadSort::ScoreDesc, "score DESC, id"),
-        (LeadSort::OldestInStage, "stage_since, id"),
-        (LeadSort::Name, "lower(last_name), lower(first_name), id"),
-        (LeadSort::Newest, "created_at DESC, id DESC"),
+        (LeadSort::ScoreDesc, "score DESC, stage_since, rowid"),
+        (LeadSort::OldestInStage, "stage_since, rowid"),
+        (
+            LeadSort::Name,
+            "last_name COLLATE NOCASE, first_name COLLATE NOCASE, rowid",
+        ),
+        (LeadSort::Newest, "created_at DESC, rowid DESC"),
     ];
     for (sort, order) in sorts {
         let all = LeadFilter {

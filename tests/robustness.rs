@@ -16,11 +16,15 @@ fn out_of_range_scoring_models_are_refused_at_proposal() {
     let text = std::fs::read_to_string(&file).unwrap();
     let before = w.everything();
     for (from, to, words) in [
-        ("points = 20", "points = 2000000000", "fitRules[1].points"),
+        (
+            "points = 20",
+            "points = 2000000000",
+            "Fit rule 1: points from -1000 to 1000",
+        ),
         (
             "mqlThreshold = 60",
             "mqlThreshold = 3000000000",
-            "mqlThreshold",
+            "MQL threshold: a number of points from 1 to 100000",
         ),
     ] {
         assert!(text.contains(from), "{from}");
@@ -51,10 +55,7 @@ fn out_of_range_scoring_models_are_refused_at_proposal() {
         ],
         "invalid_input",
     );
-    assert!(
-        err.contains("--threshold: the MQL threshold must be between 1 and"),
-        "{err}"
-    );
+    assert!(err.contains("MQL threshold"), "{err}");
 }
 
 #[test]
@@ -223,8 +224,8 @@ fn hostile_csv_and_toml_never_panic_the_readers() {
 
 #[tokio::test]
 async fn hostile_imports_end_in_an_answer_and_refusals_write_nothing() {
-    use playbook::imports::{quiet, ImportMode, Mapping, Progress};
-    use playbook::leads::ops::{self, ImportKind};
+    use playbook::imports::run::{self, ImportKind, Options};
+    use playbook::imports::{quiet, Mapping, Progress};
     let (_dir, db) = common::demo_db().await;
     let tom = common::signer(&db, TOM).await;
     let (cancel, report) = quiet();
@@ -254,13 +255,12 @@ async fn hostile_imports_end_in_an_answer_and_refusals_write_nothing() {
         ][i % 3];
         let bytes = hostile(&mut rng, headers[i % 3]);
         let before = count(db.clone()).await;
-        let result = ops::import(
+        let result = run::import(
             &db,
             kind,
             &bytes,
             &Mapping::default(),
-            ImportMode::AllOrNothing,
-            false,
+            Options::default(),
             &progress,
             &tom,
         )

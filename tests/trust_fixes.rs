@@ -1026,7 +1026,7 @@ fn cli_messages_name_flags_and_people_and_texts_have_limits() {
                 MAYA,
             ],
             "invalid_input",
-            "--threshold: the MQL threshold must be between 1 and",
+            "MQL threshold: a number of points from 1 to",
         ),
         (
             vec![
@@ -1074,7 +1074,7 @@ fn cli_messages_name_flags_and_people_and_texts_have_limits() {
                 MAYA,
             ],
             "invalid_input",
-            "--definition: 20001 characters is too long; at most 20000",
+            "Definition: 20001 characters is too long; at most 20000",
         ),
         (
             vec![
@@ -1124,4 +1124,126 @@ fn cli_messages_name_flags_and_people_and_texts_have_limits() {
     let err = w.refused(&["import-playbook", big.to_str().unwrap()], "invalid_input");
     assert!(err.contains("has 50001 entries; at most 50000"), "{err}");
     assert_eq!(w.everything(), before);
+}
+
+/// The scores cached for the list as the demo's model gave them long ago, then what
+/// `contacts list` shows: decay moves scores daily, and the list follows it without a new
+/// model or a `playbook rebuild`, so the list and the contact page agree.
+#[tokio::test]
+async fn cached_scores_follow_decay_without_a_rebuild() {
+    let w = Workspace::demo();
+    let cached = |w: &Workspace| -> Vec<String> {
+        w.sql("SELECT id || ' ' || score FROM contacts WHERE deleted_at IS NULL ORDER BY id")
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    let today = cached(&w);
+    forge(&w, |conn| {
+        Box::pin(async move {
+            let long_ago = Utc::now() - Duration::days(120);
+            playbook::leads::rebuild::scores(conn, long_ago)
+                .await
+                .unwrap();
+        })
+    })
+    .await;
+    let stale = cached(&w);
+    let moved: Vec<&str> = stale
+        .iter()
+        .zip(&today)
+        .filter(|(a, b)| a != b)
+        .map(|(a, _)| a.split(' ').next().unwrap())
+        .collect();
+    assert!(
+        !moved.is_empty(),
+        "the demo's activities decay: scores of 120 days ago differ"
+    );
+    let list = w.json(&["contacts", "list"]);
+    let after = cached(&w);
+    let behind = after.iter().zip(&today).filter(|(a, b)| a != b).count();
+    assert_eq!(behind, 0, "listing brings every cached score up to date");
+    let by_id: std::collections::HashMap<&str, &Value> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["id"].as_str().unwrap(), &r["score"]))
+        .collect();
+    for id in moved.iter().take(10) {
+        let page = w.json(&["contacts", "show", id]);
+        assert_eq!(
+            by_id[id], &page["score"]["total"],
+            "the list and the contact page agree for {id}"
+        );
+    }
+}
+
+#[test]
+fn a_missing_new_passphrase_names_where_it_comes_from() {
+    let w = Workspace::demo();
+    let before = w.everything();
+    let err = w.refused_with(
+        &[
+            "members",
+            "add",
+            "--email",
+            "ana@larkspur.example",
+            "--name",
+            "Ana Ruiz",
+            "--side",
+            "sales",
+            "--role",
+            "rep",
+            "--as",
+            DANIEL,
+        ],
+        &[("PLAYBOOK_PASSPHRASE", DEMO_PASSPHRASE)],
+        "not_allowed",
+    );
+    assert!(
+        err.contains("no new passphrase for ana@larkspur.example: set PLAYBOOK_NEW_PASSPHRASE, use --new-passphrase-file"),
+        "{err}"
+    );
+    assert_eq!(w.everything(), before);
+}
+
+/// The demo's generated history (what a new user sees first) is recorded by people the
+/// stage definitions in force let record each step: no marketing recycling from a sales
+/// stage, no rep deciding a dispute.
+#[tokio::test]
+async fn the_demo_history_follows_who_may_record_what() {
+    use playbook::agreements::{AgreementBody, AgreementKind};
+    let (_dir, db) = common::demo_db().await;
+    let mut conn = db.acquire().await.unwrap();
+    let pb = playbook::handoffs::playbook_at::PlaybookHistory::load(&mut conn)
+        .await
+        .unwrap();
+    let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(
+        "SELECT e.kind, e.from_stage, e.at, m.side, m.role FROM handoff_events e
+         JOIN members m ON m.id = e.actor_id WHERE e.from_stage IS NOT NULL",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    assert!(rows.len() > 1000, "the demo has a history: {}", rows.len());
+    let mut wrong = std::collections::BTreeMap::new();
+    for (kind, from, at, side, role) in &rows {
+        let at = chrono::DateTime::parse_from_rfc3339(at).unwrap().to_utc();
+        let body = &pb.at(AgreementKind::Stage, from, at).unwrap().body;
+        let AgreementBody::Stage(stage) = body else {
+            panic!("{from} is a stage")
+        };
+        let action = stage
+            .actions
+            .iter()
+            .find(|a| a.event.as_str() == kind)
+            .unwrap_or_else(|| panic!("{from} allows {kind}"));
+        let ok = action.by.as_str() == side && (!action.managers_only || role == "manager");
+        if !ok {
+            *wrong
+                .entry(format!("{kind} in {from} by a {side} {role}"))
+                .or_insert(0) += 1;
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:?}");
 }

@@ -9,37 +9,15 @@ use serde::Serialize;
 
 use crate::db;
 use crate::error::{AppError, AppResult};
-use crate::imports::{quiet, ImportMode, Mapping, Progress};
-use crate::leads::list::{LeadFilter, LeadSort};
-use crate::leads::ops::{self, ImportKind};
+use crate::leads::list::{self, LeadFilter, LeadSort};
+use crate::leads::ops;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Report {
     contacts: u32,
-    csv_bytes: u64,
-    import: ImportFigures,
+    import: crate::bench_import::ImportFigures,
     workspace: Option<WorkspaceFigures>,
-}
-
-/// The import against the floor, each measured `runs` times in turns (medians reported).
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ImportFigures {
-    runs: Vec<ImportRun>,
-    sqlite3_import_ms: Option<f64>,
-    playbook_import_ms: f64,
-    import_rows_per_second: f64,
-    import_ratio_to_floor: Option<f64>,
-    checkpoint_after_import_ms: f64,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ImportRun {
-    sqlite3_import_ms: Option<f64>,
-    playbook_import_ms: f64,
-    checkpoint_after_import_ms: f64,
 }
 
 #[derive(Serialize)]
@@ -137,35 +115,34 @@ pub async fn run(contacts: u32, runs: u32, import_only: bool, json: bool) -> App
     }
     let i = &r.import;
     println!(
-        "Playbook benchmark at {} contacts ({} MB CSV), import median of {} runs",
+        "Playbook benchmark at {} contacts; the import is a whole process on a {}-column Lead.csv of {} MB, until its data is durable",
         r.contacts,
-        r.csv_bytes / 1_000_000,
-        i.runs.len()
-    );
-    match i.sqlite3_import_ms {
-        Some(floor) => println!("  sqlite3 .import floor          {floor:>9.1} ms"),
-        None => println!("  sqlite3 .import floor          unavailable (no sqlite3 shell)"),
-    }
-    println!(
-        "  contacts import (committed)    {:>9.1} ms  ({:.0} rows/s{})   budget 3000 ms, ≤ 4× floor",
-        i.playbook_import_ms,
-        i.import_rows_per_second,
-        i.import_ratio_to_floor.map(|x| format!(", {x:.2}× floor")).unwrap_or_default()
+        i.columns,
+        i.csv_bytes / 1_000_000
     );
     println!(
-        "  then WAL checkpoint (background) {:>7.1} ms",
-        i.checkpoint_after_import_ms
+        "  sqlite3 .import floor (process)   {:>9.1} ms median",
+        i.median_sqlite3_ms
     );
-    for (n, run) in i.runs.iter().enumerate() {
+    println!(
+        "  playbook import contacts (process){:>9.1} ms median, {:.2}× floor (median of per-pair ratios)   budget ≤ 3000 ms, ≤ 4× floor",
+        i.median_playbook_ms, i.median_ratio
+    );
+    for (n, p) in i.pairs.iter().enumerate() {
         println!(
-            "    run {}: floor {} ms, import {:.1} ms, checkpoint {:.1} ms",
+            "    pair {} ({} first): floor {:.1} ms, import {:.1} ms, {:.2}×",
             n + 1,
-            run.sqlite3_import_ms
-                .map_or("-".into(), |f| format!("{f:.1}")),
-            run.playbook_import_ms,
-            run.checkpoint_after_import_ms
+            p.first,
+            p.sqlite3_ms,
+            p.playbook_ms,
+            p.ratio
         );
     }
+    println!(
+        "  re-import, every row changed      {:>9.1} ms median ({} runs)   budget ≤ 3000 ms",
+        i.median_reimport_ms,
+        i.reimport_ms.len()
+    );
     let Some(w) = &r.workspace else {
         return Ok(());
     };
@@ -200,33 +177,12 @@ pub async fn run(contacts: u32, runs: u32, import_only: bool, json: bool) -> App
 }
 
 async fn measure(dir: &Path, contacts: u32, runs: u32, import_only: bool) -> AppResult<Report> {
-    let csv = dir.join("contacts.csv");
-    write_csv(&csv, contacts)?;
-    let csv_bytes = std::fs::metadata(&csv)?.len();
-    let mut all = Vec::new();
-    for run in 0..runs {
-        all.push(import_run(&dir.join(format!("run{run}")), &csv, contacts).await?);
-    }
-    let floors: Option<Vec<Duration>> = all.iter().map(|r| r.0).collect();
-    let floor = floors.map(median);
-    let import_time = median(all.iter().map(|r| r.1).collect());
-    let checkpoint_time = median(all.iter().map(|r| r.2).collect());
-    let import = ImportFigures {
-        runs: all
-            .iter()
-            .map(|(f, i, c)| ImportRun {
-                sqlite3_import_ms: f.map(ms),
-                playbook_import_ms: ms(*i),
-                checkpoint_after_import_ms: ms(*c),
-            })
-            .collect(),
-        sqlite3_import_ms: floor.map(ms),
-        playbook_import_ms: ms(import_time),
-        import_rows_per_second: (contacts as f64 / import_time.as_secs_f64()).round(),
-        import_ratio_to_floor: floor
-            .map(|f| ((import_time.as_secs_f64() / f.as_secs_f64()) * 100.0).round() / 100.0),
-        checkpoint_after_import_ms: ms(checkpoint_time),
-    };
+    // The workspace every import run starts from: the demo team and playbook.
+    let template = dir.join("template");
+    let pool = db::open(&template).await?;
+    demo_workspace(&pool).await?;
+    pool.close().await;
+    let import = crate::bench_import::measure(dir, &template, contacts, runs)?;
     let workspace = if import_only {
         None
     } else {
@@ -234,82 +190,9 @@ async fn measure(dir: &Path, contacts: u32, runs: u32, import_only: bool) -> App
     };
     Ok(Report {
         contacts,
-        csv_bytes,
         import,
         workspace,
     })
-}
-
-/// One turn: the sqlite3 shell's floor, then Playbook's import of the same file into a new
-/// workspace with a team and an agreed playbook, then the checkpoint it left behind.
-async fn import_run(
-    dir: &Path,
-    csv: &Path,
-    contacts: u32,
-) -> AppResult<(Option<Duration>, Duration, Duration)> {
-    std::fs::create_dir_all(dir)?;
-    // The floor: the sqlite3 shell loading the same file into a plain table.
-    let floor = {
-        let start = Instant::now();
-        let status = std::process::Command::new("sqlite3")
-            .arg(dir.join("floor.sqlite3"))
-            .arg("-cmd")
-            .arg(".mode csv")
-            .arg(format!(".import '{}' contacts_raw", csv.display()))
-            .status();
-        match status {
-            Ok(s) if s.success() => Some(start.elapsed()),
-            _ => None,
-        }
-    };
-
-    let pool = db::open(&dir.join("import")).await?;
-    let ops_signer = demo_workspace(&pool).await?;
-    let bytes = std::fs::read(csv)?;
-    let (cancel, report) = quiet();
-    let progress = Progress {
-        cancel: &cancel,
-        report: &report,
-    };
-    let start = Instant::now();
-    let s = ops::import(
-        &pool,
-        ImportKind::Contacts,
-        &bytes,
-        &Mapping::default(),
-        ImportMode::AllOrNothing,
-        false,
-        &progress,
-        &ops_signer,
-    )
-    .await?;
-    let import_time = start.elapsed();
-    if s.created != contacts {
-        return Err(AppError::invalid(
-            "bench",
-            format!(
-                "the import created {} of {contacts} contacts: {:?}",
-                s.created,
-                s.errors.first()
-            ),
-        ));
-    }
-    // The checkpoint the import left to the background: how long until its pages are in
-    // the database file too. One already running answers busy; ask until one has finished.
-    let start = Instant::now();
-    loop {
-        let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
-            .fetch_one(&pool)
-            .await?;
-        if busy == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    let checkpoint_time = start.elapsed();
-    pool.close().await;
-    let _ = std::fs::remove_dir_all(dir);
-    Ok((floor, import_time, checkpoint_time))
 }
 
 /// The demo workspace, and its marketing ops member's key (who signs bulk writes).
@@ -409,19 +292,103 @@ async fn workspace(dir: &Path, contacts: u32) -> AppResult<WorkspaceFigures> {
                 ..LeadFilter::default()
             },
         ),
+        (
+            "search 'liam hughes'",
+            LeadFilter {
+                search: Some("liam hughes".into()),
+                sort: LeadSort::BestMatch,
+                limit: 50,
+                ..LeadFilter::default()
+            },
+        ),
+        (
+            "search 'logistics'",
+            LeadFilter {
+                search: Some("logistics".into()),
+                sort: LeadSort::BestMatch,
+                limit: 50,
+                ..LeadFilter::default()
+            },
+        ),
+        (
+            "search 'hughes' in a stage",
+            LeadFilter {
+                search: Some("hughes".into()),
+                stage: Some("nurture".into()),
+                sort: LeadSort::BestMatch,
+                limit: 50,
+                ..LeadFilter::default()
+            },
+        ),
+        (
+            "overdue",
+            LeadFilter {
+                overdue: true,
+                limit: 50,
+                ..LeadFilter::default()
+            },
+        ),
     ];
     let mut list_times = Vec::new();
     for (name, f) in filters {
-        ops::list(&big, &f).await?;
+        ops::list(&big, &f, None).await?;
         let mut times = Vec::new();
         for _ in 0..15 {
             let start = Instant::now();
-            let page = ops::list(&big, &f).await?;
+            let page = ops::list(&big, &f, None).await?;
             times.push(start.elapsed());
             std::hint::black_box(page);
         }
         list_times.push((name.to_string(), ms(median(times))));
     }
+
+    // Deep pages: row 50,000 of the default order by keyset (after the anchor opening the
+    // list returned) against OFFSET, which walks every row before it; and opening the list
+    // (count, first page and every anchor).
+    let anchors = ops::anchors(&big, &LeadFilter::default(), None).await?;
+    let deep = |after: Option<String>, offset: u32| LeadFilter {
+        after,
+        offset,
+        limit: list::PAGE,
+        ..LeadFilter::default()
+    };
+    let middle = anchors.get(anchors.len() / 2).cloned();
+    let last = anchors.last().cloned();
+    for (name, f) in [
+        ("open (count, first page)", None),
+        ("row 50k, keyset", Some(deep(middle, 0))),
+        ("row 50k, offset", Some(deep(None, contacts / 2))),
+        ("last page, keyset", Some(deep(last, 0))),
+        (
+            "last page, offset",
+            Some(deep(None, contacts.saturating_sub(list::PAGE))),
+        ),
+    ] {
+        let mut times = Vec::new();
+        for _ in 0..15 {
+            let start = Instant::now();
+            match &f {
+                Some(f) => std::hint::black_box(ops::list(&big, f, None).await?)
+                    .rows
+                    .len(),
+                None => {
+                    std::hint::black_box(ops::open_list(&big, &LeadFilter::default(), None).await?)
+                        .rows
+                        .len()
+                }
+            };
+            times.push(start.elapsed());
+        }
+        list_times.push((name.to_string(), ms(median(times))));
+    }
+
+    let mut times = Vec::new();
+    for _ in 0..15 {
+        let start = Instant::now();
+        std::hint::black_box(ops::anchors(&big, &LeadFilter::default(), None).await?);
+        times.push(start.elapsed());
+    }
+    list_times.push(("anchors of every page".to_string(), ms(median(times))));
 
     let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM contacts ORDER BY random() LIMIT 60")
         .fetch_all(&big)

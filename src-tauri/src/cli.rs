@@ -1,8 +1,11 @@
 //! The headless command line: the same domain functions as the window, printing readable
 //! text or (`--format json`) the same camelCase JSON the window receives.
 mod identity;
+mod imports;
 mod leads;
 mod sync;
+mod members;
+mod workspace;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -86,10 +89,18 @@ enum Command {
     },
     /// Import contacts, handoff events or activities from CSV exports.
     #[command(subcommand)]
-    Import(leads::ImportCommand),
+    Import(imports::ImportCommand),
     /// Contacts (leads): list, show, buying team.
     #[command(subcommand)]
     Contacts(leads::ContactsCommand),
+    /// Opportunities (deals) imported from the CRM.
+    #[command(subcommand)]
+    Opportunities(workspace::OpportunitiesCommand),
+    /// The workspace's settings: the time zone and date order imports read dates in.
+    Settings {
+        #[command(subcommand)]
+        cmd: Option<workspace::SettingsCommand>,
+    },
     /// Record a handoff event for a contact: hand-over, accept, reject, attempt, qualify, recycle…
     Handoff {
         id: String,
@@ -173,6 +184,11 @@ enum MembersCommand {
         #[arg(long)]
         new_passphrase_file: Option<PathBuf>,
     },
+    /// Add a CRM's users (Zoho Users, Salesforce User, HubSpot owners) in bulk, signed by
+    /// a manager: active users not on the team become reps (ops by their role) with a
+    /// one-time passphrase each, printed once; every user's CRM id and name are remembered
+    /// so the records they own resolve to them.
+    Import(members::ImportUsers),
     /// Change a member's side or role, signed by another manager.
     SetRole {
         email: String,
@@ -289,7 +305,7 @@ struct ProposeArgs {
     threshold: Option<u32>,
 }
 
-fn parse_side(s: &str) -> Result<Side, String> {
+pub(crate) fn parse_side(s: &str) -> Result<Side, String> {
     Side::parse("side", s).map_err(|e| e.message)
 }
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -477,8 +493,18 @@ async fn dispatch(
                 ),
             )
         }
-        Command::Import(cmd) => leads::import(cmd, db, &out, pass).await,
-        Command::Contacts(cmd) => leads::contacts(cmd, db, &out).await,
+        Command::Import(cmd) => imports::import(cmd, db, &out, pass).await,
+        Command::Contacts(cmd) => leads::contacts(cmd, db, &out, pass).await,
+        Command::Opportunities(cmd) => workspace::opportunities(cmd, db, &out).await,
+        Command::Settings { cmd } => {
+            workspace::settings(
+                cmd.unwrap_or(workspace::SettingsCommand::Show),
+                db,
+                &out,
+                pass,
+            )
+            .await
+        }
         Command::Handoff {
             id,
             action,
@@ -613,6 +639,7 @@ async fn members(
     let described = |m: &Member| format!("{} ({} {})", m.name, m.side.as_str(), m.role.as_str());
     match cmd {
         MembersCommand::List => out.members(&team::list(db).await?),
+        MembersCommand::Import(args) => members::import_users(args, db, out, pass).await,
         MembersCommand::Show { email } => {
             let h = team::history(db, &email).await?;
             if !out.json(&h) {
@@ -1025,7 +1052,7 @@ fn print_version(v: &AgreementVersion) {
     if !v.summary.is_empty() {
         println!("  why: {}", v.summary);
     }
-    for (label, value) in v.body.fields() {
+    for (label, value) in v.body.fields(&|key| key.to_string()) {
         if !value.is_empty() {
             println!("  {label}: {value}");
         }
@@ -1046,7 +1073,7 @@ fn print_version(v: &AgreementVersion) {
     }
 }
 
-fn table(headers: &[&str], rows: Vec<Vec<String>>) {
+pub(crate) fn table(headers: &[&str], rows: Vec<Vec<String>>) {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {

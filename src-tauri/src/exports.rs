@@ -13,8 +13,23 @@ use crate::imports::values::neutralise;
 #[serde(rename_all = "snake_case")]
 pub enum ExportKind {
     Contacts,
+    Accounts,
+    Opportunities,
     Events,
     Activities,
+}
+
+impl ExportKind {
+    /// The name its files start with.
+    pub fn name(self) -> &'static str {
+        match self {
+            ExportKind::Contacts => "contacts",
+            ExportKind::Accounts => "accounts",
+            ExportKind::Opportunities => "opportunities",
+            ExportKind::Events => "events",
+            ExportKind::Activities => "activities",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, Type)]
@@ -24,8 +39,9 @@ pub enum ExportFormat {
     Json,
 }
 
-const CONTACTS: &str = "SELECT c.id AS playbook_id, c.external_id, c.email, c.first_name, c.last_name, c.title, c.phone, c.country,
-        a.name AS company, a.domain AS website, a.industry, a.employees, m.email AS owner, c.source_channel AS source,
+const CONTACTS: &str = "SELECT c.id AS playbook_id, c.external_id, c.email, c.salutation, c.first_name, c.last_name, c.title,
+        c.phone, c.country, a.name AS company, a.domain AS website, a.industry, a.employees,
+        coalesce(m.email, c.owner_ref) AS owner, c.source_channel AS source,
         c.source_campaign AS campaign, c.stage AS lifecycle_stage, c.stage_since, c.score, c.created_at AS created_date,
         c.buying_role, c.buying_stage,
         CASE WHEN c.budget_known THEN coalesce(nullif(c.budget_note, ''), 'yes') ELSE c.budget_note END AS budget,
@@ -34,6 +50,18 @@ const CONTACTS: &str = "SELECT c.id AS playbook_id, c.external_id, c.email, c.fi
         CASE WHEN c.timeline_known THEN coalesce(nullif(c.timeline_note, ''), 'yes') ELSE c.timeline_note END AS timeline
     FROM contacts c LEFT JOIN accounts a ON a.id = c.account_id LEFT JOIN members m ON m.id = c.owner_id
     WHERE c.deleted_at IS NULL ORDER BY c.created_at, c.id";
+
+const ACCOUNTS: &str = "SELECT a.id AS playbook_id, a.name, a.domain AS website, a.industry, a.employees,
+        a.revenue AS annual_revenue, a.country, a.owner_ref AS owner,
+        (SELECT count(*) FROM contacts c WHERE c.account_id = a.id AND c.deleted_at IS NULL) AS contacts
+    FROM accounts a WHERE a.deleted_at IS NULL ORDER BY a.name, a.id";
+
+const OPPORTUNITIES: &str = "SELECT o.id AS playbook_id, o.source_system, o.external_id, o.name, a.name AS account,
+        c.email AS primary_contact, printf('%.2f', o.amount_minor / 100.0) AS amount, o.currency, o.stage,
+        o.status, o.close_date, coalesce(m.email, o.owner_ref) AS owner, o.product, o.loss_reason
+    FROM opportunities o LEFT JOIN accounts a ON a.id = o.account_id
+    LEFT JOIN contacts c ON c.id = o.primary_contact_id LEFT JOIN members m ON m.id = o.owner_id
+    WHERE o.deleted_at IS NULL ORDER BY o.created_at, o.id";
 
 const EVENTS: &str = "SELECT e.id, c.external_id AS contact_external_id, c.email AS contact_email, e.kind AS event, e.at,
         m.email AS actor, e.from_stage, e.to_stage, e.reason, e.channel, e.note, e.playbook
@@ -54,6 +82,8 @@ async fn rows(
     use sqlx::{Column, Row, TypeInfo, ValueRef};
     let sql = match kind {
         ExportKind::Contacts => CONTACTS,
+        ExportKind::Accounts => ACCOUNTS,
+        ExportKind::Opportunities => OPPORTUNITIES,
         ExportKind::Events => EVENTS,
         ExportKind::Activities => ACTIVITIES,
     };

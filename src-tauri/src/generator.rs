@@ -230,6 +230,47 @@ struct Step {
     channel: Option<&'static str>,
 }
 
+/// Who the stage definition in force at `at` lets record `kind` in `stage`: the side, and
+/// whether only its managers.
+fn who_may(
+    pb: &PlaybookHistory,
+    stage: &str,
+    kind: EventKind,
+    at: DateTime<Utc>,
+) -> Option<(Side, bool)> {
+    match &pb.at(AgreementKind::Stage, stage, at)?.body {
+        AgreementBody::Stage(s) => s
+            .actions
+            .iter()
+            .find(|a| a.event == kind)
+            .map(|a| (a.by, a.managers_only)),
+        _ => None,
+    }
+}
+
+/// The member who records a generated step: the one the story picked if the rule lets
+/// them, else the contact's owner, else the first member it lets; nobody when the team has
+/// no such member (the history stops there).
+fn entitled(
+    members: &[(String, Side, Role)],
+    picked: String,
+    owner: &str,
+    rule: Option<(Side, bool)>,
+) -> Option<String> {
+    let Some((side, managers_only)) = rule else {
+        return Some(picked);
+    };
+    let may = |m: &(String, Side, Role)| m.1 == side && (!managers_only || m.2 == Role::Manager);
+    let lets = |id: &str| members.iter().any(|m| m.0 == id && may(m));
+    if lets(&picked) {
+        Some(picked)
+    } else if lets(owner) {
+        Some(owner.to_string())
+    } else {
+        members.iter().find(|m| may(m)).map(|m| m.0.clone())
+    }
+}
+
 /// Adds `contacts` synthetic contacts (and their accounts, activities and histories) to
 /// the workspace, inside the caller's transaction. The team and playbook must exist.
 pub async fn generate(
@@ -543,12 +584,23 @@ pub async fn generate(
                         playbook.push_str(&v.reference());
                     }
                 }
-                let actor = match step.kind {
+                let picked = match step.kind {
                     EventKind::Created => None,
                     EventKind::HandedOver | EventKind::Recycled | EventKind::Disputed => {
                         Some(rng.pick(&marketing).clone())
                     }
                     _ => Some(owner.clone()),
+                };
+                // Recorded by someone the stage definition in force lets record it.
+                let actor = match (picked, &state) {
+                    (Some(picked), Some(s)) => {
+                        let rule = who_may(&pb, &s.stage, step.kind, at);
+                        match entitled(&members, picked, &owner, rule) {
+                            Some(a) => Some(a),
+                            None => break,
+                        }
+                    }
+                    (picked, _) => picked,
                 };
                 if step.kind == EventKind::HandedOver {
                     owner = rng.pick(&sales).clone();

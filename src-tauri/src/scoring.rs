@@ -117,6 +117,16 @@ fn fit_matches(rule: &FitRule, p: &Profile) -> bool {
 /// assert_eq!(s.total, 10); // half of 20 after one half-life
 /// assert!(s.reaches_mql);
 /// ```
+/// The points a profile earns from the fit rules alone, without the explanation: what an
+/// import needs for 100k contacts (a score is fit plus behaviour).
+pub fn fit_points(model: &ScoringBody, profile: &Profile) -> i32 {
+    model
+        .fit_rules
+        .iter()
+        .filter(|r| fit_matches(r, profile))
+        .fold(0i32, |sum, r| sum.saturating_add(r.points))
+}
+
 pub fn explain(
     model: &ScoringBody,
     model_ref: &str,
@@ -157,7 +167,10 @@ pub fn explain(
         // Saturating: a model stored before the bounds (or arriving from elsewhere) can
         // never overflow, however many activities a contact has.
         let mut points = sum.round().clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32;
-        let mut detail = format!("{count} × {}", rule.activity.as_str());
+        let mut detail = format!(
+            "{count} × {}",
+            crate::labels::activity(rule.activity).to_lowercase()
+        );
         if let Some(cap) = rule.max_points {
             if points > cap {
                 points = cap;

@@ -44,3 +44,68 @@ pub fn set_identity<R: Runtime>(
         .save()
         .map_err(|e| AppError::io(format!("cannot save the settings: {e}")))
 }
+
+/// How the window looks on this laptop: the presentation scale in percent (100 = normal)
+/// and the theme (`system`, `light` or `dark`). Not team data.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Appearance {
+    pub scale_percent: u32,
+    pub theme: Theme,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum Theme {
+    System,
+    Light,
+    Dark,
+}
+
+const APPEARANCE: &str = "appearance";
+/// The range of the presentation scale, in percent: from a small laptop screen to the
+/// back of the room.
+pub const SCALE_RANGE: std::ops::RangeInclusive<u32> = 80..=250;
+
+impl Default for Appearance {
+    fn default() -> Self {
+        Appearance {
+            scale_percent: 100,
+            theme: Theme::System,
+        }
+    }
+}
+
+pub fn appearance<R: Runtime>(app: &AppHandle<R>, data_dir: &Path) -> AppResult<Appearance> {
+    Ok(store(app, data_dir)?
+        .get(APPEARANCE)
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default())
+}
+
+/// Saves the appearance; a scale outside the offered range is refused, naming the range.
+pub fn set_appearance<R: Runtime>(
+    app: &AppHandle<R>,
+    data_dir: &Path,
+    appearance: &Appearance,
+) -> AppResult<Appearance> {
+    if !SCALE_RANGE.contains(&appearance.scale_percent) {
+        return Err(AppError::invalid(
+            "scalePercent",
+            format!(
+                "The presentation scale goes from {}% to {}%.",
+                SCALE_RANGE.start(),
+                SCALE_RANGE.end()
+            ),
+        ));
+    }
+    let store = store(app, data_dir)?;
+    store.set(
+        APPEARANCE,
+        serde_json::to_value(appearance).map_err(|e| AppError::io(e.to_string()))?,
+    );
+    store
+        .save()
+        .map_err(|e| AppError::io(format!("cannot save the settings: {e}")))?;
+    Ok(appearance.clone())
+}

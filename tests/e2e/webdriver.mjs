@@ -1,27 +1,34 @@
 // A small W3C WebDriver client over fetch, and the set-up that starts tauri-driver (which
 // starts WebKitWebDriver and the real Playbook binary) in its own process group.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 export const ROOT = path.resolve(import.meta.dirname, '../..');
-export const APP = path.join(ROOT, 'target/debug/playbook');
+export const APP = process.env.PLAYBOOK_APP ?? path.join(ROOT, 'target/debug/playbook');
 export const SHOTS = path.join(ROOT, 'artifacts/screenshots');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export class Driver {
-  static async start() {
+  /**
+   * Starts the app on a data directory (a new empty one unless given); `application` and
+   * `args` override the binary and its arguments (the window bench starts other binaries).
+   * A data directory it made is removed by `stop`; a given one is the caller's.
+   */
+  static async start({ dataDir, application = APP, args } = {}) {
+    const owned = !dataDir;
+    dataDir ??= mkdtempSync(path.join(tmpdir(), 'playbook-e2e-'));
     const port = 4500 + Math.floor(Math.random() * 400) * 2;
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'playbook-e2e-'));
     const proc = spawn('tauri-driver', ['--port', String(port), '--native-port', String(port + 1)], {
       detached: true,
       stdio: ['ignore', 'inherit', 'inherit'],
       env: { ...process.env, XDG_DATA_HOME: path.join(dataDir, 'xdg') },
     });
     const d = new Driver(`http://127.0.0.1:${port}`, proc, dataDir);
+    d.owned = owned;
     for (let i = 0; ; i++) {
       try {
         if ((await fetch(`${d.base}/status`)).ok) break;
@@ -35,7 +42,7 @@ export class Driver {
       capabilities: {
         alwaysMatch: {
           browserName: 'wry',
-          'tauri:options': { application: APP, args: ['--data-dir', dataDir] },
+          'tauri:options': { application, args: args ?? ['--data-dir', dataDir] },
         },
       },
     };
@@ -49,6 +56,7 @@ export class Driver {
     this.proc = proc;
     this.dataDir = dataDir;
     this.session = null;
+    this.owned = false;
   }
 
   async call(method, url, body) {
@@ -113,7 +121,7 @@ export class Driver {
   async type(selector, text, { clear = true } = {}) {
     const id = await this.waitFor(selector);
     if (clear) await this.call('POST', this.s(`/element/${id}/clear`), {});
-    await this.call('POST', this.s(`/element/${id}/value`), { text });
+    if (text !== '') await this.call('POST', this.s(`/element/${id}/value`), { text });
   }
 
   async text(id) {
@@ -123,6 +131,12 @@ export class Driver {
   async attribute(selector, name) {
     const id = await this.waitFor(selector);
     return this.call('GET', this.s(`/element/${id}/attribute/${name}`));
+  }
+
+  /** The current value of a form control (a select's chosen option, an input's text). */
+  async value(selector) {
+    const id = await this.waitFor(selector);
+    return this.call('GET', this.s(`/element/${id}/property/value`));
   }
 
   async textOf(selector) {
@@ -178,6 +192,44 @@ export class Driver {
     return file;
   }
 
+  /** Runs a script in the page and returns its value. */
+  async exec(script, ...args) {
+    return this.call('POST', this.s('/execute/sync'), { script, args });
+  }
+
+  /** Runs an async script in the page: it calls `arguments[arguments.length - 1]` with the result. */
+  async execAsync(script, ...args) {
+    return this.call('POST', this.s('/execute/async'), { script, args });
+  }
+
+  /** Presses keys together, e.g. keys('\uE00A', '\uE012') for Alt+←. */
+  async keys(...keys) {
+    const down = keys.map((value) => ({ type: 'keyDown', value }));
+    const up = [...keys].reverse().map((value) => ({ type: 'keyUp', value }));
+    await this.call('POST', this.s('/actions'), { actions: [{ type: 'key', id: 'keyboard', actions: [...down, ...up] }] });
+    await this.call('DELETE', this.s('/actions'));
+  }
+
+  /** Sets the window's outer size. */
+  async resize(width, height) {
+    await this.call('POST', this.s('/window/rect'), { width, height, x: 0, y: 0 });
+    await sleep(400);
+  }
+
+  /** axe-core's serious and critical violations on the page as it is now. */
+  async axe(context = 'document') {
+    const source = readFileSync(path.join(ROOT, 'ui/node_modules/axe-core/axe.min.js'), 'utf8');
+    await this.exec(`if (!window.axe) { ${source} }`);
+    const result = await this.execAsync(
+      `const done = arguments[arguments.length - 1];
+       axe.run(${context}, { resultTypes: ['violations'] }).then(
+         (r) => done(r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+           .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ') + ' — ' + n.failureSummary) }))),
+         (e) => done([{ id: 'axe-error', help: String(e), nodes: [] }]))`,
+    );
+    return result;
+  }
+
   async stop() {
     try {
       if (this.session) await this.call('DELETE', this.s(''));
@@ -187,6 +239,7 @@ export class Driver {
       } catch {
         /* already gone */
       }
+      if (this.owned) rmSync(this.dataDir, { recursive: true, force: true });
     }
   }
 

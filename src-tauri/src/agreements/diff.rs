@@ -37,10 +37,17 @@ pub struct VersionDiff {
     pub left: AgreementVersion,
     pub right: AgreementVersion,
     pub fields: Vec<FieldDiff>,
+    /// The two versions say the same (a version compared with itself, or a restatement).
+    pub identical: bool,
 }
 
-/// Compares two versions of the same item, field by field.
-pub fn compare(left: AgreementVersion, right: AgreementVersion) -> AppResult<VersionDiff> {
+/// Compares two versions of the same item, field by field, in people's words
+/// (`stage_name` names a stage key).
+pub fn compare(
+    left: AgreementVersion,
+    right: AgreementVersion,
+    stage_name: &dyn Fn(&str) -> String,
+) -> AppResult<VersionDiff> {
     if left.item_id != right.item_id {
         return Err(AppError::invalid(
             "right",
@@ -52,9 +59,9 @@ pub fn compare(left: AgreementVersion, right: AgreementVersion) -> AppResult<Ver
         ));
     }
     let mut l = vec![("Name", left.name.clone())];
-    l.extend(left.body.fields());
+    l.extend(left.body.fields(stage_name));
     let mut r = vec![("Name", right.name.clone())];
-    r.extend(right.body.fields());
+    r.extend(right.body.fields(stage_name));
     let fields = l
         .into_iter()
         .zip(r)
@@ -65,8 +72,9 @@ pub fn compare(left: AgreementVersion, right: AgreementVersion) -> AppResult<Ver
             left: a,
             right: b,
         })
-        .collect();
+        .collect::<Vec<FieldDiff>>();
     Ok(VersionDiff {
+        identical: fields.iter().all(|f| !f.changed),
         left,
         right,
         fields,

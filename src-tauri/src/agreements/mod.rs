@@ -1,5 +1,6 @@
 //! The playbook itself: agreement items (lifecycle stages, glossary terms, reasons) whose
 //! immutable versions move draft → proposed → agreed once a manager of each side signs off.
+pub mod check;
 pub mod diff;
 pub mod file;
 pub mod ops;
@@ -193,37 +194,57 @@ impl AgreementBody {
         }
     }
 
-    /// The body as labelled text fields, in reading order: what a diff and a printout show.
-    pub fn fields(&self) -> Vec<(&'static str, String)> {
+    /// The body as labelled text fields, in reading order, in people's words: what a diff
+    /// and a printout show. `stage_name` names a stage key (its name in force).
+    pub fn fields(&self, stage_name: &dyn Fn(&str) -> String) -> Vec<(&'static str, String)> {
+        let labels = crate::labels::side;
         match self {
             AgreementBody::Stage(s) => vec![
-                ("Owning side", s.side.as_str().to_string()),
+                ("Owning side", labels(s.side).to_string()),
                 ("Position", s.position.to_string()),
                 ("Entry criteria", s.entry_criteria.clone()),
                 ("Exit criteria", s.exit_criteria.clone()),
                 (
                     "Maximum days in stage",
                     s.max_days_in_stage
-                        .map(|d| d.to_string())
-                        .unwrap_or_default(),
+                        .map(|d| format!("{d} days"))
+                        .unwrap_or_else(|| "No limit".into()),
                 ),
-                ("Allowed next stages", s.allowed_next.join(", ")),
                 (
-                    "Actions",
+                    "Allowed next stages",
+                    s.allowed_next
+                        .iter()
+                        .map(|k| stage_name(k))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+                (
+                    "Who records what",
                     s.actions
                         .iter()
-                        .map(StageAction::describe)
+                        .map(|a| {
+                            let who = if a.managers_only {
+                                format!("{} managers", labels(a.by))
+                            } else {
+                                labels(a.by).to_string()
+                            };
+                            let label = crate::labels::action(a.event);
+                            match &a.to {
+                                Some(to) => format!("{label} → {} ({who})", stage_name(to)),
+                                None => format!("{label} ({who})"),
+                            }
+                        })
                         .collect::<Vec<_>>()
-                        .join("; "),
+                        .join("\n"),
                 ),
             ],
             AgreementBody::Term(t) => vec![("Definition", t.definition.clone())],
             AgreementBody::Reason(r) => vec![
                 (
-                    "Applies to",
+                    "Used when",
                     r.applies_to
                         .iter()
-                        .map(|u| u.as_str())
+                        .map(|u| crate::labels::reason_use(*u))
                         .collect::<Vec<_>>()
                         .join(", "),
                 ),
@@ -233,75 +254,49 @@ impl AgreementBody {
         }
     }
 
-    /// Trims text and refuses a body that cannot be agreed on.
+    /// Trims text and refuses a body that cannot be agreed on: every problem
+    /// [`check::problems`] finds, in one message, the first one's field named.
     pub fn validated(&self) -> AppResult<AgreementBody> {
-        let required = |field: &str, text: &str| -> AppResult<String> {
-            let t = text.trim();
-            if t.is_empty() {
-                Err(AppError::invalid(
-                    field,
-                    format!("{field}: must not be empty"),
-                ))
-            } else {
-                check_length(field, t, MAX_TEXT_CHARS)?;
-                Ok(t.to_string())
-            }
-        };
+        let found = check::problems(self);
+        if let Some(first) = found.first() {
+            let all: Vec<&str> = found.iter().map(|p| p.message.as_str()).collect();
+            return Err(AppError::invalid(&first.field, all.join(" ")));
+        }
         Ok(match self {
             AgreementBody::Stage(s) => {
-                if s.position == 0 {
-                    return Err(AppError::invalid("position", "position: starts at 1"));
-                }
                 let mut next: Vec<String> = s.allowed_next.iter().map(|k| slug(k)).collect();
                 next.retain(|k| !k.is_empty());
                 next.dedup();
-                let mut actions = Vec::with_capacity(s.actions.len());
-                for (i, a) in s.actions.iter().enumerate() {
-                    let to = a.to.as_deref().map(slug).filter(|t| !t.is_empty());
-                    if let Some(t) = &to {
-                        if !next.contains(t) {
-                            return Err(AppError::invalid(
-                                "actions",
-                                format!("actions[{}]: '{}' leads to {t}, which is not among the allowed next stages ({})", i + 1, a.event.as_str(), next.join(", ")),
-                            ));
-                        }
-                    }
-                    if actions.iter().any(|b: &StageAction| b.event == a.event) {
-                        return Err(AppError::invalid(
-                            "actions",
-                            format!("actions[{}]: '{}' is listed twice", i + 1, a.event.as_str()),
-                        ));
-                    }
-                    actions.push(StageAction { to, ..a.clone() });
-                }
+                let actions = s
+                    .actions
+                    .iter()
+                    .map(|a| StageAction {
+                        to: a.to.as_deref().map(slug).filter(|t| !t.is_empty()),
+                        ..a.clone()
+                    })
+                    .collect();
                 AgreementBody::Stage(StageBody {
                     side: s.side,
                     position: s.position,
-                    entry_criteria: required("entryCriteria", &s.entry_criteria)?,
-                    exit_criteria: required("exitCriteria", &s.exit_criteria)?,
+                    entry_criteria: s.entry_criteria.trim().to_string(),
+                    exit_criteria: s.exit_criteria.trim().to_string(),
                     max_days_in_stage: s.max_days_in_stage.filter(|d| *d > 0),
                     allowed_next: next,
                     actions,
                 })
             }
             AgreementBody::Term(t) => AgreementBody::Term(TermBody {
-                definition: required("definition", &t.definition)?,
+                definition: t.definition.trim().to_string(),
             }),
             AgreementBody::Reason(r) => {
-                if r.applies_to.is_empty() {
-                    return Err(AppError::invalid(
-                        "appliesTo",
-                        "appliesTo: say what the reason is for (reject, recycle, disqualify, lost)",
-                    ));
-                }
                 let mut uses = r.applies_to.clone();
                 uses.dedup();
                 AgreementBody::Reason(ReasonBody {
                     applies_to: uses,
-                    description: required("description", &r.description)?,
+                    description: r.description.trim().to_string(),
                 })
             }
-            AgreementBody::Scoring(m) => AgreementBody::Scoring(m.validated()?),
+            AgreementBody::Scoring(m) => AgreementBody::Scoring(m.clone()),
         })
     }
 }
@@ -422,6 +417,8 @@ pub struct AgreementItem {
     pub in_force: Option<AgreementVersion>,
     /// The version awaiting sign-off, if any.
     pub pending: Option<AgreementVersion>,
+    /// An agreed version that takes force later (its `effective_at`), if any.
+    pub scheduled: Option<AgreementVersion>,
     /// A declined proposal newer than anything in force or pending.
     pub draft: Option<AgreementVersion>,
     /// Every version, newest first.
@@ -500,7 +497,9 @@ mod tests {
             ..s.clone()
         });
         let err = astray.validated().unwrap_err();
-        assert_eq!(err.field.as_deref(), Some("actions"));
-        assert!(err.message.contains("not among the allowed next stages"));
+        assert_eq!(err.field.as_deref(), Some("actions.0"));
+        assert!(err
+            .message
+            .contains("no longer among the allowed next stages"));
     }
 }

@@ -85,7 +85,15 @@ pub async fn diff(db: &Db, left: &str, right: &str) -> AppResult<VersionDiff> {
     let now = Utc::now();
     let l = store::resolve_version(&mut conn, left, now).await?;
     let r = store::resolve_version(&mut conn, right, now).await?;
-    compare(l, r)
+    let names: std::collections::HashMap<String, String> =
+        store::load_items(&mut conn, Some(AgreementKind::Stage), now)
+            .await?
+            .into_iter()
+            .map(|i| (i.key, i.name))
+            .collect();
+    compare(l, r, &|key| {
+        names.get(key).cloned().unwrap_or_else(|| key.to_string())
+    })
 }
 
 pub async fn export_file(db: &Db, path: &std::path::Path) -> AppResult<PlaybookFile> {

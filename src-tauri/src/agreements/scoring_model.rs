@@ -3,8 +3,6 @@
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
-use crate::error::{AppError, AppResult};
-
 /// Bounds a scoring model is proposed within. A score is a sum of a few dozen rules; a
 /// thousand points per rule and a threshold of a hundred thousand are far beyond any real
 /// model, and keep every sum far from overflowing.
@@ -85,6 +83,22 @@ pub enum FitField {
     Timeline,
 }
 
+impl FitField {
+    pub const ALL: [FitField; 11] = [
+        FitField::Title,
+        FitField::Industry,
+        FitField::Employees,
+        FitField::Country,
+        FitField::SourceChannel,
+        FitField::BuyingRole,
+        FitField::EmailDomain,
+        FitField::Budget,
+        FitField::Authority,
+        FitField::Need,
+        FitField::Timeline,
+    ];
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "snake_case")]
 pub enum FitOp {
@@ -96,6 +110,16 @@ pub enum FitOp {
     AtMost,
     /// The field is known (for BANT: marked known; otherwise: not empty).
     IsKnown,
+}
+
+impl FitOp {
+    pub const ALL: [FitOp; 5] = [
+        FitOp::Equals,
+        FitOp::Contains,
+        FitOp::AtLeast,
+        FitOp::AtMost,
+        FitOp::IsKnown,
+    ];
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
@@ -140,9 +164,17 @@ impl ScoringBody {
             .fit_rules
             .iter()
             .map(|r| {
+                let value = if r.op == FitOp::IsKnown {
+                    String::new()
+                } else {
+                    format!(" {}", r.value.replace('|', " or "))
+                };
                 format!(
-                    "{}: {:?} {:?} {} → {:+}",
-                    r.label, r.field, r.op, r.value, r.points
+                    "{}: {} {}{value} → {:+}",
+                    r.label,
+                    crate::labels::fit_field(r.field),
+                    crate::labels::fit_op(r.op),
+                    r.points
                 )
             })
             .collect::<Vec<_>>()
@@ -155,12 +187,15 @@ impl ScoringBody {
                     .max_points
                     .map(|m| format!(", at most {m}"))
                     .unwrap_or_default();
+                let decay = match r.half_life_days {
+                    0 => "never fades".to_string(),
+                    d => format!("halves every {d} days"),
+                };
                 format!(
-                    "{}: {} → {:+} each, half-life {} days{cap}",
+                    "{}: {} → {:+} each, {decay}{cap}",
                     r.label,
-                    r.activity.as_str(),
+                    crate::labels::activity(r.activity),
                     r.points,
-                    r.half_life_days
                 )
             })
             .collect::<Vec<_>>()
@@ -170,101 +205,5 @@ impl ScoringBody {
             ("Fit rules", fit),
             ("Behaviour rules", behaviour),
         ]
-    }
-
-    pub fn validated(&self) -> AppResult<ScoringBody> {
-        if self.mql_threshold == 0 || self.mql_threshold > MAX_THRESHOLD {
-            return Err(AppError::invalid(
-                "mqlThreshold",
-                format!("mqlThreshold: the MQL threshold must be between 1 and {MAX_THRESHOLD}"),
-            ));
-        }
-        if self.fit_rules.len() + self.behaviour_rules.len() > MAX_RULES {
-            return Err(AppError::invalid(
-                "fitRules",
-                format!("a scoring model has at most {MAX_RULES} rules"),
-            ));
-        }
-        let points = |field: &str, i: usize, p: i32| -> AppResult<()> {
-            if (-MAX_POINTS..=MAX_POINTS).contains(&p) {
-                Ok(())
-            } else {
-                Err(AppError::invalid(
-                    field,
-                    format!(
-                        "{field}[{}].points: {p} is outside -{MAX_POINTS}..{MAX_POINTS}",
-                        i + 1
-                    ),
-                ))
-            }
-        };
-        for (i, r) in self.fit_rules.iter().enumerate() {
-            if r.label.trim().is_empty() {
-                return Err(AppError::invalid(
-                    "fitRules",
-                    format!("fitRules[{}]: needs a label", i + 1),
-                ));
-            }
-            points("fitRules", i, r.points)?;
-            super::check_length(
-                &format!("fitRules[{}].label", i + 1),
-                &r.label,
-                super::MAX_NAME_CHARS,
-            )?;
-            super::check_length(
-                &format!("fitRules[{}].value", i + 1),
-                &r.value,
-                super::MAX_TEXT_CHARS,
-            )?;
-            if matches!(r.op, FitOp::AtLeast | FitOp::AtMost)
-                && r.value.trim().parse::<f64>().is_err()
-            {
-                return Err(AppError::invalid(
-                    "fitRules",
-                    format!(
-                        "fitRules[{}] ({}): '{}' is not a number",
-                        i + 1,
-                        r.label,
-                        r.value
-                    ),
-                ));
-            }
-        }
-        for (i, r) in self.behaviour_rules.iter().enumerate() {
-            if r.label.trim().is_empty() {
-                return Err(AppError::invalid(
-                    "behaviourRules",
-                    format!("behaviourRules[{}]: needs a label", i + 1),
-                ));
-            }
-            points("behaviourRules", i, r.points)?;
-            super::check_length(
-                &format!("behaviourRules[{}].label", i + 1),
-                &r.label,
-                super::MAX_NAME_CHARS,
-            )?;
-            if r.max_points
-                .is_some_and(|m| !(0..=MAX_POINTS * 10).contains(&m))
-            {
-                return Err(AppError::invalid(
-                    "behaviourRules",
-                    format!(
-                        "behaviourRules[{}].maxPoints: between 0 and {}",
-                        i + 1,
-                        MAX_POINTS * 10
-                    ),
-                ));
-            }
-            if r.half_life_days > MAX_HALF_LIFE_DAYS {
-                return Err(AppError::invalid(
-                    "behaviourRules",
-                    format!(
-                        "behaviourRules[{}].halfLifeDays: at most {MAX_HALF_LIFE_DAYS}",
-                        i + 1
-                    ),
-                ));
-            }
-        }
-        Ok(self.clone())
     }
 }

@@ -328,6 +328,10 @@ pub fn assemble(
                 .iter()
                 .find(|v| v.status == VersionStatus::Proposed)
                 .cloned();
+            let scheduled = versions
+                .iter()
+                .find(|v| v.status == VersionStatus::Scheduled)
+                .cloned();
             let newest_settled = versions
                 .iter()
                 .find(|v| !matches!(v.status, VersionStatus::Draft | VersionStatus::Tampered))
@@ -344,6 +348,7 @@ pub fn assemble(
                 name,
                 in_force,
                 pending,
+                scheduled,
                 draft,
                 versions,
             }
@@ -686,7 +691,7 @@ pub async fn propose_in(
     if name.is_empty() {
         return Err(AppError::invalid(
             "name",
-            "name: a playbook item needs a name",
+            "Name: give the item a name both teams will recognise.",
         ));
     }
     super::check_length("name", &name, super::MAX_NAME_CHARS)?;

@@ -89,17 +89,20 @@ impl Passphrases {
             self.next += 1;
             return Ok(self.lines[i].clone());
         }
-        prompt(&format!("Passphrase for {who}: "), who)
+        prompt(
+            &format!("Passphrase for {who}: "),
+            &format!("no passphrase for {who}: set PLAYBOOK_PASSPHRASE, use --passphrase-file, or run in a terminal"),
+        )
     }
 }
 
-fn prompt(text: &str, who: &str) -> AppResult<String> {
+/// Asks on the terminal; without one, refuses with `missing` (which says where else the
+/// passphrase can come from).
+fn prompt(text: &str, missing: &str) -> AppResult<String> {
     if !std::io::stdin().is_terminal() {
         return Err(AppError {
             field: Some("passphrase".into()),
-            ..AppError::not_allowed(format!(
-                "no passphrase for {who}: set PLAYBOOK_PASSPHRASE, use --passphrase-file, or run in a terminal"
-            ))
+            ..AppError::not_allowed(missing)
         });
     }
     rpassword::prompt_password(text)
@@ -120,8 +123,9 @@ pub fn new_passphrase(file: Option<&PathBuf>, who: &str) -> AppResult<String> {
     if let Some(p) = from_env("PLAYBOOK_NEW_PASSPHRASE") {
         return Ok(p);
     }
-    let first = prompt(&format!("New passphrase for {who}: "), who)?;
-    let again = prompt(&format!("Once more, for {who}: "), who)?;
+    let missing = format!("no new passphrase for {who}: set PLAYBOOK_NEW_PASSPHRASE, use --new-passphrase-file, or run in a terminal");
+    let first = prompt(&format!("New passphrase for {who}: "), &missing)?;
+    let again = prompt(&format!("Once more, for {who}: "), &missing)?;
     if first != again {
         return Err(AppError::invalid(
             "passphrase",

@@ -9,54 +9,11 @@ use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::exports::{ExportFormat, ExportKind};
 use crate::handoffs::{EventKind, EventRequest, EventStatus};
-use crate::imports::{quiet, ImportMode, Mapping, Progress};
 use crate::leads::list::{LeadFilter, LeadSort};
-use crate::leads::ops::{self, ImportKind};
+use crate::leads::merge::MergeAction;
+use crate::leads::ops;
 use crate::team;
 use crate::trust::Signer;
-
-#[derive(Subcommand)]
-pub enum ImportCommand {
-    /// Contacts or leads exported from Salesforce, HubSpot, Zoho, Pipedrive, Marketo or a spreadsheet.
-    Contacts {
-        file: PathBuf,
-        /// A TOML file: [columns] field = "Header", [statuses] "Value" = "stage".
-        #[arg(long)]
-        mapping: Option<PathBuf>,
-        #[arg(long, value_enum, default_value_t = ModeArg::AllOrNothing)]
-        mode: ModeArg,
-        /// Check and count, write nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// The ops member or manager who signs the import (email).
-        #[arg(long = "as")]
-        actor: String,
-    },
-    /// Handoff events (contact, event, date, actor, reason, channel, note).
-    Events {
-        file: PathBuf,
-        #[arg(long, value_enum, default_value_t = ModeArg::AllOrNothing)]
-        mode: ModeArg,
-        /// The ops member or manager who signs the import (email).
-        #[arg(long = "as")]
-        actor: String,
-    },
-    /// Activities (contact, activity, date, detail).
-    Activities {
-        file: PathBuf,
-        #[arg(long, value_enum, default_value_t = ModeArg::AllOrNothing)]
-        mode: ModeArg,
-        /// The ops member or manager who signs the import (email).
-        #[arg(long = "as")]
-        actor: String,
-    },
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-pub enum ModeArg {
-    AllOrNothing,
-    ValidRows,
-}
 
 #[derive(Subcommand)]
 pub enum ContactsCommand {
@@ -89,6 +46,23 @@ pub enum ContactsCommand {
     },
     /// An account's buying team.
     Team { account_id: String },
+    /// Merge a duplicate into the contact it really is (signed; undone by unmerge): the
+    /// duplicate leaves the lists, its history stays its own.
+    Merge {
+        /// The contact that stays.
+        survivor: String,
+        /// The duplicate.
+        duplicate: String,
+        /// The ops member or manager who merges (email).
+        #[arg(long = "as")]
+        signer: String,
+    },
+    /// Undo the merge of a duplicate.
+    Unmerge {
+        duplicate: String,
+        #[arg(long = "as")]
+        signer: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -102,97 +76,18 @@ pub enum SortArg {
 #[derive(Clone, Copy, ValueEnum)]
 pub enum ExportWhat {
     Contacts,
+    Accounts,
+    Opportunities,
     Events,
     Activities,
 }
 
-pub async fn import(
-    cmd: ImportCommand,
+pub async fn contacts(
+    cmd: ContactsCommand,
     db: &Db,
     out: &Out,
     pass: &mut Passphrases,
 ) -> AppResult<()> {
-    let (kind, file, mapping, mode, dry_run, actor) = match cmd {
-        ImportCommand::Contacts {
-            file,
-            mapping,
-            mode,
-            dry_run,
-            actor,
-        } => (ImportKind::Contacts, file, mapping, mode, dry_run, actor),
-        ImportCommand::Events { file, mode, actor } => {
-            (ImportKind::Events, file, None, mode, false, actor)
-        }
-        ImportCommand::Activities { file, mode, actor } => {
-            (ImportKind::Activities, file, None, mode, false, actor)
-        }
-    };
-    let signer = unlock(db, &actor, pass).await?;
-    let read = |p: &PathBuf| {
-        std::fs::read(p).map_err(|e| AppError::io(format!("cannot read {}: {e}", p.display())))
-    };
-    let bytes = read(&file)?;
-    let mapping = match mapping {
-        Some(p) => Mapping::from_toml(&String::from_utf8_lossy(&read(&p)?))?,
-        None => Mapping::default(),
-    };
-    let mode = match mode {
-        ModeArg::AllOrNothing => ImportMode::AllOrNothing,
-        ModeArg::ValidRows => ImportMode::ValidRows,
-    };
-    let (cancel, report) = quiet();
-    let progress = Progress {
-        cancel: &cancel,
-        report: &report,
-    };
-    let s = ops::import(
-        db, kind, &bytes, &mapping, mode, dry_run, &progress, &signer,
-    )
-    .await?;
-    if !out.json(&s) {
-        println!(
-            "{} ({}): {} rows read, {} created, {} updated, {} unchanged, {} rejected{}.",
-            file.display(),
-            s.dialect,
-            s.rows_read,
-            s.created,
-            s.updated,
-            s.unchanged,
-            s.rejected,
-            if s.dry_run {
-                " (dry run: nothing written)"
-            } else if !s.written {
-                " (nothing written)"
-            } else {
-                ""
-            }
-        );
-        for e in s.errors.iter().take(50) {
-            println!("  row {} [{}]: {}", e.row, e.column, e.message);
-        }
-        if s.errors.len() > 50 {
-            println!("  … and {} more", s.errors.len() - 50);
-        }
-        if !s.unmapped_statuses.is_empty() {
-            println!(
-                "  statuses mapped to no stage (entered the first stage): {}",
-                s.unmapped_statuses.join(", ")
-            );
-        }
-        if !s.unmatched_owners.is_empty() {
-            println!(
-                "  owners not on the team (left unassigned): {}",
-                s.unmatched_owners.join(", ")
-            );
-        }
-    }
-    if !s.written && !s.dry_run {
-        return Err(AppError::invalid("file", format!("{} rows were rejected; nothing was imported (use --mode valid-rows to import the rest)", s.rejected)));
-    }
-    Ok(())
-}
-
-pub async fn contacts(cmd: ContactsCommand, db: &Db, out: &Out) -> AppResult<()> {
     match cmd {
         ContactsCommand::List {
             stage,
@@ -204,6 +99,7 @@ pub async fn contacts(cmd: ContactsCommand, db: &Db, out: &Out) -> AppResult<()>
             sort,
             limit,
         } => {
+            crate::leads::rebuild::refresh_scores(db, chrono::Utc::now()).await?;
             let owner_id = match owner {
                 Some(email) => Some(
                     team::store::by_email(&mut *db.acquire().await?, &email)
@@ -228,7 +124,7 @@ pub async fn contacts(cmd: ContactsCommand, db: &Db, out: &Out) -> AppResult<()>
                 limit: limit.unwrap_or(0),
                 ..LeadFilter::default()
             };
-            let page = ops::list(db, &filter).await?;
+            let page = ops::list(db, &filter, None).await?;
             if !out.json(&page.rows) {
                 let rows = page
                     .rows
@@ -326,12 +222,47 @@ pub async fn contacts(cmd: ContactsCommand, db: &Db, out: &Out) -> AppResult<()>
                 }
                 let allowed: Vec<&str> = d.allowed_actions.iter().map(|k| k.as_str()).collect();
                 println!("allowed now: {}", allowed.join(", "));
+                print_ownership_and_deals(&d);
             }
+        }
+        ContactsCommand::Merge {
+            survivor,
+            duplicate,
+            signer,
+        } => {
+            let signer = unlock(db, &signer, pass).await?;
+            ops::merge(db, MergeAction::Merge, &duplicate, Some(&survivor), &signer).await?;
+            out.done(
+                &serde_json::json!({ "merged": duplicate, "into": survivor }),
+                &format!("Merged {duplicate} into {survivor} (playbook contacts unmerge {duplicate} undoes it)."),
+            )?;
+        }
+        ContactsCommand::Unmerge { duplicate, signer } => {
+            let signer = unlock(db, &signer, pass).await?;
+            ops::merge(db, MergeAction::Unmerge, &duplicate, None, &signer).await?;
+            out.done(
+                &serde_json::json!({ "unmerged": duplicate }),
+                &format!("{duplicate} is its own contact again."),
+            )?;
         }
         ContactsCommand::Team { account_id } => {
             let map = ops::people_map(db, &account_id).await?;
             if !out.json(&map) {
                 println!("{}", map.account.name);
+                for o in &map.opportunities {
+                    println!(
+                        "  deal: {} · {} · {}{}",
+                        o.name,
+                        o.status,
+                        o.amount_minor
+                            .map(|a| format!("{} {}.{:02}", o.currency, a / 100, a % 100))
+                            .unwrap_or_default(),
+                        o.close_date
+                            .as_ref()
+                            .map(|d| format!(" · closes {d}"))
+                            .unwrap_or_default()
+                    );
+                }
                 let rows = map
                     .people
                     .iter()
@@ -398,9 +329,14 @@ pub async fn handoff(
 pub async fn export(db: &Db, what: ExportWhat, file: PathBuf, format: Format) -> AppResult<()> {
     let kind = match what {
         ExportWhat::Contacts => ExportKind::Contacts,
+        ExportWhat::Accounts => ExportKind::Accounts,
+        ExportWhat::Opportunities => ExportKind::Opportunities,
         ExportWhat::Events => ExportKind::Events,
         ExportWhat::Activities => ExportKind::Activities,
     };
+    if kind == ExportKind::Contacts {
+        crate::leads::rebuild::refresh_scores(db, chrono::Utc::now()).await?;
+    }
     let fmt = if format == Format::Json {
         ExportFormat::Json
     } else {
@@ -418,4 +354,37 @@ pub async fn export(db: &Db, what: ExportWhat, file: PathBuf, format: Format) ->
     let n = ops::export(db, kind, fmt, &file).await?;
     println!("Wrote {n} rows to {}.", file.display());
     Ok(())
+}
+
+/// The contact page's owner (as named, while not on the team), deals and possible
+/// duplicates, for people.
+fn print_ownership_and_deals(d: &crate::leads::ContactDetail) {
+    let c = &d.contact;
+    match (&c.owner_name, &c.owner_ref) {
+        (Some(name), _) => println!("owner: {name}"),
+        (None, Some(named)) => {
+            println!("owner: {named} (named by the import; not on the team yet)")
+        }
+        (None, None) => println!("owner: nobody"),
+    }
+    for o in &d.opportunities {
+        println!(
+            "deal: {} · {} · {}{}",
+            o.name,
+            o.status,
+            o.amount_minor
+                .map(|a| format!("{} {}.{:02}", o.currency, a / 100, a % 100))
+                .unwrap_or_default(),
+            o.close_date
+                .as_ref()
+                .map(|d| format!(" · closes {d}"))
+                .unwrap_or_default()
+        );
+    }
+    if !d.same_email.is_empty() {
+        println!(
+            "same email as: {} (possible duplicates; `playbook contacts merge` joins them)",
+            d.same_email.join(", ")
+        );
+    }
 }

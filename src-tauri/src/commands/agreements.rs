@@ -2,8 +2,11 @@
 use tauri::State;
 
 use super::AppState;
+use crate::agreements::check::{self, Problem};
 use crate::agreements::diff::VersionDiff;
-use crate::agreements::{ops, AgreementItem, AgreementKind, AgreementVersion, Proposal};
+use crate::agreements::{
+    ops, AgreementBody, AgreementItem, AgreementKind, AgreementVersion, Proposal,
+};
 use crate::error::AppResult;
 
 #[tauri::command]
@@ -56,4 +59,12 @@ pub async fn compare_versions(
     right_id: String,
 ) -> AppResult<VersionDiff> {
     ops::diff(&state.db, &left_id, &right_id).await
+}
+
+/// Everything wrong with a body being written, in people's words, field by field (the
+/// form shows them as they type; proposing refuses the same problems).
+#[tauri::command]
+#[specta::specta]
+pub async fn check_proposal(body: AgreementBody) -> AppResult<Vec<Problem>> {
+    Ok(check::problems(&body))
 }

@@ -11,15 +11,44 @@ use crate::error::AppResult;
 use crate::exports::{ExportFormat, ExportKind};
 use crate::handoffs::{EventRequest, HandoffEvent};
 use crate::imports::contacts::ImportPreview;
-use crate::imports::{ImportMode, ImportSummary, Mapping, Progress};
-use crate::leads::list::{LeadFilter, LeadPage};
-use crate::leads::ops::{self, ImportKind};
+use crate::imports::run::{ImportKind, Options};
+use crate::imports::{ImportSummary, Mapping, Progress};
+use crate::leads::list::{LeadFilter, LeadPage, LeadWindow};
+use crate::leads::ops::{self, QueueCount};
 use crate::leads::{ContactDetail, PeopleMap};
 
 #[tauri::command]
 #[specta::specta]
 pub async fn list_leads(state: State<'_, AppState>, filter: LeadFilter) -> AppResult<LeadPage> {
-    ops::list(&state.db, &filter).await
+    let viewer = state.session.signer().map(|s| s.member_id);
+    ops::list(&state.db, &filter, viewer.as_deref()).await
+}
+
+/// Opens the list: the count and the first page.
+#[tauri::command]
+#[specta::specta]
+pub async fn open_leads(state: State<'_, AppState>, filter: LeadFilter) -> AppResult<LeadWindow> {
+    let viewer = state.session.signer().map(|s| s.member_id);
+    ops::open_list(&state.db, &filter, viewer.as_deref()).await
+}
+
+/// Where every page after the first starts: asked once a list is open.
+#[tauri::command]
+#[specta::specta]
+pub async fn lead_anchors(
+    state: State<'_, AppState>,
+    filter: LeadFilter,
+) -> AppResult<Vec<String>> {
+    let viewer = state.session.signer().map(|s| s.member_id);
+    ops::anchors(&state.db, &filter, viewer.as_deref()).await
+}
+
+/// What awaits the person signed in, per part of their queue.
+#[tauri::command]
+#[specta::specta]
+pub async fn queue_counts(state: State<'_, AppState>) -> AppResult<Vec<QueueCount>> {
+    let viewer = state.session.signer().map(|s| s.member_id);
+    ops::queue_counts(&state.db, viewer.as_deref()).await
 }
 
 #[tauri::command]
@@ -55,10 +84,11 @@ pub async fn record_handoff(
 #[specta::specta]
 pub async fn preview_import(
     state: State<'_, AppState>,
+    kind: ImportKind,
     content: String,
     mapping: Mapping,
 ) -> AppResult<ImportPreview> {
-    ops::preview(&state.db, content.as_bytes(), &mapping).await
+    crate::imports::run::preview(&state.db, kind, content.as_bytes(), &mapping).await
 }
 
 #[derive(Clone, Serialize, specta::Type)]
@@ -78,8 +108,7 @@ pub async fn run_import(
     kind: ImportKind,
     content: String,
     mapping: Mapping,
-    mode: ImportMode,
-    dry_run: bool,
+    options: Options,
 ) -> AppResult<ImportSummary> {
     let me = state.session.require("importing")?;
     let cancel = state.import_cancel.clone();
@@ -91,17 +120,21 @@ pub async fn run_import(
         cancel: &cancel,
         report: &report,
     };
-    ops::import(
+    let summary = crate::imports::run::import(
         &state.db,
         kind,
         content.as_bytes(),
         &mapping,
-        mode,
-        dry_run,
+        options,
         &progress,
         &me,
     )
-    .await
+    .await?;
+    if summary.written && kind == ImportKind::Contacts {
+        let db = state.db.clone();
+        tauri::async_runtime::spawn(async move { ops::index_new_contacts(&db).await });
+    }
+    Ok(summary)
 }
 
 #[tauri::command]
@@ -130,11 +163,7 @@ pub async fn export_data(
     std::fs::create_dir_all(&dir)?;
     let name = format!(
         "{}-{}.{}",
-        match kind {
-            ExportKind::Contacts => "contacts",
-            ExportKind::Events => "events",
-            ExportKind::Activities => "activities",
-        },
+        kind.name(),
         chrono::Utc::now().format("%Y%m%d-%H%M%S"),
         if format == ExportFormat::Json {
             "json"
@@ -150,4 +179,45 @@ pub async fn export_data(
 /// A fresh cancel flag for the app state.
 pub fn cancel_flag() -> Arc<AtomicBool> {
     Arc::new(AtomicBool::new(false))
+}
+
+/// The source channels in the data, for the list's source filter.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_sources(state: State<'_, AppState>) -> AppResult<Vec<String>> {
+    crate::leads::store::sources(&mut *state.db.acquire().await?).await
+}
+
+/// Merges a duplicate contact into the one it really is (signed by whoever's key is open).
+#[tauri::command]
+#[specta::specta]
+pub async fn merge_contacts(
+    state: State<'_, AppState>,
+    duplicate: String,
+    survivor: String,
+) -> AppResult<()> {
+    let me = state.session.require("merging contacts")?;
+    ops::merge(
+        &state.db,
+        crate::leads::merge::MergeAction::Merge,
+        &duplicate,
+        Some(&survivor),
+        &me,
+    )
+    .await
+}
+
+/// Undoes the merge of a duplicate contact.
+#[tauri::command]
+#[specta::specta]
+pub async fn unmerge_contact(state: State<'_, AppState>, duplicate: String) -> AppResult<()> {
+    let me = state.session.require("unmerging contacts")?;
+    ops::merge(
+        &state.db,
+        crate::leads::merge::MergeAction::Unmerge,
+        &duplicate,
+        None,
+        &me,
+    )
+    .await
 }

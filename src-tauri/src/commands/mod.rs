@@ -6,6 +6,7 @@ pub mod leads;
 pub mod session;
 pub mod sync;
 pub mod team;
+pub mod window;
 
 use std::path::PathBuf;
 
@@ -32,6 +33,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             agreements::approve_agreement,
             agreements::decline_agreement,
             agreements::compare_versions,
+            agreements::check_proposal,
             team::list_members,
             team::add_member,
             team::whoami,
@@ -39,6 +41,9 @@ pub fn builder() -> Builder<tauri::Wry> {
             team::unlock,
             team::lock,
             leads::list_leads,
+            leads::open_leads,
+            leads::lead_anchors,
+            leads::queue_counts,
             leads::get_contact,
             leads::get_people_map,
             leads::record_handoff,
@@ -48,6 +53,15 @@ pub fn builder() -> Builder<tauri::Wry> {
             leads::export_data,
             sync::sync_status,
             sync::sync_now,
+            window::vocabulary,
+            window::get_appearance,
+            window::set_appearance,
+            window::toggle_fullscreen,
+            window::open_exports_folder,
+            window::preview_impact,
+            leads::list_sources,
+            leads::merge_contacts,
+            leads::unmerge_contact,
         ])
         // Emitted as an event rather than returned, so named here to reach the bindings.
         .typ::<leads::ImportProgress>()

@@ -50,6 +50,11 @@ pub fn reason_use(kind: EventKind) -> Option<ReasonUse> {
     }
 }
 
+/// Whether recording the event needs the channel it went through (phone, email…).
+pub fn needs_channel(kind: EventKind) -> bool {
+    kind == EventKind::Attempt
+}
+
 fn stage_def<'a>(
     pb: &'a PlaybookHistory,
     key: &str,
@@ -210,7 +215,7 @@ pub fn decide(
         }
         (None, None) => {}
     }
-    if req.kind == EventKind::Attempt {
+    if needs_channel(req.kind) {
         let channel = req
             .channel
             .as_deref()
@@ -280,5 +285,24 @@ pub fn allowed_actions(
     EventKind::ALL
         .into_iter()
         .filter(|k| check_transition(Some(state), *k, at, None, pb, acting).is_ok())
+        .collect()
+}
+
+/// The stages in force at `at` in which `member` may record `kind` (their side, and their
+/// role where the stage keeps it to managers): where their queue's work can be.
+pub fn stages_allowing(
+    pb: &PlaybookHistory,
+    at: DateTime<Utc>,
+    kind: EventKind,
+    member: &MemberState,
+) -> Vec<String> {
+    pb.stage_keys()
+        .into_iter()
+        .filter(|key| {
+            matches!(pb.at(AgreementKind::Stage, key, at).map(|v| &v.body),
+                Some(AgreementBody::Stage(s)) if s.actions.iter().any(|a| a.event == kind
+                    && a.by == member.side
+                    && (!a.managers_only || member.role == Role::Manager)))
+        })
         .collect()
 }

@@ -1,301 +1,195 @@
-//! Recognising what a CRM export is: its column names (Salesforce, HubSpot, Zoho,
-//! Pipedrive, Marketo, plain spreadsheets) and its default status values.
-use std::collections::BTreeMap;
-
-use serde::{Deserialize, Serialize};
+//! Recognising what a CRM export is: which system wrote it (Salesforce, HubSpot, Zoho,
+//! Pipedrive, Marketo, SuiteCRM, Mautic, or a plain spreadsheet), which kind of record it
+//! holds (leads, contacts, persons), and what its status values mean.
+use serde::Serialize;
 use specta::Type;
 
 use crate::leads::norm;
 
-/// What a contacts file can fill in.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Type,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum ContactField {
-    ExternalId,
-    Email,
-    FirstName,
-    LastName,
-    FullName,
-    Company,
-    Domain,
-    Title,
-    Phone,
-    Country,
-    Industry,
-    Employees,
-    Owner,
-    SourceChannel,
-    SourceCampaign,
-    Status,
-    CreatedAt,
-    BuyingRole,
-    BuyingStage,
-    Budget,
-    Authority,
-    Need,
-    Timeline,
+/// Where a file's ids come from: ids are only unique within one system and record type
+/// (a Zoho lead 2585 and a Zoho contact 2585 are different people).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Source {
+    /// The system's key (`zoho`, `salesforce`, …, `spreadsheet`, or the user's own name).
+    pub system: String,
+    /// The system's name as people know it.
+    pub name: String,
+    /// `lead`, `contact`, `person`, … or empty when the file does not say.
+    pub record_type: String,
 }
 
-impl ContactField {
-    pub const ALL: [ContactField; 23] = [
-        ContactField::ExternalId,
-        ContactField::Email,
-        ContactField::FirstName,
-        ContactField::LastName,
-        ContactField::FullName,
-        ContactField::Company,
-        ContactField::Domain,
-        ContactField::Title,
-        ContactField::Phone,
-        ContactField::Country,
-        ContactField::Industry,
-        ContactField::Employees,
-        ContactField::Owner,
-        ContactField::SourceChannel,
-        ContactField::SourceCampaign,
-        ContactField::Status,
-        ContactField::CreatedAt,
-        ContactField::BuyingRole,
-        ContactField::BuyingStage,
-        ContactField::Budget,
-        ContactField::Authority,
-        ContactField::Need,
-        ContactField::Timeline,
-    ];
+const SYSTEMS: [(&str, &str); 9] = [
+    ("salesforce", "Salesforce"),
+    ("hubspot", "HubSpot"),
+    ("zoho", "Zoho CRM"),
+    ("pipedrive", "Pipedrive"),
+    ("marketo", "Marketo"),
+    ("suitecrm", "SuiteCRM"),
+    ("mautic", "Mautic"),
+    ("spreadsheet", "Spreadsheet"),
+    ("playbook", "Playbook export"),
+];
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ContactField::ExternalId => "external_id",
-            ContactField::Email => "email",
-            ContactField::FirstName => "first_name",
-            ContactField::LastName => "last_name",
-            ContactField::FullName => "full_name",
-            ContactField::Company => "company",
-            ContactField::Domain => "domain",
-            ContactField::Title => "title",
-            ContactField::Phone => "phone",
-            ContactField::Country => "country",
-            ContactField::Industry => "industry",
-            ContactField::Employees => "employees",
-            ContactField::Owner => "owner",
-            ContactField::SourceChannel => "source_channel",
-            ContactField::SourceCampaign => "source_campaign",
-            ContactField::Status => "status",
-            ContactField::CreatedAt => "created_at",
-            ContactField::BuyingRole => "buying_role",
-            ContactField::BuyingStage => "buying_stage",
-            ContactField::Budget => "budget",
-            ContactField::Authority => "authority",
-            ContactField::Need => "need",
-            ContactField::Timeline => "timeline",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<ContactField> {
-        let t = norm(text);
-        Self::ALL.into_iter().find(|f| norm(f.as_str()) == t)
-    }
-
-    /// The column names exports use for this field, normalised (lowercase letters and digits).
-    fn synonyms(self) -> &'static [&'static str] {
-        match self {
-            ContactField::ExternalId => &[
-                "id",
-                "leadid",
-                "contactid",
-                "recordid",
-                "personid",
-                "externalid",
-                "crmid",
-                "hubspotid",
-                "marketoid",
-                "zohoid",
-            ],
-            ContactField::Email => &[
-                "email",
-                "emailaddress",
-                "personemail",
-                "workemail",
-                "businessemail",
-                "email1",
-                "primaryemail",
-                "personemailwork",
-            ],
-            ContactField::FirstName => &[
-                "firstname",
-                "personfirstname",
-                "givenname",
-                "forename",
-                "first",
-            ],
-            ContactField::LastName => &[
-                "lastname",
-                "personlastname",
-                "surname",
-                "familyname",
-                "last",
-            ],
-            ContactField::FullName => &[
-                "name",
-                "fullname",
-                "personname",
-                "contactname",
-                "leadname",
-                "contact",
-            ],
-            ContactField::Company => &[
-                "company",
-                "companyname",
-                "account",
-                "accountname",
-                "companyaccount",
-                "organization",
-                "organisation",
-                "personorganization",
-                "organizationname",
-                "associatedcompany",
-            ],
-            ContactField::Domain => &["website", "companydomainname", "domain", "companywebsite"],
-            ContactField::Title => &[
-                "title",
-                "jobtitle",
-                "designation",
-                "position",
-                "role",
-                "persontitle",
-                "personjobtitle",
-            ],
-            ContactField::Phone => &[
-                "phone",
-                "phonenumber",
-                "personphone",
-                "mobile",
-                "mobilephone",
-                "workphone",
-                "personphonework",
-            ],
-            ContactField::Country => &[
-                "country",
-                "countryregion",
-                "mailingcountry",
-                "personcountry",
-                "billingcountry",
-            ],
-            ContactField::Industry => &["industry", "companyindustry", "vertical"],
-            ContactField::Employees => &[
-                "employees",
-                "numberofemployees",
-                "noofemployees",
-                "numemployees",
-                "companysize",
-                "employeecount",
-            ],
-            ContactField::Owner => &[
-                "owner",
-                "leadowner",
-                "contactowner",
-                "personowner",
-                "owneremail",
-                "recordowner",
-                "leadownername",
-                "ownerfullname",
-                "salesowner",
-                "ownerid",
-            ],
-            ContactField::SourceChannel => &[
-                "source",
-                "leadsource",
-                "originalsource",
-                "personsource",
-                "channel",
-                "sourcechannel",
-                "acquisitionprogram",
-                "originalsourcetype",
-            ],
-            ContactField::SourceCampaign => &[
-                "campaign",
-                "campaignname",
-                "sourcecampaign",
-                "utmcampaign",
-                "originalsourcedrilldown1",
-                "program",
-                "firstcampaign",
-            ],
-            ContactField::Status => &[
-                "lifecyclestage",
-                "leadstatus",
-                "status",
-                "stage",
-                "lifecycle",
-                "leadstage",
-                "personlabel",
-                "label",
-                "revenuestage",
-            ],
-            ContactField::CreatedAt => &[
-                "createdate",
-                "createddate",
-                "createdtime",
-                "createdat",
-                "created",
-                "personpersoncreated",
-                "personcreated",
-                "dateadded",
-                "createdon",
-            ],
-            ContactField::BuyingRole => &["buyingrole", "contactrole", "persona"],
-            ContactField::BuyingStage => &["buyingstage", "buyerstage", "journeystage"],
-            ContactField::Budget => &["budget", "bantbudget"],
-            ContactField::Authority => &["authority", "bantauthority"],
-            ContactField::Need => &["need", "bantneed"],
-            ContactField::Timeline => {
-                &["timeline", "timeframe", "banttimeline", "purchasetimeframe"]
-            }
-        }
-    }
-}
-
-/// Guesses the export's origin from its headers, for the summary and the preview.
-pub fn detect_dialect(headers: &[String]) -> &'static str {
-    let h: Vec<String> = headers.iter().map(|s| norm(s)).collect();
+/// The system that wrote a file with these headers (and first id), by the columns only
+/// that system writes.
+fn detect_system(h: &[String], first_id: Option<&str>) -> &'static str {
     let has = |name: &str| h.iter().any(|x| x == name);
-    if h.iter().any(|x| x.starts_with("person")) {
-        "Pipedrive"
-    } else if has("lifecyclestage") || has("contactowner") || has("originalsource") {
-        "HubSpot"
-    } else if has("designation") || has("createdtime") {
-        "Zoho CRM"
-    } else if has("acquisitionprogram") || has("emailaddress") && has("leadscore") {
-        "Marketo"
-    } else if has("leadowner") || has("createddate") || has("companyaccount") || has("leadsource") {
-        "Salesforce"
+    let any = |names: &[&str]| names.iter().any(|n| has(n));
+    if has("playbookid") {
+        "playbook"
+    } else if first_id.is_some_and(is_salesforce_id) {
+        "salesforce"
+    } else if h
+        .iter()
+        .any(|x| x.starts_with("person") || x.starts_with("deal") || x.starts_with("organization"))
+        && (h.iter().filter(|x| x.starts_with("person")).count() > 2
+            || h.iter().filter(|x| x.starts_with("deal")).count() > 2
+            || h.iter().filter(|x| x.starts_with("organization")).count() > 2)
+    {
+        "pipedrive"
+    } else if first_id.is_some_and(|id| id.starts_with("zcrm_"))
+        || any(&[
+            "leadownerid",
+            "contactownerid",
+            "potentialownerid",
+            "accountownerid",
+            "createdtime",
+        ])
+        || has("designation")
+    {
+        "zoho"
+    } else if any(&[
+        "isdeleted",
+        "systemmodstamp",
+        "ownerid",
+        "createdbyid",
+        "lastmodifiedbyid",
+    ]) && any(&["id", "createddate"])
+        || any(&["companyaccount", "leadowner"]) && any(&["createdate", "leadid"])
+    {
+        "salesforce"
+    } else if any(&[
+        "lifecyclestage",
+        "contactowner",
+        "originalsource",
+        "companydomainname",
+        "associatedcompany",
+        "dealowner",
+        "companyowner",
+        "useridincludinginactive",
+    ]) || has("recordid") && any(&["dealstage", "dealname"])
+        || has("recordid") && any(&["createdate", "companyname"])
+    {
+        "hubspot"
+    } else if any(&["acquisitionprogram", "marketoid"]) || has("emailaddress") && has("leadscore") {
+        "marketo"
+    } else if any(&[
+        "primaryaddresscountry",
+        "assignedusername",
+        "assigneduser",
+        "assignedto",
+        "datecreated",
+        "dateentered",
+    ]) && any(&[
+        "emailaddress",
+        "officephone",
+        "primaryaddresscity",
+        "status",
+    ]) {
+        "suitecrm"
+    } else if has("firstname")
+        && has("lastname")
+        && any(&["points", "lastactive", "attribution", "dateadded"])
+    {
+        "mautic"
     } else {
-        "Spreadsheet"
+        "spreadsheet"
     }
 }
 
-/// The usual mapping: each field to the first header that is one of its synonyms.
-/// HubSpot's lifecycle stage wins over its lead status when both are present.
-pub fn default_mapping(headers: &[String]) -> BTreeMap<ContactField, String> {
-    let mut map = BTreeMap::new();
-    let normalised: Vec<String> = headers.iter().map(|s| norm(s)).collect();
-    for field in ContactField::ALL {
-        for synonym in field.synonyms() {
-            if let Some(i) = normalised.iter().position(|h| h == synonym) {
-                if !map.values().any(|v: &String| *v == headers[i]) {
-                    map.insert(field, headers[i].clone());
-                }
-                break;
-            }
+/// Whether an id has the shape of a Salesforce record id: 15 or 18 letters and digits,
+/// starting with the prefix of a record type Playbook imports.
+fn is_salesforce_id(id: &str) -> bool {
+    const PREFIXES: [&str; 9] = [
+        "00Q", "003", "001", "006", "005", "00T", "00U", "00G", "701",
+    ];
+    (id.len() == 15 || id.len() == 18)
+        && id.chars().all(|c| c.is_ascii_alphanumeric())
+        && PREFIXES.iter().any(|p| id.starts_with(p))
+        && id.chars().any(|c| c.is_ascii_digit())
+}
+
+/// The kind of record a file holds, from its headers, or from Salesforce's id prefixes.
+fn detect_record_type(system: &str, h: &[String], first_id: Option<&str>) -> &'static str {
+    let has = |name: &str| h.iter().any(|x| x == name);
+    let any = |names: &[&str]| names.iter().any(|n| has(n));
+    if system == "salesforce" {
+        match first_id.map(|id| id.get(..3).unwrap_or_default()) {
+            Some("00Q") => return "lead",
+            Some("003") => return "contact",
+            _ => {}
         }
     }
-    // Pipedrive writes "Person - Name" and the split names; prefer the split ones.
-    if map.contains_key(&ContactField::FirstName) && map.contains_key(&ContactField::LastName) {
-        map.remove(&ContactField::FullName);
+    if system == "playbook" {
+        "contact"
+    } else if system == "suitecrm" && any(&["converted", "status", "leadsource"]) {
+        // SuiteCRM's leads carry "Reports To" and "Converted" alike; its contacts neither
+        // a status nor a converted flag.
+        "lead"
+    } else if system == "pipedrive" && h.iter().any(|x| x.starts_with("person")) {
+        "person"
+    } else if any(&[
+        "leadowner",
+        "leadstatus",
+        "leadid",
+        "leadname",
+        "leadnumber",
+        "isconverted",
+        "convertedcontactid",
+        "prospectid",
+    ]) {
+        "lead"
+    } else if any(&[
+        "contactowner",
+        "contactid",
+        "reportsto",
+        "reportstoid",
+        "mailingcountry",
+    ]) || matches!(system, "hubspot" | "mautic")
+    {
+        "contact"
+    } else {
+        ""
     }
-    map
+}
+
+/// What wrote the file and what it holds; `system` and `record_type` override the guess
+/// (a mapping file or the command line can name them).
+pub fn detect(
+    headers: &[String],
+    first_id: Option<&str>,
+    system: Option<&str>,
+    record_type: Option<&str>,
+) -> Source {
+    let h: Vec<String> = headers.iter().map(|s| norm(s)).collect();
+    let guessed = detect_system(&h, first_id);
+    let system = system
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| guessed.to_string());
+    let name = SYSTEMS
+        .iter()
+        .find(|(k, _)| *k == system)
+        .map_or(system.clone(), |(_, n)| n.to_string());
+    let record_type = record_type
+        .map(|s| s.trim().to_lowercase())
+        .unwrap_or_else(|| detect_record_type(&system, &h, first_id).to_string());
+    Source {
+        system,
+        name,
+        record_type,
+    }
 }
 
 /// Status values of the common CRMs, normalised, and the default lifecycle stage each
@@ -304,7 +198,7 @@ pub fn default_status_stage(value: &str) -> Option<&'static str> {
     Some(match norm(value).as_str() {
         "new" | "open" | "opennotcontacted" | "notcontacted" | "subscriber" | "lead"
         | "inquiry" | "raw" | "cold" | "coldlead" | "knownlead" | "anonymous" | "prospect"
-        | "newlead" => "inquiry",
+        | "newlead" | "visitor" => "inquiry",
         "mql"
         | "marketingqualifiedlead"
         | "marketingqualified"
@@ -313,18 +207,28 @@ pub fn default_status_stage(value: &str) -> Option<&'static str> {
         | "hot"
         | "hotlead"
         | "warmlead"
-        | "engaged" => "mql",
+        | "engaged"
+        | "assigned" => "mql",
         "sal" | "salesacceptedlead" | "salesaccepted" | "accepted" | "workingcontacted"
-        | "working" | "attemptedtocontact" | "contacted" | "inprogress" | "connected" => "sal",
+        | "working" | "attemptedtocontact" | "contacted" | "inprogress" | "inprocess"
+        | "connected" | "engaging" | "prospecting" => "sal",
         "sql" | "salesqualifiedlead" | "salesqualified" | "qualified" | "openqualified" => "sql",
         "opportunity" | "closedconverted" | "converted" | "deal" => "opportunity",
         "customer" | "evangelist" | "closedwon" | "won" => "customer",
-        "nurture" | "recycled" | "contactinfuture" | "closednotconverted" | "badtiming"
-        | "notready" => "nurture",
+        "nurture" | "nurturing" | "recycled" | "contactinfuture" | "closednotconverted"
+        | "badtiming" | "notready" | "lost" | "closedlost" => "nurture",
         "disqualified" | "junklead" | "unqualified" | "notqualified" | "lostlead" | "junk"
-        | "invalid" | "other" => "disqualified",
+        | "invalid" | "other" | "dead" => "disqualified",
         _ => return None,
     })
+}
+
+/// Whether a "converted" flag says yes.
+pub fn is_yes(value: &str) -> bool {
+    matches!(
+        norm(value).as_str(),
+        "true" | "yes" | "y" | "1" | "converted" | "x"
+    )
 }
 
 #[cfg(test)]
@@ -336,60 +240,90 @@ mod tests {
     }
 
     #[test]
-    fn each_dialect_is_recognised_with_its_columns() {
-        let sf = headers(&[
-            "Lead ID",
-            "First Name",
-            "Last Name",
-            "Title",
-            "Company / Account",
-            "Email",
-            "Lead Source",
-            "Lead Status",
+    fn systems_and_record_types_are_recognised() {
+        let zoho_leads = headers(&[
+            "Record Id",
+            "Lead Owner.id",
             "Lead Owner",
-            "Create Date",
+            "Email",
+            "Lead Status",
+            "Created Time",
         ]);
-        assert_eq!(detect_dialect(&sf), "Salesforce");
-        let m = default_mapping(&sf);
-        assert_eq!(m[&ContactField::Company], "Company / Account");
-        assert_eq!(m[&ContactField::Status], "Lead Status");
-        assert_eq!(m[&ContactField::Owner], "Lead Owner");
-
-        let hs = headers(&[
-            "Record ID",
+        let s = detect(&zoho_leads, Some("zcrm_4876876000000002585"), None, None);
+        assert_eq!(
+            (s.system.as_str(), s.name.as_str(), s.record_type.as_str()),
+            ("zoho", "Zoho CRM", "lead")
+        );
+        let zoho_contacts = headers(&[
+            "Record Id",
+            "Contact Owner.id",
+            "Contact Owner",
+            "Email",
+            "Created Time",
+        ]);
+        assert_eq!(
+            detect(&zoho_contacts, None, None, None).record_type,
+            "contact"
+        );
+        let sf = headers(&[
+            "Id",
+            "IsDeleted",
+            "LastName",
+            "Email",
+            "OwnerId",
+            "CreatedDate",
+        ]);
+        assert_eq!(
+            detect(&sf, Some("00Q5g00007LeD00EAF"), None, None).record_type,
+            "lead"
+        );
+        assert_eq!(
+            detect(&sf, Some("0035g00005CoN00AAF"), None, None).record_type,
+            "contact"
+        );
+        let suite = headers(&[
             "First Name",
             "Last Name",
-            "Email",
-            "Lifecycle Stage",
-            "Lead Status",
-            "Contact owner",
-            "Create Date",
-            "Original Source",
+            "ID",
+            "Email Address",
+            "Status",
+            "Assigned to",
+            "Date Created",
+            "Primary Address Country",
         ]);
-        assert_eq!(detect_dialect(&hs), "HubSpot");
-        let m = default_mapping(&hs);
-        assert_eq!(
-            m[&ContactField::Status],
-            "Lifecycle Stage",
-            "HubSpot's lifecycle stage is the stage"
-        );
-
+        assert_eq!(detect(&suite, None, None, None).name, "SuiteCRM");
+        let mautic = headers(&[
+            "id",
+            "title",
+            "firstname",
+            "lastname",
+            "email",
+            "points",
+            "stage",
+        ]);
+        assert_eq!(detect(&mautic, None, None, None).name, "Mautic");
         let pd = headers(&[
             "Person - ID",
             "Person - Name",
-            "Person - First name",
-            "Person - Last name",
             "Person - Email",
-            "Person - Organization",
             "Person - Owner",
-            "Person - Person created",
-            "Person - Label",
         ]);
-        assert_eq!(detect_dialect(&pd), "Pipedrive");
-        let m = default_mapping(&pd);
-        assert_eq!(m[&ContactField::Email], "Person - Email");
-        assert_eq!(m[&ContactField::CreatedAt], "Person - Person created");
-        assert!(!m.contains_key(&ContactField::FullName));
+        let s = detect(&pd, None, None, None);
+        assert_eq!(
+            (s.name.as_str(), s.record_type.as_str()),
+            ("Pipedrive", "person")
+        );
+        let plain = headers(&["Email", "First Name", "Last Name", "Company", "Created"]);
+        let s = detect(&plain, None, None, None);
+        assert_eq!(
+            (s.name.as_str(), s.record_type.as_str()),
+            ("Spreadsheet", "")
+        );
+        let named = detect(&plain, None, Some("Legacy CRM"), Some("Lead"));
+        assert_eq!(
+            (named.system.as_str(), named.record_type.as_str()),
+            ("legacy crm", "lead")
+        );
     }
 
     #[test]
@@ -404,6 +338,9 @@ mod tests {
         );
         assert_eq!(default_status_stage("Junk Lead"), Some("disqualified"));
         assert_eq!(default_status_stage("salesqualifiedlead"), Some("sql"));
+        assert_eq!(default_status_stage("Closed Lost"), Some("nurture"));
+        assert_eq!(default_status_stage("Nurturing"), Some("nurture"));
+        assert_eq!(default_status_stage("Engaging"), Some("sal"));
         assert_eq!(default_status_stage("Very Interesting"), None);
     }
 }

@@ -1,13 +1,15 @@
-//! Cell values as CRM exports write them: placeholders that mean "missing", and the date
-//! formats of Salesforce, HubSpot, Zoho, Pipedrive, Marketo and spreadsheets.
-use std::sync::LazyLock;
-
-use chrono::format::{Item, Parsed, StrftimeItems};
-use chrono::{DateTime, TimeZone, Utc};
+//! Cell values as CRM exports write them: placeholders that mean "missing", source
+//! channels spelled many ways, and cells a spreadsheet would run as formulas.
 
 /// Values that exports use for "nothing here".
-const PLACEHOLDERS: [&str; 13] = [
+const PLACEHOLDERS: [&str; 18] = [
     "-none-",
+    // Salesforce's empty id.
+    "000000000000000aaa",
+    "000000000000000",
+    "[not provided]",
+    "0000-00-00",
+    "0000-00-00 00:00:00",
     "",
     "select",
     "-- select --",
@@ -43,183 +45,192 @@ pub fn clean(cell: &str) -> Option<&str> {
     }
 }
 
-const DATE_TIMES: [&str; 16] = [
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%d %H:%M",
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%dT%H:%M",
-    "%d %b, %Y %H:%M:%S",
-    "%d %b %Y %H:%M:%S",
-    "%d %b, %Y %H:%M",
-    "%b %d, %Y %I:%M %p",
-    "%b %d, %Y %H:%M",
-    "%m/%d/%Y %I:%M %p",
-    "%m/%d/%Y %I:%M:%S %p",
-    "%m/%d/%Y %H:%M",
-    "%m/%d/%Y %H:%M:%S",
-    "%d.%m.%Y %H:%M",
-    "%d.%m.%Y %H:%M:%S",
-    "%Y/%m/%d %H:%M:%S",
-];
+/// Whether a character cannot be seen: a control character, or one of the invisible format
+/// characters (zero-width spaces and joiners, bidi controls, the byte-order mark, the soft
+/// hyphen) that make two addresses look the same.
+pub fn invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
 
-const DATES: [&str; 9] = [
-    "%Y-%m-%d",
-    "%d %b, %Y",
-    "%d %b %Y",
-    "%b %d, %Y",
-    "%B %d, %Y",
-    "%m/%d/%Y",
-    "%d.%m.%Y",
-    "%Y/%m/%d",
-    "%d-%b-%Y",
-];
-
-/// Parses the date and time formats exports use; times without a zone are taken as UTC.
-/// Slashed dates are US month/day unless the first number cannot be a month.
+/// A source channel as one value however a file spells it: "Olark Chat", "olark chat"
+/// and "OLARK_CHAT" are all `olark_chat`.
 ///
 /// ```
-/// use playbook::imports::values::parse_date;
-/// let iso = parse_date("2021-04-15T00:03:00Z").unwrap();
-/// assert_eq!(parse_date("15 Apr, 2021 00:03:00").unwrap(), iso);
-/// assert_eq!(parse_date("04/15/2021 3:05 PM").unwrap().to_rfc3339(), "2021-04-15T15:05:00+00:00");
-/// assert_eq!(parse_date("15.04.2021").unwrap().to_rfc3339(), "2021-04-15T00:00:00+00:00");
-/// assert!(parse_date("next Tuesday").is_none());
+/// use playbook::imports::values::normalise_source;
+/// assert_eq!(normalise_source("Olark Chat"), "olark_chat");
+/// assert_eq!(normalise_source("google"), normalise_source("Google"));
+/// assert_eq!(normalise_source("Paid Search "), "paid_search");
 /// ```
-pub fn parse_date(text: &str) -> Option<DateTime<Utc>> {
-    let t = text.trim();
-    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
-        return Some(d.with_timezone(&Utc));
-    }
-    // A file writes all its dates one way: try the format that read the last one first.
-    let last = LAST_FORMAT.get();
-    if let Some(d) = FORMATS.get(last).and_then(|f| f.read(t)) {
-        return Some(d);
-    }
-    if let Some((i, d)) = FORMATS
-        .iter()
-        .enumerate()
-        .find_map(|(i, f)| f.read(t).map(|d| (i, d)))
-    {
-        LAST_FORMAT.set(i);
-        return Some(d);
-    }
-    let swapped = swap_day_month(t)?;
-    FORMATS.iter().find_map(|f| f.read(&swapped))
-}
-
-thread_local! {
-    static LAST_FORMAT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-/// What a format yields: an instant with its zone, a time taken as UTC, or a date.
-#[derive(Clone, Copy)]
-enum Shape {
-    Zoned,
-    Time,
-    Date,
-}
-
-struct Format {
-    shape: Shape,
-    items: Vec<Item<'static>>,
-}
-
-impl Format {
-    fn read(&self, t: &str) -> Option<DateTime<Utc>> {
-        let mut p = Parsed::new();
-        chrono::format::parse(&mut p, t, self.items.iter()).ok()?;
-        match self.shape {
-            Shape::Zoned => p.to_datetime().ok().map(|d| d.with_timezone(&Utc)),
-            Shape::Time => p
-                .to_naive_datetime_with_offset(0)
-                .ok()
-                .map(|d| Utc.from_utc_datetime(&d)),
-            Shape::Date => p
-                .to_naive_date()
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .map(|d| Utc.from_utc_datetime(&d)),
+pub fn normalise_source(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.trim().chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else if !out.is_empty() && !out.ends_with('_') {
+            out.push('_');
         }
     }
+    while out.ends_with('_') {
+        out.pop();
+    }
+    out
 }
 
-/// Every format, compiled once, in the order they are tried.
-static FORMATS: LazyLock<Vec<Format>> = LazyLock::new(|| {
-    // Salesforce: 2021-04-15T00:03:00.000+0000
-    let zoned = [
-        "%Y-%m-%dT%H:%M:%S%.f%z",
-        "%Y-%m-%d %H:%M:%S%.f%z",
-        "%Y-%m-%dT%H:%M:%S%z",
-    ];
-    let compile = |shape: Shape, f: &'static str| Format {
-        shape,
-        items: StrftimeItems::new(f)
-            .parse()
-            .expect("the built-in date formats are valid"),
+/// A website as its domain, however it is written: `https://www.Acme.example/about`,
+/// `www.acme.example` and `acme.example` are all `acme.example`.
+///
+/// ```
+/// use playbook::imports::values::domain_of;
+/// assert_eq!(domain_of("https://www.Acme.example/about?x=1"), "acme.example");
+/// assert_eq!(domain_of("www.acme.example"), "acme.example");
+/// assert_eq!(domain_of("acme.example:8080"), "acme.example");
+/// ```
+pub fn domain_of(website: &str) -> String {
+    let t = website.trim().to_lowercase();
+    let t = t.split_once("://").map_or(t.as_str(), |(_, rest)| rest);
+    let host = t.split(['/', '?', '#']).next().unwrap_or(t);
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let host = host.split(':').next().unwrap_or(host);
+    let host = host.strip_prefix("www.").unwrap_or(host);
+    host.trim_end_matches('.').to_string()
+}
+
+/// Which character is a number column's decimal point, decided from all its values: a
+/// separator that is not followed by exactly three digits (`48000.00`, `12,5`), or the
+/// last of two different ones (`1.200,50`), can only be the decimal point. A column that
+/// shows neither reads `.` as the point (machine exports write `1500.000` for 1,500.000);
+/// one that shows both is mixed, and each value is read on its own.
+///
+/// ```
+/// use playbook::imports::values::{decimal_point, parse_amount};
+/// let col = decimal_point(["48000.00", "9225.225"]);
+/// assert_eq!(col, Some('.'));
+/// assert_eq!(parse_amount("9225.225", col), Some(922_523));
+/// assert_eq!(decimal_point(["1.200.000,50", "12,5"]), Some(','));
+/// ```
+pub fn decimal_point<'a>(values: impl IntoIterator<Item = &'a str>) -> Option<char> {
+    let (mut dot, mut comma) = (0u32, 0u32);
+    for v in values {
+        let kept: String = v
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '.' || *c == ',')
+            .collect();
+        let last = kept.rfind(['.', ',']);
+        let Some(p) = last else { continue };
+        let sep = kept.as_bytes()[p] as char;
+        let both = kept.contains('.') && kept.contains(',');
+        let after = kept.len() - p - 1;
+        if both || (after != 3 && kept.matches(sep).count() == 1) {
+            if sep == '.' {
+                dot += 1;
+            } else {
+                comma += 1;
+            }
+        }
+    }
+    match (dot, comma) {
+        (_, 0) => Some('.'),
+        (0, _) => Some(','),
+        _ => None,
+    }
+}
+
+/// An amount of money as exports write it, in hundredths (rounded): `48000.00`,
+/// `$1,200,000`, `1.200.000,50`, `EUR 12500`, `12 500 €`. `decimal` is the column's decimal
+/// point ([`decimal_point`]); without one, a separator followed by exactly three digits
+/// groups thousands. Negative or unreadable: `None`.
+///
+/// ```
+/// use playbook::imports::values::parse_amount;
+/// assert_eq!(parse_amount("48000.00", Some('.')), Some(4_800_000));
+/// assert_eq!(parse_amount("$1,200,000", Some('.')), Some(120_000_000));
+/// assert_eq!(parse_amount("1.200.000,50", Some(',')), Some(120_000_050));
+/// assert_eq!(parse_amount("12 500 €", None), Some(1_250_000));
+/// assert_eq!(parse_amount("1500.000", Some('.')), Some(150_000));
+/// assert_eq!(parse_amount("1.500", None), Some(150_000));
+/// assert_eq!(parse_amount("-5", Some('.')), None);
+/// ```
+pub fn parse_amount(text: &str, decimal: Option<char>) -> Option<i64> {
+    let t = text.trim();
+    if t.starts_with('-') || t.ends_with('-') {
+        return None;
+    }
+    if t.chars()
+        .any(|c| c.is_alphabetic() && !c.is_ascii_uppercase() && !"€$£¥".contains(c))
+    {
+        // Letters other than a currency code ("approx. 5k"): not an amount.
+        return None;
+    }
+    let kept: String = t
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '.' || *c == ',')
+        .collect();
+    if !kept.chars().any(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let point = match decimal {
+        Some(d) => kept.rfind(d),
+        None => match (kept.rfind('.'), kept.rfind(',')) {
+            (Some(d), Some(c)) => Some(d.max(c)),
+            (Some(p), None) | (None, Some(p)) => (kept.len() - p - 1 != 3).then_some(p),
+            (None, None) => None,
+        },
     };
-    zoned
-        .into_iter()
-        .map(|f| compile(Shape::Zoned, f))
-        .chain(std::iter::once(compile(
-            Shape::Time,
-            "%Y-%m-%d %H:%M:%S%.f",
-        )))
-        .chain(DATE_TIMES.into_iter().map(|f| compile(Shape::Time, f)))
-        .chain(DATES.into_iter().map(|f| compile(Shape::Date, f)))
-        .collect()
-});
-
-/// `15/04/2021` → `04/15/2021` when the first number is above 12 (a day, not a month).
-fn swap_day_month(t: &str) -> Option<String> {
-    let mut parts = t.splitn(3, '/');
-    let (a, b, rest) = (parts.next()?, parts.next()?, parts.next()?);
-    let first: u32 = a.parse().ok()?;
-    (first > 12).then(|| format!("{b}/{a}/{rest}"))
+    let (whole, frac) = match point {
+        Some(p) => (&kept[..p], &kept[p + 1..]),
+        None => (kept.as_str(), ""),
+    };
+    if frac.contains(['.', ',']) || frac.len() > 9 {
+        return None;
+    }
+    let whole: String = whole.chars().filter(char::is_ascii_digit).collect();
+    let units: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    // Hundredths, rounded half up on the third decimal.
+    let digits: Vec<i64> = frac.bytes().map(|b| i64::from(b - b'0')).collect();
+    let mut cents = digits.first().copied().unwrap_or(0) * 10 + digits.get(1).copied().unwrap_or(0);
+    if digits.get(2).is_some_and(|d| *d >= 5) {
+        cents += 1;
+    }
+    units.checked_mul(100)?.checked_add(cents)
 }
 
-/// Neutralises a CSV cell that a spreadsheet would run as a formula.
+/// Neutralises a CSV cell that a spreadsheet would run as a formula: a leading `=`, `@`,
+/// tab or carriage return always, a leading `+` or `-` unless the cell is only a number or a
+/// phone number (digits, spaces, dots, commas, dashes, slashes and brackets cannot call
+/// anything, and a prefix would spoil them).
 ///
 /// ```
 /// use playbook::imports::values::neutralise;
 /// assert_eq!(neutralise("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-/// assert_eq!(neutralise("-5"), "'-5");
+/// assert_eq!(neutralise("-5"), "-5");
+/// assert_eq!(neutralise("+44 20 7946 0000"), "+44 20 7946 0000");
+/// assert_eq!(neutralise("-2+3*cmd|' /C calc'!A0"), "'-2+3*cmd|' /C calc'!A0");
 /// assert_eq!(neutralise("Acme"), "Acme");
 /// ```
 pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
     match cell.chars().next() {
+        Some('+' | '-') if is_number_or_phone(cell) => cell.into(),
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
         _ => cell.into(),
     }
 }
 
+fn is_number_or_phone(cell: &str) -> bool {
+    let rest = cell.strip_prefix(['+', '-']).unwrap_or(cell);
+    rest.chars().any(|c| c.is_ascii_digit())
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '.' | ',' | '-' | '/' | '(' | ')'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_export_date_shape_parses_to_the_same_instant() {
-        let expected = "2021-04-15T15:05:00+00:00";
-        for text in [
-            "2021-04-15T15:05:00Z",
-            "2021-04-15T15:05:00.000+0000",
-            "2021-04-15 15:05:00",
-            "2021-04-15 15:05",
-            "15 Apr, 2021 15:05:00",
-            "04/15/2021 3:05 PM",
-            "04/15/2021 15:05",
-            "15/04/2021 15:05",
-            "15.04.2021 15:05",
-            "Apr 15, 2021 03:05 PM",
-        ] {
-            assert_eq!(
-                parse_date(text).map(|d| d.to_rfc3339()).as_deref(),
-                Some(expected),
-                "{text}"
-            );
-        }
-        assert!(parse_date("31/31/2021").is_none());
-        assert!(parse_date("2021-02-30").is_none());
-    }
 
     #[test]
     fn placeholders_mean_missing() {

@@ -1,9 +1,14 @@
 //! Accounts and their contacts (the buying team): who they are, where they came from,
 //! BANT, buying role and stage, owner, and the cached lifecycle stage and score.
+pub mod impact;
 pub mod list;
+pub mod merge;
+pub mod opportunities;
 pub mod ops;
+pub mod owners;
 pub mod rebuild;
 pub mod scores;
+pub mod search_index;
 pub mod store;
 
 use serde::{Deserialize, Serialize};
@@ -92,6 +97,17 @@ pub fn account_id_for(name: &str) -> String {
     .to_string()
 }
 
+/// The id an account gets from its id in a source system: two laptops that import the
+/// same CRM account make the same account, and two companies that share a name but not an
+/// id stay two accounts.
+pub fn account_id_for_key(system: &str, external_id: &str) -> String {
+    uuid::Uuid::new_v5(
+        &uuid::Uuid::NAMESPACE_URL,
+        format!("playbook:account-key:{system}:{}", external_id.trim()).as_bytes(),
+    )
+    .to_string()
+}
+
 /// The hash of an activity row (what its bulk write's signature covers).
 pub fn activity_hash(
     id: &str,
@@ -147,6 +163,10 @@ pub struct Account {
     pub industry: Option<String>,
     pub employees: Option<i32>,
     pub country: Option<String>,
+    /// Annual revenue, in whole units of the source's currency (a JS number: exact far
+    /// beyond any company's revenue).
+    #[specta(type = Option<f64>)]
+    pub revenue: Option<i64>,
 }
 
 /// A contact as the contact page shows it.
@@ -157,6 +177,7 @@ pub struct Contact {
     pub external_id: Option<String>,
     pub account: Option<Account>,
     pub email: Option<String>,
+    pub salutation: String,
     pub first_name: String,
     pub last_name: String,
     pub name: String,
@@ -165,6 +186,8 @@ pub struct Contact {
     pub country: String,
     pub owner_id: Option<String>,
     pub owner_name: Option<String>,
+    /// The owner as an import named them, while they are not on the team.
+    pub owner_ref: Option<String>,
     pub source_channel: String,
     pub source_campaign: String,
     pub bant: Bant,
@@ -197,6 +220,12 @@ pub struct ContactDetail {
     pub activities: Vec<Activity>,
     pub score: ScoreExplanation,
     pub allowed_actions: Vec<crate::handoffs::EventKind>,
+    /// Deals this contact is the primary contact of.
+    pub opportunities: Vec<opportunities::Opportunity>,
+    /// Other contacts with the same email (possible duplicates to merge).
+    pub same_email: Vec<String>,
+    /// Contacts merged into this one (their histories are theirs; undo with unmerge).
+    pub merged: Vec<String>,
 }
 
 /// One person of an account's buying team, for the people map.
@@ -218,4 +247,6 @@ pub struct TeamPerson {
 pub struct PeopleMap {
     pub account: Account,
     pub people: Vec<TeamPerson>,
+    /// The account's deals, open first.
+    pub opportunities: Vec<opportunities::Opportunity>,
 }

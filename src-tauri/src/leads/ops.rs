@@ -2,22 +2,105 @@
 use std::path::Path;
 
 use chrono::Utc;
-use sqlx::Connection;
 
-use super::list::{self, LeadFilter, LeadPage};
-use super::{store, ContactDetail, PeopleMap};
+use super::list::{self, Awaiting, Context, LeadFilter, LeadPage, LeadWindow};
+use super::{search_index, store, ContactDetail, PeopleMap};
 use crate::db::{self, parse_ts, Conn, Db};
 use crate::error::{AppError, AppResult};
 use crate::exports::{self, ExportFormat, ExportKind};
 use crate::generator::{self, Generated};
 use crate::handoffs::store::{self as handoffs, Ledger};
 use crate::handoffs::{EventRequest, HandoffEvent};
-use crate::imports::{contacts, history, ImportMode, ImportSummary, Mapping, Progress};
-use crate::team::Role;
 use crate::trust::Signer;
 
-pub async fn list(db: &Db, filter: &LeadFilter) -> AppResult<LeadPage> {
-    list::page(&mut *db.acquire().await?, filter, Utc::now()).await
+/// The member `viewer` as they stand now, if given and on the team.
+async fn member_now(
+    conn: &mut Conn,
+    viewer: Option<&str>,
+) -> AppResult<Option<crate::team::roster::MemberState>> {
+    let Some(id) = viewer else { return Ok(None) };
+    let roster = crate::team::records::roster(&mut *conn).await?;
+    Ok(roster.at(id, &db::ts(Utc::now())).cloned())
+}
+
+/// Before a search: index the contacts written one at a time since the last bulk fill.
+async fn search_ready(db: &Db, filter: &LeadFilter) -> AppResult<()> {
+    if filter.search.as_deref().is_none_or(|s| s.trim().is_empty()) {
+        return Ok(());
+    }
+    if search_index::is_behind(&mut *db.acquire().await?).await? {
+        let mut tx = db::write(db).await?;
+        search_index::add(&mut tx).await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// One page of the list; `viewer` (a member id) is whose queue `awaiting` means.
+pub async fn list(db: &Db, filter: &LeadFilter, viewer: Option<&str>) -> AppResult<LeadPage> {
+    search_ready(db, filter).await?;
+    let mut conn = db.acquire().await?;
+    let me = member_now(&mut conn, viewer).await?;
+    let cx = Context::load(&mut conn, Utc::now(), me.as_ref()).await?;
+    list::page(&mut conn, filter, &cx).await
+}
+
+/// Where every page after the first starts (see `list::anchors`).
+pub async fn anchors(db: &Db, filter: &LeadFilter, viewer: Option<&str>) -> AppResult<Vec<String>> {
+    search_ready(db, filter).await?;
+    let mut conn = db.acquire().await?;
+    let me = member_now(&mut conn, viewer).await?;
+    let cx = Context::load(&mut conn, Utc::now(), me.as_ref()).await?;
+    list::anchors(&mut conn, filter, &cx).await
+}
+
+/// Opens the list: its count and first page.
+pub async fn open_list(
+    db: &Db,
+    filter: &LeadFilter,
+    viewer: Option<&str>,
+) -> AppResult<LeadWindow> {
+    search_ready(db, filter).await?;
+    let mut conn = db.acquire().await?;
+    let me = member_now(&mut conn, viewer).await?;
+    let cx = Context::load(&mut conn, Utc::now(), me.as_ref()).await?;
+    list::window(&mut conn, filter, &cx).await
+}
+
+/// What a proposal would change for today's contacts.
+pub async fn impact(
+    db: &Db,
+    request: &super::impact::ImpactRequest,
+) -> AppResult<super::impact::Impact> {
+    super::impact::preview(&mut *db.acquire().await?, request, Utc::now()).await
+}
+
+/// How much work awaits `viewer` in each part of their queue (empty without a viewer).
+pub async fn queue_counts(db: &Db, viewer: Option<&str>) -> AppResult<Vec<QueueCount>> {
+    let mut conn = db.acquire().await?;
+    let Some(me) = member_now(&mut conn, viewer).await? else {
+        return Ok(vec![]);
+    };
+    let cx = Context::load(&mut conn, Utc::now(), Some(&me)).await?;
+    let mut out = Vec::new();
+    for awaiting in Awaiting::ALL {
+        let f = LeadFilter {
+            awaiting: Some(awaiting),
+            limit: 1,
+            ..LeadFilter::default()
+        };
+        let count = list::page(&mut conn, &f, &cx).await?.total;
+        out.push(QueueCount { awaiting, count });
+    }
+    Ok(out)
+}
+
+/// One part of a queue and how many contacts it holds.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueCount {
+    pub awaiting: Awaiting,
+    pub count: u32,
 }
 
 /// The contact page, with the actions `viewer` (a member id) may take now.
@@ -79,101 +162,19 @@ pub async fn rebuild(db: &Db) -> AppResult<(u32, u32, u32)> {
     let members = crate::team::store::refresh(&mut tx).await?;
     let stages = super::rebuild::stages(&mut tx).await?;
     let scores = super::rebuild::scores(&mut tx, Utc::now()).await?;
+    search_index::rebuild(&mut tx).await?;
     tx.commit().await?;
     Ok((members, stages, scores))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, specta::Type)]
-#[serde(rename_all = "snake_case")]
-pub enum ImportKind {
-    Contacts,
-    Events,
-    Activities,
-}
-
-/// Runs an import in one transaction, committed only when the summary says `written`;
-/// `signer` (an ops member or a manager) signs it as one bulk record.
-#[allow(clippy::too_many_arguments)]
-pub async fn import(
-    db: &Db,
-    kind: ImportKind,
-    bytes: &[u8],
-    mapping: &Mapping,
-    mode: ImportMode,
-    dry_run: bool,
-    progress: &Progress<'_>,
-    signer: &Signer,
-) -> AppResult<ImportSummary> {
-    require_bulk_writer(&mut *db.acquire().await?, signer).await?;
-    let mut conn = db::begin_large_write(db).await?;
-    let result = import_on(
-        &mut conn, kind, bytes, mapping, mode, dry_run, progress, signer,
-    )
-    .await;
-    db::end_large_write(db, conn).await;
-    result
-}
-
-/// Bulk writes (imports, generated workspaces) are for ops people and managers: one
-/// signature stands for every row.
-async fn require_bulk_writer(conn: &mut Conn, signer: &Signer) -> AppResult<()> {
-    let m = crate::team::store::get(conn, &signer.member_id).await?;
-    if matches!(m.role, Role::Ops | Role::Manager) {
-        Ok(())
-    } else {
-        Err(AppError::not_allowed(format!(
-            "imports are signed by ops or managers; {} is a {} {}",
-            m.name,
-            m.side.as_str(),
-            m.role.as_str()
-        )))
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn import_on(
-    conn: &mut Conn,
-    kind: ImportKind,
-    bytes: &[u8],
-    mapping: &Mapping,
-    mode: ImportMode,
-    dry_run: bool,
-    progress: &Progress<'_>,
-    signer: &Signer,
-) -> AppResult<ImportSummary> {
-    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-    let now = Utc::now();
-    let summary = match kind {
-        ImportKind::Contacts => {
-            contacts::import(
-                &mut tx, bytes, mapping, mode, dry_run, progress, now, signer,
-            )
-            .await?
-        }
-        ImportKind::Events => {
-            history::import_events(&mut tx, bytes, mode, progress, signer, now).await?
-        }
-        ImportKind::Activities => {
-            history::import_activities(&mut tx, bytes, mode, progress, now, signer).await?
-        }
-    };
-    if summary.written && !dry_run {
-        tx.commit().await?;
-    }
-    let mut summary = summary;
-    summary.dry_run = dry_run;
-    if dry_run {
-        summary.written = false;
-    }
-    Ok(summary)
-}
-
-pub async fn preview(
-    db: &Db,
-    bytes: &[u8],
-    mapping: &Mapping,
-) -> AppResult<contacts::ImportPreview> {
-    contacts::preview(&mut *db.acquire().await?, bytes, mapping).await
+/// After an import commits: its new contacts enter the search index in one pass, in their
+/// own transaction (like the WAL checkpoint, outside the import's time). A search that
+/// comes first indexes them itself, so no search ever misses a committed contact.
+pub async fn index_new_contacts(db: &Db) -> AppResult<()> {
+    let mut tx = db::write(db).await?;
+    search_index::add(&mut tx).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 pub async fn export(
@@ -186,9 +187,25 @@ pub async fn export(
 }
 
 pub async fn generate(db: &Db, contacts: u32, seed: u64, signer: &Signer) -> AppResult<Generated> {
-    require_bulk_writer(&mut *db.acquire().await?, signer).await?;
+    crate::imports::run::require_bulk_writer(&mut *db.acquire().await?, signer).await?;
     let mut tx = db::write(db).await?;
     let g = generator::generate(&mut tx, contacts, seed, Utc::now(), signer).await?;
+    // Its contacts enter the search index in one pass, in the same transaction.
+    search_index::add(&mut tx).await?;
     tx.commit().await?;
     Ok(g)
+}
+
+/// Merges a duplicate into a survivor, or undoes it, signed by `signer`.
+pub async fn merge(
+    db: &Db,
+    action: super::merge::MergeAction,
+    duplicate: &str,
+    survivor: Option<&str>,
+    signer: &Signer,
+) -> AppResult<()> {
+    let mut tx = db::write(db).await?;
+    super::merge::record(&mut tx, action, duplicate, survivor, signer, Utc::now()).await?;
+    tx.commit().await?;
+    Ok(())
 }

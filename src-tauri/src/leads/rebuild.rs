@@ -144,6 +144,20 @@ pub async fn scores_stale(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<bool
     Ok(last.as_deref() != Some(stamp(&ledger, now).as_str()))
 }
 
+/// Brings the cached scores up to date before they are shown, when the model in force or
+/// the day changed since their last rebuild (decay moves daily; a scheduled model takes
+/// force by itself); says whether it rebuilt. A read-only (damaged) workspace keeps what it
+/// has: showing slightly old scores beats refusing to show any.
+pub async fn refresh_scores(db: &crate::db::Db, now: DateTime<Utc>) -> AppResult<bool> {
+    if crate::db::read_only().is_some() || !scores_stale(&mut *db.acquire().await?, now).await? {
+        return Ok(false);
+    }
+    let mut tx = crate::db::write(db).await?;
+    let rebuilt = scores_if_stale(&mut tx, now).await?;
+    tx.commit().await?;
+    Ok(rebuilt)
+}
+
 /// Rebuilds the scores when they are stale; says whether it did.
 pub async fn scores_if_stale(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<bool> {
     if !scores_stale(&mut *conn, now).await? {

@@ -23,7 +23,9 @@ struct ContactRow {
     industry: Option<String>,
     employees: Option<i32>,
     account_country: Option<String>,
+    revenue: Option<i64>,
     email: Option<String>,
+    salutation: String,
     first_name: String,
     last_name: String,
     title: String,
@@ -31,6 +33,7 @@ struct ContactRow {
     country: String,
     owner_id: Option<String>,
     owner_name: Option<String>,
+    owner_ref: Option<String>,
     source_channel: String,
     source_campaign: String,
     budget_known: bool,
@@ -60,6 +63,7 @@ impl From<ContactRow> for Contact {
                 industry: r.industry,
                 employees: r.employees,
                 country: r.account_country,
+                revenue: r.revenue,
             }),
             _ => None,
         };
@@ -69,11 +73,13 @@ impl From<ContactRow> for Contact {
             external_id: r.external_id,
             account,
             email: r.email,
+            salutation: r.salutation,
             first_name: r.first_name,
             last_name: r.last_name,
             title: r.title,
             phone: r.phone,
             country: r.country,
+            owner_ref: r.owner_ref.filter(|_| r.owner_id.is_none()),
             owner_id: r.owner_id,
             owner_name: r.owner_name,
             source_channel: r.source_channel,
@@ -123,8 +129,9 @@ macro_rules! select_contacts {
     ($rest:literal) => {
         concat!(
             "SELECT c.id, c.external_id, c.account_id, a.name AS account_name, a.domain, a.industry, a.employees,
-                a.country AS account_country, c.email, c.first_name, c.last_name, c.title, c.phone, c.country,
-                c.owner_id, m.name AS owner_name, c.source_channel, c.source_campaign,
+                a.country AS account_country, a.revenue, c.email, c.salutation, c.first_name, c.last_name,
+                c.title, c.phone, c.country, c.owner_id, m.name AS owner_name, c.owner_ref,
+                c.source_channel, c.source_campaign,
                 c.budget_known, c.budget_note, c.authority_known, c.authority_note, c.need_known, c.need_note,
                 c.timeline_known, c.timeline_note, c.buying_role, c.buying_stage, c.stage, c.stage_since,
                 c.score, c.created_at, c.updated_at
@@ -140,10 +147,25 @@ pub async fn get(conn: &mut Conn, id: &str) -> AppResult<Contact> {
     let row: Option<ContactRow> =
         sqlx::query_as(select_contacts!("WHERE c.id = ? AND c.deleted_at IS NULL"))
             .bind(id)
-            .fetch_optional(conn)
+            .fetch_optional(&mut *conn)
             .await?;
-    row.map(Contact::from)
-        .ok_or_else(|| AppError::not_found(format!("no contact with id {id}")))
+    match row {
+        Some(r) => Ok(Contact::from(r)),
+        None => {
+            let merged: Option<String> =
+                sqlx::query_scalar("SELECT merged_into FROM contacts WHERE id = ?")
+                    .bind(id)
+                    .fetch_optional(conn)
+                    .await?
+                    .flatten();
+            Err(AppError::not_found(match merged {
+                Some(into) => format!(
+                    "contact {id} was merged into {into} (playbook contacts unmerge {id} undoes it)"
+                ),
+                None => format!("no contact with id {id}"),
+            }))
+        }
+    }
 }
 
 /// Every live contact, by id (for rebuilding scores).
@@ -328,19 +350,41 @@ pub async fn detail(
         (Some(s), Some(m)) => rules::allowed_actions(&s, now, &ledger.pb, Acting::As(m)),
         _ => vec![],
     };
+    let opportunities = super::opportunities::list(
+        &mut *conn,
+        &super::opportunities::OpportunityFilter {
+            contact_id: Some(id.to_string()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let same_email = match &contact.email {
+        Some(e) => sqlx::query_scalar(
+            "SELECT id FROM contacts WHERE email = ? COLLATE NOCASE AND id <> ? AND deleted_at IS NULL ORDER BY id",
+        )
+        .bind(e)
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?,
+        None => Vec::new(),
+    };
+    let merged = super::merge::merged_into(&mut *conn, id).await?;
     Ok(ContactDetail {
         contact,
         events,
         activities,
         score,
         allowed_actions,
+        opportunities,
+        same_email,
+        merged,
     })
 }
 
 /// An account and everyone on its buying team.
 pub async fn people_map(conn: &mut Conn, account_id: &str) -> AppResult<PeopleMap> {
     let account: Account = sqlx::query_as(
-        "SELECT id, name, domain, industry, employees, country FROM accounts WHERE id = ? AND deleted_at IS NULL",
+        "SELECT id, name, domain, industry, employees, country, revenue FROM accounts WHERE id = ? AND deleted_at IS NULL",
     )
     .bind(account_id)
     .fetch_optional(&mut *conn)
@@ -358,5 +402,28 @@ pub async fn people_map(conn: &mut Conn, account_id: &str) -> AppResult<PeopleMa
     .bind(account_id)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(PeopleMap { account, people })
+    let opportunities = super::opportunities::list(
+        &mut *conn,
+        &super::opportunities::OpportunityFilter {
+            account_id: Some(account_id.to_string()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(PeopleMap {
+        account,
+        people,
+        opportunities,
+    })
+}
+
+/// The source channels in the data, for the list's filter (each once, as imports
+/// normalise them).
+pub async fn sources(conn: &mut Conn) -> AppResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT source_channel FROM contacts
+         WHERE deleted_at IS NULL AND source_channel <> '' ORDER BY source_channel",
+    )
+    .fetch_all(conn)
+    .await?)
 }

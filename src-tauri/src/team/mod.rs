@@ -1,6 +1,7 @@
 //! The team: who works in marketing and sales, and who may sign off the playbook. Members
 //! are a fold over signed member records; adding one or changing a role is signed by a
 //! manager, and every member proves who they are with the passphrase of their key.
+pub mod crm_users;
 pub mod names;
 pub mod records;
 pub mod roster;

@@ -547,5 +547,8 @@ fn envelope_json(envelope: &KeyEnvelope) -> String {
 /// had to put right.
 pub async fn refresh(conn: &mut Conn) -> AppResult<u32> {
     let roster = records::roster(&mut *conn).await?;
-    records::project(conn, &roster).await
+    let repaired = records::project(&mut *conn, &roster).await?;
+    // Records that named a person before they joined are theirs now.
+    crate::leads::owners::resolve_owners(conn).await?;
+    Ok(repaired)
 }

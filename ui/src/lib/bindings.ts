@@ -11,6 +11,11 @@ export const commands = {
 	approveAgreement: (versionId: string, comment: string) => typedError<AgreementVersion_Serialize, AppError_Serialize>(__TAURI_INVOKE("approve_agreement", { versionId, comment })),
 	declineAgreement: (versionId: string, comment: string) => typedError<AgreementVersion_Serialize, AppError_Serialize>(__TAURI_INVOKE("decline_agreement", { versionId, comment })),
 	compareVersions: (leftId: string, rightId: string) => typedError<VersionDiff_Serialize, AppError_Serialize>(__TAURI_INVOKE("compare_versions", { leftId, rightId })),
+	/**
+	 *  Everything wrong with a body being written, in people's words, field by field (the
+	 *  form shows them as they type; proposing refuses the same problems).
+	 */
+	checkProposal: (body: AgreementBody_Deserialize) => typedError<Problem[], AppError_Serialize>(__TAURI_INVOKE("check_proposal", { body })),
 	listMembers: () => typedError<Member_Serialize[], AppError_Serialize>(__TAURI_INVOKE("list_members")),
 	/**
 	 *  Adds a member, signed by the unlocked manager; `passphrase` seals the new member's key
@@ -29,23 +34,50 @@ export const commands = {
 	/**  Locks the key: nothing more is signed until someone unlocks again. */
 	lock: () => typedError<null, AppError_Serialize>(__TAURI_INVOKE("lock")),
 	listLeads: (filter: LeadFilter_Deserialize) => typedError<LeadPage_Serialize, AppError_Serialize>(__TAURI_INVOKE("list_leads", { filter })),
+	/**  Opens the list: the count and the first page. */
+	openLeads: (filter: LeadFilter_Deserialize) => typedError<LeadWindow_Serialize, AppError_Serialize>(__TAURI_INVOKE("open_leads", { filter })),
+	/**  Where every page after the first starts: asked once a list is open. */
+	leadAnchors: (filter: LeadFilter_Deserialize) => typedError<string[], AppError_Serialize>(__TAURI_INVOKE("lead_anchors", { filter })),
+	/**  What awaits the person signed in, per part of their queue. */
+	queueCounts: () => typedError<QueueCount[], AppError_Serialize>(__TAURI_INVOKE("queue_counts")),
 	getContact: (id: string) => typedError<ContactDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_contact", { id })),
 	getPeopleMap: (accountId: string) => typedError<PeopleMap_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_people_map", { accountId })),
 	/**  Records a handoff event, signed by the person whose key is open in this window. */
 	recordHandoff: (contactId: string, request: EventRequest_Deserialize) => typedError<HandoffEvent_Serialize, AppError_Serialize>(__TAURI_INVOKE("record_handoff", { contactId, request })),
 	/**  Reads a CSV file the user picked and proposes how its columns map. */
-	previewImport: (content: string, mapping: Mapping_Deserialize) => typedError<ImportPreview_Serialize, AppError_Serialize>(__TAURI_INVOKE("preview_import", { content, mapping })),
+	previewImport: (kind: ImportKind, content: string, mapping: Mapping_Deserialize) => typedError<ImportPreview_Serialize, AppError_Serialize>(__TAURI_INVOKE("preview_import", { kind, content, mapping })),
 	/**
 	 *  Runs an import; progress arrives as `import-progress` events; `cancel_import` stops it
 	 *  and nothing is written.
 	 */
-	runImport: (kind: ImportKind, content: string, mapping: Mapping_Deserialize, mode: ImportMode, dryRun: boolean) => typedError<ImportSummary, AppError_Serialize>(__TAURI_INVOKE("run_import", { kind, content, mapping, mode, dryRun })),
+	runImport: (kind: ImportKind, content: string, mapping: Mapping_Deserialize, options: Options) => typedError<ImportSummary_Serialize, AppError_Serialize>(__TAURI_INVOKE("run_import", { kind, content, mapping, options })),
 	cancelImport: () => typedError<null, AppError_Serialize>(__TAURI_INVOKE("cancel_import")),
 	/**  Exports into the app's exports folder (never elsewhere); returns the file's path. */
 	exportData: (kind: ExportKind, format: ExportFormat) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("export_data", { kind, format })),
 	syncStatus: () => typedError<SyncStatus_Serialize, AppError_Serialize>(__TAURI_INVOKE("sync_status")),
 	/**  One push and pull now, as the unlocked member (who must be the one who joined). */
 	syncNow: () => typedError<SyncReport, AppError_Serialize>(__TAURI_INVOKE("sync_now")),
+	vocabulary: () => typedError<Vocabulary_Serialize, AppError_Serialize>(__TAURI_INVOKE("vocabulary")),
+	getAppearance: () => typedError<Appearance, AppError_Serialize>(__TAURI_INVOKE("get_appearance")),
+	setAppearance: (appearance: Appearance) => typedError<Appearance, AppError_Serialize>(__TAURI_INVOKE("set_appearance", { appearance })),
+	/**  Switches the window in or out of fullscreen; returns whether it is now fullscreen. */
+	toggleFullscreen: () => typedError<boolean, AppError_Serialize>(__TAURI_INVOKE("toggle_fullscreen")),
+	/**
+	 *  Opens the folder exports are written to in the system's file manager. Only that
+	 *  folder: nothing the window sends can name another path.
+	 */
+	openExportsFolder: () => typedError<null, AppError_Serialize>(__TAURI_INVOKE("open_exports_folder")),
+	/**
+	 *  What a proposed body would change for today's contacts (crossing or falling below the
+	 *  MQL line, overdue in a stage), before anyone signs it.
+	 */
+	previewImpact: (request: ImpactRequest_Deserialize) => typedError<Impact_Serialize, AppError_Serialize>(__TAURI_INVOKE("preview_impact", { request })),
+	/**  The source channels in the data, for the list's source filter. */
+	listSources: () => typedError<string[], AppError_Serialize>(__TAURI_INVOKE("list_sources")),
+	/**  Merges a duplicate contact into the one it really is (signed by whoever's key is open). */
+	mergeContacts: (duplicate: string, survivor: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("merge_contacts", { duplicate, survivor })),
+	/**  Undoes the merge of a duplicate contact. */
+	unmergeContact: (duplicate: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("unmerge_contact", { duplicate })),
 };
 
 /* Types */
@@ -58,6 +90,11 @@ export type Account_Deserialize = {
 	industry?: string | null,
 	employees?: number | null,
 	country?: string | null,
+	/**
+	 *  Annual revenue, in whole units of the source's currency (a JS number: exact far
+	 *  beyond any company's revenue).
+	 */
+	revenue?: number | null,
 };
 
 export type Account_Serialize = {
@@ -67,6 +104,11 @@ export type Account_Serialize = {
 	industry: string | null,
 	employees: number | null,
 	country: string | null,
+	/**
+	 *  Annual revenue, in whole units of the source's currency (a JS number: exact far
+	 *  beyond any company's revenue).
+	 */
+	revenue: number | null,
 };
 
 export type Activity = {
@@ -114,6 +156,8 @@ export type AgreementItem_Deserialize = {
 	inForce?: AgreementVersion_Deserialize | null,
 	/**  The version awaiting sign-off, if any. */
 	pending?: AgreementVersion_Deserialize | null,
+	/**  An agreed version that takes force later (its `effective_at`), if any. */
+	scheduled?: AgreementVersion_Deserialize | null,
 	/**  A declined proposal newer than anything in force or pending. */
 	draft?: AgreementVersion_Deserialize | null,
 	/**  Every version, newest first. */
@@ -129,6 +173,8 @@ export type AgreementItem_Serialize = {
 	inForce: AgreementVersion_Serialize | null,
 	/**  The version awaiting sign-off, if any. */
 	pending: AgreementVersion_Serialize | null,
+	/**  An agreed version that takes force later (its `effective_at`), if any. */
+	scheduled: AgreementVersion_Serialize | null,
 	/**  A declined proposal newer than anything in force or pending. */
 	draft: AgreementVersion_Serialize | null,
 	/**  Every version, newest first. */
@@ -217,6 +263,24 @@ export type AppError_Serialize = {
 	field: string | null,
 };
 
+/**
+ *  How the window looks on this laptop: the presentation scale in percent (100 = normal)
+ *  and the theme (`system`, `light` or `dark`). Not team data.
+ */
+export type Appearance = {
+	scalePercent: number,
+	theme: Theme,
+};
+
+/**  What a person's queue holds: the work the stage definitions in force give their side. */
+export type Awaiting = 
+/**  Handed over to me, awaiting my acceptance or rejection. */
+"response" | 
+/**  Rejected by the other side; mine to dispute or to let stand. */
+"rejection_review" | 
+/**  A rejection disputed; mine to uphold or overturn. */
+"dispute_decision";
+
 export type Bant = {
 	budget: BantField,
 	authority: BantField,
@@ -258,6 +322,28 @@ export type BuyingRole = "decision_maker" | "economic_buyer" | "champion" | "inf
 
 export type BuyingStage = "awareness" | "consideration" | "decision";
 
+/**  How one column is used, for the dry run and the window's mapping step. */
+export type ColumnUse = {
+	column: string,
+	field: string,
+	label: string,
+};
+
+/**
+ *  A row whose id and email point at different people, or whose id belongs to someone
+ *  with another email: never an overwrite unless the import was told which to trust.
+ */
+export type Conflict = {
+	row: number,
+	/**  The columns that disagree (the id's and the email's). */
+	columns: string[],
+	message: string,
+	/**  The contacts involved: the one the id names, the one the email names. */
+	contactIds: string[],
+	/**  What was done: `reported` (nothing written), `email` or `id` (the one trusted). */
+	resolution: string,
+};
+
 /**  A contact as the contact page shows it. */
 export type Contact = Contact_Serialize | Contact_Deserialize;
 
@@ -273,6 +359,12 @@ export type ContactDetail_Deserialize = {
 	activities: Activity[],
 	score: ScoreExplanation,
 	allowedActions: EventKind[],
+	/**  Deals this contact is the primary contact of. */
+	opportunities: Opportunity_Deserialize[],
+	/**  Other contacts with the same email (possible duplicates to merge). */
+	sameEmail: string[],
+	/**  Contacts merged into this one (their histories are theirs; undo with unmerge). */
+	merged: string[],
 };
 
 /**  The contact page: the contact, its history, its score and what may be done now. */
@@ -284,10 +376,13 @@ export type ContactDetail_Serialize = {
 	activities: Activity[],
 	score: ScoreExplanation,
 	allowedActions: EventKind[],
+	/**  Deals this contact is the primary contact of. */
+	opportunities: Opportunity_Serialize[],
+	/**  Other contacts with the same email (possible duplicates to merge). */
+	sameEmail: string[],
+	/**  Contacts merged into this one (their histories are theirs; undo with unmerge). */
+	merged: string[],
 };
-
-/**  What a contacts file can fill in. */
-export type ContactField = "external_id" | "email" | "first_name" | "last_name" | "full_name" | "company" | "domain" | "title" | "phone" | "country" | "industry" | "employees" | "owner" | "source_channel" | "source_campaign" | "status" | "created_at" | "buying_role" | "buying_stage" | "budget" | "authority" | "need" | "timeline";
 
 /**  A contact as the contact page shows it. */
 export type Contact_Deserialize = {
@@ -295,6 +390,7 @@ export type Contact_Deserialize = {
 	externalId?: string | null,
 	account?: Account_Deserialize | null,
 	email?: string | null,
+	salutation: string,
 	firstName: string,
 	lastName: string,
 	name: string,
@@ -303,6 +399,8 @@ export type Contact_Deserialize = {
 	country: string,
 	ownerId?: string | null,
 	ownerName?: string | null,
+	/**  The owner as an import named them, while they are not on the team. */
+	ownerRef?: string | null,
 	sourceChannel: string,
 	sourceCampaign: string,
 	bant: Bant,
@@ -321,6 +419,7 @@ export type Contact_Serialize = {
 	externalId: string | null,
 	account: Account_Serialize | null,
 	email: string | null,
+	salutation: string,
 	firstName: string,
 	lastName: string,
 	name: string,
@@ -329,6 +428,8 @@ export type Contact_Serialize = {
 	country: string,
 	ownerId: string | null,
 	ownerName: string | null,
+	/**  The owner as an import named them, while they are not on the team. */
+	ownerRef: string | null,
 	sourceChannel: string,
 	sourceCampaign: string,
 	bant: Bant,
@@ -340,6 +441,38 @@ export type Contact_Serialize = {
 	createdAt: string,
 	updatedAt: string,
 };
+
+/**  A column's choices, as the dry run reports them. */
+export type DateChoice = DateChoice_Serialize | DateChoice_Deserialize;
+
+/**  A column's choices, as the dry run reports them. */
+export type DateChoice_Deserialize = {
+	column: string,
+	/**  `mdy` or `dmy`; absent when the column has no dates whose order matters. */
+	order?: DateOrder | null,
+	why: string,
+	/**  The zone that times without one are read in. */
+	zone: string,
+	yearPivot?: number | null,
+};
+
+/**  A column's choices, as the dry run reports them. */
+export type DateChoice_Serialize = {
+	column: string,
+	/**  `mdy` or `dmy`; absent when the column has no dates whose order matters. */
+	order: DateOrder | null,
+	why: string,
+	/**  The zone that times without one are read in. */
+	zone: string,
+	yearPivot: number | null,
+};
+
+/**  Which number comes first in a slashed date such as `04/05/2021`. */
+export type DateOrder = 
+/**  04/05/2021 is 5 April (United States). */
+"mdy" | 
+/**  04/05/2021 is 4 May (most of the world). */
+"dmy";
 
 export type DiffOp = "same" | "removed" | "added";
 
@@ -365,6 +498,20 @@ export type ErrorCode = "not_found" | "invalid_input" | "conflict" | "not_allowe
 "offline";
 
 export type EventKind = "created" | "handed_over" | "accepted" | "rejected" | "attempt" | "connected" | "qualified" | "recycled" | "disqualified" | "converted" | "won" | "lost" | "reopened" | "disputed" | "dispute_upheld" | "dispute_overturned";
+
+export type EventNeeds = EventNeeds_Serialize | EventNeeds_Deserialize;
+
+export type EventNeeds_Deserialize = {
+	event: EventKind,
+	reason?: ReasonUse | null,
+	channel: boolean,
+};
+
+export type EventNeeds_Serialize = {
+	event: EventKind,
+	reason: ReasonUse | null,
+	channel: boolean,
+};
 
 /**  What a person or an import asks to record. */
 export type EventRequest = EventRequest_Serialize | EventRequest_Deserialize;
@@ -405,7 +552,7 @@ export type EventStatus = "applied" |
 
 export type ExportFormat = "csv" | "json";
 
-export type ExportKind = "contacts" | "events" | "activities";
+export type ExportKind = "contacts" | "accounts" | "opportunities" | "events" | "activities";
 
 export type FieldDiff = {
 	field: string,
@@ -414,6 +561,25 @@ export type FieldDiff = {
 	changed: boolean,
 	/**  Word-level changes from left to right. */
 	segments: DiffSegment[],
+};
+
+/**  A field an import can fill, for the window's mapping step. */
+export type FieldInfo = FieldInfo_Serialize | FieldInfo_Deserialize;
+
+/**  A field an import can fill, for the window's mapping step. */
+export type FieldInfo_Deserialize = {
+	field: string,
+	label: string,
+	/**  The column it is read from, if any. */
+	column?: string | null,
+};
+
+/**  A field an import can fill, for the window's mapping step. */
+export type FieldInfo_Serialize = {
+	field: string,
+	label: string,
+	/**  The column it is read from, if any. */
+	column: string | null,
 };
 
 /**  Which contact or account field a fit rule looks at. */
@@ -518,7 +684,94 @@ export type HandoffEvent_Serialize = {
 	problem: string | null,
 };
 
-export type ImportKind = "contacts" | "events" | "activities";
+export type Impact = Impact_Serialize | Impact_Deserialize;
+
+/**  One contact whose standing would change. */
+export type ImpactContact = ImpactContact_Serialize | ImpactContact_Deserialize;
+
+/**  One contact whose standing would change. */
+export type ImpactContact_Deserialize = {
+	id: string,
+	name: string,
+	accountName?: string | null,
+	stage: string,
+	scoreBefore: number,
+	scoreAfter: number,
+};
+
+/**  One contact whose standing would change. */
+export type ImpactContact_Serialize = {
+	id: string,
+	name: string,
+	accountName: string | null,
+	stage: string,
+	scoreBefore: number,
+	scoreAfter: number,
+};
+
+/**  What is previewed: a proposed body, for an existing item or a new one. */
+export type ImpactRequest = ImpactRequest_Serialize | ImpactRequest_Deserialize;
+
+/**  What is previewed: a proposed body, for an existing item or a new one. */
+export type ImpactRequest_Deserialize = {
+	itemId?: string | null,
+	body: AgreementBody_Deserialize,
+};
+
+/**  What is previewed: a proposed body, for an existing item or a new one. */
+export type ImpactRequest_Serialize = {
+	itemId: string | null,
+	body: AgreementBody_Serialize,
+};
+
+export type Impact_Deserialize = {
+	/**  Contacts looked at (every live contact). */
+	contacts: number,
+	/**
+	 *  The score a contact needs to count as MQL, now and with the proposal (none when
+	 *  nothing checkable says so).
+	 */
+	thresholdBefore?: number | null,
+	thresholdAfter?: number | null,
+	/**  Contacts that would reach the MQL line, and that would fall below it. */
+	crossing: number,
+	falling: number,
+	/**  The first of them, highest score first. */
+	crossingList: ImpactContact_Deserialize[],
+	fallingList: ImpactContact_Deserialize[],
+	/**  For a stage: contacts in it, and how many are overdue now and would be. */
+	inStage?: number | null,
+	overdueBefore?: number | null,
+	overdueAfter?: number | null,
+	/**  What the preview could not judge, in words. */
+	notes: string[],
+};
+
+export type Impact_Serialize = {
+	/**  Contacts looked at (every live contact). */
+	contacts: number,
+	/**
+	 *  The score a contact needs to count as MQL, now and with the proposal (none when
+	 *  nothing checkable says so).
+	 */
+	thresholdBefore: number | null,
+	thresholdAfter: number | null,
+	/**  Contacts that would reach the MQL line, and that would fall below it. */
+	crossing: number,
+	falling: number,
+	/**  The first of them, highest score first. */
+	crossingList: ImpactContact_Serialize[],
+	fallingList: ImpactContact_Serialize[],
+	/**  For a stage: contacts in it, and how many are overdue now and would be. */
+	inStage: number | null,
+	overdueBefore: number | null,
+	overdueAfter: number | null,
+	/**  What the preview could not judge, in words. */
+	notes: string[],
+};
+
+/**  What a file holds. */
+export type ImportKind = "contacts" | "accounts" | "opportunities" | "events" | "activities";
 
 export type ImportMode = 
 /**  Any rejected row stops the import; nothing is written. */
@@ -531,26 +784,40 @@ export type ImportPreview = ImportPreview_Serialize | ImportPreview_Deserialize;
 
 /**  What the file's columns and status values will become, before anything is written. */
 export type ImportPreview_Deserialize = {
+	/**  The system that wrote the file, as people know it. */
 	dialect: string,
+	source: Source,
 	headers: string[],
+	/**  Every field, with the column it will be read from. */
+	fields: FieldInfo_Deserialize[],
+	/**  The mapping as resolved (the given one, completed with what was recognised). */
 	mapping: Mapping_Deserialize,
 	/**  The first rows as the file has them. */
 	sample: string[][],
 	rows: number,
 	/**  Distinct values of the status column, each with the stage it maps to (empty: none). */
 	statuses: ([string, string])[],
+	/**  How the date columns will be read. */
+	dates: DateChoice_Deserialize[],
 };
 
 /**  What the file's columns and status values will become, before anything is written. */
 export type ImportPreview_Serialize = {
+	/**  The system that wrote the file, as people know it. */
 	dialect: string,
+	source: Source,
 	headers: string[],
+	/**  Every field, with the column it will be read from. */
+	fields: FieldInfo_Serialize[],
+	/**  The mapping as resolved (the given one, completed with what was recognised). */
 	mapping: Mapping_Serialize,
 	/**  The first rows as the file has them. */
 	sample: string[][],
 	rows: number,
 	/**  Distinct values of the status column, each with the stage it maps to (empty: none). */
 	statuses: ([string, string])[],
+	/**  How the date columns will be read. */
+	dates: DateChoice_Serialize[],
 };
 
 export type ImportProgress = {
@@ -558,21 +825,96 @@ export type ImportProgress = {
 	total: number,
 };
 
-export type ImportSummary = {
+export type ImportSummary = ImportSummary_Serialize | ImportSummary_Deserialize;
+
+export type ImportSummary_Deserialize = {
+	/**  The system that wrote the file, as people know it ("Zoho CRM", "Spreadsheet"). */
 	dialect: string,
+	/**  Where the file's ids come from (system and record type). */
+	source?: Source | null,
 	rowsRead: number,
 	created: number,
 	updated: number,
 	unchanged: number,
 	rejected: number,
 	errors: RowError[],
+	/**  Which column fed which field, and the columns nothing reads. */
+	mapping: ColumnUse[],
+	unmappedColumns: string[],
+	/**  How each date column was read (day/month order, zone, two-digit years). */
+	dates: DateChoice_Deserialize[],
 	/**  Status values that map to no stage: those contacts entered the first stage. */
 	unmappedStatuses: string[],
-	/**  Owners named in the file who are not on the team: those contacts have no owner. */
+	/**
+	 *  Owners named in the file who are not on the team: kept on the records, resolved
+	 *  as soon as the member exists.
+	 */
 	unmatchedOwners: string[],
+	conflicts: Conflict[],
+	/**
+	 *  Rows matched to a stored contact by email that had no id from this source yet
+	 *  (a converted lead's contact record, say): linked, not duplicated.
+	 */
+	linked: number,
+	possibleDuplicates: PossibleDuplicate[],
+	statusDiffers: StatusDiffers[],
+	accountsCreated: number,
+	accountsUpdated: number,
+	/**  Opportunities: what their primary contacts' lifecycles did. */
+	lifecycle: LifecycleNote[],
+	/**  Anything else worth knowing that did not stop a row. */
+	warnings: string[],
 	dryRun: boolean,
 	/**  Whether anything was written (false for a dry run or a refused all-or-nothing import). */
 	written: boolean,
+};
+
+export type ImportSummary_Serialize = {
+	/**  The system that wrote the file, as people know it ("Zoho CRM", "Spreadsheet"). */
+	dialect: string,
+	/**  Where the file's ids come from (system and record type). */
+	source: Source | null,
+	rowsRead: number,
+	created: number,
+	updated: number,
+	unchanged: number,
+	rejected: number,
+	errors: RowError[],
+	/**  Which column fed which field, and the columns nothing reads. */
+	mapping: ColumnUse[],
+	unmappedColumns: string[],
+	/**  How each date column was read (day/month order, zone, two-digit years). */
+	dates: DateChoice_Serialize[],
+	/**  Status values that map to no stage: those contacts entered the first stage. */
+	unmappedStatuses: string[],
+	/**
+	 *  Owners named in the file who are not on the team: kept on the records, resolved
+	 *  as soon as the member exists.
+	 */
+	unmatchedOwners: string[],
+	conflicts: Conflict[],
+	/**
+	 *  Rows matched to a stored contact by email that had no id from this source yet
+	 *  (a converted lead's contact record, say): linked, not duplicated.
+	 */
+	linked: number,
+	possibleDuplicates: PossibleDuplicate[],
+	statusDiffers: StatusDiffers[],
+	accountsCreated: number,
+	accountsUpdated: number,
+	/**  Opportunities: what their primary contacts' lifecycles did. */
+	lifecycle: LifecycleNote[],
+	/**  Anything else worth knowing that did not stop a row. */
+	warnings: string[],
+	dryRun: boolean,
+	/**  Whether anything was written (false for a dry run or a refused all-or-nothing import). */
+	written: boolean,
+};
+
+/**  A code and what people call it. */
+export type Label = {
+	code: string,
+	label: string,
 };
 
 export type LeadFilter = LeadFilter_Serialize | LeadFilter_Deserialize;
@@ -580,35 +922,53 @@ export type LeadFilter = LeadFilter_Serialize | LeadFilter_Deserialize;
 export type LeadFilter_Deserialize = {
 	stage?: string | null,
 	ownerId?: string | null,
+	/**  Only contacts nobody owns. */
+	unassigned?: boolean,
 	source?: string | null,
 	accountId?: string | null,
 	minScore?: number | null,
 	maxScore?: number | null,
 	/**  At least this many days in the current stage. */
 	minDaysInStage?: number | null,
-	/**  Start of a last name, an email or a company name. */
+	/**  Only contacts longer in their stage than its agreed maximum. */
+	overdue?: boolean,
+	/**  Words of a name, an email or a company, each matched at the start of a word. */
 	search?: string | null,
+	/**  The viewer's queue (needs a viewer). */
+	awaiting?: Awaiting | null,
 	sort?: LeadSort,
+	/**  Rows to skip (the command line's paging); the window pages with `after`. */
 	offset?: number,
 	/**  Page size; 0 means all matches. */
 	limit?: number,
+	/**  An anchor from [`window`]: the page starts after that row. */
+	after?: string | null,
 };
 
 export type LeadFilter_Serialize = {
 	stage: string | null,
 	ownerId: string | null,
+	/**  Only contacts nobody owns. */
+	unassigned: boolean,
 	source: string | null,
 	accountId: string | null,
 	minScore: number | null,
 	maxScore: number | null,
 	/**  At least this many days in the current stage. */
 	minDaysInStage: number | null,
-	/**  Start of a last name, an email or a company name. */
+	/**  Only contacts longer in their stage than its agreed maximum. */
+	overdue: boolean,
+	/**  Words of a name, an email or a company, each matched at the start of a word. */
 	search: string | null,
+	/**  The viewer's queue (needs a viewer). */
+	awaiting: Awaiting | null,
 	sort: LeadSort,
+	/**  Rows to skip (the command line's paging); the window pages with `after`. */
 	offset: number,
 	/**  Page size; 0 means all matches. */
 	limit: number,
+	/**  An anchor from [`window`]: the page starts after that row. */
+	after: string | null,
 };
 
 export type LeadPage = LeadPage_Serialize | LeadPage_Deserialize;
@@ -636,9 +996,12 @@ export type LeadRow_Deserialize = {
 	accountName?: string | null,
 	stage: string,
 	stageSince: string,
+	ownerId?: string | null,
 	ownerName?: string | null,
 	sourceChannel: string,
 	score: number,
+	/**  Longer in its stage than the stage's agreed maximum. */
+	overdue: boolean,
 };
 
 export type LeadRow_Serialize = {
@@ -650,37 +1013,117 @@ export type LeadRow_Serialize = {
 	accountName: string | null,
 	stage: string,
 	stageSince: string,
+	ownerId: string | null,
 	ownerName: string | null,
 	sourceChannel: string,
 	score: number,
+	/**  Longer in its stage than the stage's agreed maximum. */
+	overdue: boolean,
 };
 
-export type LeadSort = "score_desc" | "oldest_in_stage" | "name" | "newest";
+export type LeadSort = 
+/**  Highest score first; among equal scores, longest in stage first. */
+"score_desc" | "oldest_in_stage" | "name" | "newest" | 
+/**  With a search: the best matches first (names count most, then email, then company). */
+"best_match";
 
 /**
- *  How the columns of a contacts file map onto Playbook's fields, and its status values
- *  onto lifecycle stages. What is not given is recognised automatically.
+ *  An opened list: how many match and the first page. Where every later page starts
+ *  comes from [`anchors`], asked right after, so the first rows never wait for it.
+ */
+export type LeadWindow = LeadWindow_Serialize | LeadWindow_Deserialize;
+
+/**
+ *  An opened list: how many match and the first page. Where every later page starts
+ *  comes from [`anchors`], asked right after, so the first rows never wait for it.
+ */
+export type LeadWindow_Deserialize = {
+	total: number,
+	pageSize: number,
+	rows: LeadRow_Deserialize[],
+};
+
+/**
+ *  An opened list: how many match and the first page. Where every later page starts
+ *  comes from [`anchors`], asked right after, so the first rows never wait for it.
+ */
+export type LeadWindow_Serialize = {
+	total: number,
+	pageSize: number,
+	rows: LeadRow_Serialize[],
+};
+
+/**  What happened to a primary contact's lifecycle when an opportunity was imported. */
+export type LifecycleNote = {
+	row: number,
+	contactId: string,
+	/**  `converted`, `won` or `lost`. */
+	event: string,
+	/**  `recorded`, `already` (the log has it), or why it was not recorded. */
+	outcome: string,
+};
+
+/**
+ *  How the columns of a file map onto Playbook's fields, its values onto stages, reasons
+ *  and kinds, and how its ids and dates are to be read. What is not given is recognised
+ *  automatically. Field names and headers are compared case-insensitively.
  */
 export type Mapping = Mapping_Serialize | Mapping_Deserialize;
 
 /**
- *  How the columns of a contacts file map onto Playbook's fields, and its status values
- *  onto lifecycle stages. What is not given is recognised automatically.
+ *  How the columns of a file map onto Playbook's fields, its values onto stages, reasons
+ *  and kinds, and how its ids and dates are to be read. What is not given is recognised
+ *  automatically. Field names and headers are compared case-insensitively.
  */
 export type Mapping_Deserialize = {
-	columns?: Partial<{ [key in ContactField]: string }>,
+	/**  Field name → the header of the column it is read from ("" for none). */
+	columns?: { [key in string]: string },
 	/**  Status value (as written in the file) → stage key. */
 	statuses?: { [key in string]: string },
+	/**  Reason as written in the file (a loss reason, a rejection reason) → reason key. */
+	reasons?: { [key in string]: string },
+	/**  Event or activity type as written in the file → Playbook's kind. */
+	kinds?: { [key in string]: string },
+	/**  Event type as written in the file → the channel of an attempt (phone, email, …). */
+	channels?: { [key in string]: string },
+	/**  The source system the file's ids belong to (overrides the guess). */
+	system?: string | null,
+	/**  The kind of record the file holds: lead, contact, person… (overrides the guess). */
+	recordType?: string | null,
+	/**  Day/month order for date columns whose values fit both. */
+	dateOrder?: DateOrder | null,
+	/**  IANA time zone for times written without one (e.g. Europe/Berlin). */
+	timezone?: string | null,
+	/**  Two-digit years are read as years from this one to this one + 99. */
+	yearPivot?: number | null,
 };
 
 /**
- *  How the columns of a contacts file map onto Playbook's fields, and its status values
- *  onto lifecycle stages. What is not given is recognised automatically.
+ *  How the columns of a file map onto Playbook's fields, its values onto stages, reasons
+ *  and kinds, and how its ids and dates are to be read. What is not given is recognised
+ *  automatically. Field names and headers are compared case-insensitively.
  */
 export type Mapping_Serialize = {
-	columns: Partial<{ [key in ContactField]: string }>,
+	/**  Field name → the header of the column it is read from ("" for none). */
+	columns: { [key in string]: string },
 	/**  Status value (as written in the file) → stage key. */
 	statuses: { [key in string]: string },
+	/**  Reason as written in the file (a loss reason, a rejection reason) → reason key. */
+	reasons: { [key in string]: string },
+	/**  Event or activity type as written in the file → Playbook's kind. */
+	kinds: { [key in string]: string },
+	/**  Event type as written in the file → the channel of an attempt (phone, email, …). */
+	channels: { [key in string]: string },
+	/**  The source system the file's ids belong to (overrides the guess). */
+	system: string | null,
+	/**  The kind of record the file holds: lead, contact, person… (overrides the guess). */
+	recordType: string | null,
+	/**  Day/month order for date columns whose values fit both. */
+	dateOrder: DateOrder | null,
+	/**  IANA time zone for times written without one (e.g. Europe/Berlin). */
+	timezone: string | null,
+	/**  Two-digit years are read as years from this one to this one + 99. */
+	yearPivot: number | null,
 };
 
 export type Member = Member_Serialize | Member_Deserialize;
@@ -726,16 +1169,108 @@ export type NewMember = {
 	role: Role,
 };
 
+/**  What to do with a row whose id and email point at different people. */
+export type OnConflict = 
+/**  Report the row and write nothing for it. */
+"report" | 
+/**  The email says who the person is. */
+"prefer-email" | 
+/**  The source system's id says who the person is (their email changed there). */
+"prefer-id";
+
+export type Opportunity = Opportunity_Serialize | Opportunity_Deserialize;
+
+export type Opportunity_Deserialize = {
+	id: string,
+	name: string,
+	accountId?: string | null,
+	accountName?: string | null,
+	primaryContactId?: string | null,
+	primaryContactName?: string | null,
+	/**
+	 *  In hundredths of the currency (cents); absent when the source gave none. A JS
+	 *  number: exact up to 90 trillion in whole units.
+	 */
+	amountMinor?: number | null,
+	currency: string,
+	/**  The stage as the source system names it. */
+	stage: string,
+	/**  `open`, `won` or `lost`. */
+	status: string,
+	/**  YYYY-MM-DD. */
+	closeDate?: string | null,
+	ownerName?: string | null,
+	/**  The owner as the source named them, when not (yet) on the team. */
+	ownerRef?: string | null,
+	product: string,
+	lossReason: string,
+	sourceSystem: string,
+	externalId?: string | null,
+};
+
+export type Opportunity_Serialize = {
+	id: string,
+	name: string,
+	accountId: string | null,
+	accountName: string | null,
+	primaryContactId: string | null,
+	primaryContactName: string | null,
+	/**
+	 *  In hundredths of the currency (cents); absent when the source gave none. A JS
+	 *  number: exact up to 90 trillion in whole units.
+	 */
+	amountMinor: number | null,
+	currency: string,
+	/**  The stage as the source system names it. */
+	stage: string,
+	/**  `open`, `won` or `lost`. */
+	status: string,
+	/**  YYYY-MM-DD. */
+	closeDate: string | null,
+	ownerName: string | null,
+	/**  The owner as the source named them, when not (yet) on the team. */
+	ownerRef: string | null,
+	product: string,
+	lossReason: string,
+	sourceSystem: string,
+	externalId: string | null,
+};
+
+/**  How an import runs beyond its mapping. */
+export type Options = {
+	mode: ImportMode,
+	/**  Check and count, write nothing. */
+	dryRun: boolean,
+	onConflict: OnConflict,
+};
+
 export type PeopleMap = PeopleMap_Serialize | PeopleMap_Deserialize;
 
 export type PeopleMap_Deserialize = {
 	account: Account_Deserialize,
 	people: TeamPerson_Deserialize[],
+	/**  The account's deals, open first. */
+	opportunities: Opportunity_Deserialize[],
 };
 
 export type PeopleMap_Serialize = {
 	account: Account_Serialize,
 	people: TeamPerson_Serialize[],
+	/**  The account's deals, open first. */
+	opportunities: Opportunity_Serialize[],
+};
+
+/**  Contacts that share an email but are different records in the source system. */
+export type PossibleDuplicate = {
+	email: string,
+	/**  The rows of this file that carry the email. */
+	rows: number[],
+};
+
+/**  One thing to fix: the field (as the window names it, `fitRules.2.value`) and what to do. */
+export type Problem = {
+	field: string,
+	message: string,
 };
 
 /**  A proposal of a new version: of an existing item (`item_id`), or of a new item. */
@@ -763,6 +1298,12 @@ export type Proposal_Serialize = {
 	summary: string,
 	/**  Earliest time (RFC 3339) the version may take force; immediately on agreement if absent. */
 	effectiveFrom: string | null,
+};
+
+/**  One part of a queue and how many contacts it holds. */
+export type QueueCount = {
+	awaiting: Awaiting,
+	count: number,
 };
 
 export type ReasonBody = {
@@ -873,6 +1414,19 @@ export type SignoffEvent_Serialize = {
 };
 
 /**
+ *  Where a file's ids come from: ids are only unique within one system and record type
+ *  (a Zoho lead 2585 and a Zoho contact 2585 are different people).
+ */
+export type Source = {
+	/**  The system's key (`zoho`, `salesforce`, …, `spreadsheet`, or the user's own name). */
+	system: string,
+	/**  The system's name as people know it. */
+	name: string,
+	/**  `lead`, `contact`, `person`, … or empty when the file does not say. */
+	recordType: string,
+};
+
+/**
  *  One handoff action a stage allows: the event, the stage it leads to (none: the contact
  *  stays), and the side (and, if set, only its managers) who may record it.
  */
@@ -934,6 +1488,20 @@ export type StageBody_Serialize = {
 	 *  the stage's behaviour, so no stage key is ever written in code.
 	 */
 	actions: StageAction_Serialize[],
+};
+
+/**
+ *  A stored contact whose status in the file no longer matches its stage in the log (the
+ *  log owns the stage once it has taken over; the difference is reported, not applied).
+ */
+export type StatusDiffers = {
+	row: number,
+	contactId: string,
+	/**  The status as the file writes it, and the stage it maps to. */
+	status: string,
+	fileStage: string,
+	/**  The contact's stage in Playbook. */
+	stage: string,
 };
 
 /**  What one sync did. */
@@ -1009,18 +1577,24 @@ export type TermBody = {
 	definition: string,
 };
 
+export type Theme = "system" | "light" | "dark";
+
 export type VersionDiff = VersionDiff_Serialize | VersionDiff_Deserialize;
 
 export type VersionDiff_Deserialize = {
 	left: AgreementVersion_Deserialize,
 	right: AgreementVersion_Deserialize,
 	fields: FieldDiff[],
+	/**  The two versions say the same (a version compared with itself, or a restatement). */
+	identical: boolean,
 };
 
 export type VersionDiff_Serialize = {
 	left: AgreementVersion_Serialize,
 	right: AgreementVersion_Serialize,
 	fields: FieldDiff[],
+	/**  The two versions say the same (a version compared with itself, or a restatement). */
+	identical: boolean,
 };
 
 export type VersionStatus = 
@@ -1032,6 +1606,53 @@ export type VersionStatus =
 "scheduled" | "in_force" | "superseded" | 
 /**  Its content or its author's signature does not verify: ignored by every fold. */
 "tampered";
+
+/**  Every vocabulary the window shows. */
+export type Vocabulary = Vocabulary_Serialize | Vocabulary_Deserialize;
+
+/**  Every vocabulary the window shows. */
+export type Vocabulary_Deserialize = {
+	/**  Handoff events as they read in a timeline ("Handed over"). */
+	events: Label[],
+	/**  Handoff events as buttons ("Hand over to sales"). */
+	actions: Label[],
+	activities: Label[],
+	buyingRoles: Label[],
+	buyingStages: Label[],
+	channels: Label[],
+	reasonUses: Label[],
+	fitFields: Label[],
+	fitOps: Label[],
+	sides: Label[],
+	roles: Label[],
+	awaiting: Label[],
+	/**  Lead sources in this workspace, by their label. */
+	sources: Label[],
+	/**  What recording each event asks for: an agreed reason (of which use) or a channel. */
+	eventNeeds: EventNeeds_Deserialize[],
+};
+
+/**  Every vocabulary the window shows. */
+export type Vocabulary_Serialize = {
+	/**  Handoff events as they read in a timeline ("Handed over"). */
+	events: Label[],
+	/**  Handoff events as buttons ("Hand over to sales"). */
+	actions: Label[],
+	activities: Label[],
+	buyingRoles: Label[],
+	buyingStages: Label[],
+	channels: Label[],
+	reasonUses: Label[],
+	fitFields: Label[],
+	fitOps: Label[],
+	sides: Label[],
+	roles: Label[],
+	awaiting: Label[],
+	/**  Lead sources in this workspace, by their label. */
+	sources: Label[],
+	/**  What recording each event asks for: an agreed reason (of which use) or a channel. */
+	eventNeeds: EventNeeds_Serialize[],
+};
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Activity, AgreementItem, HandoffEvent, Member } from './backend';
-import { daysSince, mergeTimeline, pagesFor, queueStage, reasonUse, visibleRange } from './leads';
+import type { Activity, HandoffEvent } from './backend';
+import { daysSince, mergeTimeline, pagesFor, visibleRange } from './leads';
 
 const event = (at: string, kind = 'accepted'): HandoffEvent => ({
   id: at,
@@ -42,43 +42,19 @@ describe('virtual list', () => {
   });
 });
 
-describe('actions', () => {
-  it('knows which actions need a reason', () => {
-    expect(reasonUse('rejected')).toBe('reject');
-    expect(reasonUse('lost')).toBe('lost');
-    expect(reasonUse('accepted')).toBeNull();
-  });
-  it('counts days in stage', () => {
+describe('days in stage', () => {
+  it('counts whole days', () => {
     expect(daysSince('2026-01-01T00:00:00Z', new Date('2026-01-11T12:00:00Z'))).toBe(10);
   });
 });
 
-describe('queueStage', () => {
-  const stage = (key: string, actions: { event: 'accepted' | 'attempt'; by: 'marketing' | 'sales' }[]) =>
-    ({
-      id: key,
-      kind: 'stage',
-      key,
-      name: key,
-      inForce: {
-        body: { kind: 'stage', side: 'marketing', position: 1, entryCriteria: '', exitCriteria: '', allowedNext: [], actions },
-      },
-    }) as unknown as AgreementItem;
-  const member = (side: 'marketing' | 'sales'): Member => ({
-    id: 'm',
-    email: 'm@x.example',
-    name: 'M',
-    side,
-    role: 'rep',
-    createdAt: '',
-    hasKey: true,
-    keySetBy: null,
-    keySetAt: null,
-  });
-  it('is the stage where my side responds to a hand-over, whatever it is called', () => {
-    const stages = [stage('working', [{ event: 'attempt', by: 'sales' }]), stage('hot', [{ event: 'accepted', by: 'sales' }])];
-    expect(queueStage(stages, member('sales'))).toBe('hot');
-    expect(queueStage(stages, member('marketing'))).toBeNull();
-    expect(queueStage(stages, null)).toBeNull();
+describe('presentation scale steps', async () => {
+  const { nextScale } = await import('./shell/scale');
+  it('moves one step at a time and stays within the range', () => {
+    expect(nextScale(100, 1)).toBe(110);
+    expect(nextScale(100, -1)).toBe(90);
+    expect(nextScale(250, 1)).toBe(250);
+    expect(nextScale(80, -1)).toBe(80);
+    expect(nextScale(105, 1)).toBe(110);
   });
 });

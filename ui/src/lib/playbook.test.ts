@@ -61,7 +61,7 @@ function version(
 
 function item(id: string, pending: AgreementVersion | null, inForce: AgreementVersion | null): AgreementItem {
   const versions = [pending, inForce].filter((v): v is AgreementVersion => v !== null);
-  return { id, kind: 'term', key: id, name: `Item ${id}`, inForce, pending, draft: null, versions };
+  return { id, kind: 'term', key: id, name: `Item ${id}`, inForce, pending, scheduled: null, draft: null, versions };
 }
 
 describe('approvers', () => {
@@ -116,7 +116,7 @@ describe('funnel', () => {
         actions: [],
       },
     };
-    return { id: key, kind: 'stage', key, name: key, inForce: v, pending: null, draft: null, versions: [v] };
+    return { id: key, kind: 'stage', key, name: key, inForce: v, pending: null, scheduled: null, draft: null, versions: [v] };
   }
   it('follows the first next stage and keeps the rest aside', () => {
     const items = [

@@ -129,3 +129,11 @@ function position(i: AgreementItem): number {
   const b = i.inForce?.body;
   return b?.kind === 'stage' ? b.position : 0;
 }
+
+/** `scoring/default@2` → "Lead scoring model v2": a version reference by its item's name. */
+export function referenceName(reference: string, items: AgreementItem[]): string {
+  const m = /^(\w+)\/([^@]+)@(\d+)$/.exec(reference);
+  if (!m) return reference;
+  const item = items.find((i) => i.kind === m[1] && i.key === m[2]);
+  return `${item?.name ?? m[2]} v${m[3]}`;
+}

@@ -1,19 +1,26 @@
-// Short-lived messages at the bottom of the window: what was done, or why it was refused.
+// Short-lived messages away from the actions: what was done, or why it was refused. A
+// message with an action (an export's "Open folder") stays until it is dismissed.
 import { BackendError } from './backend';
+
+export interface ToastAction {
+  label: string;
+  run: () => unknown;
+}
 
 export interface Toast {
   id: number;
   kind: 'ok' | 'error';
   text: string;
+  action?: ToastAction;
 }
 
 let next = 1;
 export const toasts = $state<Toast[]>([]);
 
-export function notify(text: string, kind: Toast['kind'] = 'ok') {
+export function notify(text: string, kind: Toast['kind'] = 'ok', action?: ToastAction) {
   const id = next++;
-  toasts.push({ id, kind, text });
-  setTimeout(() => dismiss(id), kind === 'error' ? 8000 : 4000);
+  toasts.push({ id, kind, text, action });
+  if (!action) setTimeout(() => dismiss(id), kind === 'error' ? 10000 : 6000);
 }
 
 export function dismiss(id: number) {

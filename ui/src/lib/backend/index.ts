@@ -19,6 +19,7 @@ import {
   type StageBody_Serialize,
   type ReasonUse,
   type AgreementBody_Serialize,
+  type AgreementBody_Deserialize,
   type VersionStatus,
   type LeadFilter_Deserialize,
   type LeadPage_Serialize,
@@ -33,7 +34,6 @@ import {
   type ImportSummary,
   type ImportPreview_Serialize,
   type Mapping_Deserialize,
-  type ContactField,
   type ExportKind,
   type ExportFormat,
   type LeadSort,
@@ -43,12 +43,31 @@ import {
   type SyncStatus,
   type SyncReport,
   type RejectedChange,
+  type LeadWindow_Serialize,
+  type QueueCount,
+  type Vocabulary_Serialize,
+  type Label,
+  type Appearance,
+  type Theme,
+  type Impact_Serialize,
+  type ImpactContact_Serialize,
+  type ImpactRequest_Deserialize,
+  type Problem,
+  type Awaiting,
+  type ScoringBody_Deserialize,
+  type FitField,
+  type FitOp,
+  type ActivityKind,
+  type Options,
+  type OnConflict,
+  type Opportunity,
 } from '../bindings';
 import { listen } from '@tauri-apps/api/event';
 
 export type AgreementItem = AgreementItem_Serialize;
 export type AgreementVersion = AgreementVersion_Serialize;
 export type AgreementBody = AgreementBody_Serialize;
+export type ProposedBody = AgreementBody_Deserialize;
 export type VersionDiff = VersionDiff_Serialize;
 export type SignoffEvent = SignoffEvent_Serialize;
 export type StageBody = StageBody_Serialize;
@@ -62,18 +81,36 @@ export type HandoffEvent = HandoffEvent_Serialize;
 export type PeopleMap = PeopleMap_Serialize;
 export type ImportPreview = ImportPreview_Serialize;
 export type Mapping = Mapping_Deserialize;
+export type LeadWindow = LeadWindow_Serialize;
+export type Vocabulary = Vocabulary_Serialize;
+export type Impact = Impact_Serialize;
+export type ImpactContact = ImpactContact_Serialize;
+export type ImpactRequest = ImpactRequest_Deserialize;
+/** A scoring model as the editor writes it. */
+export type ScoringBody = ScoringBody_Deserialize;
 export type {
+  QueueCount,
+  Label,
+  Appearance,
+  Theme,
+  Problem,
+  Awaiting,
+  FitField,
+  FitOp,
+  ActivityKind,
   EventKind,
   ImportKind,
   ImportMode,
   ImportSummary,
-  ContactField,
   ExportKind,
   ExportFormat,
   LeadSort,
   ImportProgress,
   ScoreExplanation,
   Activity,
+  Options,
+  OnConflict,
+  Opportunity,
   AgreementKind,
   ErrorCode,
   Member,
@@ -121,12 +158,30 @@ export const backend = {
   lock: () => unwrap(commands.lock()),
   lastIdentity: () => unwrap(commands.lastIdentity()),
   listLeads: (filter: LeadFilter) => unwrap(commands.listLeads(filter)),
+  /** Opens a list: its count and first page. */
+  openLeads: (filter: LeadFilter) => unwrap(commands.openLeads(filter)),
+  /** Where each later page of a list starts (its anchors). */
+  leadAnchors: (filter: LeadFilter) => unwrap(commands.leadAnchors(filter)),
+  queueCounts: () => unwrap(commands.queueCounts()),
+  vocabulary: () => unwrap(commands.vocabulary()),
+  getAppearance: () => unwrap(commands.getAppearance()),
+  setAppearance: (appearance: Appearance) => unwrap(commands.setAppearance(appearance)),
+  toggleFullscreen: () => unwrap(commands.toggleFullscreen()),
+  openExportsFolder: () => unwrap(commands.openExportsFolder()),
+  previewImpact: (request: ImpactRequest) => unwrap(commands.previewImpact(request)),
+  checkProposal: (body: AgreementBody_Deserialize) => unwrap(commands.checkProposal(body)),
   getContact: (id: string) => unwrap(commands.getContact(id)),
   getPeopleMap: (accountId: string) => unwrap(commands.getPeopleMap(accountId)),
   recordHandoff: (contactId: string, request: EventRequest) => unwrap(commands.recordHandoff(contactId, request)),
-  previewImport: (content: string, mapping: Mapping) => unwrap(commands.previewImport(content, mapping)),
-  runImport: (kind: ImportKind, content: string, mapping: Mapping, mode: ImportMode, dryRun: boolean) =>
-    unwrap(commands.runImport(kind, content, mapping, mode, dryRun)),
+  previewImport: (kind: ImportKind, content: string, mapping: Mapping) =>
+    unwrap(commands.previewImport(kind, content, mapping)),
+  runImport: (kind: ImportKind, content: string, mapping: Mapping, options: Options) =>
+    unwrap(commands.runImport(kind, content, mapping, options)),
+  /** The source channels in the data, for the leads list's filter. */
+  listSources: () => unwrap(commands.listSources()),
+  /** Merges a duplicate contact into the one it really is (signed; undone by unmerge). */
+  mergeContacts: (duplicate: string, survivor: string) => unwrap(commands.mergeContacts(duplicate, survivor)),
+  unmergeContact: (duplicate: string) => unwrap(commands.unmergeContact(duplicate)),
   cancelImport: () => unwrap(commands.cancelImport()),
   exportData: (kind: ExportKind, format: ExportFormat) => unwrap(commands.exportData(kind, format)),
   /** Team sync: when this laptop last synced, what waits, what the hub rejected and why. */

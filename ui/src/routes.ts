@@ -1,0 +1,44 @@
+// Every screen of the window: its path, its component and, for the screens the sidebar
+// lists, its navigation entry. Adding a screen is one entry here (with `nav` if the
+// sidebar should list it); the shell, the command palette and Alt+number follow.
+import type { Component } from 'svelte';
+import PlaybookView from './lib/views/PlaybookView.svelte';
+import LeadsView from './lib/views/LeadsView.svelte';
+import QueueView from './lib/views/QueueView.svelte';
+import ContactView from './lib/views/ContactView.svelte';
+import AccountView from './lib/views/AccountView.svelte';
+import ImportView from './lib/views/ImportView.svelte';
+import TeamView from './lib/views/TeamView.svelte';
+
+export interface RouteProps {
+  params: Record<string, string>;
+}
+
+export interface Route {
+  id: string;
+  path: string;
+  component: Component<RouteProps>;
+  /** The sidebar entry, for screens reached from the sidebar. */
+  nav?: { label: string; hint: string };
+  /** The sidebar entry a detail screen belongs to (highlighted while it shows). */
+  section?: string;
+}
+
+export const routes: Route[] = [
+  { id: 'playbook', path: '/', component: PlaybookView, nav: { label: 'Playbook', hint: 'Definitions both sides agreed' } },
+  { id: 'leads', path: '/leads', component: LeadsView, nav: { label: 'Leads', hint: 'Every contact, by stage, owner, source and score' } },
+  { id: 'queue', path: '/queue', component: QueueView, nav: { label: 'My queue', hint: 'What awaits your answer' } },
+  { id: 'import', path: '/import', component: ImportView, nav: { label: 'Import & export', hint: 'CRM and marketing-automation files' } },
+  { id: 'team', path: '/team', component: TeamView, nav: { label: 'Team', hint: 'Marketing and sales' } },
+  { id: 'contact', path: '/contacts/:id', component: ContactView, section: 'leads' },
+  { id: 'account', path: '/accounts/:id', component: AccountView, section: 'leads' },
+];
+
+/** The route for a path, with its parameters (the playbook when nothing matches). */
+export function resolve(path: string, match: (pattern: string, path: string) => Record<string, string> | null) {
+  for (const route of routes) {
+    const params = match(route.path, path);
+    if (params) return { route, params };
+  }
+  return { route: routes[0], params: {} };
+}
