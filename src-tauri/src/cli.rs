@@ -3,8 +3,8 @@
 mod identity;
 mod imports;
 mod leads;
-mod sync;
 mod members;
+mod sync;
 mod workspace;
 
 use std::path::PathBuf;
