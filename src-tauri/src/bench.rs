@@ -23,6 +23,8 @@ struct Report {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct WorkspaceFigures {
+    /// The SLA report and the scorecard after one new event, on this workspace.
+    sla: crate::slas::bench::SlaFigures,
     generated_contacts: u32,
     generated_events: u32,
     generated_activities: u32,
@@ -173,7 +175,45 @@ pub async fn run(contacts: u32, runs: u32, import_only: bool, json: bool) -> App
         "  agreements list, 20,000 terms  {:>9.1} ms cold, {:.1} ms warm",
         w.list_playbook_20k_cold_ms, w.list_playbook_20k_warm_ms
     );
+    crate::slas::bench::print(&w.sla);
     Ok(())
+}
+
+/// `playbook bench --sla`: a generated workspace and the SLA figures alone.
+pub async fn run_sla(contacts: u32, runs: u32, json: bool) -> AppResult<()> {
+    let dir = std::env::temp_dir().join(format!("playbook-bench-sla-{}", std::process::id()));
+    let result = async {
+        let db = db::open(&dir).await?;
+        let ops_signer = demo_workspace(&db).await?;
+        crate::leads::ops::generate(&db, contacts, 2026, &ops_signer).await?;
+        let figures = sla_figures(&db, runs).await;
+        db.close().await;
+        figures
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    let f = result?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&f).expect("figures serialise")
+        );
+    } else {
+        println!("Playbook SLA benchmark at {contacts} contacts");
+        crate::slas::bench::print(&f);
+    }
+    Ok(())
+}
+
+/// The SLA figures on a generated workspace, with a sales rep recording the new events.
+async fn sla_figures(db: &db::Db, runs: u32) -> AppResult<crate::slas::bench::SlaFigures> {
+    let rep = crate::team::unlock(
+        db,
+        "sofia.marin@larkspur.example",
+        crate::trust::keys::DEMO_PASSPHRASE,
+    )
+    .await?;
+    crate::slas::bench::measure(db, &rep, runs).await
 }
 
 async fn measure(dir: &Path, contacts: u32, runs: u32, import_only: bool) -> AppResult<Report> {
@@ -401,6 +441,7 @@ async fn workspace(dir: &Path, contacts: u32) -> AppResult<WorkspaceFigures> {
         std::hint::black_box(d);
     }
     let timeline_max = *times.iter().max().expect("some contacts");
+    let sla = sla_figures(&big, 3).await?;
     big.close().await;
 
     // Open again, as the window does, with nothing remembered.
@@ -427,6 +468,7 @@ async fn workspace(dir: &Path, contacts: u32) -> AppResult<WorkspaceFigures> {
     let (import_playbook, list_cold, list_warm) = playbook_import(&dir.join("playbook")).await?;
 
     Ok(WorkspaceFigures {
+        sla,
         generated_contacts: g.contacts,
         generated_events: g.events,
         generated_activities: g.activities,

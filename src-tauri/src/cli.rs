@@ -1,10 +1,12 @@
 //! The headless command line: the same domain functions as the window, printing readable
 //! text or (`--format json`) the same camelCase JSON the window receives.
+mod content;
 mod identity;
 mod imports;
 mod leads;
 mod members;
 mod sync;
+mod sla;
 mod workspace;
 
 use std::path::PathBuf;
@@ -15,8 +17,8 @@ use serde::Serialize;
 
 use crate::agreements::diff::{DiffOp, VersionDiff};
 use crate::agreements::{
-    ops, AgreementBody, AgreementItem, AgreementKind, AgreementVersion, Proposal, ReasonBody,
-    ReasonUse, StageBody, TermBody,
+    ops, AgreementBody, AgreementItem, AgreementKind, AgreementVersion, AssetKindBody,
+    BuyingStageBody, PersonaBody, Proposal, ReasonBody, ReasonUse, RiskBody, StageBody, TermBody,
 };
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -123,6 +125,9 @@ enum Command {
         #[arg(long)]
         at: Option<String>,
     },
+    /// Service levels between sales and marketing, measured from the handoff log.
+    #[command(subcommand)]
+    Sla(sla::SlaCommand),
     /// Export contacts, events or activities (--format csv or json); FILE `-` writes to
     /// the standard output.
     Export {
@@ -144,6 +149,12 @@ enum Command {
     Hub(sync::HubCommand),
     /// Sync with the team hub (one push and pull); `sync join CODE`, `sync status`.
     Sync(sync::SyncArgs),
+    /// The content library: add, import, search, show, recommend, risk, send, coverage.
+    #[command(subcommand)]
+    Content(content::ContentCommand),
+    /// Print a PDF's text (the bounded helper the app runs to index PDFs).
+    #[command(hide = true)]
+    ExtractText { file: PathBuf },
     /// Measure import and list speed against the sqlite3 shell's floor.
     Bench {
         #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
@@ -154,6 +165,13 @@ enum Command {
         /// Measure only the import against the floor, not the generated workspace.
         #[arg(long)]
         import_only: bool,
+        /// Measure only the SLAs: the full report and the scorecard after one new event.
+        #[arg(long, conflicts_with = "import_only")]
+        sla: bool,
+        /// Measure the content library instead: search over a synthetic library of this
+        /// many assets, with and without facets, against the raw FTS5 query.
+        #[arg(long, num_args = 0..=1, default_missing_value = "100000", value_parser = clap::value_parser!(u32).range(100..=1_000_000))]
+        content: Option<u32>,
     },
 }
 
@@ -303,6 +321,33 @@ struct ProposeArgs {
     /// Scoring model: the score at which a contact is ready for the MQL handover.
     #[arg(long)]
     threshold: Option<u32>,
+    /// SLA: the rule's number (hours or days, attempts, count per period, or percent).
+    #[arg(long)]
+    target: Option<u32>,
+    /// Business calendar: the IANA time zone.
+    #[arg(long)]
+    time_zone: Option<String>,
+    /// Business calendar: working hours, e.g. 09:00-12:00,13:00-17:00.
+    #[arg(long, value_delimiter = ',')]
+    hours: Option<Vec<String>>,
+    /// Business calendar: the holiday dates (YYYY-MM-DD), replacing the list.
+    #[arg(long, value_delimiter = ',')]
+    holidays: Option<Vec<String>>,
+    /// Buying stage: the contact buying stages (awareness, consideration, decision) it covers.
+    #[arg(long, value_delimiter = ',', value_parser = parse_buying_stage)]
+    contact_stages: Option<Vec<crate::leads::BuyingStage>>,
+    /// Buying stage: the lifecycle stage keys it covers.
+    #[arg(long, value_delimiter = ',')]
+    lifecycle_stages: Option<Vec<String>>,
+    /// Persona: the buying roles that are this persona.
+    #[arg(long, value_delimiter = ',', value_parser = parse_buying_role)]
+    buying_roles: Option<Vec<crate::leads::BuyingRole>>,
+    /// Persona: words in a job title that make a contact this persona.
+    #[arg(long, value_delimiter = ',')]
+    title_keywords: Option<Vec<String>>,
+    /// Asset kind: months until an asset of the kind is due for review (0: none).
+    #[arg(long)]
+    review_months: Option<u32>,
 }
 
 pub(crate) fn parse_side(s: &str) -> Result<Side, String> {
@@ -316,6 +361,20 @@ fn parse_kind(s: &str) -> Result<AgreementKind, String> {
 }
 fn parse_use(s: &str) -> Result<ReasonUse, String> {
     ReasonUse::parse(s).map_err(|e| e.message)
+}
+fn parse_buying_stage(s: &str) -> Result<crate::leads::BuyingStage, String> {
+    crate::leads::BuyingStage::parse(s).ok_or_else(|| {
+        format!("'{s}' is not a buying stage; use awareness, consideration or decision")
+    })
+}
+fn parse_buying_role(s: &str) -> Result<crate::leads::BuyingRole, String> {
+    crate::leads::BuyingRole::parse(s).ok_or_else(|| {
+        let all: Vec<&str> = crate::leads::BuyingRole::ALL
+            .iter()
+            .map(|r| r.as_str())
+            .collect();
+        format!("'{s}' is not a buying role; use one of {}", all.join(", "))
+    })
 }
 
 /// Parses the arguments and runs: the window without a subcommand, else the command.
@@ -407,12 +466,23 @@ async fn run(
             &format!("Restored {}.{kept}", file.display()),
         );
     }
+    if let Command::ExtractText { file } = &command {
+        return content::extract_text(file);
+    }
     if let Command::Bench {
         contacts,
         runs,
         import_only,
+        sla,
+        content,
     } = command
     {
+        if sla {
+            return crate::bench::run_sla(contacts, runs, format == Format::Json).await;
+        }
+        if let Some(assets) = content {
+            return crate::content::bench::run(assets, format == Format::Json).await;
+        }
         return crate::bench::run(contacts, runs, import_only, format == Format::Json).await;
     }
     let db = db::open(&data_dir).await?;
@@ -473,6 +543,7 @@ async fn dispatch(
             let mut tx = db::write(db).await?;
             crate::demo::create(&mut tx, chrono::Utc::now()).await?;
             tx.commit().await?;
+            crate::content::demo::create(db, data_dir, chrono::Utc::now()).await?;
             out.done(
                 &serde_json::json!({ "created": true }),
                 "Created the demo workspace.",
@@ -483,7 +554,16 @@ async fn dispatch(
         Command::ExportPlaybook { file } => {
             crate::exports::guard(data_dir, &file)?;
             let f = ops::export_file(db, &file).await?;
-            let n = f.stages.len() + f.terms.len() + f.reasons.len() + f.scoring.len();
+            let n = f.stages.len()
+                + f.terms.len()
+                + f.reasons.len()
+                + f.scoring.len()
+                + f.calendars.len()
+                + f.slas.len()
+                + f.buying_stages.len()
+                + f.personas.len()
+                + f.risks.len()
+                + f.asset_kinds.len();
             out.done(
                 &serde_json::json!({ "file": file, "items": n, "members": f.members.len() }),
                 &format!(
@@ -505,6 +585,7 @@ async fn dispatch(
             )
             .await
         }
+        Command::Sla(cmd) => sla::run(cmd, db, &out).await,
         Command::Handoff {
             id,
             action,
@@ -542,6 +623,8 @@ async fn dispatch(
         Command::Bench { .. } => unreachable!("handled before the database opens"),
         Command::Hub(cmd) => sync::hub(cmd, db, &out).await,
         Command::Sync(args) => sync::sync(args, db, data_dir, &out, pass).await,
+        Command::ExtractText { .. } => unreachable!("handled before the database opens"),
+        Command::Content(cmd) => content::run(cmd, db, data_dir, &out, pass).await,
         Command::ImportPlaybook { file, signed_by } => {
             // The file is read and checked before anyone is asked for a passphrase.
             let parsed =
@@ -873,6 +956,113 @@ async fn build_proposal(db: &Db, a: &ProposeArgs) -> AppResult<Proposal> {
             let mut model = model.clone();
             model.mql_threshold = a.threshold.unwrap_or(model.mql_threshold);
             AgreementBody::Scoring(model)
+        }
+        (AgreementKind::Sla, base) => {
+            let Some(AgreementBody::Sla(sla)) = base else {
+                return Err(AppError::invalid(
+                    "kind",
+                    "a new SLA comes from a playbook file (import-playbook) or the window; here you can change an SLA's --target",
+                ));
+            };
+            let mut sla = sla.clone();
+            if let Some(t) = a.target {
+                sla.rule.set_target(t);
+            }
+            AgreementBody::Sla(sla)
+        }
+        (AgreementKind::BusinessCalendar, base) => {
+            let Some(AgreementBody::BusinessCalendar(cal)) = base else {
+                return Err(AppError::invalid(
+                    "kind",
+                    "a new business calendar comes from a playbook file (import-playbook) or the window; here you can change --time-zone, --hours and --holidays",
+                ));
+            };
+            let mut cal = cal.clone();
+            if let Some(zone) = a.time_zone {
+                cal.time_zone = zone;
+            }
+            if let Some(hours) = a.hours {
+                cal.hours = hours
+                    .iter()
+                    .map(|h| {
+                        let (from, to) = h.split_once('-').unwrap_or((h, ""));
+                        crate::agreements::sla_model::WorkingHours {
+                            from: from.trim().into(),
+                            to: to.trim().into(),
+                        }
+                    })
+                    .collect();
+            }
+            if let Some(dates) = a.holidays {
+                cal.holidays = dates
+                    .iter()
+                    .filter(|d| !d.trim().is_empty())
+                    .map(|d| crate::agreements::sla_model::Holiday {
+                        name: cal
+                            .holidays
+                            .iter()
+                            .find(|h| h.date == d.trim())
+                            .map(|h| h.name.clone())
+                            .unwrap_or_default(),
+                        date: d.trim().into(),
+                    })
+                    .collect();
+            }
+            AgreementBody::BusinessCalendar(cal)
+        }
+        (AgreementKind::BuyingStage, base) => {
+            let b = match base {
+                Some(AgreementBody::BuyingStage(b)) => b.clone(),
+                _ => BuyingStageBody {
+                    position: 1,
+                    description: String::new(),
+                    contact_stages: vec![],
+                    lifecycle_stages: vec![],
+                },
+            };
+            AgreementBody::BuyingStage(BuyingStageBody {
+                position: a.position.unwrap_or(b.position),
+                description: a.description.unwrap_or(b.description),
+                contact_stages: a.contact_stages.unwrap_or(b.contact_stages),
+                lifecycle_stages: a.lifecycle_stages.unwrap_or(b.lifecycle_stages),
+            })
+        }
+        (AgreementKind::Persona, base) => {
+            let b = match base {
+                Some(AgreementBody::Persona(b)) => b.clone(),
+                _ => PersonaBody {
+                    description: String::new(),
+                    buying_roles: vec![],
+                    title_keywords: vec![],
+                },
+            };
+            AgreementBody::Persona(PersonaBody {
+                description: a.description.unwrap_or(b.description),
+                buying_roles: a.buying_roles.unwrap_or(b.buying_roles),
+                title_keywords: a.title_keywords.unwrap_or(b.title_keywords),
+            })
+        }
+        (AgreementKind::Risk, base) => {
+            let old = match base {
+                Some(AgreementBody::Risk(r)) => r.description.clone(),
+                _ => String::new(),
+            };
+            AgreementBody::Risk(RiskBody {
+                description: a.description.unwrap_or(old),
+            })
+        }
+        (AgreementKind::AssetKind, base) => {
+            let b = match base {
+                Some(AgreementBody::AssetKind(b)) => b.clone(),
+                _ => AssetKindBody {
+                    description: String::new(),
+                    review_months: None,
+                },
+            };
+            AgreementBody::AssetKind(AssetKindBody {
+                description: a.description.unwrap_or(b.description),
+                review_months: a.review_months.or(b.review_months),
+            })
         }
     };
     Ok(Proposal {

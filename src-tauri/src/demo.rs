@@ -1,10 +1,15 @@
 //! The demo workspace: a plausible B2B software company's team and its first agreed
-//! playbook, with some history and one proposal awaiting sign-off.
+//! playbook (SLAs and their business calendar included), with some history and one
+//! proposal awaiting sign-off.
 use chrono::{DateTime, Duration, Utc};
 
+use crate::agreements::sla_model::{
+    BusinessSpan, BusinessUnit, Holiday, Period, SlaRule, Weekday, WorkingHours,
+};
 use crate::agreements::{
-    store, ActivityKind, AgreementBody, BehaviourRule, FitField, FitOp, FitRule, Proposal,
-    ReasonBody, ReasonUse, ScoringBody, SignoffAction, StageAction, StageBody, TermBody,
+    store, ActivityKind, AgreementBody, BehaviourRule, CalendarBody, FitField, FitOp, FitRule,
+    Proposal, ReasonBody, ReasonUse, ScoringBody, SignoffAction, SlaBody, StageAction, StageBody,
+    TermBody,
 };
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
@@ -386,6 +391,14 @@ pub async fn create(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<()> {
         "default",
         "Lead scoring model",
     ));
+    first.push(agree(
+        AgreementBody::BusinessCalendar(office_hours()),
+        "office_hours",
+        "Office hours (Berlin)",
+    ));
+    for (key, name, body) in slas() {
+        first.push(agree(AgreementBody::Sla(body), key, name));
+    }
     let mut index = store::ItemIndex::load(&mut *conn, None, start).await?;
     for (proposal, at) in first {
         let v = store::propose_in(&mut *conn, &mut index, &proposal, maya, at, &stage_keys).await?;
@@ -452,6 +465,105 @@ pub async fn create(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<()> {
     // Leads: accounts with buying teams and their histories, brought in by marketing ops.
     crate::generator::generate(conn, 240, 7, now, tom).await?;
     Ok(())
+}
+
+/// The calendar the demo's SLAs count in: Berlin office hours, Monday to Friday, with
+/// the public holidays of 2026 and 2027.
+fn office_hours() -> CalendarBody {
+    let holidays = [
+        ("2026-01-01", "New Year's Day"),
+        ("2026-04-03", "Good Friday"),
+        ("2026-04-06", "Easter Monday"),
+        ("2026-05-01", "Labour Day"),
+        ("2026-05-14", "Ascension Day"),
+        ("2026-05-25", "Whit Monday"),
+        ("2026-10-03", "German Unity Day"),
+        ("2026-12-24", "Christmas Eve"),
+        ("2026-12-25", "Christmas Day"),
+        ("2026-12-26", "Boxing Day"),
+        ("2026-12-31", "New Year's Eve"),
+        ("2027-01-01", "New Year's Day"),
+        ("2027-03-26", "Good Friday"),
+        ("2027-03-29", "Easter Monday"),
+        ("2027-05-01", "Labour Day"),
+        ("2027-05-06", "Ascension Day"),
+        ("2027-05-17", "Whit Monday"),
+        ("2027-10-03", "German Unity Day"),
+        ("2027-12-24", "Christmas Eve"),
+        ("2027-12-25", "Christmas Day"),
+        ("2027-12-26", "Boxing Day"),
+    ];
+    CalendarBody {
+        time_zone: "Europe/Berlin".into(),
+        working_days: Weekday::ALL[..5].to_vec(),
+        hours: vec![WorkingHours {
+            from: "09:00".into(),
+            to: "17:00".into(),
+        }],
+        holidays: holidays
+            .iter()
+            .map(|(date, name)| Holiday {
+                date: date.to_string(),
+                name: name.to_string(),
+            })
+            .collect(),
+    }
+}
+
+/// The service levels agreed at the kick-off: what sales owes marketing for every lead
+/// handed over, and what marketing owes sales in volume and quality.
+fn slas() -> Vec<(&'static str, &'static str, SlaBody)> {
+    let hours = |amount| BusinessSpan {
+        amount,
+        unit: BusinessUnit::Hours,
+    };
+    let sla = |owner, rule, description: &str| SlaBody {
+        owner,
+        calendar: "office_hours".into(),
+        rule,
+        description: description.into(),
+    };
+    vec![
+        ("mql_response", "MQL response time", sla(Side::Sales, SlaRule::ResponseTime {
+            start: EventKind::HandedOver,
+            done: vec![EventKind::Accepted, EventKind::Rejected],
+            within: hours(8),
+        }, "Sales accepts or rejects every handed-over MQL within 8 business hours.")),
+        ("first_touch", "First touch", sla(Side::Sales, SlaRule::FirstTouch {
+            start: EventKind::Accepted,
+            done: vec![EventKind::Attempt],
+            within: hours(4),
+        }, "The first call or email within 4 business hours of accepting a lead.")),
+        ("attempts_before_recycle", "Attempts before recycling", sla(Side::Sales, SlaRule::AttemptsBeforeRecycle {
+            counting_from: EventKind::Accepted,
+            attempt: EventKind::Attempt,
+            ending: vec![EventKind::Recycled, EventKind::Disqualified],
+            at_least: 5,
+        }, "No accepted lead goes back to nurture or out before five attempts across phone and email.")),
+        ("rejection_reasons", "Reasons for rejections", sla(Side::Sales, SlaRule::ReasonRequired {
+            events: vec![EventKind::Rejected],
+            note_required: true,
+        }, "Every rejection carries an agreed reason and a note marketing can learn from.")),
+        ("sal_time_in_stage", "Time as SAL", sla(Side::Sales, SlaRule::MaxTimeInStage {
+            stage: "sal".into(),
+            within: BusinessSpan {
+                amount: 10,
+                unit: BusinessUnit::Days,
+            },
+        }, "An accepted lead is qualified, recycled or disqualified within ten business days.")),
+        ("mql_volume", "MQL volume", sla(Side::Marketing, SlaRule::Volume {
+            event: EventKind::HandedOver,
+            at_least: 12,
+            per: Period::Month,
+        }, "Marketing hands over at least 12 MQLs a month (the plan for this territory).")),
+        ("mql_acceptance", "MQL acceptance rate", sla(Side::Marketing, SlaRule::ConversionRate {
+            start: EventKind::HandedOver,
+            reached: vec![EventKind::Accepted],
+            reached_stage: None,
+            at_least_percent: 60,
+            per: Period::Quarter,
+        }, "At least 60% of handed-over leads are accepted by sales, per quarter.")),
+    ]
 }
 
 fn scoring_model() -> ScoringBody {

@@ -224,6 +224,42 @@ pub struct Generated {
     pub activities: u32,
 }
 
+const REJECT_NOTES: [&str; 5] = [
+    "Spoke to them: no project this year.",
+    "Student downloading for a thesis.",
+    "Already talking to our partner in their region.",
+    "Wrong department; asked for a referral to RevOps.",
+    "Budget went to a hiring freeze; check back in Q3.",
+];
+
+/// Minutes from one step of a history to the next. Handovers come days or weeks after the
+/// step before; sales answers most handovers within hours and some only days later; the
+/// first attempt mostly follows acceptance within hours; later steps are days apart. So the
+/// demo's SLAs see a realistic mix of met, breached and (near the present) pending items.
+fn delay(rng: &mut Rng, prev: EventKind, kind: EventKind) -> i64 {
+    let minutes = |rng: &mut Rng, from: usize, to: usize| (from + rng.below(to - from)) as i64;
+    match (prev, kind) {
+        (_, EventKind::HandedOver) => minutes(rng, 30, 20 * 24 * 60),
+        (EventKind::HandedOver, EventKind::Accepted | EventKind::Rejected) => {
+            if rng.chance(0.7) {
+                minutes(rng, 10, 5 * 60)
+            } else if rng.chance(0.6) {
+                minutes(rng, 5 * 60, 30 * 60)
+            } else {
+                minutes(rng, 30 * 60, 5 * 24 * 60)
+            }
+        }
+        (EventKind::Accepted, EventKind::Attempt) => {
+            if rng.chance(0.75) {
+                minutes(rng, 5, 3 * 60)
+            } else {
+                minutes(rng, 3 * 60, 3 * 24 * 60)
+            }
+        }
+        _ => minutes(rng, 30, 3 * 24 * 60),
+    }
+}
+
 struct Step {
     kind: EventKind,
     reason: Option<String>,
@@ -400,7 +436,7 @@ pub async fn generate(
             // Activities before and after the contact appears.
             let mut points = Vec::new();
             for _ in 0..rng.below(13) {
-                let kind = *rng.pick(&ActivityKind::ALL);
+                let kind = *rng.pick(&ActivityKind::BEHAVIOUR);
                 let at = created + Duration::minutes(rng.below(120 * 24 * 60) as i64);
                 if at > now {
                     continue;
@@ -557,15 +593,10 @@ pub async fn generate(
             let mut prev_hash: Option<String> = None;
             let mut at = created;
             let mut owner = rng.pick(&marketing).clone();
+            let mut prev_kind = EventKind::Created;
             for step in steps {
-                let next_at = at
-                    + Duration::minutes(
-                        30 + rng.below(if step.kind == EventKind::HandedOver {
-                            20 * 24 * 60
-                        } else {
-                            3 * 24 * 60
-                        }) as i64,
-                    );
+                let next_at = at + Duration::minutes(delay(&mut rng, prev_kind, step.kind));
+                prev_kind = step.kind;
                 if step.kind != EventKind::Created && next_at > now {
                     break;
                 }
@@ -606,6 +637,11 @@ pub async fn generate(
                     owner = rng.pick(&sales).clone();
                 }
                 let at_text = ts(at);
+                let note = if step.kind == EventKind::Rejected && rng.chance(0.85) {
+                    rng.pick(&REJECT_NOTES).to_string()
+                } else {
+                    String::new()
+                };
                 let record = EventRecord {
                     id: new_id(),
                     contact_id: id.clone(),
@@ -616,7 +652,7 @@ pub async fn generate(
                     to_stage: d.to.clone(),
                     reason: step.reason.clone(),
                     channel: step.channel.map(str::to_string),
-                    note: String::new(),
+                    note,
                     external_id: None,
                     prev_hash: prev_hash.take(),
                     hash: None,
@@ -637,7 +673,7 @@ pub async fn generate(
                     Val::Text(d.to.clone()),
                     Val::OptText(record.reason),
                     Val::OptText(record.channel),
-                    Val::Text(String::new()),
+                    Val::Text(record.note),
                     Val::Text(playbook),
                     Val::Text(now_text.clone()),
                     Val::OptText(record.prev_hash),

@@ -109,6 +109,7 @@ pub fn activity(k: ActivityKind) -> &'static str {
         ActivityKind::EmailClick => "Clicked an email",
         ActivityKind::Event => "Met at an event",
         ActivityKind::Form => "Filled in a form",
+        ActivityKind::ContentSent => "Sent content",
     }
 }
 

@@ -5,8 +5,10 @@ pub mod backup;
 pub mod bench;
 pub mod bench_import;
 pub mod bulk;
+pub mod business_time;
 pub mod cli;
 pub mod commands;
+pub mod content;
 pub mod db;
 pub mod demo;
 pub mod error;
@@ -19,6 +21,7 @@ pub mod leads;
 pub mod scoring;
 pub mod settings;
 pub mod sync;
+pub mod slas;
 pub mod team;
 pub mod trust;
 pub mod workspace;
@@ -39,6 +42,7 @@ pub fn run_window(data_dir: PathBuf) -> AppResult<()> {
             let mut tx = db::write(&db).await?;
             demo::create(&mut tx, chrono::Utc::now()).await?;
             tx.commit().await?;
+            content::demo::create(&db, &data_dir, chrono::Utc::now()).await?;
         }
         AppResult::Ok(db)
     })?;
@@ -65,16 +69,24 @@ pub fn run_window(data_dir: PathBuf) -> AppResult<()> {
     let specta = commands::builder();
     tauri::Builder::default()
         .plugin(tauri_plugin_store::Builder::new().build())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_clipboard_manager::init())
+        .manage(commands::content::Dropped::default())
+        .on_window_event(commands::content::on_drop)
         .manage(AppState {
             db,
             data_dir,
             import_cancel: commands::leads::cancel_flag(),
             session: Default::default(),
+            sla: Default::default(),
         })
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
             commands::sync::spawn_background(app.handle().clone());
             specta.mount_events(app);
+            commands::slas::spawn_warnings(app.handle().clone());
             Ok(())
         })
         .run(tauri::generate_context!())

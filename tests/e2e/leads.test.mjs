@@ -22,6 +22,8 @@ test('a rep rejects a handed-over lead with a reason and sees it in the timeline
   await d.screenshot('05-leads-list');
 
   await d.click('[data-testid="nav-queue"]');
+  // The leads list's rows stay in the page until the queue replaces them: wait for it.
+  await d.waitFor('[data-testid="queue-tab-response"]');
   await d.click('[data-testid="lead-row"]');
   await d.waitFor('[data-testid="contact-stage"]', { text: 'Marketing Qualified Lead' });
   const contactId = await d.attribute('[data-testid="contact-page"]', 'data-id');

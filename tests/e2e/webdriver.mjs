@@ -15,17 +15,18 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export class Driver {
   /**
    * Starts the app on a data directory (a new empty one unless given); `application` and
-   * `args` override the binary and its arguments (the window bench starts other binaries).
-   * A data directory it made is removed by `stop`; a given one is the caller's.
+   * `args` override the binary and its arguments (the window bench starts other binaries);
+   * `env` adds to the app's environment. A data directory it made is removed by `stop`; a
+   * given one is the caller's.
    */
-  static async start({ dataDir, application = APP, args } = {}) {
+  static async start({ dataDir, application = APP, args, env = {} } = {}) {
     const owned = !dataDir;
     dataDir ??= mkdtempSync(path.join(tmpdir(), 'playbook-e2e-'));
     const port = 4500 + Math.floor(Math.random() * 400) * 2;
     const proc = spawn('tauri-driver', ['--port', String(port), '--native-port', String(port + 1)], {
       detached: true,
       stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, XDG_DATA_HOME: path.join(dataDir, 'xdg') },
+      env: { ...process.env, XDG_DATA_HOME: path.join(dataDir, 'xdg'), ...env },
     });
     const d = new Driver(`http://127.0.0.1:${port}`, proc, dataDir);
     d.owned = owned;
@@ -115,6 +116,9 @@ export class Driver {
 
   async click(selector, opts) {
     const id = await this.waitFor(selector, opts);
+    // As a person would: scroll the window's content region until the element shows
+    // (WebKitWebDriver scrolls the page, not a scrolling region inside it).
+    await this.exec('arguments[0].scrollIntoView({ block: "nearest" })', { [ELEMENT]: id });
     await this.call('POST', this.s(`/element/${id}/click`), {});
   }
 
@@ -243,8 +247,14 @@ export class Driver {
     }
   }
 
-  /** Runs the real CLI on the same data directory and parses its JSON output. */
+  /** Runs the real CLI on the same data directory and parses its JSON output (writes are
+   * signed with the demo members' passphrase). */
   cli(...args) {
-    return JSON.parse(execFileSync(APP, ['--data-dir', this.dataDir, '--format', 'json', ...args], { encoding: 'utf8' }));
+    return JSON.parse(
+      execFileSync(APP, ['--data-dir', this.dataDir, '--format', 'json', ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, PLAYBOOK_PASSPHRASE: 'playbook-demo' },
+      }),
+    );
   }
 }

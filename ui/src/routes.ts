@@ -9,6 +9,9 @@ import ContactView from './lib/views/ContactView.svelte';
 import AccountView from './lib/views/AccountView.svelte';
 import ImportView from './lib/views/ImportView.svelte';
 import TeamView from './lib/views/TeamView.svelte';
+import SlaView from './lib/views/SlaView.svelte';
+import LibraryView from './lib/views/content/LibraryView.svelte';
+import CoverageView from './lib/views/content/CoverageView.svelte';
 
 export interface RouteProps {
   params: Record<string, string>;
@@ -28,6 +31,9 @@ export const routes: Route[] = [
   { id: 'playbook', path: '/', component: PlaybookView, nav: { label: 'Playbook', hint: 'Definitions both sides agreed' } },
   { id: 'leads', path: '/leads', component: LeadsView, nav: { label: 'Leads', hint: 'Every contact, by stage, owner, source and score' } },
   { id: 'queue', path: '/queue', component: QueueView, nav: { label: 'My queue', hint: 'What awaits your answer' } },
+  { id: 'slas', path: '/slas', component: SlaView, nav: { label: 'SLAs', hint: 'Both sides’ commitments, measured from the handoff log' } },
+  { id: 'library', path: '/content', component: LibraryView, nav: { label: 'Content', hint: 'What to send this person, at this stage, against this objection' } },
+  { id: 'coverage', path: '/content/health', component: CoverageView, nav: { label: 'Content health', hint: 'Where the library has nothing, what is stale, what is sent' } },
   { id: 'import', path: '/import', component: ImportView, nav: { label: 'Import & export', hint: 'CRM and marketing-automation files' } },
   { id: 'team', path: '/team', component: TeamView, nav: { label: 'Team', hint: 'Marketing and sales' } },
   { id: 'contact', path: '/contacts/:id', component: ContactView, section: 'leads' },

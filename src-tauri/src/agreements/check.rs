@@ -34,6 +34,10 @@ fn too_long(out: &mut Vec<Problem>, field: String, label: &str, text: &str, max:
     }
 }
 
+fn as_problem(e: crate::error::AppError) -> Problem {
+    problem(e.field.unwrap_or_else(|| "rule".into()), e.message)
+}
+
 /// The problems of a body, in the order its form shows the fields.
 pub fn problems(body: &AgreementBody) -> Vec<Problem> {
     let mut out = Vec::new();
@@ -205,6 +209,14 @@ pub fn problems(body: &AgreementBody) -> Vec<Problem> {
                 }
             }
         }
+        // SLAs and calendars check themselves (their rules need the time zone database and
+        // the rule's own shape); their first problem is shown at its field.
+        AgreementBody::Sla(b) => out.extend(b.validated().err().map(as_problem)),
+        AgreementBody::BusinessCalendar(c) => out.extend(c.validated().err().map(as_problem)),
+        AgreementBody::BuyingStage(b) => out.extend(b.validated().err().map(as_problem)),
+        AgreementBody::Persona(b) => out.extend(b.validated().err().map(as_problem)),
+        AgreementBody::Risk(b) => out.extend(b.validated().err().map(as_problem)),
+        AgreementBody::AssetKind(b) => out.extend(b.validated().err().map(as_problem)),
     }
     out
 }
@@ -235,6 +247,16 @@ fn long_texts(body: &AgreementBody) -> Vec<(String, String, &str)> {
                 );
             }
         }
+        AgreementBody::Sla(b) => push(f("description", "Description"), b.description.as_str()),
+        AgreementBody::BuyingStage(b) => {
+            push(f("description", "Description"), b.description.as_str())
+        }
+        AgreementBody::Persona(b) => push(f("description", "Description"), b.description.as_str()),
+        AgreementBody::Risk(b) => push(f("description", "Description"), b.description.as_str()),
+        AgreementBody::AssetKind(b) => {
+            push(f("description", "Description"), b.description.as_str())
+        }
+        AgreementBody::BusinessCalendar(_) => {}
     }
     out
 }

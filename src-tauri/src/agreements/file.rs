@@ -13,8 +13,9 @@ use specta::Type;
 use super::records::{SignoffRecord, VersionRecord};
 use super::store::{self, ItemIndex};
 use super::{
-    AgreementBody, AgreementKind, Proposal, ReasonBody, ScoringBody, SignoffAction, StageBody,
-    TermBody, VersionStatus,
+    AgreementBody, AgreementKind, AssetKindBody, BuyingStageBody, CalendarBody, PersonaBody,
+    Proposal, ReasonBody, RiskBody, ScoringBody, SignoffAction, SlaBody, StageBody, TermBody,
+    VersionStatus,
 };
 use crate::db::{ts, Conn};
 use crate::error::{AppError, AppResult};
@@ -44,6 +45,20 @@ pub struct PlaybookFile {
     pub reasons: Vec<Entry<ReasonBody>>,
     #[serde(default)]
     pub scoring: Vec<Entry<ScoringBody>>,
+    /// Business calendars (before the SLAs that count in them).
+    #[serde(default)]
+    pub calendars: Vec<Entry<CalendarBody>>,
+    #[serde(default)]
+    pub slas: Vec<Entry<SlaBody>>,
+    /// The content taxonomy: buying stages, personas, risk points and asset kinds.
+    #[serde(default)]
+    pub buying_stages: Vec<Entry<BuyingStageBody>>,
+    #[serde(default)]
+    pub personas: Vec<Entry<PersonaBody>>,
+    #[serde(default)]
+    pub risks: Vec<Entry<RiskBody>>,
+    #[serde(default)]
+    pub asset_kinds: Vec<Entry<AssetKindBody>>,
     /// The signed member records behind the signatures (for machines to check).
     #[serde(default)]
     pub member_records: Vec<MemberRecord>,
@@ -130,6 +145,12 @@ pub async fn snapshot(conn: &mut Conn, at: DateTime<Utc>) -> AppResult<PlaybookF
         terms: vec![],
         reasons: vec![],
         scoring: vec![],
+        calendars: vec![],
+        slas: vec![],
+        buying_stages: vec![],
+        personas: vec![],
+        risks: vec![],
+        asset_kinds: vec![],
         member_records: member_records::all(&mut *conn).await?,
     };
     for item in store::load_items(conn, None, at).await? {
@@ -183,6 +204,42 @@ pub async fn snapshot(conn: &mut Conn, at: DateTime<Utc>) -> AppResult<PlaybookF
                 signed,
             }),
             AgreementBody::Scoring(body) => file.scoring.push(Entry {
+                key,
+                name,
+                body,
+                signed,
+            }),
+            AgreementBody::BusinessCalendar(body) => file.calendars.push(Entry {
+                key,
+                name,
+                body,
+                signed,
+            }),
+            AgreementBody::Sla(body) => file.slas.push(Entry {
+                key,
+                name,
+                body,
+                signed,
+            }),
+            AgreementBody::BuyingStage(body) => file.buying_stages.push(Entry {
+                key,
+                name,
+                body,
+                signed,
+            }),
+            AgreementBody::Persona(body) => file.personas.push(Entry {
+                key,
+                name,
+                body,
+                signed,
+            }),
+            AgreementBody::Risk(body) => file.risks.push(Entry {
+                key,
+                name,
+                body,
+                signed,
+            }),
+            AgreementBody::AssetKind(body) => file.asset_kinds.push(Entry {
                 key,
                 name,
                 body,
@@ -354,6 +411,54 @@ pub async fn import(
                 &e.key,
                 &e.name,
                 AgreementBody::Scoring(e.body.clone()),
+                &e.signed,
+            )
+        }))
+        .chain(file.calendars.iter().map(|e| {
+            (
+                &e.key,
+                &e.name,
+                AgreementBody::BusinessCalendar(e.body.clone()),
+                &e.signed,
+            )
+        }))
+        .chain(file.slas.iter().map(|e| {
+            (
+                &e.key,
+                &e.name,
+                AgreementBody::Sla(e.body.clone()),
+                &e.signed,
+            )
+        }))
+        .chain(file.buying_stages.iter().map(|e| {
+            (
+                &e.key,
+                &e.name,
+                AgreementBody::BuyingStage(e.body.clone()),
+                &e.signed,
+            )
+        }))
+        .chain(file.personas.iter().map(|e| {
+            (
+                &e.key,
+                &e.name,
+                AgreementBody::Persona(e.body.clone()),
+                &e.signed,
+            )
+        }))
+        .chain(file.risks.iter().map(|e| {
+            (
+                &e.key,
+                &e.name,
+                AgreementBody::Risk(e.body.clone()),
+                &e.signed,
+            )
+        }))
+        .chain(file.asset_kinds.iter().map(|e| {
+            (
+                &e.key,
+                &e.name,
+                AgreementBody::AssetKind(e.body.clone()),
                 &e.signed,
             )
         }));

@@ -1,4 +1,5 @@
-//! The playbook itself: agreement items (lifecycle stages, glossary terms, reasons) whose
+//! The playbook itself: agreement items (lifecycle stages, glossary terms, reasons, the
+//! scoring model, SLAs and the business calendar) whose
 //! immutable versions move draft → proposed → agreed once a manager of each side signs off.
 pub mod check;
 pub mod diff;
@@ -7,7 +8,9 @@ pub mod ops;
 pub mod records;
 pub mod rules;
 pub mod scoring_model;
+pub mod sla_model;
 pub mod store;
+pub mod taxonomy;
 mod toml_errors;
 
 use serde::{Deserialize, Serialize};
@@ -17,6 +20,8 @@ use crate::error::{AppError, AppResult};
 use crate::handoffs::EventKind;
 use crate::team::Side;
 pub use scoring_model::{ActivityKind, BehaviourRule, FitField, FitOp, FitRule, ScoringBody};
+pub use sla_model::{CalendarBody, SlaBody};
+pub use taxonomy::{AssetKindBody, BuyingStageBody, PersonaBody, RiskBody};
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Type,
@@ -27,14 +32,26 @@ pub enum AgreementKind {
     Term,
     Reason,
     Scoring,
+    Sla,
+    BusinessCalendar,
+    BuyingStage,
+    Persona,
+    Risk,
+    AssetKind,
 }
 
 impl AgreementKind {
-    pub const ALL: [AgreementKind; 4] = [
+    pub const ALL: [AgreementKind; 10] = [
         AgreementKind::Stage,
         AgreementKind::Term,
         AgreementKind::Reason,
         AgreementKind::Scoring,
+        AgreementKind::Sla,
+        AgreementKind::BusinessCalendar,
+        AgreementKind::BuyingStage,
+        AgreementKind::Persona,
+        AgreementKind::Risk,
+        AgreementKind::AssetKind,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -42,6 +59,21 @@ impl AgreementKind {
             AgreementKind::Term => "term",
             AgreementKind::Reason => "reason",
             AgreementKind::Scoring => "scoring",
+            AgreementKind::Sla => "sla",
+            AgreementKind::BusinessCalendar => "business_calendar",
+            AgreementKind::BuyingStage => "buying_stage",
+            AgreementKind::Persona => "persona",
+            AgreementKind::Risk => "risk",
+            AgreementKind::AssetKind => "asset_kind",
+        }
+    }
+
+    /// The key an item of this kind gets from a name or a given key: a slug, and for risk
+    /// points one qualifier (`competitor:acme`).
+    pub fn key_from(self, text: &str) -> String {
+        match self {
+            AgreementKind::Risk => taxonomy::risk_key(text),
+            _ => slug(text),
         }
     }
     pub fn parse(text: &str) -> AppResult<AgreementKind> {
@@ -51,7 +83,10 @@ impl AgreementKind {
             .ok_or_else(|| {
                 AppError::invalid(
                     "kind",
-                    format!("kind: '{text}' is not an agreement kind; use stage, term, reason or scoring"),
+                    format!(
+                        "kind: '{text}' is not an agreement kind; use one of {}",
+                        Self::ALL.map(|k| k.as_str()).join(", ")
+                    ),
                 )
             })
     }
@@ -182,6 +217,12 @@ pub enum AgreementBody {
     Term(TermBody),
     Reason(ReasonBody),
     Scoring(ScoringBody),
+    Sla(SlaBody),
+    BusinessCalendar(CalendarBody),
+    BuyingStage(BuyingStageBody),
+    Persona(PersonaBody),
+    Risk(RiskBody),
+    AssetKind(AssetKindBody),
 }
 
 impl AgreementBody {
@@ -191,6 +232,12 @@ impl AgreementBody {
             AgreementBody::Term(_) => AgreementKind::Term,
             AgreementBody::Reason(_) => AgreementKind::Reason,
             AgreementBody::Scoring(_) => AgreementKind::Scoring,
+            AgreementBody::Sla(_) => AgreementKind::Sla,
+            AgreementBody::BusinessCalendar(_) => AgreementKind::BusinessCalendar,
+            AgreementBody::BuyingStage(_) => AgreementKind::BuyingStage,
+            AgreementBody::Persona(_) => AgreementKind::Persona,
+            AgreementBody::Risk(_) => AgreementKind::Risk,
+            AgreementBody::AssetKind(_) => AgreementKind::AssetKind,
         }
     }
 
@@ -251,6 +298,12 @@ impl AgreementBody {
                 ("Description", r.description.clone()),
             ],
             AgreementBody::Scoring(m) => m.fields(),
+            AgreementBody::Sla(b) => b.fields(),
+            AgreementBody::BusinessCalendar(c) => c.fields(),
+            AgreementBody::BuyingStage(b) => b.fields(),
+            AgreementBody::Persona(b) => b.fields(),
+            AgreementBody::Risk(b) => b.fields(),
+            AgreementBody::AssetKind(b) => b.fields(),
         }
     }
 
@@ -297,6 +350,12 @@ impl AgreementBody {
                 })
             }
             AgreementBody::Scoring(m) => AgreementBody::Scoring(m.clone()),
+            AgreementBody::BuyingStage(b) => AgreementBody::BuyingStage(b.validated()?),
+            AgreementBody::Persona(b) => AgreementBody::Persona(b.validated()?),
+            AgreementBody::Risk(b) => AgreementBody::Risk(b.validated()?),
+            AgreementBody::AssetKind(b) => AgreementBody::AssetKind(b.validated()?),
+            AgreementBody::Sla(b) => AgreementBody::Sla(b.validated()?),
+            AgreementBody::BusinessCalendar(c) => AgreementBody::BusinessCalendar(c.validated()?),
         })
     }
 }

@@ -21,10 +21,22 @@ pub enum ActivityKind {
     EmailClick,
     Event,
     Form,
+    /// A member sent the contact a content asset (logged by Playbook, signed by them).
+    ContentSent,
 }
 
 impl ActivityKind {
-    pub const ALL: [ActivityKind; 6] = [
+    pub const ALL: [ActivityKind; 7] = [
+        ActivityKind::PageVisit,
+        ActivityKind::Download,
+        ActivityKind::Webinar,
+        ActivityKind::EmailClick,
+        ActivityKind::Event,
+        ActivityKind::Form,
+        ActivityKind::ContentSent,
+    ];
+    /// What a contact does, as marketing automation records it (imports, generated data).
+    pub const BEHAVIOUR: [ActivityKind; 6] = [
         ActivityKind::PageVisit,
         ActivityKind::Download,
         ActivityKind::Webinar,
@@ -40,6 +52,7 @@ impl ActivityKind {
             ActivityKind::EmailClick => "email_click",
             ActivityKind::Event => "event",
             ActivityKind::Form => "form",
+            ActivityKind::ContentSent => "content_sent",
         }
     }
     /// Parses the kind, accepting the usual spellings of marketing-automation exports.
@@ -61,6 +74,7 @@ impl ActivityKind {
             "event" | "tradeshow" | "eventattended" | "meeting" => ActivityKind::Event,
             "form" | "formfill" | "formsubmission" | "fillform" | "fillsoutform"
             | "filloutform" => ActivityKind::Form,
+            "contentsent" | "contentsend" | "sentcontent" => ActivityKind::ContentSent,
             _ => return None,
         })
     }

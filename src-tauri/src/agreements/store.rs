@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::records::{SignoffRecord, VersionRecord};
 use super::rules::{check_signoff, settle_item};
 use super::{
-    slug, AgreementBody, AgreementItem, AgreementKind, AgreementVersion, Proposal, SignoffAction,
+    AgreementBody, AgreementItem, AgreementKind, AgreementVersion, Proposal, SignoffAction,
     SignoffEvent, VersionStatus,
 };
 use crate::db::{new_id, parse_ts, ts, Conn};
@@ -672,7 +672,9 @@ pub async fn propose(
     at: DateTime<Utc>,
 ) -> AppResult<AgreementVersion> {
     let kind = proposal.body.kind();
-    let mut index = ItemIndex::load(&mut *conn, Some(kind), at).await?;
+    // An SLA names a calendar and may name stages: it is checked against the whole playbook.
+    let scope = (kind != AgreementKind::Sla).then_some(kind);
+    let mut index = ItemIndex::load(&mut *conn, scope, at).await?;
     let record = propose_in(&mut *conn, &mut index, proposal, author, at, &[]).await?;
     version_by_id(conn, &record.item_id, &record.id, at).await
 }
@@ -722,7 +724,7 @@ pub async fn propose_in(
     let key = match existing {
         Some(item) => item.key.clone(),
         None => {
-            let key = slug(proposal.key.as_deref().unwrap_or(&name));
+            let key = kind.key_from(proposal.key.as_deref().unwrap_or(&name));
             if key.is_empty() {
                 return Err(AppError::invalid(
                     "key",
@@ -784,6 +786,16 @@ pub async fn propose_in(
             ))
         });
     }
+    if let AgreementBody::BuyingStage(stage) = &body {
+        for lifecycle in &stage.lifecycle_stages {
+            if !known.contains(lifecycle) && !index.has_key(AgreementKind::Stage, lifecycle) {
+                return Err(AppError::invalid(
+                    "lifecycleStages",
+                    format!("lifecycleStages: there is no lifecycle stage with key '{lifecycle}'"),
+                ));
+            }
+        }
+    }
     if let AgreementBody::Stage(stage) = &body {
         for next in &stage.allowed_next {
             if *next != key && !known.contains(next) && !index.has_key(AgreementKind::Stage, next) {
@@ -795,6 +807,25 @@ pub async fn propose_in(
         }
     }
 
+    if let AgreementBody::Sla(sla) = &body {
+        if !index.has_key(AgreementKind::BusinessCalendar, &sla.calendar) {
+            return Err(AppError::invalid(
+                "calendar",
+                format!(
+                    "calendar: there is no business calendar with key '{}'",
+                    sla.calendar
+                ),
+            ));
+        }
+        for stage in sla.stages() {
+            if !known.iter().any(|k| k == stage) && !index.has_key(AgreementKind::Stage, stage) {
+                return Err(AppError::invalid(
+                    "stage",
+                    format!("stage: there is no stage with key '{stage}'"),
+                ));
+            }
+        }
+    }
     let item_id = match existing {
         Some(item) => item.id.clone(),
         None => match &mut index.deferred {

@@ -99,7 +99,7 @@ pub async fn contacts(
             sort,
             limit,
         } => {
-            crate::leads::rebuild::refresh_scores(db, chrono::Utc::now()).await?;
+            fresh_scores(db).await;
             let owner_id = match owner {
                 Some(email) => Some(
                     team::store::by_email(&mut *db.acquire().await?, &email)
@@ -326,6 +326,18 @@ pub async fn handoff(
     )
 }
 
+/// Brings the cached scores up to date before they are shown (decay, a scheduled model). A
+/// workspace that cannot be written just now (a full disk) shows them as last computed,
+/// and says so: a read is never refused for a cache.
+async fn fresh_scores(db: &Db) {
+    if let Err(e) = crate::leads::rebuild::refresh_scores(db, chrono::Utc::now()).await {
+        eprintln!(
+            "note: scores are shown as last computed; bringing them up to date failed: {}",
+            e.message
+        );
+    }
+}
+
 pub async fn export(db: &Db, what: ExportWhat, file: PathBuf, format: Format) -> AppResult<()> {
     let kind = match what {
         ExportWhat::Contacts => ExportKind::Contacts,
@@ -335,7 +347,7 @@ pub async fn export(db: &Db, what: ExportWhat, file: PathBuf, format: Format) ->
         ExportWhat::Activities => ExportKind::Activities,
     };
     if kind == ExportKind::Contacts {
-        crate::leads::rebuild::refresh_scores(db, chrono::Utc::now()).await?;
+        fresh_scores(db).await;
     }
     let fmt = if format == Format::Json {
         ExportFormat::Json

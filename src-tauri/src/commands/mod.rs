@@ -2,9 +2,11 @@
 //! To add one: write the domain function, add an adapter here, list it in `builder`, and
 //! regenerate the bindings (`UPDATE_BINDINGS=1 cargo test --test bindings`).
 pub mod agreements;
+pub mod content;
 pub mod leads;
 pub mod session;
 pub mod sync;
+pub mod slas;
 pub mod team;
 pub mod window;
 
@@ -22,6 +24,8 @@ pub struct AppState {
     pub import_cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// Whose key is open in this window.
     pub session: session::Session,
+    /// The SLA items between scorecards.
+    pub sla: crate::slas::ops::SlaCache,
 }
 
 /// The command list, shared by the app and the bindings export.
@@ -59,12 +63,31 @@ pub fn builder() -> Builder<tauri::Wry> {
             window::toggle_fullscreen,
             window::open_exports_folder,
             window::preview_impact,
+            content::content_taxonomy,
+            content::search_content,
+            content::get_asset,
+            content::save_asset,
+            content::pick_content_files,
+            content::take_dropped_files,
+            content::open_asset,
+            content::reveal_asset,
+            content::content_for_contact,
+            content::content_for_account,
+            content::note_account_risk,
+            content::draft_send,
+            content::open_mail_draft,
+            content::copy_text,
+            content::log_send,
+            content::content_health,
             leads::list_sources,
             leads::merge_contacts,
             leads::unmerge_contact,
+            slas::sla_scorecard,
+            slas::sla_due,
         ])
         // Emitted as an event rather than returned, so named here to reach the bindings.
         .typ::<leads::ImportProgress>()
+        .typ::<content::ContentDropped>()
 }
 
 /// How the bindings are written: a header that says they are generated.

@@ -158,6 +158,18 @@ pub async fn preview(
         AgreementBody::Reason(_) => impact.notes.push(
             "A reason changes no contact's stage or score; it changes what people may choose when they record a rejection, recycle, disqualification or loss.".into(),
         ),
+        AgreementBody::Sla(_) => impact.notes.push(
+            "An SLA changes no contact's stage or score; it changes which hand-overs and follow-ups are measured and by what target. The SLAs screen shows its effect once it is in force.".into(),
+        ),
+        AgreementBody::BuyingStage(_)
+        | AgreementBody::Persona(_)
+        | AgreementBody::Risk(_)
+        | AgreementBody::AssetKind(_) => impact.notes.push(
+            "The content taxonomy changes no contact's stage or score; it changes how assets are tagged and which assets are recommended for a contact.".into(),
+        ),
+        AgreementBody::BusinessCalendar(_) => impact.notes.push(
+            "A business calendar changes no contact's stage or score; it changes when SLA clocks run and so which items are met or breached.".into(),
+        ),
     }
     Ok(impact)
 }

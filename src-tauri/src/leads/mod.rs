@@ -129,6 +129,29 @@ pub fn activity_hash(
         .finish()
 }
 
+/// The hash of an activity a member logged themselves (a content send), which that
+/// member signs: it covers who logged it and which asset it names.
+#[allow(clippy::too_many_arguments)]
+pub fn logged_activity_hash(
+    id: &str,
+    contact_id: &str,
+    kind: &str,
+    at: &str,
+    detail: &str,
+    actor_id: &str,
+    asset_id: Option<&str>,
+) -> String {
+    crate::trust::canon::Canon::new("activity-logged/v1")
+        .text(id)
+        .text(contact_id)
+        .text(kind)
+        .text(at)
+        .text(detail)
+        .text(actor_id)
+        .opt(asset_id)
+        .finish()
+}
+
 /// Lowercase letters and digits only: how headers and enum values are compared.
 pub fn norm(text: &str) -> String {
     text.chars()
@@ -207,6 +230,10 @@ pub struct Activity {
     pub kind: ActivityKind,
     pub at: String,
     pub detail: String,
+    /// Who logged it, for activities a member logged (a content send).
+    pub actor_name: Option<String>,
+    /// The content asset it is about, if any.
+    pub asset_id: Option<String>,
 }
 
 /// The contact page: the contact, its history, its score and what may be done now.

@@ -12,6 +12,7 @@ use crate::handoffs::playbook_at::PlaybookHistory;
 use crate::handoffs::rules::{self, Acting};
 use crate::handoffs::store::{self as handoffs, Ledger};
 use crate::scoring::{explain, Profile, ScoreExplanation};
+use crate::team::roster::Roster;
 
 #[derive(sqlx::FromRow)]
 struct ContactRow {
@@ -182,7 +183,8 @@ pub async fn all(conn: &mut Conn) -> AppResult<Vec<Contact>> {
 macro_rules! live_activities {
     ($where:literal) => {
         concat!(
-            "SELECT contact_id, id, kind, at, detail, external_id, bulk_id, hash FROM activities x WHERE ",
+            "SELECT contact_id, id, kind, at, detail, external_id, bulk_id, hash, actor_id, asset_id, signature
+             FROM activities x WHERE ",
             $where,
             " AND NOT EXISTS (SELECT 1 FROM tampered t WHERE t.record_id IN (x.id, x.bulk_id))
              ORDER BY contact_id, at DESC, id DESC"
@@ -190,7 +192,8 @@ macro_rules! live_activities {
     };
 }
 
-/// An activity as stored: contact, id, kind, at, detail, external id, bulk id, hash.
+/// An activity as stored: contact, id, kind, at, detail, external id, bulk id, hash, and
+/// for one a member logged: actor, asset and signature.
 pub type ActivityRow = (
     String,
     String,
@@ -200,55 +203,97 @@ pub type ActivityRow = (
     Option<String>,
     Option<String>,
     Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
 );
 
-fn counted(rows: Vec<ActivityRow>) -> Vec<(String, Activity)> {
-    rows.into_iter()
-        .filter(|(contact, id, kind, at, detail, external, bulk, hash)| {
-            hash.as_deref()
-                == Some(
-                    super::activity_hash(
-                        id,
+/// Why a stored activity does not count, if it does not: its content must match its hash,
+/// and one a member logged must carry that member's valid signature.
+pub fn activity_problem(row: &ActivityRow, roster: Option<&Roster>) -> Option<String> {
+    let (contact, id, kind, at, detail, external, bulk, hash, actor, asset, signature) = row;
+    let computed = match actor {
+        Some(actor) => {
+            super::logged_activity_hash(id, contact, kind, at, detail, actor, asset.as_deref())
+        }
+        None => super::activity_hash(
+            id,
+            contact,
+            kind,
+            at,
+            detail,
+            external.as_deref(),
+            bulk.as_deref(),
+        ),
+    };
+    if hash.as_deref() != Some(computed.as_str()) {
+        return Some("its content does not match what was signed".into());
+    }
+    match (actor, bulk) {
+        (Some(actor), _) => {
+            let Some(member) = roster.and_then(|r| r.at(actor, at)) else {
+                return Some("whoever logged it was not on the team then".into());
+            };
+            let ok = signature
+                .as_deref()
+                .is_some_and(|s| crate::trust::keys::verify(&member.public_key, &computed, s));
+            (!ok).then(|| format!("{}'s signature does not verify", member.email))
+        }
+        (None, Some(_)) => None,
+        (None, None) => Some("it is not signed".into()),
+    }
+}
+
+async fn counted(conn: &mut Conn, rows: Vec<ActivityRow>) -> AppResult<Vec<(String, Activity)>> {
+    let roster = if rows.iter().any(|r| r.8.is_some()) {
+        Some(crate::team::records::roster(&mut *conn).await?)
+    } else {
+        None
+    };
+    Ok(rows
+        .into_iter()
+        .filter(|row| activity_problem(row, roster.as_ref()).is_none())
+        .filter_map(
+            |(contact, id, kind, at, detail, _, _, _, actor, asset_id, _)| {
+                ActivityKind::parse(&kind).map(|kind| {
+                    let actor_name = actor
+                        .as_deref()
+                        .and_then(|a| roster.as_ref()?.latest(a).map(|m| m.name.clone()));
+                    (
                         contact,
-                        kind,
-                        at,
-                        detail,
-                        external.as_deref(),
-                        bulk.as_deref(),
+                        Activity {
+                            id,
+                            kind,
+                            at,
+                            detail,
+                            actor_name,
+                            asset_id,
+                        },
                     )
-                    .as_str(),
-                )
-        })
-        .filter_map(|(contact, id, kind, at, detail, ..)| {
-            ActivityKind::parse(&kind).map(|kind| {
-                (
-                    contact,
-                    Activity {
-                        id,
-                        kind,
-                        at,
-                        detail,
-                    },
-                )
-            })
-        })
-        .collect()
+                })
+            },
+        )
+        .collect())
 }
 
 pub async fn activities(conn: &mut Conn, contact_id: &str) -> AppResult<Vec<Activity>> {
     let rows: Vec<ActivityRow> = sqlx::query_as(live_activities!("contact_id = ?"))
         .bind(contact_id)
-        .fetch_all(conn)
+        .fetch_all(&mut *conn)
         .await?;
-    Ok(counted(rows).into_iter().map(|(_, a)| a).collect())
+    Ok(counted(conn, rows)
+        .await?
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect())
 }
 
 /// Every contact's counted activities, by contact id.
 pub async fn all_activities(conn: &mut Conn) -> AppResult<Vec<(String, Activity)>> {
     let rows: Vec<ActivityRow> = sqlx::query_as(live_activities!("1"))
-        .fetch_all(conn)
+        .fetch_all(&mut *conn)
         .await?;
-    Ok(counted(rows))
+    counted(conn, rows).await
 }
 
 /// What the fit rules look at, from a contact.

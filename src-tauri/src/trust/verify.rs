@@ -145,7 +145,7 @@ pub async fn verify(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<VerifyRepo
     sqlx::query("DELETE FROM verified_signatures")
         .execute(&mut *conn)
         .await?;
-    let mut report = check(&mut *conn, now).await?;
+    let (mut report, content_assets) = check_all(&mut *conn, now).await?;
     persist_at_least(&mut *conn, 1).await;
     // Keep the findings for the folds; put the projections right.
     let before = tampered_ids(&mut *conn).await?;
@@ -168,6 +168,24 @@ pub async fn verify(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<VerifyRepo
                 .execute(&mut *conn)
                 .await?;
         }
+        // Content assets whose records changed verdict, or fail, show what verifies.
+        let tax = crate::content::taxonomy::Taxonomy::load(&mut *conn, now).await?;
+        let mut assets: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT r.asset_id FROM content_records r
+             WHERE r.id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(
+            serde_json::to_string(&before.symmetric_difference(&after).collect::<Vec<_>>())
+                .expect("ids serialise"),
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        assets.extend(content_assets);
+        assets.sort();
+        assets.dedup();
+        for a in assets {
+            crate::content::write::reproject(&mut *conn, &a, &tax).await?;
+        }
     }
     report.repaired = Repairs {
         members: crate::team::store::refresh(&mut *conn).await?,
@@ -180,6 +198,12 @@ pub async fn verify(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<VerifyRepo
 /// Checks everything from scratch and reports, writing nothing (a candidate backup, a
 /// damaged workspace).
 pub async fn check(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<VerifyReport> {
+    Ok(check_all(conn, now).await?.0)
+}
+
+/// The report, and the content assets with a record that fails (their projections follow
+/// the findings).
+async fn check_all(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<(VerifyReport, Vec<String>)> {
     keys::forget();
     let mut failures = Vec::new();
     let fail = |failures: &mut Vec<Failure>, table: &str, id: &str, label: String, p: Problem| {
@@ -355,12 +379,26 @@ pub async fn check(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<VerifyRepor
         }
     }
     let activities: Vec<ActivityRow> = sqlx::query_as(
-        "SELECT contact_id, id, kind, at, detail, external_id, bulk_id, hash FROM activities",
+        "SELECT contact_id, id, kind, at, detail, external_id, bulk_id, hash, actor_id, asset_id, signature FROM activities",
     )
     .fetch_all(&mut *conn)
     .await?;
     let n_activities = activities.len() as u32;
-    for (contact, id, kind, at, detail, external, bulk_id, hash) in &activities {
+    for row in &activities {
+        let (contact, id, kind, at, detail, external, bulk_id, hash, actor, ..) = row;
+        if actor.is_some() {
+            // Logged by a member (a content send): their own signature covers it.
+            if let Some(p) = crate::leads::store::activity_problem(row, Some(&roster)) {
+                fail(
+                    &mut failures,
+                    "activities",
+                    id,
+                    format!("activity {kind} of contact {contact}"),
+                    Problem::tampered(p),
+                );
+            }
+            continue;
+        }
         let computed = activity_hash(
             id,
             contact,
@@ -390,6 +428,27 @@ pub async fn check(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<VerifyRepor
                 Problem::tampered("it is not signed"),
             ),
         }
+    }
+    // The content library: asset records and risks noted on accounts.
+    let mut content_assets: Vec<String> = Vec::new();
+    for (id, asset, p) in crate::content::write::failures(&mut *conn, &roster).await? {
+        fail(
+            &mut failures,
+            "content_records",
+            &id,
+            format!("content asset {asset}"),
+            Problem::tampered(p),
+        );
+        content_assets.push(asset);
+    }
+    for (id, label, p) in crate::content::risks::failures(&mut *conn, &roster).await? {
+        fail(
+            &mut failures,
+            "account_risk_records",
+            &id,
+            label,
+            Problem::tampered(p),
+        );
     }
     let mut valid_bulks = HashSet::new();
     for b in &bulks {
@@ -427,7 +486,7 @@ pub async fn check(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<VerifyRepor
             }
         }
     }
-    Ok(VerifyReport {
+    let report = VerifyReport {
         members: n_members,
         versions: n_versions,
         signoffs: n_signoffs,
@@ -436,7 +495,8 @@ pub async fn check(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<VerifyRepor
         activities: n_activities,
         failures,
         ..VerifyReport::default()
-    })
+    };
+    Ok((report, content_assets))
 }
 
 /// Each version's name as people use it (`stage/mql@2`): numbered by (time, id) within

@@ -54,9 +54,6 @@ export const commands = {
 	cancelImport: () => typedError<null, AppError_Serialize>(__TAURI_INVOKE("cancel_import")),
 	/**  Exports into the app's exports folder (never elsewhere); returns the file's path. */
 	exportData: (kind: ExportKind, format: ExportFormat) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("export_data", { kind, format })),
-	syncStatus: () => typedError<SyncStatus_Serialize, AppError_Serialize>(__TAURI_INVOKE("sync_status")),
-	/**  One push and pull now, as the unlocked member (who must be the one who joined). */
-	syncNow: () => typedError<SyncReport, AppError_Serialize>(__TAURI_INVOKE("sync_now")),
 	vocabulary: () => typedError<Vocabulary_Serialize, AppError_Serialize>(__TAURI_INVOKE("vocabulary")),
 	getAppearance: () => typedError<Appearance, AppError_Serialize>(__TAURI_INVOKE("get_appearance")),
 	setAppearance: (appearance: Appearance) => typedError<Appearance, AppError_Serialize>(__TAURI_INVOKE("set_appearance", { appearance })),
@@ -72,16 +69,79 @@ export const commands = {
 	 *  MQL line, overdue in a stage), before anyone signs it.
 	 */
 	previewImpact: (request: ImpactRequest_Deserialize) => typedError<Impact_Serialize, AppError_Serialize>(__TAURI_INVOKE("preview_impact", { request })),
+	contentTaxonomy: () => typedError<Taxonomy, AppError_Serialize>(__TAURI_INVOKE("content_taxonomy")),
+	searchContent: (query: SearchQuery_Deserialize) => typedError<SearchResults_Serialize, AppError_Serialize>(__TAURI_INVOKE("search_content", { query })),
+	getAsset: (id: string) => typedError<AssetDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_asset", { id })),
+	/**  Writes an asset (new without an id), signed by the person whose key is open. */
+	saveAsset: (id: string | null, fields: AssetFields_Deserialize) => typedError<AssetDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("save_asset", { id, fields })),
+	/**  Opens the system's file picker and stores what was picked. */
+	pickContentFiles: () => typedError<StoredFile_Serialize[], AppError_Serialize>(__TAURI_INVOKE("pick_content_files")),
+	/**  Stores the files last dropped onto the window. */
+	takeDroppedFiles: () => typedError<StoredFile_Serialize[], AppError_Serialize>(__TAURI_INVOKE("take_dropped_files")),
+	/**  Opens an asset with the system's viewer (its stored file) or browser (its link). */
+	openAsset: (id: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("open_asset", { id })),
+	/**  Shows an asset's stored file in the file manager, to attach it. */
+	revealAsset: (id: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("reveal_asset", { id })),
+	contentForContact: (contactId: string) => typedError<ContactFit_Serialize, AppError_Serialize>(__TAURI_INVOKE("content_for_contact", { contactId })),
+	contentForAccount: (accountId: string) => typedError<AccountFit_Serialize, AppError_Serialize>(__TAURI_INVOKE("content_for_account", { accountId })),
+	/**  Notes or clears a risk on an account, signed by the person whose key is open. */
+	noteAccountRisk: (accountId: string, note: RiskNote_Deserialize) => typedError<AccountRisk_Serialize[], AppError_Serialize>(__TAURI_INVOKE("note_account_risk", { accountId, note })),
+	draftSend: (assetId: string, contactId: string) => typedError<SendDraft_Serialize, AppError_Serialize>(__TAURI_INVOKE("draft_send", { assetId, contactId })),
+	/**  Opens the send's mail draft in the person's own mail program. */
+	openMailDraft: (mailto: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("open_mail_draft", { mailto })),
+	copyText: (text: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("copy_text", { text })),
+	/**  Logs a send against the contact, signed by the person whose key is open. */
+	logSend: (request: SendRequest_Deserialize) => typedError<Activity_Serialize, AppError_Serialize>(__TAURI_INVOKE("log_send", { request })),
+	contentHealth: () => typedError<Health_Serialize, AppError_Serialize>(__TAURI_INVOKE("content_health")),
 	/**  The source channels in the data, for the list's source filter. */
 	listSources: () => typedError<string[], AppError_Serialize>(__TAURI_INVOKE("list_sources")),
 	/**  Merges a duplicate contact into the one it really is (signed by whoever's key is open). */
 	mergeContacts: (duplicate: string, survivor: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("merge_contacts", { duplicate, survivor })),
 	/**  Undoes the merge of a duplicate contact. */
 	unmergeContact: (duplicate: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("unmerge_contact", { duplicate })),
+	slaScorecard: (period: TrendPeriod) => typedError<Scorecard_Serialize, AppError_Serialize>(__TAURI_INVOKE("sla_scorecard", { period })),
+	/**  The SLA items the person using the window owes, earliest deadline first. */
+	slaDue: () => typedError<DueItem[], AppError_Serialize>(__TAURI_INVOKE("sla_due")),
 };
 
 /* Types */
 export type Account = Account_Serialize | Account_Deserialize;
+
+/**  What the account page shows: its known risks and the assets that answer them. */
+export type AccountFit = AccountFit_Serialize | AccountFit_Deserialize;
+
+/**  What the account page shows: its known risks and the assets that answer them. */
+export type AccountFit_Deserialize = {
+	risks: AccountRisk_Deserialize[],
+	recommendations: Recommendation_Deserialize[],
+};
+
+/**  What the account page shows: its known risks and the assets that answer them. */
+export type AccountFit_Serialize = {
+	risks: AccountRisk_Serialize[],
+	recommendations: Recommendation_Serialize[],
+};
+
+/**  A risk known on an account, as the fold leaves it. */
+export type AccountRisk = AccountRisk_Serialize | AccountRisk_Deserialize;
+
+/**  A risk known on an account, as the fold leaves it. */
+export type AccountRisk_Deserialize = {
+	risk: string,
+	name: string,
+	note: string,
+	notedBy?: string | null,
+	notedAt: string,
+};
+
+/**  A risk known on an account, as the fold leaves it. */
+export type AccountRisk_Serialize = {
+	risk: string,
+	name: string,
+	note: string,
+	notedBy: string | null,
+	notedAt: string,
+};
 
 export type Account_Deserialize = {
 	id: string,
@@ -111,14 +171,33 @@ export type Account_Serialize = {
 	revenue: number | null,
 };
 
-export type Activity = {
+export type Activity = Activity_Serialize | Activity_Deserialize;
+
+export type ActivityKind = "page_visit" | "download" | "webinar" | "email_click" | "event" | "form" | 
+/**  A member sent the contact a content asset (logged by Playbook, signed by them). */
+"content_sent";
+
+export type Activity_Deserialize = {
 	id: string,
 	kind: ActivityKind,
 	at: string,
 	detail: string,
+	/**  Who logged it, for activities a member logged (a content send). */
+	actorName?: string | null,
+	/**  The content asset it is about, if any. */
+	assetId?: string | null,
 };
 
-export type ActivityKind = "page_visit" | "download" | "webinar" | "email_click" | "event" | "form";
+export type Activity_Serialize = {
+	id: string,
+	kind: ActivityKind,
+	at: string,
+	detail: string,
+	/**  Who logged it, for activities a member logged (a content send). */
+	actorName: string | null,
+	/**  The content asset it is about, if any. */
+	assetId: string | null,
+};
 
 /**  The content of a version; its `kind` always matches its item's kind. */
 export type AgreementBody = AgreementBody_Serialize | AgreementBody_Deserialize;
@@ -132,7 +211,19 @@ export type AgreementBody_Deserialize = {
 	kind: "reason",
 } & ReasonBody | {
 	kind: "scoring",
-} & ScoringBody_Deserialize;
+} & ScoringBody_Deserialize | {
+	kind: "sla",
+} & SlaBody_Deserialize | {
+	kind: "business_calendar",
+} & CalendarBody_Deserialize | {
+	kind: "buying_stage",
+} & BuyingStageBody_Deserialize | {
+	kind: "persona",
+} & PersonaBody_Deserialize | {
+	kind: "risk",
+} & RiskBody | {
+	kind: "asset_kind",
+} & AssetKindBody_Deserialize;
 
 /**  The content of a version; its `kind` always matches its item's kind. */
 export type AgreementBody_Serialize = {
@@ -143,7 +234,19 @@ export type AgreementBody_Serialize = {
 	kind: "reason",
 } & ReasonBody | {
 	kind: "scoring",
-} & ScoringBody_Serialize;
+} & ScoringBody_Serialize | {
+	kind: "sla",
+} & SlaBody_Serialize | {
+	kind: "business_calendar",
+} & CalendarBody_Serialize | {
+	kind: "buying_stage",
+} & BuyingStageBody_Serialize | {
+	kind: "persona",
+} & PersonaBody_Serialize | {
+	kind: "risk",
+} & RiskBody | {
+	kind: "asset_kind",
+} & AssetKindBody_Serialize;
 
 export type AgreementItem = AgreementItem_Serialize | AgreementItem_Deserialize;
 
@@ -181,7 +284,7 @@ export type AgreementItem_Serialize = {
 	versions: AgreementVersion_Serialize[],
 };
 
-export type AgreementKind = "stage" | "term" | "reason" | "scoring";
+export type AgreementKind = "stage" | "term" | "reason" | "scoring" | "sla" | "business_calendar" | "buying_stage" | "persona" | "risk" | "asset_kind";
 
 export type AgreementVersion = AgreementVersion_Serialize | AgreementVersion_Deserialize;
 
@@ -272,6 +375,197 @@ export type Appearance = {
 	theme: Theme,
 };
 
+/**  An asset as the library shows it. */
+export type Asset = Asset_Serialize | Asset_Deserialize;
+
+/**  An asset with its history and how often it was sent. */
+export type AssetDetail = AssetDetail_Serialize | AssetDetail_Deserialize;
+
+/**  An asset with its history and how often it was sent. */
+export type AssetDetail_Deserialize = {
+	asset: Asset_Deserialize,
+	versions: AssetVersion_Deserialize[],
+	sends: number,
+	/**  Whether the person asking may publish or retire it (the backend's rule, rendered). */
+	youMayPublish: boolean,
+};
+
+/**  An asset with its history and how often it was sent. */
+export type AssetDetail_Serialize = {
+	asset: Asset_Serialize,
+	versions: AssetVersion_Serialize[],
+	sends: number,
+	/**  Whether the person asking may publish or retire it (the backend's rule, rendered). */
+	youMayPublish: boolean,
+};
+
+/**
+ *  What a member writes about an asset: every state of an asset is one signed record of
+ *  these fields.
+ */
+export type AssetFields = AssetFields_Serialize | AssetFields_Deserialize;
+
+/**
+ *  What a member writes about an asset: every state of an asset is one signed record of
+ *  these fields.
+ */
+export type AssetFields_Deserialize = {
+	title: string,
+	/**  An asset kind key from the agreed taxonomy. */
+	kind: string,
+	summary?: string,
+	/**  Buying stage keys from the agreed taxonomy. */
+	stages?: string[],
+	/**  Persona keys. */
+	personas?: string[],
+	/**  Risk point keys (`competitor:acme`, `budget`…). */
+	risks?: string[],
+	/**  Free tags: industries the asset speaks to ("Manufacturing"). */
+	industries?: string[],
+	/**  Languages, as ISO 639-1 codes ("en", "de"). */
+	languages?: string[],
+	ownerId?: string | null,
+	status: AssetStatus,
+	/**  The date (YYYY-MM-DD) by which the asset must be reviewed. */
+	reviewBy?: string | null,
+	source: AssetSource,
+};
+
+/**
+ *  What a member writes about an asset: every state of an asset is one signed record of
+ *  these fields.
+ */
+export type AssetFields_Serialize = {
+	title: string,
+	/**  An asset kind key from the agreed taxonomy. */
+	kind: string,
+	summary: string,
+	/**  Buying stage keys from the agreed taxonomy. */
+	stages: string[],
+	/**  Persona keys. */
+	personas: string[],
+	/**  Risk point keys (`competitor:acme`, `budget`…). */
+	risks: string[],
+	/**  Free tags: industries the asset speaks to ("Manufacturing"). */
+	industries: string[],
+	/**  Languages, as ISO 639-1 codes ("en", "de"). */
+	languages: string[],
+	ownerId: string | null,
+	status: AssetStatus,
+	/**  The date (YYYY-MM-DD) by which the asset must be reviewed. */
+	reviewBy: string | null,
+	source: AssetSource,
+};
+
+/**  A kind of asset (whitepaper, battlecard, case study…). */
+export type AssetKindBody = AssetKindBody_Serialize | AssetKindBody_Deserialize;
+
+/**  A kind of asset (whitepaper, battlecard, case study…). */
+export type AssetKindBody_Deserialize = {
+	description: string,
+	/**  How many months an asset of this kind stays current: its default review-by date. */
+	reviewMonths?: number | null,
+};
+
+/**  A kind of asset (whitepaper, battlecard, case study…). */
+export type AssetKindBody_Serialize = {
+	description: string,
+	/**  How many months an asset of this kind stays current: its default review-by date. */
+	reviewMonths?: number,
+};
+
+export type AssetLine = AssetLine_Serialize | AssetLine_Deserialize;
+
+export type AssetLine_Deserialize = {
+	id: string,
+	title: string,
+	kind: string,
+	ownerName?: string | null,
+	reviewBy?: string | null,
+	sends: number,
+	lastSent?: string | null,
+};
+
+export type AssetLine_Serialize = {
+	id: string,
+	title: string,
+	kind: string,
+	ownerName: string | null,
+	reviewBy: string | null,
+	sends: number,
+	lastSent: string | null,
+};
+
+/**  Where an asset's content is: a file in the store (named by its SHA-256), or a link. */
+export type AssetSource = { type: "file"; sha256: string; 
+/**  The original file name, for display only (never a path). */
+name: string; 
+/**  Bytes (files larger than 4 GiB are not stored). */
+size: number; 
+/**  Sniffed from the content, not the name. */
+mediaType: string } | { type: "link"; url: string };
+
+export type AssetStatus = 
+/**  Being written or reviewed; only its authors and marketing see it by default. */
+"draft" | 
+/**  What reps see and send. */
+"published" | 
+/**  Kept for the history of what was sent, no longer offered. */
+"retired";
+
+/**  One file (or link) an asset has had. */
+export type AssetVersion = AssetVersion_Serialize | AssetVersion_Deserialize;
+
+/**  One file (or link) an asset has had. */
+export type AssetVersion_Deserialize = {
+	number: number,
+	sha256?: string | null,
+	fileName?: string | null,
+	fileSize?: number | null,
+	mediaType?: string | null,
+	url?: string | null,
+	addedAt: string,
+	addedBy?: string | null,
+};
+
+/**  One file (or link) an asset has had. */
+export type AssetVersion_Serialize = {
+	number: number,
+	sha256: string | null,
+	fileName: string | null,
+	fileSize: number | null,
+	mediaType: string | null,
+	url: string | null,
+	addedAt: string,
+	addedBy: string | null,
+};
+
+/**  An asset as the library shows it. */
+export type Asset_Deserialize = {
+	id: string,
+	fields: AssetFields_Deserialize,
+	ownerName?: string | null,
+	/**  How many files (or links) it has had. */
+	version: number,
+	createdAt: string,
+	updatedAt: string,
+	/**  Whether the text inside the file is searchable: indexed, truncated, none, failed: … */
+	textStatus?: string | null,
+};
+
+/**  An asset as the library shows it. */
+export type Asset_Serialize = {
+	id: string,
+	fields: AssetFields_Serialize,
+	ownerName: string | null,
+	/**  How many files (or links) it has had. */
+	version: number,
+	createdAt: string,
+	updatedAt: string,
+	/**  Whether the text inside the file is searchable: indexed, truncated, none, failed: … */
+	textStatus: string | null,
+};
+
 /**  What a person's queue holds: the work the stage definitions in force give their side. */
 export type Awaiting = 
 /**  Handed over to me, awaiting my acceptance or rejection. */
@@ -318,9 +612,100 @@ export type BehaviourRule_Serialize = {
 	maxPoints?: number,
 };
 
+export type Breach = Breach_Serialize | Breach_Deserialize;
+
+export type Breach_Deserialize = {
+	slaKey: string,
+	slaName: string,
+	ownerSide: Side,
+	version: number,
+	contactId: string,
+	contactName: string,
+	ownerName?: string | null,
+	startedAt: string,
+	deadline?: string | null,
+	doneAt?: string | null,
+};
+
+export type Breach_Serialize = {
+	slaKey: string,
+	slaName: string,
+	ownerSide: Side,
+	version: number,
+	contactId: string,
+	contactName: string,
+	ownerName: string | null,
+	startedAt: string,
+	deadline: string | null,
+	doneAt: string | null,
+};
+
+/**
+ *  An amount of business time: `8 hours`, `5 days` (a business day is the calendar's daily
+ *  working time).
+ */
+export type BusinessSpan = {
+	amount: number,
+	unit: BusinessUnit,
+};
+
+export type BusinessUnit = "hours" | "days";
+
 export type BuyingRole = "decision_maker" | "economic_buyer" | "champion" | "influencer" | "recommender" | "user" | "gatekeeper" | "blocker";
 
 export type BuyingStage = "awareness" | "consideration" | "decision";
+
+/**
+ *  A stage of the buyer's journey that content is written for (awareness, consideration,
+ *  decision, customer…), and which contacts are in it.
+ */
+export type BuyingStageBody = BuyingStageBody_Serialize | BuyingStageBody_Deserialize;
+
+/**
+ *  A stage of the buyer's journey that content is written for (awareness, consideration,
+ *  decision, customer…), and which contacts are in it.
+ */
+export type BuyingStageBody_Deserialize = {
+	/**  Order in the journey (1 = first); the coverage matrix and the facets follow it. */
+	position: number,
+	description: string,
+	/**  The contact buying stages (as recorded on contacts) that put a contact here. */
+	contactStages?: BuyingStage[],
+	/**  The lifecycle stage keys that put a contact here (say, customers after a win). */
+	lifecycleStages?: string[],
+};
+
+/**
+ *  A stage of the buyer's journey that content is written for (awareness, consideration,
+ *  decision, customer…), and which contacts are in it.
+ */
+export type BuyingStageBody_Serialize = {
+	/**  Order in the journey (1 = first); the coverage matrix and the facets follow it. */
+	position: number,
+	description: string,
+	/**  The contact buying stages (as recorded on contacts) that put a contact here. */
+	contactStages: BuyingStage[],
+	/**  The lifecycle stage keys that put a contact here (say, customers after a win). */
+	lifecycleStages: string[],
+};
+
+export type CalendarBody = CalendarBody_Serialize | CalendarBody_Deserialize;
+
+export type CalendarBody_Deserialize = {
+	/**  An IANA time zone, e.g. `Europe/Berlin`. */
+	timeZone: string,
+	workingDays: Weekday[],
+	hours: WorkingHours[],
+	holidays?: Holiday_Deserialize[],
+};
+
+export type CalendarBody_Serialize = {
+	/**  An IANA time zone, e.g. `Europe/Berlin`. */
+	timeZone: string,
+	workingDays: Weekday[],
+	hours: WorkingHours[],
+	holidays: Holiday_Serialize[],
+};
 
 /**  How one column is used, for the dry run and the window's mapping step. */
 export type ColumnUse = {
@@ -356,7 +741,7 @@ export type ContactDetail_Deserialize = {
 	/**  Handoff events, newest first. */
 	events: HandoffEvent_Deserialize[],
 	/**  Activities, newest first. */
-	activities: Activity[],
+	activities: Activity_Deserialize[],
 	score: ScoreExplanation,
 	allowedActions: EventKind[],
 	/**  Deals this contact is the primary contact of. */
@@ -373,7 +758,7 @@ export type ContactDetail_Serialize = {
 	/**  Handoff events, newest first. */
 	events: HandoffEvent_Serialize[],
 	/**  Activities, newest first. */
-	activities: Activity[],
+	activities: Activity_Serialize[],
 	score: ScoreExplanation,
 	allowedActions: EventKind[],
 	/**  Deals this contact is the primary contact of. */
@@ -382,6 +767,25 @@ export type ContactDetail_Serialize = {
 	sameEmail: string[],
 	/**  Contacts merged into this one (their histories are theirs; undo with unmerge). */
 	merged: string[],
+};
+
+/**  What the contact page shows: who the contact is in the taxonomy's terms, and what fits. */
+export type ContactFit = ContactFit_Serialize | ContactFit_Deserialize;
+
+/**  What the contact page shows: who the contact is in the taxonomy's terms, and what fits. */
+export type ContactFit_Deserialize = {
+	stage?: Named | null,
+	personas: Named[],
+	risks: AccountRisk_Deserialize[],
+	recommendations: Recommendation_Deserialize[],
+};
+
+/**  What the contact page shows: who the contact is in the taxonomy's terms, and what fits. */
+export type ContactFit_Serialize = {
+	stage: Named | null,
+	personas: Named[],
+	risks: AccountRisk_Serialize[],
+	recommendations: Recommendation_Serialize[],
 };
 
 /**  A contact as the contact page shows it. */
@@ -442,6 +846,17 @@ export type Contact_Serialize = {
 	updatedAt: string,
 };
 
+/**  Emitted (as `content-dropped`) when files are dropped onto the window. */
+export type ContentDropped = {
+	count: number,
+};
+
+export type CoverageCell = {
+	stage: string,
+	persona: string,
+	count: number,
+};
+
 /**  A column's choices, as the dry run reports them. */
 export type DateChoice = DateChoice_Serialize | DateChoice_Deserialize;
 
@@ -481,6 +896,19 @@ export type DiffSegment = {
 	text: string,
 };
 
+/**  An SLA item a member owes and has not met yet, with its deadline. */
+export type DueItem = {
+	slaKey: string,
+	slaName: string,
+	target: string,
+	contactId: string,
+	contactName: string,
+	startedAt: string,
+	deadline: string,
+	/**  Working time left as of the answer, in minutes of the SLA's business calendar. */
+	businessMinutesLeft: number,
+};
+
 /**  Stable error codes; the UI and scripts branch on these, so never rename one. */
 export type ErrorCode = "not_found" | "invalid_input" | "conflict" | "not_allowed" | "cancelled" | "io" | "database" | 
 /**  A record's signature, hash or chain does not verify. */
@@ -493,9 +921,7 @@ export type ErrorCode = "not_found" | "invalid_input" | "conflict" | "not_allowe
 /**  The workspace file is damaged (SQLite finds it corrupt or not a database). */
 "damaged" | 
 /**  The disk is full: nothing was written. */
-"disk_full" | 
-/**  The team hub cannot be reached; changes wait in the outbox. */
-"offline";
+"disk_full";
 
 export type EventKind = "created" | "handed_over" | "accepted" | "rejected" | "attempt" | "connected" | "qualified" | "recycled" | "disqualified" | "converted" | "won" | "lost" | "reopened" | "disputed" | "dispute_upheld" | "dispute_overturned";
 
@@ -554,6 +980,22 @@ export type ExportFormat = "csv" | "json";
 
 export type ExportKind = "contacts" | "accounts" | "opportunities" | "events" | "activities";
 
+/**
+ *  A facet's values with how many assets each would show, given the query and the other
+ *  facets' selections.
+ */
+export type Facet = {
+	name: FacetName,
+	values: FacetCount[],
+};
+
+export type FacetCount = {
+	value: string,
+	count: number,
+};
+
+export type FacetName = "stage" | "persona" | "risk" | "kind" | "industry" | "language" | "owner" | "freshness" | "status";
+
 export type FieldDiff = {
 	field: string,
 	left: string,
@@ -610,6 +1052,18 @@ export type FitRule_Serialize = {
 	value: string,
 	points: number,
 };
+
+export type ForwardLine = {
+	id: string,
+	title: string,
+	sends: number,
+	/**  Contacts it was sent to. */
+	contacts: number,
+	/**  Of those, how many moved forward in the funnel within 30 days of a send. */
+	movedForward: number,
+};
+
+export type Freshness = "current" | "due_soon" | "stale" | "no_review_date";
 
 /**  One entry of the handoff log, as the fold saw it. */
 export type HandoffEvent = HandoffEvent_Serialize | HandoffEvent_Deserialize;
@@ -682,6 +1136,50 @@ export type HandoffEvent_Serialize = {
 	status: EventStatus,
 	/**  Why it was skipped or does not verify. */
 	problem: string | null,
+};
+
+export type Health = Health_Serialize | Health_Deserialize;
+
+export type Health_Deserialize = {
+	stages: Named[],
+	personas: Named[],
+	/**  Every stage × persona pair, empty ones with 0. */
+	cells: CoverageCell[],
+	risks: RiskRow[],
+	emptyCells: number,
+	published: number,
+	stale: AssetLine_Deserialize[],
+	mostSent: AssetLine_Deserialize[],
+	leastSent: AssetLine_Deserialize[],
+	movedForward: ForwardLine[],
+};
+
+export type Health_Serialize = {
+	stages: Named[],
+	personas: Named[],
+	/**  Every stage × persona pair, empty ones with 0. */
+	cells: CoverageCell[],
+	risks: RiskRow[],
+	emptyCells: number,
+	published: number,
+	stale: AssetLine_Serialize[],
+	mostSent: AssetLine_Serialize[],
+	leastSent: AssetLine_Serialize[],
+	movedForward: ForwardLine[],
+};
+
+export type Holiday = Holiday_Serialize | Holiday_Deserialize;
+
+export type Holiday_Deserialize = {
+	/**  `YYYY-MM-DD`, in the calendar's zone. */
+	date: string,
+	name?: string,
+};
+
+export type Holiday_Serialize = {
+	/**  `YYYY-MM-DD`, in the calendar's zone. */
+	date: string,
+	name: string,
 };
 
 export type Impact = Impact_Serialize | Impact_Deserialize;
@@ -1162,6 +1660,12 @@ export type Member_Serialize = {
 	keySetAt: string | null,
 };
 
+/**  A key and its name in the agreed taxonomy. */
+export type Named = {
+	key: string,
+	name: string,
+};
+
 export type NewMember = {
 	email: string,
 	name: string,
@@ -1244,6 +1748,22 @@ export type Options = {
 	onConflict: OnConflict,
 };
 
+export type OwnerScore = OwnerScore_Serialize | OwnerScore_Deserialize;
+
+export type OwnerScore_Deserialize = {
+	memberId: string,
+	name: string,
+	side?: Side | null,
+	score: Score_Deserialize,
+};
+
+export type OwnerScore_Serialize = {
+	memberId: string,
+	name: string,
+	side: Side | null,
+	score: Score_Serialize,
+};
+
 export type PeopleMap = PeopleMap_Serialize | PeopleMap_Deserialize;
 
 export type PeopleMap_Deserialize = {
@@ -1258,6 +1778,36 @@ export type PeopleMap_Serialize = {
 	people: TeamPerson_Serialize[],
 	/**  The account's deals, open first. */
 	opportunities: Opportunity_Serialize[],
+};
+
+export type Period = "week" | "month" | "quarter";
+
+export type PeriodNow = {
+	start: string,
+	end: string,
+	count: number,
+	reached: number,
+};
+
+/**  Who content speaks to, and which contacts are that person. */
+export type PersonaBody = PersonaBody_Serialize | PersonaBody_Deserialize;
+
+/**  Who content speaks to, and which contacts are that person. */
+export type PersonaBody_Deserialize = {
+	description: string,
+	/**  Contacts with one of these buying roles are this persona. */
+	buyingRoles?: BuyingRole[],
+	/**  Contacts whose job title contains one of these words are this persona too. */
+	titleKeywords?: string[],
+};
+
+/**  Who content speaks to, and which contacts are that person. */
+export type PersonaBody_Serialize = {
+	description: string,
+	/**  Contacts with one of these buying roles are this persona. */
+	buyingRoles: BuyingRole[],
+	/**  Contacts whose job title contains one of these words are this persona too. */
+	titleKeywords: string[],
 };
 
 /**  Contacts that share an email but are different records in the source system. */
@@ -1314,14 +1864,74 @@ export type ReasonBody = {
 /**  What a buying-process rule may use a reason for. */
 export type ReasonUse = "reject" | "recycle" | "disqualify" | "lost";
 
-/**  A change the hub refused, with its reason. */
-export type RejectedChange = {
-	changeId: string,
+export type Recommendation = Recommendation_Serialize | Recommendation_Deserialize;
+
+export type Recommendation_Deserialize = {
+	id: string,
+	title: string,
 	kind: string,
-	recordId: string,
+	mediaType?: string | null,
+	fileName?: string | null,
+	url?: string | null,
+	freshness: Freshness,
+	score: number | null,
+	/**  Why it fits, in words: "decision stage", "economic buyer", "against competitor Acme". */
+	reasons: string[],
+	/**  The reasons joined: "decision stage · economic buyer · against competitor Acme". */
 	reason: string,
-	writtenAt: string,
-	rejectedAt: string,
+	/**  When it was last sent to this contact (or, on an account, to anyone there). */
+	lastSent?: string | null,
+};
+
+export type Recommendation_Serialize = {
+	id: string,
+	title: string,
+	kind: string,
+	mediaType: string | null,
+	fileName: string | null,
+	url: string | null,
+	freshness: Freshness,
+	score: number | null,
+	/**  Why it fits, in words: "decision stage", "economic buyer", "against competitor Acme". */
+	reasons: string[],
+	/**  The reasons joined: "decision stage · economic buyer · against competitor Acme". */
+	reason: string,
+	/**  When it was last sent to this contact (or, on an account, to anyone there). */
+	lastSent: string | null,
+};
+
+/**  A risk to a deal that content answers: `competitor:<name>`, `do_nothing`, `budget`… */
+export type RiskBody = {
+	description: string,
+};
+
+/**  What a member notes (or clears) on an account. */
+export type RiskNote = RiskNote_Serialize | RiskNote_Deserialize;
+
+/**  What a member notes (or clears) on an account. */
+export type RiskNote_Deserialize = {
+	risk: string,
+	/**  False clears a risk noted before. */
+	present: boolean,
+	note?: string,
+};
+
+/**  What a member notes (or clears) on an account. */
+export type RiskNote_Serialize = {
+	risk: string,
+	/**  False clears a risk noted before. */
+	present: boolean,
+	note: string,
+};
+
+/**  One risk point across the buying stages. */
+export type RiskRow = {
+	risk: string,
+	name: string,
+	/**  Published assets answering it, per buying stage (in the stages' order). */
+	counts: number[],
+	/**  Published assets answering it at any stage. */
+	total: number,
 };
 
 export type Role = "manager" | "rep" | "ops";
@@ -1332,6 +1942,8 @@ export type RowError = {
 	column: string,
 	message: string,
 };
+
+export type Score = Score_Serialize | Score_Deserialize;
 
 export type ScoreExplanation = {
 	total: number,
@@ -1351,6 +1963,49 @@ export type ScoreLine = {
 
 export type ScorePart = "fit" | "behaviour";
 
+export type Score_Deserialize = {
+	met: number,
+	breached: number,
+	pending: number,
+	compliance?: number | null,
+};
+
+export type Score_Serialize = {
+	met: number,
+	breached: number,
+	pending: number,
+	compliance: number | null,
+};
+
+/**  The window's scorecard: both sides' commitments, the trend, owners and breaches. */
+export type Scorecard = Scorecard_Serialize | Scorecard_Deserialize;
+
+/**  The window's scorecard: both sides' commitments, the trend, owners and breaches. */
+export type Scorecard_Deserialize = {
+	asOf: string,
+	sides: SideScore_Deserialize[],
+	slas: SlaScore_Deserialize[],
+	trend: TrendPoint_Deserialize[],
+	owners: OwnerScore_Deserialize[],
+	/**  The most recent breaches, newest first. */
+	breaches: Breach_Deserialize[],
+	/**  How many breaches there are in all. */
+	breachCount: number,
+};
+
+/**  The window's scorecard: both sides' commitments, the trend, owners and breaches. */
+export type Scorecard_Serialize = {
+	asOf: string,
+	sides: SideScore_Serialize[],
+	slas: SlaScore_Serialize[],
+	trend: TrendPoint_Serialize[],
+	owners: OwnerScore_Serialize[],
+	/**  The most recent breaches, newest first. */
+	breaches: Breach_Serialize[],
+	/**  How many breaches there are in all. */
+	breachCount: number,
+};
+
 export type ScoringBody = ScoringBody_Serialize | ScoringBody_Deserialize;
 
 export type ScoringBody_Deserialize = {
@@ -1367,7 +2022,196 @@ export type ScoringBody_Serialize = {
 	behaviourRules: BehaviourRule_Serialize[],
 };
 
+export type SearchHit = SearchHit_Serialize | SearchHit_Deserialize;
+
+export type SearchHit_Deserialize = {
+	id: string,
+	title: string,
+	kind: string,
+	stages: string[],
+	personas: string[],
+	risks: string[],
+	industries: string[],
+	languages: string[],
+	ownerId?: string | null,
+	status: AssetStatus,
+	reviewBy?: string | null,
+	freshness: Freshness,
+	mediaType?: string | null,
+	fileName?: string | null,
+	url?: string | null,
+	/**  Relevance: higher is better (bm25, negated); 0 without search words. */
+	score: number | null,
+	/**
+	 *  The title and a passage, as plain text, with the matched words as
+	 *  [start, end) offsets in UTF-16 code units (how JavaScript indexes strings).
+	 */
+	titleHits: ([number, number])[],
+	snippet: string,
+	snippetHits: ([number, number])[],
+};
+
+export type SearchHit_Serialize = {
+	id: string,
+	title: string,
+	kind: string,
+	stages: string[],
+	personas: string[],
+	risks: string[],
+	industries: string[],
+	languages: string[],
+	ownerId: string | null,
+	status: AssetStatus,
+	reviewBy: string | null,
+	freshness: Freshness,
+	mediaType: string | null,
+	fileName: string | null,
+	url: string | null,
+	/**  Relevance: higher is better (bm25, negated); 0 without search words. */
+	score: number | null,
+	/**
+	 *  The title and a passage, as plain text, with the matched words as
+	 *  [start, end) offsets in UTF-16 code units (how JavaScript indexes strings).
+	 */
+	titleHits: ([number, number])[],
+	snippet: string,
+	snippetHits: ([number, number])[],
+};
+
+/**
+ *  What to find. Empty lists select everything; `statuses` empty means published only
+ *  (what reps see).
+ */
+export type SearchQuery = SearchQuery_Serialize | SearchQuery_Deserialize;
+
+/**
+ *  What to find. Empty lists select everything; `statuses` empty means published only
+ *  (what reps see).
+ */
+export type SearchQuery_Deserialize = {
+	text?: string,
+	stages?: string[],
+	personas?: string[],
+	risks?: string[],
+	kinds?: string[],
+	industries?: string[],
+	languages?: string[],
+	owners?: string[],
+	freshness?: Freshness[],
+	statuses?: AssetStatus[],
+	/**  Results per page (default 50, at most 200). */
+	limit?: number,
+	offset?: number,
+};
+
+/**
+ *  What to find. Empty lists select everything; `statuses` empty means published only
+ *  (what reps see).
+ */
+export type SearchQuery_Serialize = {
+	text: string,
+	stages: string[],
+	personas: string[],
+	risks: string[],
+	kinds: string[],
+	industries: string[],
+	languages: string[],
+	owners: string[],
+	freshness: Freshness[],
+	statuses: AssetStatus[],
+	/**  Results per page (default 50, at most 200). */
+	limit: number,
+	offset: number,
+};
+
+export type SearchResults = SearchResults_Serialize | SearchResults_Deserialize;
+
+export type SearchResults_Deserialize = {
+	total: number,
+	results: SearchHit_Deserialize[],
+	facets: Facet[],
+};
+
+export type SearchResults_Serialize = {
+	total: number,
+	results: SearchHit_Serialize[],
+	facets: Facet[],
+};
+
+/**  How the asset went out. */
+export type SendChannel = 
+/**  A mail draft opened in the rep's mail program. */
+"email_draft" | 
+/**  The message copied, pasted elsewhere (LinkedIn, chat…). */
+"copied_text" | 
+/**  The file attached by hand. */
+"attached_file" | 
+/**  Handed over another way (in a meeting, printed…). */
+"other";
+
+/**  The message, ready for the rep's own tools. */
+export type SendDraft = SendDraft_Serialize | SendDraft_Deserialize;
+
+/**  The message, ready for the rep's own tools. */
+export type SendDraft_Deserialize = {
+	to?: string | null,
+	contactName: string,
+	subject: string,
+	body: string,
+	/**  `mailto:` with the address, subject and body. */
+	mailto: string,
+	/**  The link, for a link asset. */
+	link?: string | null,
+	/**  The file to attach, for a file asset. */
+	fileName?: string | null,
+};
+
+/**  The message, ready for the rep's own tools. */
+export type SendDraft_Serialize = {
+	to: string | null,
+	contactName: string,
+	subject: string,
+	body: string,
+	/**  `mailto:` with the address, subject and body. */
+	mailto: string,
+	/**  The link, for a link asset. */
+	link: string | null,
+	/**  The file to attach, for a file asset. */
+	fileName: string | null,
+};
+
+/**  What to send, to whom, how. */
+export type SendRequest = SendRequest_Serialize | SendRequest_Deserialize;
+
+/**  What to send, to whom, how. */
+export type SendRequest_Deserialize = {
+	assetId: string,
+	contactId: string,
+	channel: SendChannel,
+	note?: string,
+};
+
+/**  What to send, to whom, how. */
+export type SendRequest_Serialize = {
+	assetId: string,
+	contactId: string,
+	channel: SendChannel,
+	note: string,
+};
+
 export type Side = "marketing" | "sales";
+
+export type SideScore = SideScore_Serialize | SideScore_Deserialize;
+
+export type SideScore_Deserialize = {
+	side: Side,
+	score: Score_Deserialize,
+};
+
+export type SideScore_Serialize = {
+	side: Side,
+	score: Score_Serialize,
+};
 
 export type SignoffAction = "proposed" | "approved" | "declined" | "agreed";
 
@@ -1411,6 +2255,116 @@ export type SignoffEvent_Serialize = {
 	at: string,
 	/**  Why the signature does not count (not signed, does not verify, not a manager then). */
 	problem: string | null,
+};
+
+export type SlaBody = SlaBody_Serialize | SlaBody_Deserialize;
+
+export type SlaBody_Deserialize = {
+	/**  The side that owes it. */
+	owner: Side,
+	/**  Key of the business calendar it counts in. */
+	calendar: string,
+	rule: SlaRule_Deserialize,
+	/**  Why the teams agreed it, in their words. */
+	description?: string,
+};
+
+export type SlaBody_Serialize = {
+	/**  The side that owes it. */
+	owner: Side,
+	/**  Key of the business calendar it counts in. */
+	calendar: string,
+	rule: SlaRule_Serialize,
+	/**  Why the teams agreed it, in their words. */
+	description: string,
+};
+
+/**  The kinds of rule an SLA can be. */
+export type SlaKind = "response_time" | "first_touch" | "attempts_before_recycle" | "reason_required" | "volume" | "max_time_in_stage" | "conversion_rate";
+
+/**  What an SLA measures, in the playbook's own terms. */
+export type SlaRule = SlaRule_Serialize | SlaRule_Deserialize;
+
+/**  What an SLA measures, in the playbook's own terms. */
+export type SlaRule_Deserialize = 
+/**  From each `start` event to the first of the `done` events, within `within`. */
+{ type: "response_time"; start: EventKind; done: EventKind[]; within: BusinessSpan } | 
+/**
+ *  From each `start` event to the first of the `done` events (the first touch), within
+ *  `within`.
+ */
+{ type: "first_touch"; start: EventKind; done: EventKind[]; within: BusinessSpan } | 
+/**
+ *  Every `ending` event after a `counting_from` event comes after at least `at_least`
+ *  `attempt` events since it.
+ */
+{ type: "attempts_before_recycle"; countingFrom: EventKind; attempt: EventKind; ending: EventKind[]; atLeast: number } | 
+/**  Every one of these events carries an agreed reason (and, if asked, a note). */
+{ type: "reason_required"; events: EventKind[]; noteRequired?: boolean } | 
+/**  At least `at_least` `event`s per period. */
+{ type: "volume"; event: EventKind; atLeast: number; per: Period } | 
+/**  No stay in `stage` lasts longer than `within`. */
+{ type: "max_time_in_stage"; stage: string; within: BusinessSpan } | 
+/**
+ *  Of the `start` events in a period, at least `at_least_percent` are followed by one of
+ *  the `reached` events or by the contact entering `reached_stage`.
+ */
+{ type: "conversion_rate"; start: EventKind; reached?: EventKind[]; reachedStage?: string | null; atLeastPercent: number; per: Period };
+
+/**  What an SLA measures, in the playbook's own terms. */
+export type SlaRule_Serialize = 
+/**  From each `start` event to the first of the `done` events, within `within`. */
+{ type: "response_time"; start: EventKind; done: EventKind[]; within: BusinessSpan } | 
+/**
+ *  From each `start` event to the first of the `done` events (the first touch), within
+ *  `within`.
+ */
+{ type: "first_touch"; start: EventKind; done: EventKind[]; within: BusinessSpan } | 
+/**
+ *  Every `ending` event after a `counting_from` event comes after at least `at_least`
+ *  `attempt` events since it.
+ */
+{ type: "attempts_before_recycle"; countingFrom: EventKind; attempt: EventKind; ending: EventKind[]; atLeast: number } | 
+/**  Every one of these events carries an agreed reason (and, if asked, a note). */
+{ type: "reason_required"; events: EventKind[]; noteRequired: boolean } | 
+/**  At least `at_least` `event`s per period. */
+{ type: "volume"; event: EventKind; atLeast: number; per: Period } | 
+/**  No stay in `stage` lasts longer than `within`. */
+{ type: "max_time_in_stage"; stage: string; within: BusinessSpan } | 
+/**
+ *  Of the `start` events in a period, at least `at_least_percent` are followed by one of
+ *  the `reached` events or by the contact entering `reached_stage`.
+ */
+{ type: "conversion_rate"; start: EventKind; reached: EventKind[]; reachedStage?: string; atLeastPercent: number; per: Period };
+
+export type SlaScore = SlaScore_Serialize | SlaScore_Deserialize;
+
+export type SlaScore_Deserialize = {
+	key: string,
+	name: string,
+	ownerSide: Side,
+	kind: SlaKind,
+	version: number,
+	target: string,
+	measure: string,
+	description: string,
+	score: Score_Deserialize,
+	/**  For volume and conversion rate: the current period's count (and how many reached). */
+	currentPeriod?: PeriodNow | null,
+};
+
+export type SlaScore_Serialize = {
+	key: string,
+	name: string,
+	ownerSide: Side,
+	kind: SlaKind,
+	version: number,
+	target: string,
+	measure: string,
+	description: string,
+	score: Score_Serialize,
+	/**  For volume and conversion rate: the current period's count (and how many reached). */
+	currentPeriod: PeriodNow | null,
 };
 
 /**
@@ -1504,46 +2458,57 @@ export type StatusDiffers = {
 	stage: string,
 };
 
-/**  What one sync did. */
-export type SyncReport = {
-	pushed: number,
-	duplicates: number,
-	rejected: number,
-	pulled: number,
-	waiting: number,
+/**
+ *  A file just put into the store (from the picker, a drop or the CLI), before an asset
+ *  names it.
+ */
+export type StoredFile = StoredFile_Serialize | StoredFile_Deserialize;
+
+/**
+ *  A file just put into the store (from the picker, a drop or the CLI), before an asset
+ *  names it.
+ */
+export type StoredFile_Deserialize = {
+	sha256: string,
+	name: string,
+	size: number,
+	mediaType: string,
+	/**  False when the same bytes were already in the store (stored once). */
+	new: boolean,
+	textStatus: string,
+	/**
+	 *  When the name's extension says something other than the content (a `.pdf` that
+	 *  is a PNG): what the content really is.
+	 */
+	warning?: string | null,
 };
 
-/**  The state of sync on this laptop, for `playbook sync status` and the window. */
-export type SyncStatus = SyncStatus_Serialize | SyncStatus_Deserialize;
-
-/**  The state of sync on this laptop, for `playbook sync status` and the window. */
-export type SyncStatus_Deserialize = {
-	/**  Whether this laptop has joined a hub. */
-	joined: boolean,
-	hub?: string | null,
-	lastSyncedAt?: string | null,
-	/**  Changes written here that the hub has not confirmed yet. */
-	waiting: number,
-	rejected: RejectedChange[],
-	/**  The hub's feed position applied last. */
-	checkpoint: string,
-	/**  Why the last sync failed (offline, refused), if it did. */
-	lastError?: string | null,
+/**
+ *  A file just put into the store (from the picker, a drop or the CLI), before an asset
+ *  names it.
+ */
+export type StoredFile_Serialize = {
+	sha256: string,
+	name: string,
+	size: number,
+	mediaType: string,
+	/**  False when the same bytes were already in the store (stored once). */
+	new: boolean,
+	textStatus: string,
+	/**
+	 *  When the name's extension says something other than the content (a `.pdf` that
+	 *  is a PNG): what the content really is.
+	 */
+	warning: string | null,
 };
 
-/**  The state of sync on this laptop, for `playbook sync status` and the window. */
-export type SyncStatus_Serialize = {
-	/**  Whether this laptop has joined a hub. */
-	joined: boolean,
-	hub: string | null,
-	lastSyncedAt: string | null,
-	/**  Changes written here that the hub has not confirmed yet. */
-	waiting: number,
-	rejected: RejectedChange[],
-	/**  The hub's feed position applied last. */
-	checkpoint: string,
-	/**  Why the last sync failed (offline, refused), if it did. */
-	lastError: string | null,
+/**  The agreed content taxonomy, as the window and the CLI see it. */
+export type Taxonomy = {
+	/**  Buying stages in journey order. */
+	stages: Named[],
+	personas: Named[],
+	risks: Named[],
+	kinds: Named[],
 };
 
 /**  One person of an account's buying team, for the people map. */
@@ -1578,6 +2543,26 @@ export type TermBody = {
 };
 
 export type Theme = "system" | "light" | "dark";
+
+export type TrendPeriod = "week" | "month";
+
+export type TrendPoint = TrendPoint_Serialize | TrendPoint_Deserialize;
+
+export type TrendPoint_Deserialize = {
+	/**  `2026-W47` or `2026-11`. */
+	label: string,
+	start: string,
+	side: Side,
+	score: Score_Deserialize,
+};
+
+export type TrendPoint_Serialize = {
+	/**  `2026-W47` or `2026-11`. */
+	label: string,
+	start: string,
+	side: Side,
+	score: Score_Serialize,
+};
 
 export type VersionDiff = VersionDiff_Serialize | VersionDiff_Deserialize;
 
@@ -1652,6 +2637,17 @@ export type Vocabulary_Serialize = {
 	sources: Label[],
 	/**  What recording each event asks for: an agreed reason (of which use) or a channel. */
 	eventNeeds: EventNeeds_Serialize[],
+};
+
+export type Weekday = "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
+
+/**
+ *  One interval of working hours, local wall-clock time (`09:00` to `17:30`; `24:00` is
+ *  the end of the day).
+ */
+export type WorkingHours = {
+	from: string,
+	to: string,
 };
 
 /* Tauri Specta runtime */

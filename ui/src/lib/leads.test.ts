@@ -21,7 +21,7 @@ const event = (at: string, kind = 'accepted'): HandoffEvent => ({
   status: 'applied',
   problem: null,
 });
-const activity = (at: string): Activity => ({ id: `a${at}`, kind: 'download', at, detail: 'Guide' });
+const activity = (at: string): Activity => ({ id: `a${at}`, kind: 'download', at, detail: 'Guide', actorName: null, assetId: null });
 
 describe('timeline', () => {
   it('merges events and activities newest first', () => {

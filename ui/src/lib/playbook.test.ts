@@ -96,7 +96,18 @@ describe('labels and filters', () => {
     const items = [item('a', null, version(1, 'in_force', [])), item('b', version(2, 'proposed', []), null)];
     expect(filterItems(items, 'DEFINITION 2').map((i) => i.id)).toEqual(['b']);
     expect(filterItems(items, '  ').length).toBe(2);
-    expect(countByKind(items)).toEqual({ stage: 0, term: 2, reason: 0, scoring: 0 });
+    expect(countByKind(items)).toEqual({
+      stage: 0,
+      term: 2,
+      reason: 0,
+      scoring: 0,
+      sla: 0,
+      business_calendar: 0,
+      buying_stage: 0,
+      persona: 0,
+      risk: 0,
+      asset_kind: 0,
+    });
   });
 });
 

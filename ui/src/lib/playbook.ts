@@ -15,7 +15,16 @@ export const KIND_LABELS: Record<AgreementKind, { one: string; many: string }> =
   term: { one: 'Glossary term', many: 'Glossary' },
   reason: { one: 'Reason', many: 'Reasons' },
   scoring: { one: 'Scoring model', many: 'Scoring' },
+  sla: { one: 'SLA', many: 'SLAs' },
+  business_calendar: { one: 'Business calendar', many: 'Calendars' },
+  buying_stage: { one: 'Buying stage', many: 'Buying stages' },
+  persona: { one: 'Persona', many: 'Personas' },
+  risk: { one: 'Risk point', many: 'Risks' },
+  asset_kind: { one: 'Asset kind', many: 'Asset kinds' },
 };
+
+/** Every kind, in the order the playbook's tabs show them. */
+export const KINDS: AgreementKind[] = ['stage', 'term', 'reason', 'scoring', 'sla', 'business_calendar', 'buying_stage', 'persona', 'risk', 'asset_kind'];
 
 export const SIDE_LABELS: Record<Side, string> = { marketing: 'Marketing', sales: 'Sales' };
 
@@ -64,7 +73,18 @@ export function approvers(version: AgreementVersion): string[] {
 
 /** Counts per kind, for the tabs. */
 export function countByKind(items: AgreementItem[]): Record<AgreementKind, number> {
-  const counts: Record<AgreementKind, number> = { stage: 0, term: 0, reason: 0, scoring: 0 };
+  const counts: Record<AgreementKind, number> = {
+    stage: 0,
+    term: 0,
+    reason: 0,
+    scoring: 0,
+    sla: 0,
+    business_calendar: 0,
+    buying_stage: 0,
+    persona: 0,
+    risk: 0,
+    asset_kind: 0,
+  };
   for (const i of items) counts[i.kind] += 1;
   return counts;
 }

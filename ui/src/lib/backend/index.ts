@@ -39,7 +39,7 @@ import {
   type LeadSort,
   type ImportProgress,
   type ScoreExplanation,
-  type Activity,
+  type Activity_Serialize,
   type SyncStatus,
   type SyncReport,
   type RejectedChange,
@@ -58,9 +58,45 @@ import {
   type FitField,
   type FitOp,
   type ActivityKind,
+  type Taxonomy,
+  type SearchQuery_Deserialize,
+  type SearchResults_Serialize,
+  type SearchHit_Serialize,
+  type AssetDetail_Serialize,
+  type AssetFields_Deserialize,
+  type AssetSource,
+  type AssetStatus,
+  type StoredFile_Serialize,
+  type ContentDropped,
+  type ContactFit_Serialize,
+  type AccountFit_Serialize,
+  type RiskNote_Deserialize,
+  type SendDraft_Serialize,
+  type SendRequest_Deserialize,
+  type SendChannel,
+  type Health_Serialize,
+  type FacetName,
+  type Freshness,
+  type BuyingRole,
+  type BuyingStage,
   type Options,
   type OnConflict,
   type Opportunity,
+  type Scorecard_Serialize,
+  type SlaScore_Serialize,
+  type Score_Serialize,
+  type TrendPoint_Serialize,
+  type TrendPeriod,
+  type OwnerScore_Serialize,
+  type Breach_Serialize,
+  type DueItem,
+  type SlaKind,
+  type SlaRule_Serialize,
+  type SlaBody_Serialize,
+  type CalendarBody_Serialize,
+  type Weekday,
+  type BusinessUnit,
+  type Period,
 } from '../bindings';
 import { listen } from '@tauri-apps/api/event';
 
@@ -88,6 +124,29 @@ export type ImpactContact = ImpactContact_Serialize;
 export type ImpactRequest = ImpactRequest_Deserialize;
 /** A scoring model as the editor writes it. */
 export type ScoringBody = ScoringBody_Deserialize;
+export type Scorecard = Scorecard_Serialize;
+export type SlaScore = SlaScore_Serialize;
+export type Score = Score_Serialize;
+export type TrendPoint = TrendPoint_Serialize;
+export type OwnerScore = OwnerScore_Serialize;
+export type Breach = Breach_Serialize;
+export type SlaRule = SlaRule_Serialize;
+export type SlaBody = SlaBody_Serialize;
+export type CalendarBody = CalendarBody_Serialize;
+export type ContentTaxonomy = Taxonomy;
+export type SearchQuery = SearchQuery_Deserialize;
+export type SearchResults = SearchResults_Serialize;
+export type SearchHit = SearchHit_Serialize;
+export type AssetDetail = AssetDetail_Serialize;
+export type AssetFields = AssetFields_Deserialize;
+export type StoredFile = StoredFile_Serialize;
+export type ContactFit = ContactFit_Serialize;
+export type AccountFit = AccountFit_Serialize;
+export type RiskNote = RiskNote_Deserialize;
+export type SendDraft = SendDraft_Serialize;
+export type SendRequest = SendRequest_Deserialize;
+export type Health = Health_Serialize;
+export type Activity = Activity_Serialize;
 export type {
   QueueCount,
   Label,
@@ -107,11 +166,24 @@ export type {
   LeadSort,
   ImportProgress,
   ScoreExplanation,
-  Activity,
   Options,
   OnConflict,
   Opportunity,
+  TrendPeriod,
+  DueItem,
+  SlaKind,
+  Weekday,
+  BusinessUnit,
+  Period,
   AgreementKind,
+  AssetSource,
+  AssetStatus,
+  ContentDropped,
+  SendChannel,
+  FacetName,
+  Freshness,
+  BuyingRole,
+  BuyingStage,
   ErrorCode,
   Member,
   NewMember,
@@ -145,6 +217,30 @@ async function unwrap<T>(call: Promise<Outcome<T>>): Promise<T> {
 }
 
 export const backend = {
+  // The content library.
+  contentTaxonomy: () => unwrap(commands.contentTaxonomy()),
+  searchContent: (query: SearchQuery) => unwrap(commands.searchContent(query)),
+  getAsset: (id: string) => unwrap(commands.getAsset(id)),
+  saveAsset: (id: string | null, fields: AssetFields) => unwrap(commands.saveAsset(id, fields)),
+  /** Opens the system's file picker; what is picked is copied into the content store. */
+  pickContentFiles: () => unwrap(commands.pickContentFiles()),
+  /** Stores the files last dropped onto the window (the window never names paths). */
+  takeDroppedFiles: () => unwrap(commands.takeDroppedFiles()),
+  /** Calls `onDrop` whenever files are dropped onto the window; returns a stop function. */
+  onContentDropped: (onDrop: (d: ContentDropped) => void) =>
+    listen<ContentDropped>('content-dropped', (e) => onDrop(e.payload)),
+  /** Opens the asset's stored file with the system's viewer (or its link in the browser). */
+  openAsset: (id: string) => unwrap(commands.openAsset(id)),
+  revealAsset: (id: string) => unwrap(commands.revealAsset(id)),
+  contentForContact: (contactId: string) => unwrap(commands.contentForContact(contactId)),
+  contentForAccount: (accountId: string) => unwrap(commands.contentForAccount(accountId)),
+  noteAccountRisk: (accountId: string, note: RiskNote) => unwrap(commands.noteAccountRisk(accountId, note)),
+  draftSend: (assetId: string, contactId: string) => unwrap(commands.draftSend(assetId, contactId)),
+  openMailDraft: (mailto: string) => unwrap(commands.openMailDraft(mailto)),
+  copyText: (text: string) => unwrap(commands.copyText(text)),
+  logSend: (request: SendRequest) => unwrap(commands.logSend(request)),
+  contentHealth: () => unwrap(commands.contentHealth()),
+
   listAgreements: (kind: AgreementKind | null = null) => unwrap(commands.listAgreements(kind)),
   propose: (proposal: Proposal) => unwrap(commands.proposeAgreement(proposal)),
   approve: (versionId: string, comment: string) => unwrap(commands.approveAgreement(versionId, comment)),
@@ -187,6 +283,10 @@ export const backend = {
   /** Team sync: when this laptop last synced, what waits, what the hub rejected and why. */
   syncStatus: (): Promise<SyncStatus> => unwrap(commands.syncStatus()),
   syncNow: (): Promise<SyncReport> => unwrap(commands.syncNow()),
+  /** The SLA scorecard, measured from the handoff log, with its trend per week or month. */
+  slaScorecard: (period: TrendPeriod) => unwrap(commands.slaScorecard(period)),
+  /** What the person using the window owes under the SLAs, earliest deadline first. */
+  slaDue: () => unwrap(commands.slaDue()),
   /** Calls `onProgress` for every progress report of the running import; returns a stop function. */
   onImportProgress: (onProgress: (p: ImportProgress) => void) =>
     listen<ImportProgress>('import-progress', (e) => onProgress(e.payload)),

@@ -1,0 +1,277 @@
+//! The SLA items of every contact, kept between reports. A full build reads and folds the
+//! whole log; afterwards a refresh reads only what changed: events stored since the last
+//! look (by rowid; the log is append-only) are re-folded for their contacts alone, and
+//! anything else that could change a verdict (the playbook, the team, `verify`'s findings,
+//! the contacts) triggers a full build. A test checks that a refreshed state always equals
+//! a fresh build.
+use std::collections::{HashMap, HashSet};
+
+use super::evaluate::{self, Mark};
+use super::fold::{fold, Machine, People, RawEvent};
+use super::load;
+use super::terms::Terms;
+use super::Item;
+use crate::db::Conn;
+use crate::error::AppResult;
+use crate::team::roster::Roster;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactRef {
+    pub id: String,
+    pub external_id: Option<String>,
+    /// The contact's current owner (index into the people).
+    pub owner: Option<u16>,
+}
+
+pub struct State {
+    pub terms: Terms,
+    machine: Machine,
+    roster: Roster,
+    tampered: HashSet<u128>,
+    people_index: People,
+    /// Member ids, by the index items use.
+    pub people: Vec<String>,
+    pub contacts: Vec<ContactRef>,
+    contact_index: HashMap<String, u32>,
+    /// Per contact.
+    pub items: Vec<Vec<Item>>,
+    contact_marks: Vec<Vec<Mark>>,
+    /// Per SLA, by time.
+    pub marks: Vec<Vec<(Mark, u32)>>,
+    /// The newest event row read, and what else the items depend on.
+    last_rowid: i64,
+    stamp: String,
+}
+
+/// What the items depend on besides the events: the playbook, the team, `verify`'s
+/// findings and the contacts.
+async fn stamp(conn: &mut Conn) -> AppResult<String> {
+    // Cheap to ask at every refresh: the playbook and team tables are small, and the
+    // contacts are new (largest rowid) or edited, tombstones included (newest updated_at,
+    // through its index).
+    Ok(sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM agreement_versions) || ':' || (SELECT count(*) FROM agreement_signoffs)
+             || ':' || (SELECT count(*) FROM member_records) || ':' || (SELECT count(*) FROM tampered)
+             || ':' || (SELECT coalesce(max(rowid), 0) FROM contacts) || ':' || (SELECT coalesce(max(updated_at), '') FROM contacts)",
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
+impl State {
+    /// Reads and folds the whole log.
+    pub async fn build(conn: &mut Conn) -> AppResult<State> {
+        let stamp = stamp(&mut *conn).await?;
+        let last_rowid: i64 =
+            sqlx::query_scalar("SELECT coalesce(max(rowid), 0) FROM handoff_events")
+                .fetch_one(&mut *conn)
+                .await?;
+        let items =
+            crate::agreements::store::load_items(&mut *conn, None, chrono::Utc::now()).await?;
+        let roster = crate::team::records::roster(&mut *conn).await?;
+        let tampered = crate::trust::verify::tampered_ids(&mut *conn)
+            .await?
+            .iter()
+            .map(|id| load::id_number(id))
+            .collect();
+        let rows = load::contacts(&mut *conn).await?;
+        let mut state = State {
+            terms: Terms::new(&items),
+            machine: Machine::new(&items),
+            roster,
+            tampered,
+            people_index: People::default(),
+            people: vec![],
+            contacts: Vec::with_capacity(rows.len()),
+            contact_index: HashMap::with_capacity(rows.len()),
+            items: vec![],
+            contact_marks: vec![],
+            marks: vec![],
+            last_rowid,
+            stamp,
+        };
+        for (id, external_id, owner) in rows {
+            state.add_contact(id, external_id, owner);
+        }
+        let events = load::all_events(
+            &mut *conn,
+            &state.contact_index,
+            &mut state.people_index,
+            &state.machine,
+        )
+        .await?;
+        let mut logs: Vec<Vec<RawEvent>> = vec![vec![]; state.contacts.len()];
+        for (contact, event) in events {
+            logs[contact as usize].push(event);
+        }
+        state.items = vec![vec![]; state.contacts.len()];
+        state.contact_marks = vec![vec![]; state.contacts.len()];
+        // Contacts are judged independently: one share of them per core.
+        let cores = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 8);
+        let share = logs.len().div_ceil(cores).max(1);
+        let judged: Vec<Vec<(Vec<Item>, Vec<Mark>)>> = std::thread::scope(|scope| {
+            let state = &state;
+            let workers: Vec<_> = logs
+                .chunks_mut(share)
+                .enumerate()
+                .map(|(k, part)| {
+                    scope.spawn(move || {
+                        part.iter_mut()
+                            .enumerate()
+                            .map(|(j, log)| state.judge((k * share + j) as u32, log))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| w.join())
+                .collect::<Result<_, _>>()
+        })
+        .map_err(|_| {
+            crate::error::AppError::new(
+                crate::error::ErrorCode::Database,
+                "judging the SLA items failed",
+            )
+        })?;
+        for (i, (items, marks)) in judged.into_iter().flatten().enumerate() {
+            state.items[i] = items;
+            state.contact_marks[i] = marks;
+        }
+        state.people.clone_from(&state.people_index.ids);
+        state.index_marks();
+        Ok(state)
+    }
+
+    fn add_contact(
+        &mut self,
+        id: String,
+        external_id: Option<String>,
+        owner: Option<String>,
+    ) -> u32 {
+        let owner = owner.map(|o| self.people_index.intern(&o));
+        let i = self.contacts.len() as u32;
+        self.contact_index.insert(id.clone(), i);
+        self.contacts.push(ContactRef {
+            id,
+            external_id,
+            owner,
+        });
+        self.items.push(vec![]);
+        self.contact_marks.push(vec![]);
+        i
+    }
+
+    /// One contact's items and marks from its stored events.
+    fn judge(&self, contact: u32, log: &mut [RawEvent]) -> (Vec<Item>, Vec<Mark>) {
+        let facts = fold(
+            log,
+            &self.machine,
+            &self.roster,
+            &self.people_index,
+            &self.tampered,
+        );
+        let machine = &self.machine;
+        evaluate::contact(
+            &self.terms,
+            &|key| machine.index(key),
+            contact,
+            &facts,
+            self.contacts[contact as usize].owner,
+        )
+    }
+
+    fn evaluate(&mut self, contact: u32, log: &mut [RawEvent]) {
+        let (items, marks) = self.judge(contact, log);
+        self.items[contact as usize] = items;
+        self.contact_marks[contact as usize] = marks;
+        self.people.clone_from(&self.people_index.ids);
+    }
+
+    fn index_marks(&mut self) {
+        let mut per_sla: Vec<Vec<(Mark, u32)>> = vec![vec![]; self.terms.slas.len()];
+        for (c, marks) in self.contact_marks.iter().enumerate() {
+            for m in marks {
+                per_sla[m.sla as usize].push((*m, c as u32));
+            }
+        }
+        for list in &mut per_sla {
+            list.sort_by_key(|(m, c)| (m.at, *c));
+        }
+        self.marks = per_sla;
+    }
+
+    /// Brings the state up to date: a full build when anything but events changed, else
+    /// the contacts with new events re-folded. Returns how many contacts were re-folded
+    /// (`None` for a full build).
+    pub async fn refresh(&mut self, conn: &mut Conn) -> AppResult<Option<usize>> {
+        if stamp(&mut *conn).await? != self.stamp {
+            *self = State::build(conn).await?;
+            return Ok(None);
+        }
+        let (touched, newest) = load::touched_since(&mut *conn, self.last_rowid).await?;
+        for id in &touched {
+            let row = load::contact(&mut *conn, id).await?;
+            let Some((id, external_id, owner)) = row else {
+                continue;
+            };
+            let contact = match self.contact_index.get(&id) {
+                Some(c) => *c,
+                None => self.add_contact(id.clone(), external_id.clone(), owner.clone()),
+            };
+            let owner = owner.map(|o| self.people_index.intern(&o));
+            self.contacts[contact as usize].external_id = external_id;
+            self.contacts[contact as usize].owner = owner;
+            let mut log =
+                load::contact_events(&mut *conn, &id, &mut self.people_index, &self.machine)
+                    .await?;
+            self.evaluate(contact, &mut log);
+            for list in &mut self.marks {
+                list.retain(|(_, c)| *c != contact);
+            }
+            for m in &self.contact_marks[contact as usize] {
+                let list = &mut self.marks[m.sla as usize];
+                let at = list.partition_point(|(x, c)| (x.at, *c) < (m.at, contact));
+                list.insert(at, (*m, contact));
+            }
+        }
+        self.last_rowid = newest;
+        Ok(Some(touched.len()))
+    }
+
+    /// The marks of SLA `s`, by time.
+    pub fn marks_of(&self, s: usize) -> Vec<Mark> {
+        self.marks[s].iter().map(|(m, _)| *m).collect()
+    }
+
+    /// What a comparison with a fresh build looks at: every contact's items (owners by
+    /// member id) and marks.
+    pub fn contents(&self) -> Vec<(String, Vec<String>, Vec<Mark>)> {
+        let mut out: Vec<_> = self
+            .contacts
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let items = self.items[i]
+                    .iter()
+                    .map(|item| {
+                        let owner = item.owner.map(|o| self.people[o as usize].clone());
+                        format!(
+                            "{:?} {owner:?}",
+                            Item {
+                                contact: 0,
+                                owner: None,
+                                ..*item
+                            }
+                        )
+                    })
+                    .collect();
+                (c.id.clone(), items, self.contact_marks[i].clone())
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+}
