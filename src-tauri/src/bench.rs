@@ -43,6 +43,8 @@ struct WorkspaceFigures {
     /// passed checks loaded from the workspace; and again in the same process.
     list_playbook_20k_cold_ms: f64,
     list_playbook_20k_warm_ms: f64,
+    /// The reports, a meeting's agenda and the home screen (as `--reports` alone).
+    reports: crate::reports::bench::ReportFigures,
 }
 
 fn ms(d: Duration) -> f64 {
@@ -175,6 +177,7 @@ pub async fn run(contacts: u32, runs: u32, import_only: bool, json: bool) -> App
         "  agreements list, 20,000 terms  {:>9.1} ms cold, {:.1} ms warm",
         w.list_playbook_20k_cold_ms, w.list_playbook_20k_warm_ms
     );
+    crate::reports::bench::print(&w.reports);
     crate::slas::bench::print(&w.sla);
     Ok(())
 }
@@ -236,7 +239,7 @@ async fn measure(dir: &Path, contacts: u32, runs: u32, import_only: bool) -> App
 }
 
 /// The demo workspace, and its marketing ops member's key (who signs bulk writes).
-async fn demo_workspace(pool: &db::Db) -> AppResult<crate::trust::Signer> {
+pub async fn demo_workspace(pool: &db::Db) -> AppResult<crate::trust::Signer> {
     let mut tx = db::write(pool).await?;
     crate::demo::create(&mut tx, chrono::Utc::now()).await?;
     tx.commit().await?;
@@ -441,6 +444,7 @@ async fn workspace(dir: &Path, contacts: u32) -> AppResult<WorkspaceFigures> {
         std::hint::black_box(d);
     }
     let timeline_max = *times.iter().max().expect("some contacts");
+    let reports = crate::reports::bench::on_demo_workspace(&big, 5).await?;
     let sla = sla_figures(&big, 3).await?;
     big.close().await;
 
@@ -481,6 +485,7 @@ async fn workspace(dir: &Path, contacts: u32) -> AppResult<WorkspaceFigures> {
         import_playbook_20k_ms: ms(import_playbook),
         list_playbook_20k_cold_ms: ms(list_cold),
         list_playbook_20k_warm_ms: ms(list_warm),
+        reports,
     })
 }
 

@@ -4,9 +4,11 @@ mod content;
 mod identity;
 mod imports;
 mod leads;
+mod meetings;
 mod members;
-mod sync;
+mod reports;
 mod sla;
+mod sync;
 mod workspace;
 
 use std::path::PathBuf;
@@ -51,6 +53,10 @@ enum Format {
     Json,
     /// For exports: CSV (the default there).
     Csv,
+    /// For minutes: Markdown.
+    Md,
+    /// For minutes: a printable HTML page.
+    Html,
 }
 
 #[derive(Subcommand)]
@@ -125,6 +131,12 @@ enum Command {
         #[arg(long)]
         at: Option<String>,
     },
+    /// Alignment meetings: agenda from the data, decisions signed in the room, minutes.
+    #[command(subcommand)]
+    Meetings(meetings::MeetingsCommand),
+    /// Reports for a period: funnel, sources, reasons, aging (--format json or csv).
+    #[command(subcommand)]
+    Report(reports::ReportCommand),
     /// Service levels between sales and marketing, measured from the handoff log.
     #[command(subcommand)]
     Sla(sla::SlaCommand),
@@ -165,8 +177,11 @@ enum Command {
         /// Measure only the import against the floor, not the generated workspace.
         #[arg(long)]
         import_only: bool,
-        /// Measure only the SLAs: the full report and the scorecard after one new event.
+        /// Measure only the reports, a meeting's agenda and the home screen's data.
         #[arg(long, conflicts_with = "import_only")]
+        reports: bool,
+        /// Measure only the SLAs: the full report and the scorecard after one new event.
+        #[arg(long, conflicts_with_all = ["import_only", "reports"])]
         sla: bool,
         /// Measure the content library instead: search over a synthetic library of this
         /// many assets, with and without facets, against the raw FTS5 query.
@@ -473,17 +488,22 @@ async fn run(
         contacts,
         runs,
         import_only,
+        reports,
         sla,
         content,
     } = command
     {
+        let json = format == Format::Json;
+        if reports {
+            return crate::reports::bench::run(contacts, runs, json).await;
+        }
         if sla {
-            return crate::bench::run_sla(contacts, runs, format == Format::Json).await;
+            return crate::bench::run_sla(contacts, runs, json).await;
         }
         if let Some(assets) = content {
-            return crate::content::bench::run(assets, format == Format::Json).await;
+            return crate::content::bench::run(assets, json).await;
         }
-        return crate::bench::run(contacts, runs, import_only, format == Format::Json).await;
+        return crate::bench::run(contacts, runs, import_only, json).await;
     }
     let db = db::open(&data_dir).await?;
     let damaged = db::check_integrity(&db, &data_dir).await?;
@@ -599,6 +619,8 @@ async fn dispatch(
             let signer = identity::unlock(db, &actor, pass).await?;
             leads::handoff(db, &out, id, action, reason, channel, note, &signer, to, at).await
         }
+        Command::Report(cmd) => reports::report(cmd, db, &out).await,
+        Command::Meetings(cmd) => meetings::meetings(cmd, db, &out, pass).await,
         Command::Export { what, file } => {
             if file.as_os_str() != "-" {
                 crate::exports::guard(data_dir, &file)?;

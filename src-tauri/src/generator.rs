@@ -15,6 +15,9 @@ use crate::scoring::{explain, Profile};
 use crate::team::{Role, Side};
 use crate::trust::{bulk, Signer};
 
+/// A generated deal: when it opened, and how and when it closed.
+type Deal = (DateTime<Utc>, Option<(EventKind, DateTime<Utc>)>);
+
 /// A small, fast, seedable random source (SplitMix64).
 struct Rng(u64);
 
@@ -376,6 +379,7 @@ pub async fn generate(
     };
     let (mut accounts, mut people, mut events, mut acts) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut deals: Vec<Vec<Val>> = Vec::new();
     let mut made = 0u32;
     let mut account_no: u32 = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM accounts")
         .fetch_one(&mut *conn)
@@ -593,6 +597,7 @@ pub async fn generate(
             let mut prev_hash: Option<String> = None;
             let mut at = created;
             let mut owner = rng.pick(&marketing).clone();
+            let mut deal: Option<Deal> = None;
             let mut prev_kind = EventKind::Created;
             for step in steps {
                 let next_at = at + Duration::minutes(delay(&mut rng, prev_kind, step.kind));
@@ -681,8 +686,28 @@ pub async fn generate(
                 ]);
                 out.events += 1;
                 state = Some(advance(state, step.kind, &d.to, &at_text));
+                match step.kind {
+                    EventKind::Converted => deal = Some((at, None)),
+                    EventKind::Won | EventKind::Lost => {
+                        deal = deal.map(|(opened, _)| (opened, Some((step.kind, at))))
+                    }
+                    _ => {}
+                }
             }
             let state = state.expect("a created event is always possible");
+            if let Some((opened, closed)) = deal {
+                deals.push(deal_row(
+                    &company,
+                    &account_id,
+                    &id,
+                    &owner,
+                    seed,
+                    made,
+                    opened,
+                    closed,
+                    now,
+                ));
+            }
             let score = model.as_ref().map_or(0, |(m, r)| {
                 let p = Profile {
                     title: title.into(),
@@ -730,13 +755,87 @@ pub async fn generate(
         }
         if people.len() >= 20_000 {
             flush(conn, &mut accounts, &mut people, &mut events, &mut acts).await?;
+            insert_deals(conn, &mut deals).await?;
         }
     }
     flush(conn, &mut accounts, &mut people, &mut events, &mut acts).await?;
+    insert_deals(conn, &mut deals).await?;
     if !hashes.is_empty() {
         bulk::seal(conn, &bulk_id, "generated", hashes, signer, now).await?;
     }
     Ok(out)
+}
+
+/// The opportunity a converted contact opened: an amount, and won or lost when the
+/// history closed it. Drawn from its own random source, so the rest of a generated
+/// workspace is the same with or without deals.
+#[allow(clippy::too_many_arguments)]
+fn deal_row(
+    company: &str,
+    account_id: &str,
+    contact_id: &str,
+    owner: &str,
+    seed: u64,
+    n: u32,
+    opened: DateTime<Utc>,
+    closed: Option<(EventKind, DateTime<Utc>)>,
+    now: DateTime<Utc>,
+) -> Vec<Val> {
+    let mut rng = Rng(seed ^ (u64::from(n) << 20) ^ 0xD1A1);
+    let amount = (5_000 + rng.below(115) as i64 * 1_000) * 100;
+    let (status, stage, close) = match closed {
+        Some((EventKind::Won, at)) => ("won", "Closed Won", at),
+        Some((_, at)) => ("lost", "Closed Lost", at),
+        None => (
+            "open",
+            "Proposal",
+            now + Duration::days(15 + rng.below(75) as i64),
+        ),
+    };
+    let product = *rng.pick(&["Forecasting", "Pipeline analytics", "Revenue platform"]);
+    vec![
+        Val::Text(new_id()),
+        Val::Text(format!("{company} — {product}")),
+        Val::Text(account_id.to_string()),
+        Val::Text(contact_id.to_string()),
+        Val::Int(amount),
+        Val::Text("EUR".into()),
+        Val::Text(stage.into()),
+        Val::Text(status.into()),
+        Val::Text(close.format("%Y-%m-%d").to_string()),
+        Val::Text(owner.to_string()),
+        Val::Text(product.into()),
+        Val::Text("generated".into()),
+        Val::Text(format!("GEN-{seed}-{n}-deal")),
+        Val::Text(ts(opened)),
+        Val::Text(ts(now)),
+    ]
+}
+
+async fn insert_deals(conn: &mut Conn, deals: &mut Vec<Vec<Val>>) -> AppResult<()> {
+    insert_many(
+        conn,
+        "opportunities",
+        &[
+            "id",
+            "name",
+            "account_id",
+            "primary_contact_id",
+            "amount_minor",
+            "currency",
+            "stage",
+            "status",
+            "close_date",
+            "owner_id",
+            "product",
+            "source_system",
+            "external_id",
+            "created_at",
+            "updated_at",
+        ],
+        std::mem::take(deals),
+    )
+    .await
 }
 
 async fn flush(

@@ -18,6 +18,8 @@ const NEW_MQL =
 
 test('a change to the MQL definition is proposed, signed by both sides and in force', async () => {
   // First start on an empty data directory: the demo workspace is there.
+  // The window opens on the home screen; the playbook is one click away.
+  await d.click('[data-testid="nav-playbook"]');
   await d.waitFor('[data-testid="item-stage-mql"]');
   await d.screenshot('01-playbook');
 

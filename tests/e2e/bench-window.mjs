@@ -95,6 +95,9 @@ async function measure(d, act, done, timeout = 20000) {
   return ms;
 }
 
+// The window opens on the home screen: its first paint is the team's numbers, drawn.
+const HOME_PAINTED = '[data-testid="home-funnel-rows"]';
+
 const ROWS_SHOWN = `const t = document.querySelector('[data-testid=leads-total]');
   return !!t && !t.textContent.startsWith('Loading') && !!document.querySelector('[data-testid=lead-row]')`;
 // The rows for the current request: the table's first row changed and its count is in.
@@ -188,7 +191,7 @@ async function main() {
     startEmpty.push(e.ms);
     await e.d.stop();
     await sleep(500);
-    const p = await startWindow(PLAYBOOK, ['--data-dir', DATA_DIR], '[data-testid^="item-stage-"]');
+    const p = await startWindow(PLAYBOOK, ['--data-dir', DATA_DIR], HOME_PAINTED);
     startPlaybook.push(p.ms);
     await p.d.stop();
     await sleep(500);
@@ -202,7 +205,7 @@ async function main() {
   await sleep(500);
 
   // Playbook: every budget, then its idle memory after the run.
-  const { d, ms } = await startWindow(PLAYBOOK, ['--data-dir', DATA_DIR], '[data-testid^="item-stage-"]');
+  const { d, ms } = await startWindow(PLAYBOOK, ['--data-dir', DATA_DIR], HOME_PAINTED);
   void ms;
   await d.resize(1920, 1080);
   Object.assign(results, await playbookBudgets(d));
@@ -231,7 +234,7 @@ async function main() {
   const se = stats(startEmpty);
   const sp = stats(startPlaybook);
   console.log(`  Start-up to first content, empty window     ${fmt(se.median)} / ${fmt(se.worst)}`);
-  console.log(`  Start-up to the playbook, Playbook at 100k  ${fmt(sp.median)} / ${fmt(sp.worst)}   ${(sp.median / se.median).toFixed(2)}× the empty window (aim ≤ 1.15×)`);
+  console.log(`  Start-up to the home screen's first paint   ${fmt(sp.median)} / ${fmt(sp.worst)}   ${(sp.median / se.median).toFixed(2)}× the empty window (aim ≤ 1.15×); budget 600 ms: ${sp.worst <= 600 ? 'within' : sp.median <= 600 ? 'median within, worst over' : 'OVER'}`);
   const mb = (kb) => `${(kb / 1024).toFixed(0)} MB`;
   console.log(`  Idle memory (PSS, app + WebKit), empty      ${mb(emptyMemory.kb).padStart(8)} in ${emptyMemory.processes} processes (${emptyMemory.each})`);
   console.log(`  Idle memory (PSS, app + WebKit), Playbook   ${mb(playbookMemory.kb).padStart(8)} in ${playbookMemory.processes} processes (${playbookMemory.each})   ${(playbookMemory.kb / emptyMemory.kb).toFixed(2)}× the empty window (aim ≤ 1.15×)`);

@@ -36,6 +36,8 @@ async function until(check, what, timeout = 10000) {
 }
 
 test('a rep finds an asset by stage, persona and words, opens it, sends it and sees it on the timeline', async () => {
+  // The window opens on the home screen; the playbook is one click away.
+  await d.click('[data-testid="nav-playbook"]');
   await d.waitFor('[data-testid="item-stage-mql"]');
   await d.unlock('Sofia Marín');
   await d.click('[data-testid="nav-library"]');

@@ -13,6 +13,8 @@ after(async () => {
 });
 
 test('a rep rejects a handed-over lead with a reason and sees it in the timeline', async () => {
+  // The window opens on the home screen; the playbook is one click away.
+  await d.click('[data-testid="nav-playbook"]');
   await d.waitFor('[data-testid="item-stage-mql"]');
   await d.unlock('Sofia Marín');
 

@@ -18,6 +18,7 @@ after(async () => {
 const active = () => d.exec('return document.activeElement?.dataset?.testid ?? document.activeElement?.tagName');
 
 test('the scoring editor checks in words, previews the impact and schedules a version', async () => {
+  await d.click('[data-testid="nav-playbook"]');
   await d.waitFor('[data-testid="item-stage-mql"]');
   await d.unlock('Maya Okafor');
   await d.click('[data-testid="tab-scoring"]');

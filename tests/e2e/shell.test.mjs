@@ -26,6 +26,16 @@ const activeText = () => d.exec('return (document.activeElement?.textContent ?? 
 const activeTestId = () => d.exec('return document.activeElement?.dataset?.testid ?? document.activeElement?.id ?? ""');
 
 test('every screen passes axe-core, signed out and signed in', async () => {
+  // The window opens on the home screen.
+  await d.waitFor('[data-testid="home-funnel-rows"]');
+  await clean('home, nobody signed in');
+  await d.click('[data-testid="nav-reports"]');
+  await d.waitFor('[data-testid="frame-funnel"]');
+  await clean('reports');
+  await d.click('[data-testid="nav-meetings"]');
+  await d.waitFor('[data-testid="meetings-sign-in"]');
+  await clean('meetings, nobody signed in');
+  await d.click('[data-testid="nav-playbook"]');
   await d.waitFor('[data-testid="item-stage-mql"]');
   await clean('playbook');
   await d.click('[data-testid="nav-queue"]');
@@ -34,6 +44,9 @@ test('every screen passes axe-core, signed out and signed in', async () => {
   await d.screenshot('20-queue-who-are-you');
 
   await d.unlock('Maya Okafor');
+  await d.click('[data-testid="nav-home"]');
+  await d.waitFor('[data-testid="home-greeting"]', { text: 'Maya' });
+  await clean('home, marketing manager');
   await d.click('[data-testid="nav-queue"]');
   await d.waitFor('[data-testid="queue-tab-rejection_review"]');
   await clean('queue, marketing manager');
@@ -125,7 +138,8 @@ test('presentation scale: Ctrl + grows every control with the text and is kept a
 });
 
 test('screenshots at 1366×768 and 1920×1080, light and dark, and at presentation scale', async () => {
-  await d.waitFor('[data-testid="item-stage-mql"]');
+  await d.click('[data-testid="nav-home"]');
+  await d.waitFor('[data-testid="home-funnel-rows"]');
   await d.unlock('Daniel Brooks');
   const shots = [
     { w: 1366, h: 768, theme: 'Light', scale: 0 },

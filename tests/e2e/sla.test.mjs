@@ -20,6 +20,8 @@ after(async () => {
 });
 
 test('the scorecard shows both sides, its trend as a table, and a breach opens the timeline', async () => {
+  // The window opens on the home screen; the playbook is one click away.
+  await d.click('[data-testid="nav-playbook"]');
   await d.waitFor('[data-testid="item-stage-mql"]');
   await d.click('[data-testid="nav-slas"]');
   await d.waitFor('[data-testid="sla-scorecard"]', { timeout: 20000 });
@@ -80,6 +82,7 @@ test('a rep sees what she owes with the time left counting down', async () => {
 test('the scorecard in the dark', async () => {
   const dark = await Driver.start({ env: { GTK_THEME: 'Adwaita:dark' } });
   try {
+    await dark.click('[data-testid="nav-playbook"]');
     await dark.waitFor('[data-testid="item-stage-mql"]');
     await dark.click('[data-testid="nav-slas"]');
     await dark.waitFor('[data-testid="sla-scorecard"]', { timeout: 20000 });

@@ -12,6 +12,19 @@ export const SHOTS = path.join(ROOT, 'artifacts/screenshots');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** Temporary directories made by the tests of this process, removed when it exits. */
+const made = new Set();
+process.on('exit', () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A new temporary directory named `prefix…`, removed when the test process exits. */
+export function tempDir(prefix = 'playbook-e2e-') {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  made.add(dir);
+  return dir;
+}
+
 export class Driver {
   /**
    * Starts the app on a data directory (a new empty one unless given); `application` and
@@ -19,9 +32,12 @@ export class Driver {
    * `env` adds to the app's environment. A data directory it made is removed by `stop`; a
    * given one is the caller's.
    */
-  static async start({ dataDir, application = APP, args, env = {} } = {}) {
-    const owned = !dataDir;
-    dataDir ??= mkdtempSync(path.join(tmpdir(), 'playbook-e2e-'));
+  static async start({
+    dataDir = tempDir(),
+    application = APP,
+    args,
+    env = {},
+  } = {}) {
     const port = 4500 + Math.floor(Math.random() * 400) * 2;
     const proc = spawn('tauri-driver', ['--port', String(port), '--native-port', String(port + 1)], {
       detached: true,
@@ -29,7 +45,6 @@ export class Driver {
       env: { ...process.env, XDG_DATA_HOME: path.join(dataDir, 'xdg'), ...env },
     });
     const d = new Driver(`http://127.0.0.1:${port}`, proc, dataDir);
-    d.owned = owned;
     for (let i = 0; ; i++) {
       try {
         if ((await fetch(`${d.base}/status`)).ok) break;
@@ -119,7 +134,12 @@ export class Driver {
     // As a person would: scroll the window's content region until the element shows
     // (WebKitWebDriver scrolls the page, not a scrolling region inside it).
     await this.exec('arguments[0].scrollIntoView({ block: "nearest" })', { [ELEMENT]: id });
-    await this.call('POST', this.s(`/element/${id}/click`), {});
+    try {
+      await this.call('POST', this.s(`/element/${id}/click`), {});
+    } catch (e) {
+      e.message = `clicking ${selector}: ${e.message}`;
+      throw e;
+    }
   }
 
   async type(selector, text, { clear = true } = {}) {
@@ -165,6 +185,27 @@ export class Driver {
       await sleep(100);
     }
     throw new Error(`no option "${optionText}" in ${selectTestId}`);
+  }
+
+  /**
+   * Sets a form control's value (a date, which WebKitWebDriver types field by field in the
+   * platform's order) and fires the events a person's choice fires.
+   */
+  async setValue(testId, value) {
+    await this.waitFor(`[data-testid="${testId}"]`);
+    await this.exec(
+      `const e = document.querySelector('[data-testid="' + arguments[0] + '"]');
+       e.value = arguments[1];
+       e.dispatchEvent(new Event('input', { bubbles: true }));
+       e.dispatchEvent(new Event('change', { bubbles: true }));`,
+      testId,
+      value,
+    );
+  }
+
+  /** Closes every message on screen (before a screenshot). */
+  async dismissToasts() {
+    await this.exec(`document.querySelectorAll('[data-testid=toast] button[aria-label=Dismiss]').forEach((b) => b.click())`);
   }
 
   /** Proves who is using the window: signs in as `name` with their passphrase. */

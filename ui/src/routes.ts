@@ -9,6 +9,11 @@ import ContactView from './lib/views/ContactView.svelte';
 import AccountView from './lib/views/AccountView.svelte';
 import ImportView from './lib/views/ImportView.svelte';
 import TeamView from './lib/views/TeamView.svelte';
+import HomeView from './lib/views/home/HomeView.svelte';
+import ReportsView from './lib/views/reports/ReportsView.svelte';
+import MeetingsView from './lib/views/meetings/MeetingsView.svelte';
+import MeetingView from './lib/views/meetings/MeetingView.svelte';
+import MinutesView from './lib/views/meetings/MinutesView.svelte';
 import SlaView from './lib/views/SlaView.svelte';
 import LibraryView from './lib/views/content/LibraryView.svelte';
 import CoverageView from './lib/views/content/CoverageView.svelte';
@@ -28,7 +33,10 @@ export interface Route {
 }
 
 export const routes: Route[] = [
-  { id: 'playbook', path: '/', component: PlaybookView, nav: { label: 'Playbook', hint: 'Definitions both sides agreed' } },
+  { id: 'home', path: '/', component: HomeView, nav: { label: 'Home', hint: 'How the funnel is doing, and what awaits you' } },
+  { id: 'meetings', path: '/meetings', component: MeetingsView, nav: { label: 'Meetings', hint: 'Agenda from the data, decisions signed in the room, minutes' } },
+  { id: 'reports', path: '/reports', component: ReportsView, nav: { label: 'Reports', hint: 'Funnel, sources, reasons and aging, for any period' } },
+  { id: 'playbook', path: '/playbook', component: PlaybookView, nav: { label: 'Playbook', hint: 'Definitions both sides agreed' } },
   { id: 'leads', path: '/leads', component: LeadsView, nav: { label: 'Leads', hint: 'Every contact, by stage, owner, source and score' } },
   { id: 'queue', path: '/queue', component: QueueView, nav: { label: 'My queue', hint: 'What awaits your answer' } },
   { id: 'slas', path: '/slas', component: SlaView, nav: { label: 'SLAs', hint: 'Both sides’ commitments, measured from the handoff log' } },
@@ -38,9 +46,11 @@ export const routes: Route[] = [
   { id: 'team', path: '/team', component: TeamView, nav: { label: 'Team', hint: 'Marketing and sales' } },
   { id: 'contact', path: '/contacts/:id', component: ContactView, section: 'leads' },
   { id: 'account', path: '/accounts/:id', component: AccountView, section: 'leads' },
+  { id: 'meeting', path: '/meetings/:id', component: MeetingView, section: 'meetings' },
+  { id: 'minutes', path: '/meetings/:id/minutes', component: MinutesView, section: 'meetings' },
 ];
 
-/** The route for a path, with its parameters (the playbook when nothing matches). */
+/** The route for a path, with its parameters (home when nothing matches). */
 export function resolve(path: string, match: (pattern: string, path: string) => Record<string, string> | null) {
   for (const route of routes) {
     const params = match(route.path, path);

@@ -4,9 +4,11 @@
 pub mod agreements;
 pub mod content;
 pub mod leads;
+pub mod meetings;
+pub mod reports;
 pub mod session;
-pub mod sync;
 pub mod slas;
+pub mod sync;
 pub mod team;
 pub mod window;
 
@@ -82,6 +84,25 @@ pub fn builder() -> Builder<tauri::Wry> {
             leads::list_sources,
             leads::merge_contacts,
             leads::unmerge_contact,
+            reports::report_funnel,
+            reports::report_sources,
+            reports::report_reasons,
+            reports::report_aging,
+            reports::export_report,
+            reports::get_home,
+            meetings::list_meetings,
+            meetings::get_meeting,
+            meetings::create_meeting,
+            meetings::add_agenda_item,
+            meetings::edit_agenda_item,
+            meetings::refresh_agenda,
+            meetings::record_decision,
+            meetings::sign_decision,
+            meetings::add_action,
+            meetings::set_action_status,
+            meetings::close_meeting,
+            meetings::get_minutes,
+            meetings::export_minutes,
             slas::sla_scorecard,
             slas::sla_due,
         ])

@@ -85,6 +85,20 @@ impl PlaybookHistory {
         keys
     }
 
+    /// When versions of `kind` took (or take) force, oldest first: the instants at which
+    /// that part of the playbook changed.
+    pub fn changes(&self, kind: AgreementKind) -> Vec<&str> {
+        let mut times: Vec<&str> = self
+            .agreed
+            .iter()
+            .filter(|((k, _), _)| *k == kind)
+            .flat_map(|(_, list)| list.iter().map(|(at, _)| at.as_str()))
+            .collect();
+        times.sort_unstable();
+        times.dedup();
+        times
+    }
+
     /// Reasons in force at `at`, with their keys.
     pub fn reasons_at(&self, at: DateTime<Utc>) -> Vec<(&str, &AgreementVersion)> {
         self.agreed

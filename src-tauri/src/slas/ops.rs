@@ -74,7 +74,7 @@ pub async fn report(db: &Db, w: &Window) -> AppResult<SlaReport> {
 }
 
 /// Names of members (by id, with side) and contacts (by id).
-async fn names(
+pub(crate) async fn names(
     conn: &mut Conn,
     contact_ids: Vec<String>,
 ) -> AppResult<(

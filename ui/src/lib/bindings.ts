@@ -54,6 +54,9 @@ export const commands = {
 	cancelImport: () => typedError<null, AppError_Serialize>(__TAURI_INVOKE("cancel_import")),
 	/**  Exports into the app's exports folder (never elsewhere); returns the file's path. */
 	exportData: (kind: ExportKind, format: ExportFormat) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("export_data", { kind, format })),
+	syncStatus: () => typedError<SyncStatus_Serialize, AppError_Serialize>(__TAURI_INVOKE("sync_status")),
+	/**  One push and pull now, as the unlocked member (who must be the one who joined). */
+	syncNow: () => typedError<SyncReport, AppError_Serialize>(__TAURI_INVOKE("sync_now")),
 	vocabulary: () => typedError<Vocabulary_Serialize, AppError_Serialize>(__TAURI_INVOKE("vocabulary")),
 	getAppearance: () => typedError<Appearance, AppError_Serialize>(__TAURI_INVOKE("get_appearance")),
 	setAppearance: (appearance: Appearance) => typedError<Appearance, AppError_Serialize>(__TAURI_INVOKE("set_appearance", { appearance })),
@@ -99,6 +102,36 @@ export const commands = {
 	mergeContacts: (duplicate: string, survivor: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("merge_contacts", { duplicate, survivor })),
 	/**  Undoes the merge of a duplicate contact. */
 	unmergeContact: (duplicate: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("unmerge_contact", { duplicate })),
+	reportFunnel: (from: string | null, to: string | null) => typedError<FunnelReport_Serialize, AppError_Serialize>(__TAURI_INVOKE("report_funnel", { from, to })),
+	reportSources: (from: string | null, to: string | null) => typedError<SourcesReport_Serialize, AppError_Serialize>(__TAURI_INVOKE("report_sources", { from, to })),
+	reportReasons: (from: string | null, to: string | null) => typedError<ReasonsReport_Serialize, AppError_Serialize>(__TAURI_INVOKE("report_reasons", { from, to })),
+	reportAging: (to: string | null) => typedError<AgingReport_Serialize, AppError_Serialize>(__TAURI_INVOKE("report_aging", { to })),
+	/**  Writes a report as CSV into the app's exports folder; returns the file's path. */
+	exportReport: (kind: ReportKind, from: string | null, to: string | null) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("export_report", { kind, from, to })),
+	/**  The home screen of whoever is signed in (or, as a hint, last signed in) here. */
+	getHome: (days: number) => typedError<Home_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_home", { days })),
+	listMeetings: () => typedError<Meeting_Serialize[], AppError_Serialize>(__TAURI_INVOKE("list_meetings")),
+	getMeeting: (id: string) => typedError<MeetingDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_meeting", { id })),
+	createMeeting: (meeting: NewMeeting_Deserialize) => typedError<MeetingDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("create_meeting", { meeting })),
+	addAgendaItem: (meetingId: string, title: string, note: string) => typedError<MeetingDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("add_agenda_item", { meetingId, title, note })),
+	editAgendaItem: (itemId: string, edit: AgendaEdit_Deserialize) => typedError<MeetingDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("edit_agenda_item", { itemId, edit })),
+	refreshAgenda: (meetingId: string) => typedError<MeetingDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("refresh_agenda", { meetingId })),
+	recordDecision: (meetingId: string, decision: NewDecision_Deserialize) => typedError<Decision_Serialize, AppError_Serialize>(__TAURI_INVOKE("record_decision", { meetingId, decision })),
+	/**
+	 *  A manager signs a decision's version in the room: their key is opened with the
+	 *  passphrase they type for this one signature and never kept (the window's own session
+	 *  stays whoever unlocked it).
+	 */
+	signDecision: (decisionId: string, memberId: string, passphrase: string) => typedError<Decision_Serialize, AppError_Serialize>(__TAURI_INVOKE("sign_decision", { decisionId, memberId, passphrase })),
+	addAction: (meetingId: string, action: NewAction_Deserialize) => typedError<ActionItem_Serialize, AppError_Serialize>(__TAURI_INVOKE("add_action", { meetingId, action })),
+	setActionStatus: (actionId: string, status: ActionStatus) => typedError<ActionItem_Serialize, AppError_Serialize>(__TAURI_INVOKE("set_action_status", { actionId, status })),
+	closeMeeting: (meetingId: string) => typedError<Meeting_Serialize, AppError_Serialize>(__TAURI_INVOKE("close_meeting", { meetingId })),
+	getMinutes: (meetingId: string) => typedError<Minutes_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_minutes", { meetingId })),
+	/**
+	 *  Writes the minutes (Markdown, or HTML when `html`) into the exports folder; returns
+	 *  the file's path.
+	 */
+	exportMinutes: (meetingId: string, html: boolean) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("export_minutes", { meetingId, html })),
 	slaScorecard: (period: TrendPeriod) => typedError<Scorecard_Serialize, AppError_Serialize>(__TAURI_INVOKE("sla_scorecard", { period })),
 	/**  The SLA items the person using the window owes, earliest deadline first. */
 	slaDue: () => typedError<DueItem[], AppError_Serialize>(__TAURI_INVOKE("sla_due")),
@@ -171,6 +204,40 @@ export type Account_Serialize = {
 	revenue: number | null,
 };
 
+export type ActionItem = ActionItem_Serialize | ActionItem_Deserialize;
+
+export type ActionItem_Deserialize = {
+	id: string,
+	/**  The meeting it was agreed in. */
+	meetingId: string,
+	meetingTitle: string,
+	agendaItemId?: string | null,
+	title: string,
+	ownerId?: string | null,
+	ownerName?: string | null,
+	/**  YYYY-MM-DD. */
+	dueOn?: string | null,
+	status: ActionStatus,
+	doneAt?: string | null,
+};
+
+export type ActionItem_Serialize = {
+	id: string,
+	/**  The meeting it was agreed in. */
+	meetingId: string,
+	meetingTitle: string,
+	agendaItemId: string | null,
+	title: string,
+	ownerId: string | null,
+	ownerName: string | null,
+	/**  YYYY-MM-DD. */
+	dueOn: string | null,
+	status: ActionStatus,
+	doneAt: string | null,
+};
+
+export type ActionStatus = "open" | "done" | "dropped";
+
 export type Activity = Activity_Serialize | Activity_Deserialize;
 
 export type ActivityKind = "page_visit" | "download" | "webinar" | "email_click" | "event" | "form" | 
@@ -197,6 +264,169 @@ export type Activity_Serialize = {
 	actorName: string | null,
 	/**  The content asset it is about, if any. */
 	assetId: string | null,
+};
+
+/**  A change to one agenda item; absent fields stay as they are. */
+export type AgendaEdit = AgendaEdit_Serialize | AgendaEdit_Deserialize;
+
+/**  A change to one agenda item; absent fields stay as they are. */
+export type AgendaEdit_Deserialize = {
+	title?: string | null,
+	note?: string | null,
+	dropped?: boolean | null,
+	/**  Its new place in the agenda (0 = first). */
+	moveTo?: number | null,
+};
+
+/**  A change to one agenda item; absent fields stay as they are. */
+export type AgendaEdit_Serialize = {
+	title: string | null,
+	note: string | null,
+	dropped: boolean | null,
+	/**  Its new place in the agenda (0 = first). */
+	moveTo: number | null,
+};
+
+/**  What an agenda item is about, with the numbers it shows. */
+export type AgendaFacts = AgendaFacts_Serialize | AgendaFacts_Deserialize;
+
+/**  What an agenda item is about, with the numbers it shows. */
+export type AgendaFacts_Deserialize = 
+/**  The funnel of the period against the period before. */
+{ kind: "funnel"; current: FunnelReport_Deserialize; previous: FunnelReport_Deserialize; changes: FunnelChange_Deserialize[] } | 
+/**  Rejections and recycles by reason, with examples. */
+{ kind: "reasons"; report: ReasonsReport_Deserialize; previousTotal: number } | 
+/**  SLA items met, breached and pending, by side and by SLA, against the period before. */
+{ kind: "slas"; report: SlaPeriodReport_Deserialize } | 
+/**  Acceptance by source channel, campaign and score band. */
+{ kind: "sources"; report: SourcesReport_Deserialize } | 
+/**  Contacts past their stage's maximum time. */
+{ kind: "aging"; report: AgingReport_Deserialize } | 
+/**  Playbook versions awaiting sign-off. */
+{ kind: "signoffs"; versions: PendingSignoff_Deserialize[] } | 
+/**  Action items of earlier meetings still open. */
+{ kind: "actions"; items: ActionItem_Deserialize[] } | 
+/**  Added by hand. */
+{ kind: "manual" };
+
+/**  What an agenda item is about, with the numbers it shows. */
+export type AgendaFacts_Serialize = 
+/**  The funnel of the period against the period before. */
+{ kind: "funnel"; current: FunnelReport_Serialize; previous: FunnelReport_Serialize; changes: FunnelChange_Serialize[] } | 
+/**  Rejections and recycles by reason, with examples. */
+{ kind: "reasons"; report: ReasonsReport_Serialize; previousTotal: number } | 
+/**  SLA items met, breached and pending, by side and by SLA, against the period before. */
+{ kind: "slas"; report: SlaPeriodReport_Serialize } | 
+/**  Acceptance by source channel, campaign and score band. */
+{ kind: "sources"; report: SourcesReport_Serialize } | 
+/**  Contacts past their stage's maximum time. */
+{ kind: "aging"; report: AgingReport_Serialize } | 
+/**  Playbook versions awaiting sign-off. */
+{ kind: "signoffs"; versions: PendingSignoff_Serialize[] } | 
+/**  Action items of earlier meetings still open. */
+{ kind: "actions"; items: ActionItem_Serialize[] } | 
+/**  Added by hand. */
+{ kind: "manual" };
+
+export type AgendaItem = AgendaItem_Serialize | AgendaItem_Deserialize;
+
+export type AgendaItem_Deserialize = {
+	id: string,
+	position: number | null,
+	title: string,
+	note: string,
+	/**  The numbers it showed when built (what the minutes report), and their evidence. */
+	facts: AgendaFacts_Deserialize,
+	dropped: boolean,
+};
+
+export type AgendaItem_Serialize = {
+	id: string,
+	position: number | null,
+	title: string,
+	note: string,
+	/**  The numbers it showed when built (what the minutes report), and their evidence. */
+	facts: AgendaFacts_Serialize,
+	dropped: boolean,
+};
+
+export type AgingContact = {
+	contactId: string,
+	contactName: string,
+	stage: string,
+	stageName: string,
+	since: string,
+	daysInStage: number | null,
+	maxDays: number,
+};
+
+export type AgingCount = {
+	key: string,
+	count: number,
+};
+
+export type AgingOwner = AgingOwner_Serialize | AgingOwner_Deserialize;
+
+export type AgingOwner_Deserialize = {
+	ownerId?: string | null,
+	ownerName: string,
+	overdue: number,
+	/**  (stage key, count), in funnel order. */
+	stages: AgingCount[],
+	/**  The longest overdue first (up to five). */
+	oldest: AgingContact[],
+};
+
+export type AgingOwner_Serialize = {
+	ownerId: string | null,
+	ownerName: string,
+	overdue: number,
+	/**  (stage key, count), in funnel order. */
+	stages: AgingCount[],
+	/**  The longest overdue first (up to five). */
+	oldest: AgingContact[],
+};
+
+export type AgingReport = AgingReport_Serialize | AgingReport_Deserialize;
+
+export type AgingReport_Deserialize = {
+	/**  The instant judged (RFC 3339). */
+	asOf: string,
+	/**  Contacts in stages that have a maximum time, and those past it. */
+	inTimedStages: number,
+	overdue: number,
+	byOwner: AgingOwner_Deserialize[],
+	byStage: AgingStage_Deserialize[],
+};
+
+export type AgingReport_Serialize = {
+	/**  The instant judged (RFC 3339). */
+	asOf: string,
+	/**  Contacts in stages that have a maximum time, and those past it. */
+	inTimedStages: number,
+	overdue: number,
+	byOwner: AgingOwner_Serialize[],
+	byStage: AgingStage_Serialize[],
+};
+
+export type AgingStage = AgingStage_Serialize | AgingStage_Deserialize;
+
+export type AgingStage_Deserialize = {
+	key: string,
+	name: string,
+	/**  The maximum days as in force now (stays may be judged by an older limit). */
+	maxDays?: number | null,
+	contacts: number,
+	overdue: number,
+};
+
+export type AgingStage_Serialize = {
+	key: string,
+	name: string,
+	/**  The maximum days as in force now (stays may be judged by an older limit). */
+	maxDays: number | null,
+	contacts: number,
+	overdue: number,
 };
 
 /**  The content of a version; its `kind` always matches its item's kind. */
@@ -566,6 +796,22 @@ export type Asset_Serialize = {
 	textStatus: string | null,
 };
 
+export type Attendee = Attendee_Serialize | Attendee_Deserialize;
+
+export type Attendee_Deserialize = {
+	memberId: string,
+	name: string,
+	side?: Side | null,
+	role?: Role | null,
+};
+
+export type Attendee_Serialize = {
+	memberId: string,
+	name: string,
+	side: Side | null,
+	role: Role | null,
+};
+
 /**  What a person's queue holds: the work the stage definitions in force give their side. */
 export type Awaiting = 
 /**  Handed over to me, awaiting my acceptance or rejection. */
@@ -851,6 +1097,41 @@ export type ContentDropped = {
 	count: number,
 };
 
+/**  What became of a stage's entries of the period by the period's end. */
+export type Conversion = Conversion_Serialize | Conversion_Deserialize;
+
+/**  What became of a stage's entries of the period by the period's end. */
+export type Conversion_Deserialize = {
+	toKey: string,
+	toName: string,
+	/**  Moved on to the next stage (or further down the funnel). */
+	converted: number,
+	/**  Left the funnel or went back. */
+	left: number,
+	/**  Still in the stage when the period ended. */
+	stillIn: number,
+	/**  converted / entries, in percent (one decimal); none without entries. */
+	rate?: number | null,
+	/**  Median days from entering the stage to moving on (velocity). */
+	medianDays?: number | null,
+};
+
+/**  What became of a stage's entries of the period by the period's end. */
+export type Conversion_Serialize = {
+	toKey: string,
+	toName: string,
+	/**  Moved on to the next stage (or further down the funnel). */
+	converted: number,
+	/**  Left the funnel or went back. */
+	left: number,
+	/**  Still in the stage when the period ended. */
+	stillIn: number,
+	/**  converted / entries, in percent (one decimal); none without entries. */
+	rate: number | null,
+	/**  Median days from entering the stage to moving on (velocity). */
+	medianDays: number | null,
+};
+
 export type CoverageCell = {
 	stage: string,
 	persona: string,
@@ -889,6 +1170,68 @@ export type DateOrder =
 /**  04/05/2021 is 4 May (most of the world). */
 "dmy";
 
+/**  Leads to opportunities to won revenue. */
+export type DealFlow = {
+	/**  Contacts that entered the log in the period. */
+	newContacts: number,
+	opportunitiesOpened: number,
+	pipeline: Money[],
+	dealsWon: number,
+	revenue: Money[],
+};
+
+export type Decision = Decision_Serialize | Decision_Deserialize;
+
+export type DecisionVersion = DecisionVersion_Serialize | DecisionVersion_Deserialize;
+
+export type DecisionVersion_Deserialize = {
+	versionId: string,
+	itemId: string,
+	reference: string,
+	kind: AgreementKind,
+	name: string,
+	status: VersionStatus,
+	/**  The sides whose manager has still to sign. */
+	awaiting: Side[],
+	/**  Who signed it so far (valid approvals), in order. */
+	approvedBy: string[],
+	effectiveAt?: string | null,
+};
+
+export type DecisionVersion_Serialize = {
+	versionId: string,
+	itemId: string,
+	reference: string,
+	kind: AgreementKind,
+	name: string,
+	status: VersionStatus,
+	/**  The sides whose manager has still to sign. */
+	awaiting: Side[],
+	/**  Who signed it so far (valid approvals), in order. */
+	approvedBy: string[],
+	effectiveAt: string | null,
+};
+
+export type Decision_Deserialize = {
+	id: string,
+	agendaItemId?: string | null,
+	text: string,
+	/**  The playbook version it proposed, as it stands now. */
+	version?: DecisionVersion_Deserialize | null,
+	createdByName?: string | null,
+	createdAt: string,
+};
+
+export type Decision_Serialize = {
+	id: string,
+	agendaItemId: string | null,
+	text: string,
+	/**  The playbook version it proposed, as it stands now. */
+	version: DecisionVersion_Serialize | null,
+	createdByName: string | null,
+	createdAt: string,
+};
+
 export type DiffOp = "same" | "removed" | "added";
 
 export type DiffSegment = {
@@ -921,7 +1264,9 @@ export type ErrorCode = "not_found" | "invalid_input" | "conflict" | "not_allowe
 /**  The workspace file is damaged (SQLite finds it corrupt or not a database). */
 "damaged" | 
 /**  The disk is full: nothing was written. */
-"disk_full";
+"disk_full" | 
+/**  The team hub cannot be reached; changes wait in the outbox. */
+"offline";
 
 export type EventKind = "created" | "handed_over" | "accepted" | "rejected" | "attempt" | "connected" | "qualified" | "recycled" | "disqualified" | "converted" | "won" | "lost" | "reopened" | "disputed" | "dispute_upheld" | "dispute_overturned";
 
@@ -1065,6 +1410,85 @@ export type ForwardLine = {
 
 export type Freshness = "current" | "due_soon" | "stale" | "no_review_date";
 
+/**  One stage's entries and conversion, this period and the one before. */
+export type FunnelChange = FunnelChange_Serialize | FunnelChange_Deserialize;
+
+/**  One stage's entries and conversion, this period and the one before. */
+export type FunnelChange_Deserialize = {
+	stageKey: string,
+	stageName: string,
+	nextName?: string | null,
+	entriesBefore: number,
+	entriesNow: number,
+	rateBefore?: number | null,
+	rateNow?: number | null,
+};
+
+/**  One stage's entries and conversion, this period and the one before. */
+export type FunnelChange_Serialize = {
+	stageKey: string,
+	stageName: string,
+	nextName: string | null,
+	entriesBefore: number,
+	entriesNow: number,
+	rateBefore: number | null,
+	rateNow: number | null,
+};
+
+export type FunnelReport = FunnelReport_Serialize | FunnelReport_Deserialize;
+
+export type FunnelReport_Deserialize = {
+	period: ReportPeriod,
+	/**  The funnel's stages, in the order of the definitions in force at the period's end. */
+	stages: FunnelStage_Deserialize[],
+	/**  Entries into the stages off the funnel (what left it: recycled, disqualified…). */
+	sideStages: SideStage[],
+	/**
+	 *  New contacts, opportunities opened and deals won in the period, where the workspace
+	 *  has opportunities.
+	 */
+	deals?: DealFlow | null,
+};
+
+export type FunnelReport_Serialize = {
+	period: ReportPeriod,
+	/**  The funnel's stages, in the order of the definitions in force at the period's end. */
+	stages: FunnelStage_Serialize[],
+	/**  Entries into the stages off the funnel (what left it: recycled, disqualified…). */
+	sideStages: SideStage[],
+	/**
+	 *  New contacts, opportunities opened and deals won in the period, where the workspace
+	 *  has opportunities.
+	 */
+	deals: DealFlow | null,
+};
+
+export type FunnelStage = FunnelStage_Serialize | FunnelStage_Deserialize;
+
+export type FunnelStage_Deserialize = {
+	key: string,
+	/**  As named at the period's end (or when last in the funnel). */
+	name: string,
+	/**  Other names it had during the period (a stage renamed mid-period). */
+	formerNames: string[],
+	side: Side,
+	entries: number,
+	/**  Conversion to the next stage of the funnel; none for the last stage. */
+	next?: Conversion_Deserialize | null,
+};
+
+export type FunnelStage_Serialize = {
+	key: string,
+	/**  As named at the period's end (or when last in the funnel). */
+	name: string,
+	/**  Other names it had during the period (a stage renamed mid-period). */
+	formerNames: string[],
+	side: Side,
+	entries: number,
+	/**  Conversion to the next stage of the funnel; none for the last stage. */
+	next: Conversion_Serialize | null,
+};
+
 /**  One entry of the handoff log, as the fold saw it. */
 export type HandoffEvent = HandoffEvent_Serialize | HandoffEvent_Deserialize;
 
@@ -1180,6 +1604,32 @@ export type Holiday_Serialize = {
 	/**  `YYYY-MM-DD`, in the calendar's zone. */
 	date: string,
 	name: string,
+};
+
+export type Home = Home_Serialize | Home_Deserialize;
+
+export type Home_Deserialize = {
+	viewer?: Viewer | null,
+	period: ReportPeriod,
+	previous: ReportPeriod,
+	/**  The team's numbers: for managers, ops, and before anyone signs in. */
+	team?: TeamHome_Deserialize | null,
+	/**  The viewer's own work. */
+	mine?: MyHome_Deserialize | null,
+	/**  The meeting still open, if any (the next one to hold or finish). */
+	openMeeting?: Meeting_Deserialize | null,
+};
+
+export type Home_Serialize = {
+	viewer: Viewer | null,
+	period: ReportPeriod,
+	previous: ReportPeriod,
+	/**  The team's numbers: for managers, ops, and before anyone signs in. */
+	team: TeamHome_Serialize | null,
+	/**  The viewer's own work. */
+	mine: MyHome_Serialize | null,
+	/**  The meeting still open, if any (the next one to hold or finish). */
+	openMeeting: Meeting_Serialize | null,
 };
 
 export type Impact = Impact_Serialize | Impact_Deserialize;
@@ -1624,6 +2074,67 @@ export type Mapping_Serialize = {
 	yearPivot: number | null,
 };
 
+export type Meeting = Meeting_Serialize | Meeting_Deserialize;
+
+/**  A meeting with its agenda, decisions and action items. */
+export type MeetingDetail = MeetingDetail_Serialize | MeetingDetail_Deserialize;
+
+/**  A meeting with its agenda, decisions and action items. */
+export type MeetingDetail_Deserialize = {
+	meeting: Meeting_Deserialize,
+	/**  In agenda order, dropped items included (marked). */
+	agenda: AgendaItem_Deserialize[],
+	decisions: Decision_Deserialize[],
+	/**  Made in this meeting. */
+	actions: ActionItem_Deserialize[],
+};
+
+/**  A meeting with its agenda, decisions and action items. */
+export type MeetingDetail_Serialize = {
+	meeting: Meeting_Serialize,
+	/**  In agenda order, dropped items included (marked). */
+	agenda: AgendaItem_Serialize[],
+	decisions: Decision_Serialize[],
+	/**  Made in this meeting. */
+	actions: ActionItem_Serialize[],
+};
+
+export type MeetingStatus = "open" | "closed";
+
+export type Meeting_Deserialize = {
+	id: string,
+	title: string,
+	/**  YYYY-MM-DD. */
+	heldOn: string,
+	/**  The days its agenda covers. */
+	period: ReportPeriod,
+	attendees: Attendee_Deserialize[],
+	status: MeetingStatus,
+	closedAt?: string | null,
+	createdByName?: string | null,
+	createdAt: string,
+	updatedAt: string,
+	decisions: number,
+	openActions: number,
+};
+
+export type Meeting_Serialize = {
+	id: string,
+	title: string,
+	/**  YYYY-MM-DD. */
+	heldOn: string,
+	/**  The days its agenda covers. */
+	period: ReportPeriod,
+	attendees: Attendee_Serialize[],
+	status: MeetingStatus,
+	closedAt: string | null,
+	createdByName: string | null,
+	createdAt: string,
+	updatedAt: string,
+	decisions: number,
+	openActions: number,
+};
+
 export type Member = Member_Serialize | Member_Deserialize;
 
 export type Member_Deserialize = {
@@ -1660,10 +2171,180 @@ export type Member_Serialize = {
 	keySetAt: string | null,
 };
 
+/**
+ *  The minutes as the window prints them and the files render them: every number and
+ *  outcome already in words, so no reader formats anything itself.
+ */
+export type Minutes = Minutes_Serialize | Minutes_Deserialize;
+
+export type MinutesDecision = MinutesDecision_Serialize | MinutesDecision_Deserialize;
+
+export type MinutesDecision_Deserialize = {
+	text: string,
+	/**  The version it produced and what became of it, in words. */
+	outcome?: string | null,
+};
+
+export type MinutesDecision_Serialize = {
+	text: string,
+	/**  The version it produced and what became of it, in words. */
+	outcome: string | null,
+};
+
+export type MinutesItem = MinutesItem_Serialize | MinutesItem_Deserialize;
+
+export type MinutesItem_Deserialize = {
+	number: number,
+	title: string,
+	note: string,
+	numbers?: Table | null,
+	decisions: MinutesDecision_Deserialize[],
+};
+
+export type MinutesItem_Serialize = {
+	number: number,
+	title: string,
+	note: string,
+	numbers: Table | null,
+	decisions: MinutesDecision_Serialize[],
+};
+
+/**
+ *  The minutes as the window prints them and the files render them: every number and
+ *  outcome already in words, so no reader formats anything itself.
+ */
+export type Minutes_Deserialize = {
+	meeting: Meeting_Deserialize,
+	status: string,
+	items: MinutesItem_Deserialize[],
+	decisions: MinutesDecision_Deserialize[],
+	actions: ActionItem_Deserialize[],
+};
+
+/**
+ *  The minutes as the window prints them and the files render them: every number and
+ *  outcome already in words, so no reader formats anything itself.
+ */
+export type Minutes_Serialize = {
+	meeting: Meeting_Serialize,
+	status: string,
+	items: MinutesItem_Serialize[],
+	decisions: MinutesDecision_Serialize[],
+	actions: ActionItem_Serialize[],
+};
+
+export type Money = {
+	currency: string,
+	/**  In hundredths of the currency (a JS number, exact far beyond any deal size). */
+	amountMinor: number | null,
+};
+
+export type MyHome = MyHome_Serialize | MyHome_Deserialize;
+
+export type MyHome_Deserialize = {
+	/**  Open action items they own, soonest due first. */
+	actions: ActionItem_Deserialize[],
+	/**  Their contacts past their stage's time, the longest overdue first (a few). */
+	overdueContacts: AgingContact[],
+	overdueCount: number,
+};
+
+export type MyHome_Serialize = {
+	/**  Open action items they own, soonest due first. */
+	actions: ActionItem_Serialize[],
+	/**  Their contacts past their stage's time, the longest overdue first (a few). */
+	overdueContacts: AgingContact[],
+	overdueCount: number,
+};
+
 /**  A key and its name in the agreed taxonomy. */
 export type Named = {
 	key: string,
 	name: string,
+};
+
+export type NewAction = NewAction_Serialize | NewAction_Deserialize;
+
+export type NewAction_Deserialize = {
+	agendaItemId?: string | null,
+	title: string,
+	/**  Member id or email. */
+	owner?: string | null,
+	/**  YYYY-MM-DD. */
+	dueOn?: string | null,
+};
+
+export type NewAction_Serialize = {
+	agendaItemId: string | null,
+	title: string,
+	/**  Member id or email. */
+	owner: string | null,
+	/**  YYYY-MM-DD. */
+	dueOn: string | null,
+};
+
+/**
+ *  A decision against an agenda item; it may propose a new version of a playbook item (or
+ *  name one already proposed) for the managers to sign in the room.
+ */
+export type NewDecision = NewDecision_Serialize | NewDecision_Deserialize;
+
+/**
+ *  A decision against an agenda item; it may propose a new version of a playbook item (or
+ *  name one already proposed) for the managers to sign in the room.
+ */
+export type NewDecision_Deserialize = {
+	agendaItemId?: string | null,
+	text: string,
+	proposal?: Proposal_Deserialize | null,
+	/**  A version already proposed (`kind/key@N` or its id), instead of a new proposal. */
+	version?: string | null,
+};
+
+/**
+ *  A decision against an agenda item; it may propose a new version of a playbook item (or
+ *  name one already proposed) for the managers to sign in the room.
+ */
+export type NewDecision_Serialize = {
+	agendaItemId: string | null,
+	text: string,
+	proposal: Proposal_Serialize | null,
+	/**  A version already proposed (`kind/key@N` or its id), instead of a new proposal. */
+	version: string | null,
+};
+
+/**
+ *  A new meeting; without a period, the days since the previous meeting (or the 30 days
+ *  up to the meeting).
+ */
+export type NewMeeting = NewMeeting_Serialize | NewMeeting_Deserialize;
+
+/**
+ *  A new meeting; without a period, the days since the previous meeting (or the 30 days
+ *  up to the meeting).
+ */
+export type NewMeeting_Deserialize = {
+	title: string,
+	/**  YYYY-MM-DD; today when absent. */
+	heldOn?: string | null,
+	/**  Member ids (or emails). */
+	attendees?: string[],
+	periodFrom?: string | null,
+	periodTo?: string | null,
+};
+
+/**
+ *  A new meeting; without a period, the days since the previous meeting (or the 30 days
+ *  up to the meeting).
+ */
+export type NewMeeting_Serialize = {
+	title: string,
+	/**  YYYY-MM-DD; today when absent. */
+	heldOn: string | null,
+	/**  Member ids (or emails). */
+	attendees: string[],
+	periodFrom: string | null,
+	periodTo: string | null,
 };
 
 export type NewMember = {
@@ -1764,6 +2445,34 @@ export type OwnerScore_Serialize = {
 	score: Score_Serialize,
 };
 
+export type PendingSignoff = PendingSignoff_Serialize | PendingSignoff_Deserialize;
+
+export type PendingSignoff_Deserialize = {
+	versionId: string,
+	itemId: string,
+	/**  `stage/sal@3`. */
+	reference: string,
+	kind: AgreementKind,
+	name: string,
+	summary: string,
+	awaiting: Side[],
+	proposedAt: string,
+	authorName?: string | null,
+};
+
+export type PendingSignoff_Serialize = {
+	versionId: string,
+	itemId: string,
+	/**  `stage/sal@3`. */
+	reference: string,
+	kind: AgreementKind,
+	name: string,
+	summary: string,
+	awaiting: Side[],
+	proposedAt: string,
+	authorName: string | null,
+};
+
 export type PeopleMap = PeopleMap_Serialize | PeopleMap_Deserialize;
 
 export type PeopleMap_Deserialize = {
@@ -1861,8 +2570,106 @@ export type ReasonBody = {
 	description: string,
 };
 
+export type ReasonCount = {
+	key: string,
+	count: number,
+};
+
+export type ReasonExample = ReasonExample_Serialize | ReasonExample_Deserialize;
+
+export type ReasonExample_Deserialize = {
+	contactId: string,
+	contactName: string,
+	accountName?: string | null,
+	kind: EventKind,
+	at: string,
+	byName?: string | null,
+	note: string,
+};
+
+export type ReasonExample_Serialize = {
+	contactId: string,
+	contactName: string,
+	accountName: string | null,
+	kind: EventKind,
+	at: string,
+	byName: string | null,
+	note: string,
+};
+
+/**  One source channel's (or one member's) rejections and recycles, by reason. */
+export type ReasonGroup = ReasonGroup_Serialize | ReasonGroup_Deserialize;
+
+/**  One source channel's (or one member's) rejections and recycles, by reason. */
+export type ReasonGroup_Deserialize = {
+	label: string,
+	/**  The member, for the by-owner breakdown. */
+	memberId?: string | null,
+	total: number,
+	/**  (reason key, count), most frequent first. */
+	reasons: ReasonCount[],
+};
+
+/**  One source channel's (or one member's) rejections and recycles, by reason. */
+export type ReasonGroup_Serialize = {
+	label: string,
+	/**  The member, for the by-owner breakdown. */
+	memberId: string | null,
+	total: number,
+	/**  (reason key, count), most frequent first. */
+	reasons: ReasonCount[],
+};
+
+export type ReasonRow = ReasonRow_Serialize | ReasonRow_Deserialize;
+
+export type ReasonRow_Deserialize = {
+	key: string,
+	name: string,
+	count: number,
+	rejected: number,
+	recycled: number,
+	/**  Of all rejections and recycles, in percent; and the running total down the list. */
+	share: number | null,
+	cumulativeShare: number | null,
+	/**  The most recent ones (up to three). */
+	examples: ReasonExample_Deserialize[],
+};
+
+export type ReasonRow_Serialize = {
+	key: string,
+	name: string,
+	count: number,
+	rejected: number,
+	recycled: number,
+	/**  Of all rejections and recycles, in percent; and the running total down the list. */
+	share: number | null,
+	cumulativeShare: number | null,
+	/**  The most recent ones (up to three). */
+	examples: ReasonExample_Serialize[],
+};
+
 /**  What a buying-process rule may use a reason for. */
 export type ReasonUse = "reject" | "recycle" | "disqualify" | "lost";
+
+export type ReasonsReport = ReasonsReport_Serialize | ReasonsReport_Deserialize;
+
+export type ReasonsReport_Deserialize = {
+	period: ReportPeriod,
+	/**  Rejections and recycles in the period. */
+	total: number,
+	reasons: ReasonRow_Deserialize[],
+	bySource: ReasonGroup_Deserialize[],
+	byOwner: ReasonGroup_Deserialize[],
+};
+
+export type ReasonsReport_Serialize = {
+	period: ReportPeriod,
+	/**  Rejections and recycles in the period. */
+	total: number,
+	reasons: ReasonRow_Serialize[],
+	bySource: ReasonGroup_Serialize[],
+	byOwner: ReasonGroup_Serialize[],
+};
 
 export type Recommendation = Recommendation_Serialize | Recommendation_Deserialize;
 
@@ -1898,6 +2705,28 @@ export type Recommendation_Serialize = {
 	reason: string,
 	/**  When it was last sent to this contact (or, on an account, to anyone there). */
 	lastSent: string | null,
+};
+
+/**  A change the hub refused, with its reason. */
+export type RejectedChange = {
+	changeId: string,
+	kind: string,
+	recordId: string,
+	reason: string,
+	writtenAt: string,
+	rejectedAt: string,
+};
+
+/**  The reports by name, as the CLI and the window's export ask for them. */
+export type ReportKind = "funnel" | "sources" | "reasons" | "aging";
+
+/**
+ *  Whole days `from`..=`to` (YYYY-MM-DD) in the workspace's time zone. Named
+ *  `ReportPeriod` in TypeScript, apart from an SLA rule's week, month or quarter.
+ */
+export type ReportPeriod = {
+	from: string,
+	to: string,
 };
 
 /**  A risk to a deal that content answers: `competitor:<name>`, `do_nothing`, `budget`… */
@@ -2213,6 +3042,26 @@ export type SideScore_Serialize = {
 	score: Score_Serialize,
 };
 
+export type SideSla = SideSla_Serialize | SideSla_Deserialize;
+
+export type SideSla_Deserialize = {
+	side: Side,
+	now: SlaCounts_Deserialize,
+	before: SlaCounts_Deserialize,
+};
+
+export type SideSla_Serialize = {
+	side: Side,
+	now: SlaCounts_Serialize,
+	before: SlaCounts_Serialize,
+};
+
+export type SideStage = {
+	key: string,
+	name: string,
+	entries: number,
+};
+
 export type SignoffAction = "proposed" | "approved" | "declined" | "agreed";
 
 /**
@@ -2279,8 +3128,95 @@ export type SlaBody_Serialize = {
 	description: string,
 };
 
+export type SlaBreach = SlaBreach_Serialize | SlaBreach_Deserialize;
+
+export type SlaBreach_Deserialize = {
+	slaName: string,
+	ownerSide: Side,
+	contactId: string,
+	contactName: string,
+	ownerName?: string | null,
+	startedAt: string,
+	deadline?: string | null,
+};
+
+export type SlaBreach_Serialize = {
+	slaName: string,
+	ownerSide: Side,
+	contactId: string,
+	contactName: string,
+	ownerName: string | null,
+	startedAt: string,
+	deadline: string | null,
+};
+
+/**  Met, breached and pending items, and compliance = met / (met + breached) in percent. */
+export type SlaCounts = SlaCounts_Serialize | SlaCounts_Deserialize;
+
+/**  Met, breached and pending items, and compliance = met / (met + breached) in percent. */
+export type SlaCounts_Deserialize = {
+	met: number,
+	breached: number,
+	pending: number,
+	compliance?: number | null,
+};
+
+/**  Met, breached and pending items, and compliance = met / (met + breached) in percent. */
+export type SlaCounts_Serialize = {
+	met: number,
+	breached: number,
+	pending: number,
+	compliance: number | null,
+};
+
 /**  The kinds of rule an SLA can be. */
 export type SlaKind = "response_time" | "first_touch" | "attempts_before_recycle" | "reason_required" | "volume" | "max_time_in_stage" | "conversion_rate";
+
+export type SlaLine = SlaLine_Serialize | SlaLine_Deserialize;
+
+export type SlaLine_Deserialize = {
+	key: string,
+	name: string,
+	ownerSide: Side,
+	/**  The target in words, as in force at the period's end ("within 8 business hours"). */
+	target: string,
+	now: SlaCounts_Deserialize,
+	before: SlaCounts_Deserialize,
+};
+
+export type SlaLine_Serialize = {
+	key: string,
+	name: string,
+	ownerSide: Side,
+	/**  The target in words, as in force at the period's end ("within 8 business hours"). */
+	target: string,
+	now: SlaCounts_Serialize,
+	before: SlaCounts_Serialize,
+};
+
+export type SlaPeriodReport = SlaPeriodReport_Serialize | SlaPeriodReport_Deserialize;
+
+export type SlaPeriodReport_Deserialize = {
+	period: ReportPeriod,
+	/**  Marketing's and sales's commitments, in that order. */
+	sides: SideSla_Deserialize[],
+	/**  Each SLA in force, with items in either period. */
+	slas: SlaLine_Deserialize[],
+	/**  The newest breaches of the period, up to a handful. */
+	breaches: SlaBreach_Deserialize[],
+	breachCount: number,
+};
+
+export type SlaPeriodReport_Serialize = {
+	period: ReportPeriod,
+	/**  Marketing's and sales's commitments, in that order. */
+	sides: SideSla_Serialize[],
+	/**  Each SLA in force, with items in either period. */
+	slas: SlaLine_Serialize[],
+	/**  The newest breaches of the period, up to a handful. */
+	breaches: SlaBreach_Serialize[],
+	breachCount: number,
+};
 
 /**  What an SLA measures, in the playbook's own terms. */
 export type SlaRule = SlaRule_Serialize | SlaRule_Deserialize;
@@ -2378,6 +3314,72 @@ export type Source = {
 	name: string,
 	/**  `lead`, `contact`, `person`, … or empty when the file does not say. */
 	recordType: string,
+};
+
+export type SourceRow = SourceRow_Serialize | SourceRow_Deserialize;
+
+export type SourceRow_Deserialize = {
+	/**
+	 *  What the row groups by, as stored: a channel code, a campaign, a band (empty for
+	 *  the total).
+	 */
+	key: string,
+	/**  The same in words: "Paid search", "(none)". */
+	label: string,
+	handedOver: number,
+	accepted: number,
+	rejected: number,
+	/**  Left the handover stage another way (disqualified, say). */
+	other: number,
+	/**  No answer by the period's end. */
+	awaiting: number,
+	/**  accepted / (accepted + rejected), in percent; none before any answer. */
+	acceptanceRate?: number | null,
+	/**  Handovers that became an opportunity, and a won deal, by the period's end. */
+	converted: number,
+	won: number,
+};
+
+export type SourceRow_Serialize = {
+	/**
+	 *  What the row groups by, as stored: a channel code, a campaign, a band (empty for
+	 *  the total).
+	 */
+	key: string,
+	/**  The same in words: "Paid search", "(none)". */
+	label: string,
+	handedOver: number,
+	accepted: number,
+	rejected: number,
+	/**  Left the handover stage another way (disqualified, say). */
+	other: number,
+	/**  No answer by the period's end. */
+	awaiting: number,
+	/**  accepted / (accepted + rejected), in percent; none before any answer. */
+	acceptanceRate: number | null,
+	/**  Handovers that became an opportunity, and a won deal, by the period's end. */
+	converted: number,
+	won: number,
+};
+
+export type SourcesReport = SourcesReport_Serialize | SourcesReport_Deserialize;
+
+export type SourcesReport_Deserialize = {
+	period: ReportPeriod,
+	total: SourceRow_Deserialize,
+	byChannel: SourceRow_Deserialize[],
+	byCampaign: SourceRow_Deserialize[],
+	/**  Bands of the contact's current score, lowest first. */
+	byScoreBand: SourceRow_Deserialize[],
+};
+
+export type SourcesReport_Serialize = {
+	period: ReportPeriod,
+	total: SourceRow_Serialize,
+	byChannel: SourceRow_Serialize[],
+	byCampaign: SourceRow_Serialize[],
+	/**  Bands of the contact's current score, lowest first. */
+	byScoreBand: SourceRow_Serialize[],
 };
 
 /**
@@ -2502,6 +3504,54 @@ export type StoredFile_Serialize = {
 	warning: string | null,
 };
 
+/**  What one sync did. */
+export type SyncReport = {
+	pushed: number,
+	duplicates: number,
+	rejected: number,
+	pulled: number,
+	waiting: number,
+};
+
+/**  The state of sync on this laptop, for `playbook sync status` and the window. */
+export type SyncStatus = SyncStatus_Serialize | SyncStatus_Deserialize;
+
+/**  The state of sync on this laptop, for `playbook sync status` and the window. */
+export type SyncStatus_Deserialize = {
+	/**  Whether this laptop has joined a hub. */
+	joined: boolean,
+	hub?: string | null,
+	lastSyncedAt?: string | null,
+	/**  Changes written here that the hub has not confirmed yet. */
+	waiting: number,
+	rejected: RejectedChange[],
+	/**  The hub's feed position applied last. */
+	checkpoint: string,
+	/**  Why the last sync failed (offline, refused), if it did. */
+	lastError?: string | null,
+};
+
+/**  The state of sync on this laptop, for `playbook sync status` and the window. */
+export type SyncStatus_Serialize = {
+	/**  Whether this laptop has joined a hub. */
+	joined: boolean,
+	hub: string | null,
+	lastSyncedAt: string | null,
+	/**  Changes written here that the hub has not confirmed yet. */
+	waiting: number,
+	rejected: RejectedChange[],
+	/**  The hub's feed position applied last. */
+	checkpoint: string,
+	/**  Why the last sync failed (offline, refused), if it did. */
+	lastError: string | null,
+};
+
+/**  The numbers an agenda item showed, as a small table. */
+export type Table = {
+	headers: string[],
+	rows: string[][],
+};
+
 /**  The agreed content taxonomy, as the window and the CLI see it. */
 export type Taxonomy = {
 	/**  Buying stages in journey order. */
@@ -2509,6 +3559,46 @@ export type Taxonomy = {
 	personas: Named[],
 	risks: Named[],
 	kinds: Named[],
+};
+
+export type TeamHome = TeamHome_Serialize | TeamHome_Deserialize;
+
+export type TeamHome_Deserialize = {
+	/**  Stage by stage: entries and conversion to the next, now and before. */
+	funnel: FunnelChange_Deserialize[],
+	deals?: DealFlow | null,
+	acceptanceNow: SourceRow_Deserialize,
+	acceptanceBefore: SourceRow_Deserialize,
+	rejectionsNow: number,
+	rejectionsBefore: number,
+	topReasons: ReasonRow_Deserialize[],
+	/**  Each side's SLAs, this period against the last (none without SLAs). */
+	sla?: SlaPeriodReport_Deserialize | null,
+	/**  Versions awaiting a signature: the viewer's side's, for a manager; else all. */
+	awaitingSignature: PendingSignoff_Deserialize[],
+	overdueLeads: number,
+	overdueByOwner: AgingOwner_Deserialize[],
+	/**  Open action items past their due date. */
+	overdueActions: ActionItem_Deserialize[],
+};
+
+export type TeamHome_Serialize = {
+	/**  Stage by stage: entries and conversion to the next, now and before. */
+	funnel: FunnelChange_Serialize[],
+	deals: DealFlow | null,
+	acceptanceNow: SourceRow_Serialize,
+	acceptanceBefore: SourceRow_Serialize,
+	rejectionsNow: number,
+	rejectionsBefore: number,
+	topReasons: ReasonRow_Serialize[],
+	/**  Each side's SLAs, this period against the last (none without SLAs). */
+	sla: SlaPeriodReport_Serialize | null,
+	/**  Versions awaiting a signature: the viewer's side's, for a manager; else all. */
+	awaitingSignature: PendingSignoff_Serialize[],
+	overdueLeads: number,
+	overdueByOwner: AgingOwner_Serialize[],
+	/**  Open action items past their due date. */
+	overdueActions: ActionItem_Serialize[],
 };
 
 /**  One person of an account's buying team, for the people map. */
@@ -2591,6 +3681,13 @@ export type VersionStatus =
 "scheduled" | "in_force" | "superseded" | 
 /**  Its content or its author's signature does not verify: ignored by every fold. */
 "tampered";
+
+export type Viewer = {
+	memberId: string,
+	name: string,
+	side: Side,
+	role: Role,
+};
 
 /**  Every vocabulary the window shows. */
 export type Vocabulary = Vocabulary_Serialize | Vocabulary_Deserialize;

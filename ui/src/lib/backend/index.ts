@@ -82,6 +82,29 @@ import {
   type Options,
   type OnConflict,
   type Opportunity,
+  type FunnelReport_Serialize,
+  type SourcesReport_Serialize,
+  type ReasonsReport_Serialize,
+  type AgingReport_Serialize,
+  type Home_Serialize,
+  type Meeting_Serialize,
+  type MeetingDetail_Serialize,
+  type AgendaItem_Serialize,
+  type AgendaFacts_Serialize,
+  type Decision_Serialize,
+  type ActionItem_Serialize,
+  type Minutes_Serialize,
+  type NewMeeting_Deserialize,
+  type NewDecision_Deserialize,
+  type NewAction_Deserialize,
+  type AgendaEdit_Deserialize,
+  type FunnelChange_Serialize,
+  type SourceRow_Serialize,
+  type ReasonRow_Serialize,
+  type AgingOwner_Serialize,
+  type PendingSignoff_Serialize,
+  type ReportKind,
+  type ActionStatus,
   type Scorecard_Serialize,
   type SlaScore_Serialize,
   type Score_Serialize,
@@ -96,7 +119,7 @@ import {
   type CalendarBody_Serialize,
   type Weekday,
   type BusinessUnit,
-  type Period,
+  type ReportPeriod,
 } from '../bindings';
 import { listen } from '@tauri-apps/api/event';
 
@@ -117,6 +140,27 @@ export type HandoffEvent = HandoffEvent_Serialize;
 export type PeopleMap = PeopleMap_Serialize;
 export type ImportPreview = ImportPreview_Serialize;
 export type Mapping = Mapping_Deserialize;
+export type FunnelReport = FunnelReport_Serialize;
+export type SourcesReport = SourcesReport_Serialize;
+export type ReasonsReport = ReasonsReport_Serialize;
+export type AgingReport = AgingReport_Serialize;
+export type Home = Home_Serialize;
+export type Meeting = Meeting_Serialize;
+export type MeetingDetail = MeetingDetail_Serialize;
+export type AgendaItem = AgendaItem_Serialize;
+export type AgendaFacts = AgendaFacts_Serialize;
+export type Decision = Decision_Serialize;
+export type ActionItem = ActionItem_Serialize;
+export type Minutes = Minutes_Serialize;
+export type NewMeeting = NewMeeting_Deserialize;
+export type NewDecision = NewDecision_Deserialize;
+export type NewAction = NewAction_Deserialize;
+export type AgendaEdit = AgendaEdit_Deserialize;
+export type FunnelChange = FunnelChange_Serialize;
+export type SourceRow = SourceRow_Serialize;
+export type ReasonRow = ReasonRow_Serialize;
+export type AgingOwner = AgingOwner_Serialize;
+export type PendingSignoff = PendingSignoff_Serialize;
 export type LeadWindow = LeadWindow_Serialize;
 export type Vocabulary = Vocabulary_Serialize;
 export type Impact = Impact_Serialize;
@@ -147,6 +191,8 @@ export type SendDraft = SendDraft_Serialize;
 export type SendRequest = SendRequest_Deserialize;
 export type Health = Health_Serialize;
 export type Activity = Activity_Serialize;
+/** Whole days from..to, as the reports and meetings take them. */
+export type Period = ReportPeriod;
 export type {
   QueueCount,
   Label,
@@ -169,12 +215,13 @@ export type {
   Options,
   OnConflict,
   Opportunity,
+  ReportKind,
+  ActionStatus,
   TrendPeriod,
   DueItem,
   SlaKind,
   Weekday,
   BusinessUnit,
-  Period,
   AgreementKind,
   AssetSource,
   AssetStatus,
@@ -283,6 +330,33 @@ export const backend = {
   /** Team sync: when this laptop last synced, what waits, what the hub rejected and why. */
   syncStatus: (): Promise<SyncStatus> => unwrap(commands.syncStatus()),
   syncNow: (): Promise<SyncReport> => unwrap(commands.syncNow()),
+  reportFunnel: (from: string | null, to: string | null) => unwrap(commands.reportFunnel(from, to)),
+  reportSources: (from: string | null, to: string | null) => unwrap(commands.reportSources(from, to)),
+  reportReasons: (from: string | null, to: string | null) => unwrap(commands.reportReasons(from, to)),
+  reportAging: (to: string | null) => unwrap(commands.reportAging(to)),
+  /** Writes a report as CSV into the exports folder; resolves to the file's path. */
+  exportReport: (kind: ReportKind, from: string | null, to: string | null) =>
+    unwrap(commands.exportReport(kind, from, to)),
+  /** The home screen of whoever is signed in here (or signed in last), over `days` days. */
+  getHome: (days: number) => unwrap(commands.getHome(days)),
+  listMeetings: () => unwrap(commands.listMeetings()),
+  getMeeting: (id: string) => unwrap(commands.getMeeting(id)),
+  createMeeting: (meeting: NewMeeting) => unwrap(commands.createMeeting(meeting)),
+  addAgendaItem: (meetingId: string, title: string, note: string) =>
+    unwrap(commands.addAgendaItem(meetingId, title, note)),
+  editAgendaItem: (itemId: string, edit: AgendaEdit) => unwrap(commands.editAgendaItem(itemId, edit)),
+  refreshAgenda: (meetingId: string) => unwrap(commands.refreshAgenda(meetingId)),
+  recordDecision: (meetingId: string, decision: NewDecision) => unwrap(commands.recordDecision(meetingId, decision)),
+  /** A manager signs a decision's version in the room: their passphrase opens their key
+   * for this one signature only; the window stays signed in as before. */
+  signDecision: (decisionId: string, memberId: string, passphrase: string) =>
+    unwrap(commands.signDecision(decisionId, memberId, passphrase)),
+  addAction: (meetingId: string, action: NewAction) => unwrap(commands.addAction(meetingId, action)),
+  setActionStatus: (actionId: string, status: ActionStatus) => unwrap(commands.setActionStatus(actionId, status)),
+  closeMeeting: (meetingId: string) => unwrap(commands.closeMeeting(meetingId)),
+  getMinutes: (meetingId: string) => unwrap(commands.getMinutes(meetingId)),
+  /** Writes the minutes (Markdown, or an HTML page) into the exports folder. */
+  exportMinutes: (meetingId: string, html: boolean) => unwrap(commands.exportMinutes(meetingId, html)),
   /** The SLA scorecard, measured from the handoff log, with its trend per week or month. */
   slaScorecard: (period: TrendPeriod) => unwrap(commands.slaScorecard(period)),
   /** What the person using the window owes under the SLAs, earliest deadline first. */
