@@ -337,6 +337,64 @@ fn the_hub_rejects_what_a_member_may_not_sign_and_the_rest_still_flows() {
 }
 
 #[test]
+fn a_reused_change_id_with_other_content_is_parked_and_the_queue_flows() {
+    let t = team();
+    let dan = t.laptop_for(DAN);
+    t.maya
+        .propose_term("Lead", "Someone who showed interest", MAYA);
+    t.maya.sync();
+    let taken = t
+        .maya
+        .0
+        .sql("SELECT change_id FROM sync_outbox WHERE kind = 'version'");
+    // Offline on Dan's laptop: two proposals; the first goes out under an id the hub holds.
+    dan.propose_term("SQL", "A lead sales has qualified", DAN);
+    dan.propose_term("MQL", "A lead marketing vouches for", DAN);
+    dan.0.sql(&format!(
+        "UPDATE sync_outbox SET change_id = '{taken}'
+         WHERE seq = (SELECT min(seq) FROM sync_outbox WHERE kind = 'version')"
+    ));
+    let r = dan.sync();
+    assert_eq!(
+        (r["pushed"].as_u64(), r["rejected"].as_u64()),
+        (Some(1), Some(1)),
+        "{r}"
+    );
+    let status = dan.json(&["sync", "status"]);
+    assert_eq!(status["waiting"], 0, "parked, not waiting: {status}");
+    assert_eq!(
+        status["rejected"][0]["changeId"],
+        taken.as_str(),
+        "{status}"
+    );
+    assert!(
+        status["rejected"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("already on the hub with other content"),
+        "{status}"
+    );
+    // The hub kept its first content; the next change of the queue went through.
+    assert_eq!(
+        t.pg.psql(
+            "acme",
+            &format!("SELECT count(*) FROM sync.changes WHERE change_id = '{taken}' AND payload LIKE '%showed interest%'")
+        ),
+        "1"
+    );
+    t.maya.sync();
+    let mql = t.maya.json(&["agreements", "show", "term/mql"]);
+    assert!(mql.to_string().contains("marketing vouches"), "{mql}");
+    // A second sync sends nothing again: parked stays parked.
+    let again = dan.sync();
+    assert_eq!(
+        (again["pushed"].as_u64(), again["rejected"].as_u64()),
+        (Some(0), Some(0)),
+        "{again}"
+    );
+}
+
+#[test]
 fn revoked_members_and_other_companies_are_refused_by_the_hub() {
     let t = team();
     let rita = t.laptop_for(RITA);
@@ -516,6 +574,82 @@ fn contacts_and_handoffs_travel_and_a_reps_rejection_reaches_the_manager() {
     );
     // Both replicas verify: nothing tampered, nothing missing.
     rita.ok(&["verify"]);
+    t.maya.ok(&["verify"]);
+}
+
+/// Counts of the signed records main added after the first outbox (content, meetings).
+fn record_counts(l: &Laptop) -> String {
+    l.0.sql("SELECT (SELECT count(*) FROM content_records) || ' ' || (SELECT count(*) FROM meeting_records) || ' ' || (SELECT count(*) FROM content_assets) || ' ' || (SELECT count(*) FROM meetings) || ' ' || (SELECT count(*) FROM action_items)")
+}
+
+#[test]
+fn content_and_meetings_travel_both_ways() {
+    let t = team();
+    let pb = playbook_without_members(&t.maya);
+    t.maya.ok(&[
+        "import-playbook",
+        pb.to_str().unwrap(),
+        "--signed-by",
+        &format!("{MAYA},{DAN}"),
+    ]);
+    t.maya.ok(&[
+        "content",
+        "add",
+        "https://example.com/pricing-guide",
+        "--title",
+        "Pricing guide",
+        "--kind",
+        "one_pager",
+        "--as",
+        MAYA,
+    ]);
+    let m = t.maya.json(&[
+        "meetings",
+        "new",
+        "--title",
+        "Weekly alignment",
+        "--as",
+        MAYA,
+    ]);
+    let meeting = m["meeting"]["id"].as_str().unwrap().to_string();
+    let r = t.maya.sync();
+    assert_eq!(r["rejected"], 0, "{r}");
+    assert_eq!(r["waiting"], 0, "{r}");
+
+    let dan = t.laptop_for(DAN);
+    let found = dan.json(&["content", "search", "pricing"]);
+    assert!(
+        found.to_string().contains("Pricing guide"),
+        "the asset reached Dan's library: {found}"
+    );
+    assert_eq!(record_counts(&dan), record_counts(&t.maya));
+    // Dan adds an action item on his laptop; Maya's meeting shows it after both sync.
+    dan.ok(&[
+        "meetings",
+        "action",
+        &meeting,
+        "--title",
+        "Call the pricing committee",
+        "--owner",
+        DAN,
+        "--as",
+        DAN,
+    ]);
+    let r = dan.sync();
+    assert_eq!(r["rejected"], 0, "{r}");
+    t.maya.sync();
+    let seen = t.maya.json(&["meetings", "show", &meeting]);
+    assert!(
+        seen.to_string().contains("Call the pricing committee"),
+        "Dan's action item reached Maya: {seen}"
+    );
+    assert_eq!(record_counts(&dan), record_counts(&t.maya));
+    assert_eq!(
+        dan.json(&["meetings", "show", &meeting]),
+        seen,
+        "both replicas fold the meeting alike"
+    );
+    dan.ok(&["verify"]);
     t.maya.ok(&["verify"]);
 }
 

@@ -81,13 +81,28 @@ pub async fn connect(hub: &HubAddress) -> AppResult<PgConnection> {
 pub fn hub_error(e: sqlx::Error) -> AppError {
     if let Some(db) = e.as_database_error() {
         let code = db.code().map(|c| c.to_string()).unwrap_or_default();
-        let msg = db.message().trim_start_matches("playbook: ").to_string();
+        let mut msg = db.message().trim_start_matches("playbook: ").to_string();
+        // The server's detail and hint say which row or rule, when it gives them.
+        if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+            for extra in [pg.detail(), pg.hint()].into_iter().flatten() {
+                msg.push_str(&format!(" ({extra})"));
+            }
+        }
         return match code.as_str() {
             // insufficient_privilege, invalid_password, invalid_authorization_specification
             "42501" | "28P01" | "28000" => {
                 AppError::not_allowed(format!("the hub refused this member: {msg}"))
             }
-            _ => AppError::new(ErrorCode::Database, format!("the hub: {msg}")),
+            // query_canceled (statement_timeout), admin_shutdown, crash_shutdown,
+            // cannot_connect_now: the hub is there but not answering; changes wait.
+            "57014" | "57P01" | "57P02" | "57P03" => AppError::new(
+                ErrorCode::Offline,
+                format!("the hub stopped answering ({msg}, SQLSTATE {code}); changes wait in the outbox"),
+            ),
+            _ => AppError::new(
+                ErrorCode::Database,
+                format!("the hub: {msg} (SQLSTATE {code})"),
+            ),
         };
     }
     match e {

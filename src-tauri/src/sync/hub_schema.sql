@@ -271,7 +271,10 @@ BEGIN
         IF reason IS NULL THEN
             main := CASE k WHEN 'member' THEN 'member_records' WHEN 'workspace' THEN 'workspace'
                            WHEN 'version' THEN 'agreement_versions' WHEN 'signoff' THEN 'agreement_signoffs'
-                           WHEN 'event' THEN 'handoff_events' WHEN 'bulk' THEN 'bulk_records' END;
+                           WHEN 'event' THEN 'handoff_events' WHEN 'bulk' THEN 'bulk_records'
+                           WHEN 'activity' THEN 'activities' WHEN 'content' THEN 'content_records'
+                           WHEN 'risk' THEN 'account_risk_records' WHEN 'merge' THEN 'contact_merges'
+                           WHEN 'meeting' THEN 'meeting_records' END;
             extra := CASE k WHEN 'version' THEN ARRAY['agreement_items']
                             WHEN 'bulk' THEN ARRAY['handoff_events', 'activities', 'contacts', 'accounts']
                             ELSE ARRAY[]::text[] END;
@@ -310,7 +313,10 @@ BEGIN
         IF reason IS NULL THEN
             signer := CASE k WHEN 'member' THEN r->>'signer_id' WHEN 'version' THEN r->>'author_id'
                              WHEN 'signoff' THEN r->>'member_id' WHEN 'event' THEN r->>'actor_id'
-                             WHEN 'bulk' THEN r->>'signer_id' ELSE me.member_id END;
+                             WHEN 'bulk' THEN r->>'signer_id' WHEN 'activity' THEN r->>'actor_id'
+                             WHEN 'content' THEN r->>'author_id' WHEN 'risk' THEN r->>'author_id'
+                             WHEN 'merge' THEN r->>'actor_id' WHEN 'meeting' THEN r->>'author_id'
+                             ELSE me.member_id END;
             IF k = 'signoff' THEN
                 -- A sign-off may be another manager's, signed on this laptop in a meeting:
                 -- it counts when its hash and signature verify against that member's key.
@@ -339,8 +345,13 @@ BEGIN
                 reason := format('only a manager founds the team on the hub; %s is a %s', me.email, me.role);
             ELSIF k = 'member' AND me.role <> 'manager' AND r->>'member_id' IS DISTINCT FROM me.member_id THEN
                 reason := format('only managers change the team; %s is a %s %s', me.email, me.side, me.role);
-            ELSIF k = 'event' AND NOT EXISTS (SELECT 1 FROM sync.known WHERE id = r->>'contact_id') THEN
+            ELSIF k IN ('event', 'activity') AND NOT EXISTS (SELECT 1 FROM sync.known WHERE id = r->>'contact_id') THEN
                 reason := 'its contact is not on the hub';
+            ELSIF k = 'merge' AND NOT EXISTS (SELECT 1 FROM sync.known WHERE id = r->>'duplicate_id')
+                  OR k = 'merge' AND NOT EXISTS (SELECT 1 FROM sync.known WHERE id = r->>'survivor_id') THEN
+                reason := 'a contact it merges is not on the hub';
+            ELSIF k = 'risk' AND NOT EXISTS (SELECT 1 FROM sync.known WHERE id = r->>'account_id') THEN
+                reason := 'its account is not on the hub';
             ELSIF k = 'bulk' AND me.role NOT IN ('manager', 'ops') THEN
                 reason := format('only ops members and managers write in bulk; %s is a %s', me.email, me.role);
             END IF;

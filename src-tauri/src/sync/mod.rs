@@ -299,6 +299,44 @@ async fn refresh(conn: &mut db::Conn, touched: &payload::Touched) -> AppResult<(
         }
         crate::leads::scores::refresh(&mut *conn, &ledger.pb, &ids, now).await?;
     }
+    refresh_records(conn, touched, now).await
+}
+
+/// Re-folds the content assets, meetings and merged contacts whose records arrived.
+async fn refresh_records(
+    conn: &mut db::Conn,
+    touched: &payload::Touched,
+    now: chrono::DateTime<Utc>,
+) -> AppResult<()> {
+    if !touched.assets.is_empty() {
+        let tax = crate::content::taxonomy::Taxonomy::load(&mut *conn, now).await?;
+        for asset in &touched.assets {
+            crate::content::write::reproject(&mut *conn, asset, &tax).await?;
+        }
+    }
+    if touched.meeting_entities.is_empty() && touched.merged.is_empty() {
+        return Ok(());
+    }
+    let roster = crate::team::records::roster(&mut *conn).await?;
+    use crate::meetings::records::Entity;
+    // Meetings before what hangs off them.
+    for entity in [
+        Entity::Meeting,
+        Entity::AgendaItem,
+        Entity::Decision,
+        Entity::ActionItem,
+    ] {
+        for (_, id) in touched
+            .meeting_entities
+            .iter()
+            .filter(|(e, _)| e == entity.as_str())
+        {
+            crate::meetings::store::project(&mut *conn, &roster, entity, id).await?;
+        }
+    }
+    for duplicate in &touched.merged {
+        crate::leads::merge::project(&mut *conn, &roster, duplicate).await?;
+    }
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! What a change carries: the rows of one signed record (a bulk write's with all its rows),
 //! as JSON objects of column → value, sorted keys and rows by id so the same record always
 //! gives the same payload and hash; and applying a pulled payload to this replica.
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -22,6 +22,10 @@ const APPLY_ORDER: &[&str] = &[
     "bulk_records",
     "handoff_events",
     "activities",
+    "content_records",
+    "account_risk_records",
+    "contact_merges",
+    "meeting_records",
 ];
 
 /// The payload's SHA-256, hex: what the hub checks and compares for duplicates.
@@ -73,6 +77,11 @@ pub async fn build(conn: &mut Conn, kind: &str, record_id: &str) -> AppResult<Op
             ("contacts", "SELECT * FROM contacts WHERE id IN (SELECT contact_id FROM handoff_events WHERE bulk_id = ?1 UNION SELECT contact_id FROM activities WHERE bulk_id = ?1) ORDER BY id"),
             ("accounts", "SELECT * FROM accounts WHERE id IN (SELECT account_id FROM contacts WHERE id IN (SELECT contact_id FROM handoff_events WHERE bulk_id = ?1 UNION SELECT contact_id FROM activities WHERE bulk_id = ?1)) ORDER BY id"),
         ],
+        "activity" => &[("activities", "SELECT * FROM activities WHERE id = ?")],
+        "content" => &[("content_records", "SELECT * FROM content_records WHERE id = ?")],
+        "risk" => &[("account_risk_records", "SELECT * FROM account_risk_records WHERE id = ?")],
+        "merge" => &[("contact_merges", "SELECT * FROM contact_merges WHERE id = ?")],
+        "meeting" => &[("meeting_records", "SELECT * FROM meeting_records WHERE id = ?")],
         other => return Err(AppError::invalid("kind", format!("unknown kind of change {other:?}"))),
     };
     let mut tables = BTreeMap::new();
@@ -89,10 +98,16 @@ pub async fn build(conn: &mut Conn, kind: &str, record_id: &str) -> AppResult<Op
     Ok(Some(payload.to_string()))
 }
 
-/// What applying a batch touched, so the caches can be refreshed.
+/// What applying a batch touched, so the caches and projections can be refreshed.
 #[derive(Default)]
 pub struct Touched {
-    pub contacts: std::collections::BTreeSet<String>,
+    pub contacts: BTreeSet<String>,
+    /// Content assets whose records arrived.
+    pub assets: BTreeSet<String>,
+    /// Meeting entities (entity kind, id) whose records arrived.
+    pub meeting_entities: BTreeSet<(String, String)>,
+    /// Duplicate contacts whose merge records arrived.
+    pub merged: BTreeSet<String>,
     /// Anything but single events arrived (team, playbook, bulk): rebuild every cache.
     pub everything: bool,
 }
@@ -138,19 +153,38 @@ pub async fn apply(
             return Err(bad(format!("rows for an unknown table {t}")));
         }
     }
-    if kind == "event" {
-        for r in tables
-            .get("handoff_events")
+    let main_rows = |table: &str| {
+        tables
+            .get(table)
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-        {
-            if let Some(c) = r.get("contact_id").and_then(Value::as_str) {
-                touched.contacts.insert(c.to_string());
-            }
+    };
+    let text = |r: &Value, col: &str| r.get(col).and_then(Value::as_str).map(str::to_string);
+    match kind {
+        "event" | "activity" => {
+            let table = if kind == "event" {
+                "handoff_events"
+            } else {
+                "activities"
+            };
+            touched
+                .contacts
+                .extend(main_rows(table).filter_map(|r| text(r, "contact_id")));
         }
-    } else {
-        touched.everything = true;
+        "content" => touched
+            .assets
+            .extend(main_rows("content_records").filter_map(|r| text(r, "asset_id"))),
+        "meeting" => touched.meeting_entities.extend(
+            main_rows("meeting_records")
+                .filter_map(|r| Some((text(r, "entity")?, text(r, "entity_id")?))),
+        ),
+        "merge" => touched
+            .merged
+            .extend(main_rows("contact_merges").filter_map(|r| text(r, "duplicate_id"))),
+        // An account's risks are folded when read.
+        "risk" => {}
+        _ => touched.everything = true,
     }
     for table in APPLY_ORDER {
         let Some(rows) = tables.get(*table).and_then(Value::as_array) else {
