@@ -251,6 +251,31 @@ fn two_laptops_converge_through_the_hub_with_offline_edits_on_both() {
 }
 
 #[test]
+fn offline_edits_converge_whichever_laptop_syncs_first() {
+    let t = team();
+    let dan = t.laptop_for(DAN);
+    t.maya
+        .propose_term("MQL", "A lead marketing vouches for", MAYA);
+    t.maya
+        .json(&["agreements", "approve", "term/mql@1", "--as", MAYA]);
+    dan.propose_term("SQL", "A lead sales has qualified", DAN);
+    dan.json(&["agreements", "approve", "term/sql@1", "--as", DAN]);
+    // The other order from the test above: Dan pushes first, Maya pulls his and pushes hers.
+    dan.sync();
+    t.maya.sync();
+    dan.sync();
+    assert_eq!(t.maya.state(), dan.state());
+    assert_eq!(
+        t.pg.psql(
+            "acme",
+            "SELECT count(*) || ' ' || count(DISTINCT (kind, record_id)) FROM sync.changes"
+        ),
+        "8 8",
+        "4 founding changes, 2 versions, 2 sign-offs, none twice"
+    );
+}
+
+#[test]
 fn a_lost_acknowledgment_is_sent_again_and_counted_once() {
     let t = team();
     let dan = t.laptop_for(DAN);

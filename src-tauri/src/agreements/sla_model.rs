@@ -215,10 +215,12 @@ impl SlaRule {
 
     /// The rule in a sentence, as a diff and a printout show it.
     pub fn describe(&self) -> String {
+        // Events by the words people read ("handed over"), never their codes.
+        let ev = |k: EventKind| crate::labels::event(k).to_lowercase();
         let list = |kinds: &[EventKind]| {
             kinds
                 .iter()
-                .map(|k| k.as_str())
+                .map(|k| ev(*k))
                 .collect::<Vec<_>>()
                 .join(" or ")
         };
@@ -234,7 +236,7 @@ impl SlaRule {
                 within,
             } => format!(
                 "from each {} to the first {} within {}",
-                start.as_str(),
+                ev(*start),
                 list(done),
                 within.describe()
             ),
@@ -246,8 +248,8 @@ impl SlaRule {
             } => format!(
                 "no {} after {} before at least {at_least} {}s",
                 list(ending),
-                counting_from.as_str(),
-                attempt.as_str()
+                ev(*counting_from),
+                ev(*attempt)
             ),
             SlaRule::ReasonRequired {
                 events,
@@ -261,11 +263,7 @@ impl SlaRule {
                 event,
                 at_least,
                 per,
-            } => format!(
-                "at least {at_least} {} per {}",
-                event.as_str(),
-                per.as_str()
-            ),
+            } => format!("at least {at_least} {} per {}", ev(*event), per.as_str()),
             SlaRule::MaxTimeInStage { stage, within } => {
                 format!("no stay in {stage} longer than {}", within.describe())
             }
@@ -285,7 +283,7 @@ impl SlaRule {
                 }
                 format!(
                     "at least {at_least_percent}% of {} followed by {goal}, per {}",
-                    start.as_str(),
+                    ev(*start),
                     per.as_str()
                 )
             }
@@ -331,7 +329,7 @@ impl SlaBody {
             if s.amount == 0 || s.amount > MAX_SPAN {
                 return Err(AppError::invalid(
                     "within",
-                    format!("within: between 1 and {MAX_SPAN} business hours or days"),
+                    format!("target: the time allowed is between 1 and {MAX_SPAN} business hours or days"),
                 ));
             }
             Ok(())
@@ -404,7 +402,10 @@ impl SlaBody {
             } => {
                 let ending = events("ending", ending)?;
                 if *at_least == 0 || *at_least > 1000 {
-                    return invalid("atLeast", "atLeast: between 1 and 1000 attempts".into());
+                    return invalid(
+                        "atLeast",
+                        "target: the attempts required are between 1 and 1000".into(),
+                    );
                 }
                 if ending.contains(attempt) || ending.contains(counting_from) {
                     return invalid(
@@ -444,7 +445,10 @@ impl SlaBody {
                 per,
             } => {
                 if *at_least == 0 || *at_least > 1_000_000 {
-                    return invalid("atLeast", "atLeast: between 1 and 1,000,000".into());
+                    return invalid(
+                        "atLeast",
+                        "target: the volume is between 1 and 1,000,000".into(),
+                    );
                 }
                 SlaRule::Volume {
                     event: *event,
@@ -493,7 +497,10 @@ impl SlaBody {
                     );
                 }
                 if *at_least_percent == 0 || *at_least_percent > 100 {
-                    return invalid("atLeastPercent", "atLeastPercent: between 1 and 100".into());
+                    return invalid(
+                        "atLeastPercent",
+                        "target: the percentage is between 1 and 100".into(),
+                    );
                 }
                 SlaRule::ConversionRate {
                     start: *start,

@@ -83,11 +83,11 @@ fn print(r: &SlaReport) {
                 .map(move |i| {
                     vec![
                         s.key.clone(),
-                        i.external_id
-                            .clone()
-                            .unwrap_or_else(|| i.contact_id.clone()),
+                        // The id every other command takes; the CRM's id beside it.
+                        i.contact_id.clone(),
+                        i.external_id.clone().unwrap_or_else(|| "—".into()),
                         i.started_at.clone(),
-                        i.deadline.clone().unwrap_or_default(),
+                        i.deadline.clone().unwrap_or_else(|| "—".into()),
                         i.done_at.clone().unwrap_or_else(|| "not done".into()),
                     ]
                 })
@@ -95,6 +95,9 @@ fn print(r: &SlaReport) {
         .collect();
     if !breached.is_empty() {
         println!("\nBreaches ({}):", breached.len());
-        table(&["SLA", "CONTACT", "STARTED", "DEADLINE", "DONE"], breached);
+        table(
+            &["SLA", "CONTACT", "CRM ID", "STARTED", "DEADLINE", "DONE"],
+            breached,
+        );
     }
 }

@@ -81,13 +81,17 @@ pub fn text_of(media_type: &str, bytes: &[u8], truncated: bool) -> Extracted {
     let text = String::from_utf8_lossy(bytes);
     match media_type {
         "text/markdown" => Extracted::of(markdown_text(&text), truncated),
-        "text/html" => match html2text::config::plain_no_decorate()
-            .no_table_borders()
-            .string_from_read(text.as_bytes(), 10_000)
-        {
-            Ok(t) => Extracted::of(t, truncated),
-            Err(e) => Extracted::failed(format!("the HTML could not be read ({e})")),
-        },
+        // The trivial decorator: no "# " before headings, no "* " before list items, so
+        // snippets read as prose.
+        "text/html" => {
+            match html2text::config::with_decorator(html2text::render::TrivialDecorator::new())
+                .no_table_borders()
+                .string_from_read(text.as_bytes(), 10_000)
+            {
+                Ok(t) => Extracted::of(t, truncated),
+                Err(e) => Extracted::failed(format!("the HTML could not be read ({e})")),
+            }
+        }
         _ => Extracted::of(text.into_owned(), truncated),
     }
 }
@@ -264,10 +268,19 @@ mod tests {
         assert_eq!(md.status, "indexed");
         let html = text_of(
             "text/html",
-            b"<html><script>alert(1)</script><body><h1>ROI</h1><p>Payback in <b>7</b> months</p></body></html>",
+            b"<html><script>alert(1)</script><body><h1>ROI</h1><p>Payback in <b>7</b> months</p><ul><li>Fewer rejections</li></ul></body></html>",
             false,
         );
-        assert!(html.text.contains("ROI"), "{}", html.text);
+        assert!(
+            html.text.starts_with("ROI"),
+            "no heading marks: {}",
+            html.text
+        );
+        assert!(
+            html.text.ends_with("months Fewer rejections"),
+            "no list marks: {}",
+            html.text
+        );
         assert!(html.text.contains("Payback in 7 months"), "{}", html.text);
         assert!(!html.text.contains('<'), "tags are stripped: {}", html.text);
         assert!(

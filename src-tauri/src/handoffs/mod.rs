@@ -136,8 +136,8 @@ pub struct HandoffEvent {
     /// For imported history: the member the source system names as who did it (it proves
     /// nothing; the importer's signature stands behind the row).
     pub source_actor_name: Option<String>,
-    /// Who stands behind it, in words: `Sofia Marín`, or `imported by Tom Lindqvist ·
-    /// recorded in the source as Daniel Brooks`.
+    /// Who stands behind it, in words: `Sofia Marín`, or `Daniel Brooks · imported from
+    /// the CRM by Tom Lindqvist`.
     pub by: String,
     pub from_stage: Option<String>,
     pub to_stage: String,

@@ -220,7 +220,9 @@ DECLARE
     vhash    text;
     results  jsonb := '[]'::jsonb;
 BEGIN
-    SELECT * INTO me FROM sync.members m WHERE m.role_name = session_user;
+    -- Held to commit: a revocation (which updates this row) waits for a push under way and
+    -- every later push sees it, so nothing the member pushes lands after they were revoked.
+    SELECT * INTO me FROM sync.members m WHERE m.role_name = session_user FOR SHARE;
     IF NOT FOUND OR me.revoked THEN
         RAISE EXCEPTION 'playbook: % is not an enrolled member of this hub', session_user
             USING ERRCODE = 'insufficient_privilege';
