@@ -35,7 +35,9 @@ fn a_meeting_from_agenda_to_minutes() {
     assert_eq!(m["meeting"]["attendees"].as_array().unwrap().len(), 3);
     assert_eq!(m["meeting"]["status"], "open");
     let kinds = agenda_kinds(&m);
-    for kind in ["funnel", "reasons", "slas", "sources", "aging", "signoffs"] {
+    for kind in [
+        "funnel", "reasons", "slas", "sources", "aging", "signoffs", "content",
+    ] {
         assert!(
             kinds.contains(&kind.to_string()),
             "the agenda has a {kind} item: {kinds:?}"
@@ -45,6 +47,25 @@ fn a_meeting_from_agenda_to_minutes() {
         !kinds.contains(&"actions".to_string()),
         "no earlier meeting, no open actions"
     );
+    // Versions are named as people name them ("Sales Accepted Lead v2"), never by the
+    // CLI's code (`stage/sal@2`), in the titles and in what the items list.
+    for item in m["agenda"].as_array().unwrap() {
+        let title = item["title"].as_str().unwrap();
+        assert!(!title.contains('@'), "a code in the agenda: {title}");
+    }
+    let signoffs = m["agenda"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["facts"]["kind"] == "signoffs")
+        .unwrap();
+    for v in signoffs["facts"]["versions"].as_array().unwrap() {
+        let label = v["label"].as_str().unwrap();
+        assert!(
+            label.starts_with(v["name"].as_str().unwrap()) && label.contains(" v"),
+            "{label}"
+        );
+    }
     let funnel = &m["agenda"][0]["facts"];
     assert_eq!(funnel["kind"], "funnel");
     assert!(funnel["changes"].as_array().unwrap().len() >= 5);
@@ -95,8 +116,32 @@ fn a_meeting_from_agenda_to_minutes() {
         "{}",
         slas["title"]
     );
+    // The library's gaps and stale assets are the content area's own numbers.
+    let content = m["agenda"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["facts"]["kind"] == "content")
+        .unwrap();
+    let coverage = w.json(&["content", "coverage"]);
+    assert_eq!(
+        content["facts"]["report"]["gapCount"], coverage["emptyCells"],
+        "{}",
+        content["title"]
+    );
+    assert_eq!(
+        content["facts"]["report"]["staleCount"].as_u64(),
+        coverage["stale"].as_array().map(|s| s.len() as u64)
+    );
+    assert!(
+        content["title"].as_str().unwrap().starts_with("Content: "),
+        "{}",
+        content["title"]
+    );
+    // The item added by hand is the last: move it to the top.
+    let last = (m["agenda"].as_array().unwrap().len() + 1).to_string();
     let agenda = w.json(&[
-        "meetings", "agenda", &id, "--move", "7", "--to", "1", "--as", SOFIA,
+        "meetings", "agenda", &id, "--move", &last, "--to", "1", "--as", SOFIA,
     ]);
     assert_eq!(agenda[0]["title"], "Webinar follow-up speed");
     assert_eq!(agenda[0]["note"], "Sofia asks");
@@ -180,7 +225,7 @@ fn a_meeting_from_agenda_to_minutes() {
     for expected in [
         "- Maya Okafor (marketing manager)",
         "**Decision:** Raise the MQL bar to 65",
-        "stage/mql@3 “Marketing Qualified Lead”: agreed, in force from",
+        "Marketing Qualified Lead v3: agreed, in force from",
         "signed by Maya Okafor and Daniel Brooks",
         "- [ ] Review webinar lead quality — Priya Raman, due 2030-01-15",
         "| Stage | Entries before | Entries now |",
@@ -192,6 +237,10 @@ fn a_meeting_from_agenda_to_minutes() {
     assert!(
         !md.contains("(dropped)"),
         "dropped items are not in the minutes"
+    );
+    assert!(
+        !md.contains("stage/"),
+        "no version codes in the minutes:\n{md}"
     );
     let html = w.ok(&["meetings", "minutes", &id, "--format", "html"]);
     assert!(
@@ -258,6 +307,11 @@ fn refusals_name_their_rule_and_change_nothing() {
         w.sql("SELECT count(*) FROM meeting_records"),
     );
     let cases: &[(&[&str], &str, &str)] = &[
+        (
+            &["meetings", "close", &id, "--as", PRIYA],
+            "not_allowed",
+            "only the attendees of “Alignment” or a manager close it; Priya Raman did not attend",
+        ),
         (
             &["meetings", "new", "--title", "  ", "--as", MAYA],
             "invalid_input",

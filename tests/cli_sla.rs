@@ -45,6 +45,7 @@ fn the_report_has_exactly_the_documented_shape() {
             [
                 "breached",
                 "compliance",
+                "earlier",
                 "items",
                 "key",
                 "kind",
@@ -214,6 +215,17 @@ fn a_changed_sla_judges_only_what_starts_after_it() {
     let after = w.json(&["sla", "report"]);
     assert_eq!(response(&after)["version"], 2);
     assert_eq!(response(&after)["target"], "2 business hours");
+    // The counts are never read against a target that did not judge them.
+    assert_eq!(response(&before)["earlier"], serde_json::json!([]));
+    let earlier = &response(&after)["earlier"][0];
+    assert_eq!(earlier["version"], 1);
+    assert_eq!(earlier["target"], "8 business hours");
+    let text = w.ok(&["sla", "report"]);
+    assert!(
+        text.contains("mql_response: items started before")
+            && text.contains("are judged by v1 (8 business hours)"),
+        "{text}"
+    );
     // Every item started before today was judged by v1 and keeps its verdict.
     assert_eq!(
         response(&before)["items"],

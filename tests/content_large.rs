@@ -123,3 +123,47 @@ fn files_equal(a: &std::path::Path, b: &std::path::Path) -> bool {
         }
     }
 }
+
+/// A file over the 2 GiB limit (sparse: it costs no disk) is refused before a byte is
+/// copied, in words, and the store holds nothing new.
+#[test]
+fn a_file_over_2_gib_is_refused_before_copying() {
+    let w = Workspace::demo();
+    let path = w.file("huge.bin");
+    std::fs::File::create(&path)
+        .unwrap()
+        .set_len(3 * 1024 * 1024 * 1024)
+        .unwrap();
+    let store_size = || -> u64 {
+        fn walk(p: &std::path::Path) -> u64 {
+            std::fs::read_dir(p).map_or(0, |d| {
+                d.flatten()
+                    .map(|e| match e.file_type() {
+                        Ok(t) if t.is_dir() => walk(&e.path()),
+                        _ => e.metadata().map_or(0, |m| m.len()),
+                    })
+                    .sum()
+            })
+        }
+        walk(&w.path().join("content"))
+    };
+    let before = store_size();
+    let out = w.run_with(
+        &[
+            "content",
+            "add",
+            path.to_str().unwrap(),
+            "--title",
+            "huge",
+            "--kind",
+            "one_pager",
+            "--as",
+            MAYA,
+        ],
+        &[("PLAYBOOK_PASSPHRASE", DEMO_PASSPHRASE)],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("larger than 2 GiB"), "{err}");
+    assert_eq!(store_size(), before, "nothing was copied into the store");
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool};
+use sqlx::{AssertSqlSafe, Sqlite, SqlitePool};
 
 use crate::error::{AppError, AppResult, ErrorCode};
 
@@ -63,8 +63,10 @@ pub async fn open(data_dir: &Path) -> AppResult<Db> {
         // New workspaces use 16 KiB pages: a quarter of the page writes for bulk imports and
         // their WAL checkpoints (existing files keep the size they were made with).
         .page_size(16384)
-        // Large imports touch every index; a 64 MiB page cache keeps them from spilling.
-        .pragma("cache_size", "-65536");
+        // A small page cache on every connection: the window idles with all of them open,
+        // and reads at 100k contacts run on indexes. Large writes raise it (see
+        // `begin_large_write`).
+        .pragma("cache_size", SMALL_CACHE);
     // A handful of connections is plenty for one user; WAL lets readers run beside the writer.
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
@@ -97,6 +99,27 @@ pub async fn open(data_dir: &Path) -> AppResult<Db> {
     }
     migrator.run(&pool).await?;
     Ok(pool)
+}
+
+/// The page cache of every connection (8 MiB, as SQLite's negative cache_size is KiB).
+const SMALL_CACHE: &str = "-8192";
+/// The page cache of a connection doing a large write (an import, a generated workspace):
+/// 64 MiB, so touching every index does not spill pages mid-transaction.
+const LARGE_CACHE: &str = "-65536";
+
+/// Gives `conn` the large write's page cache (`large`) or the everyday one back; the
+/// everyday one also returns the cache's memory at once.
+pub async fn large_cache(conn: &mut Conn, large: bool) -> AppResult<()> {
+    let size = if large { LARGE_CACHE } else { SMALL_CACHE };
+    sqlx::query(AssertSqlSafe(format!("PRAGMA cache_size = {size}")))
+        .execute(&mut *conn)
+        .await?;
+    if !large {
+        sqlx::query("PRAGMA shrink_memory")
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The first 16 bytes of every SQLite database.
@@ -302,16 +325,19 @@ pub async fn begin_large_write(db: &Db) -> AppResult<PoolConnection<Sqlite>> {
     sqlx::query("PRAGMA wal_autocheckpoint = 0")
         .execute(&mut *conn)
         .await?;
+    large_cache(&mut conn, true).await?;
     Ok(conn)
 }
 
-/// Restores the connection's automatic checkpoints (or closes it when that fails) and
-/// runs the deferred checkpoint on another task; readers and writers are not blocked by it.
+/// Restores the connection's automatic checkpoints and small cache (or closes it when that
+/// fails) and runs the deferred checkpoint on another task; readers and writers are not
+/// blocked by it.
 pub async fn end_large_write(db: &Db, mut conn: PoolConnection<Sqlite>) {
     let restored = sqlx::query("PRAGMA wal_autocheckpoint = 1000")
         .execute(&mut *conn)
         .await;
-    if restored.is_err() {
+    let small = large_cache(&mut conn, false).await;
+    if restored.is_err() || small.is_err() {
         conn.close_on_drop();
     }
     drop(conn);

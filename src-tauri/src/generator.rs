@@ -18,8 +18,9 @@ use crate::trust::{bulk, Signer};
 /// A generated deal: when it opened, and how and when it closed.
 type Deal = (DateTime<Utc>, Option<(EventKind, DateTime<Utc>)>);
 
-/// A small, fast, seedable random source (SplitMix64).
-struct Rng(u64);
+/// A small, fast, seedable random source (SplitMix64), so generated workspaces and
+/// benchmark data are the same on every run (also used by the content benchmark).
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -29,8 +30,13 @@ impl Rng {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D049BB133111EB);
         z ^ (z >> 31)
     }
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
+    }
+    /// Skewed towards small indexes, as word use is.
+    pub(crate) fn skewed(&mut self, n: usize) -> usize {
+        let (a, b, c) = (self.below(n), self.below(n), self.below(n));
+        a.min(b).min(c)
     }
     fn chance(&mut self, p: f64) -> bool {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p

@@ -77,8 +77,16 @@ test('a meeting from the home screen to the minutes, with a decision signed in t
 
   await d.unlock('Sofia Marín');
   await d.waitFor('[data-testid="home-greeting"]', { text: 'Sofia' });
+  await d.waitFor('[data-testid="home"][data-state="fresh"]');
   await d.waitFor('[data-testid="home-queue"]');
   await d.waitFor('[data-testid="home-my-overdue"]');
+  // The content that fits her most pressing contacts: each contact named is one of hers
+  // the screen lists as owed under an SLA or past their stage's time.
+  await d.waitFor('[data-testid="home-content"]');
+  const rep = await d.exec(`const names = (sel) => [...document.querySelectorAll(sel + ' li a')].map((a) => a.textContent.trim());
+    return { content: names('[data-testid=home-content]'), pressing: [...names('[data-testid=home-my-overdue]'), ...names('[data-testid=home-sla-due]')] }`);
+  assert.ok(rep.content.length > 0, 'a rep sees content for her open contacts');
+  for (const who of rep.content) assert.ok(rep.pressing.includes(who), `${who} is one of ${rep.pressing.join(', ')}`);
   await clean('home, sales rep');
 
   // Maya prepares the meeting: its agenda comes from the data of the period.
@@ -96,6 +104,17 @@ test('a meeting from the home screen to the minutes, with a decision signed in t
   assert.ok(titles.some((t) => t.startsWith('Awaiting sign-off')), titles.join(' | '));
   // The demo playbook has SLAs: each side's breaches come to the table.
   assert.ok(titles.some((t) => t.startsWith('SLA breaches by side: ')), titles.join(' | '));
+  // The content library's gaps, stale assets and marketing's credit, with their evidence.
+  assert.ok(titles.some((t) => t.startsWith('Content: ')), titles.join(' | '));
+  // Versions by their names, never by the CLI's codes (stage/sal@2).
+  assert.ok(titles.every((t) => !/\w+\/\w+@\d/.test(t)), titles.join(' | '));
+  await clickText('[data-testid="agenda-title"]', 'Content: ');
+  await d.waitFor('[data-testid="agenda-content"]');
+  const evidence = await d.attribute('[data-testid="agenda-content"] ~ .evidence a', 'href');
+  assert.ok(evidence.endsWith('#/content/health'), evidence);
+  await clickText('[data-testid="agenda-title"]', 'Awaiting sign-off');
+  const signoffs = await d.text(await d.waitFor('[data-testid="agenda-signoffs"]'));
+  assert.ok(!/\w+\/\w+@\d/.test(signoffs) && / v\d/.test(signoffs), signoffs);
   const count = titles.length;
 
   // Present mode at projector size, walked with the arrows and a clicker's page keys.
@@ -122,6 +141,8 @@ test('a meeting from the home screen to the minutes, with a decision signed in t
   await d.click('[data-testid="submit-proposal"]');
   await d.waitFor('[data-testid="present-decision"]', { text: 'Ask for a stated need' });
   await d.waitFor('[data-testid="decision-version-status"]', { text: 'Awaiting sign-off' });
+  // The room sees what it signs: the entry criteria, before and after.
+  await d.waitFor('[data-testid="decision-changes"]', { text: NEW_MQL });
 
   await d.choose('sign-member', 'Maya Okafor');
   await d.type('[data-testid="sign-passphrase"]', 'playbook-demo');
@@ -161,7 +182,7 @@ test('a meeting from the home screen to the minutes, with a decision signed in t
 
   // The minutes, as a printable page, and saved as Markdown.
   await d.click('[data-testid="open-minutes"]');
-  await d.waitFor('[data-testid="minutes-decisions"]', { text: 'stage/mql@3' });
+  await d.waitFor('[data-testid="minutes-decisions"]', { text: 'Marketing Qualified Lead v3' });
   await d.waitFor('[data-testid="minutes-decisions"]', { text: 'signed by Maya Okafor and Daniel Brooks' });
   await d.waitFor('[data-testid="minutes-actions"]', { text: 'Priya Raman' });
   await clean('minutes');
@@ -227,12 +248,15 @@ test('screenshots: home, reports, an agenda and present mode at 1920×1080 and 1
       await d.unlock('Maya Okafor');
       await d.click('[data-testid="nav-home"]');
       await d.waitFor('[data-testid="home-greeting"]', { text: 'Maya' });
-      await d.waitFor('[data-testid="home-funnel-rows"]');
+      await d.waitFor('[data-testid="home"][data-state="fresh"] [data-testid="home-funnel-rows"]');
+      await d.waitFor('[data-testid="home-sla"]');
       await shot(`14-home-manager-${tag}`);
 
       await d.unlock('Sofia Marín');
       await d.waitFor('[data-testid="home-greeting"]', { text: 'Sofia' });
+      await d.waitFor('[data-testid="home"][data-state="fresh"]');
       await d.waitFor('[data-testid="leads-total"]');
+      await d.waitFor('[data-testid="home-content"]');
       await shot(`14-home-rep-${tag}`);
 
       await d.unlock('Maya Okafor');
@@ -249,6 +273,12 @@ test('screenshots: home, reports, an agenda and present mode at 1920×1080 and 1
       await clickText('[data-testid="agenda-title"]', 'Rejected and recycled leads');
       await d.waitFor('[data-testid="agenda-facts"]');
       await shot(`14-meeting-agenda-${tag}`);
+      await clickText('[data-testid="agenda-title"]', 'Content: ');
+      await d.waitFor('[data-testid="agenda-content"]');
+      // The item's facts, not the items above it: scrolled as a person would.
+      await d.exec(`document.querySelector('[data-testid=agenda-content]').scrollIntoView({ block: 'center' })`);
+      await sleep(200);
+      await shot(`14-meeting-agenda-content-${tag}`);
 
       await d.click('[data-testid="present"]');
       await d.waitFor('[data-testid="present-title"]', { text: 'Funnel and conversion' });
@@ -265,5 +295,5 @@ test('screenshots: home, reports, an agenda and present mode at 1920×1080 and 1
     }
   }
   await d.choose('theme', 'System theme');
-  assert.equal(shots.length, 32);
+  assert.equal(shots.length, 36);
 }));

@@ -49,6 +49,9 @@ test('the scorecard shows both sides, its trend as a table, and a breach opens t
 
   const breaches = await d.textOf('[data-testid="sla-breaches"]');
   assert.match(breaches, /Breaches \d+/);
+  // Each breach says what happened against what was agreed.
+  const why = await d.textOf('[data-testid="breach-why"]');
+  assert.match(why, /(after|past|within) the \d+ business (hours?|days?) agreed|fewer than the \d+ attempts agreed|without an agreed reason/, why);
   await d.click('[data-testid="breach-open"]');
   await d.waitFor('[data-testid="timeline-event"]');
   await scrollTo(d, '[data-testid="timeline"]');

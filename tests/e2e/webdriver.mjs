@@ -51,7 +51,16 @@ export class Driver {
       } catch {
         /* not listening yet */
       }
-      if (i > 100) throw new Error('tauri-driver did not start');
+      // A loaded 2-core machine can take many seconds to bring the drivers up; on giving
+      // up, the driver goes too, or it would keep this test file (and the run) alive.
+      if (i > 600) {
+        try {
+          process.kill(-proc.pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+        throw new Error('tauri-driver did not start within 60 s');
+      }
       await sleep(100);
     }
     const caps = {

@@ -118,6 +118,12 @@ test('search finds full names, names typed without accents and any word of a com
   await d.choose('filter-stage', 'All stages');
   const search = async (text) => {
     await d.type('[data-testid="filter-search"]', text);
+    // The search is in the URL once typed (after a short pause); only then are the rows
+    // shown its answer, not the list before it (a slow answer was read as the result).
+    await until(
+      async () => (await d.exec(`return new URLSearchParams(location.hash.split('?')[1] ?? '').get('q')`)) === text,
+      `the search ${text} in the URL`,
+    );
     await until(async () => {
       const rows = await loadedRows();
       return !(await total()).startsWith('Loading') && rows.length > 0 ? rows : null;

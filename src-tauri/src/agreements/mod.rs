@@ -463,6 +463,11 @@ impl AgreementVersion {
     pub fn reference(&self) -> String {
         format!("{}/{}@{}", self.kind.as_str(), self.key, self.number)
     }
+
+    /// `Sales accepted lead v2`: how a screen, an agenda or the minutes name a version.
+    pub fn label(&self) -> String {
+        format!("{} v{}", self.name, self.number)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Type)]

@@ -73,6 +73,15 @@ fn print(r: &SlaReport) {
         ],
         rows,
     );
+    // Counts judged by earlier versions are said so, next to the target now in force.
+    for s in &r.slas {
+        for e in &s.earlier {
+            println!(
+                "  {}: items started before {} are judged by v{} ({})",
+                s.key, e.until, e.version, e.target
+            );
+        }
+    }
     let breached: Vec<Vec<String>> = r
         .slas
         .iter()

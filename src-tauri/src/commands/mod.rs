@@ -90,6 +90,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             reports::report_aging,
             reports::export_report,
             reports::get_home,
+            reports::get_home_extras,
             meetings::list_meetings,
             meetings::get_meeting,
             meetings::create_meeting,

@@ -3,6 +3,7 @@ use tauri::State;
 
 use super::AppState;
 use crate::error::AppResult;
+use crate::home::extras::HomeExtras;
 use crate::home::{self, Home};
 use crate::reports::aging::AgingReport;
 use crate::reports::funnel::FunnelReport;
@@ -70,19 +71,42 @@ pub async fn export_report(
     export_file(&state, kind.as_str(), "csv", csv.as_bytes())
 }
 
-/// The home screen of whoever is signed in (or, as a hint, last signed in) here.
+fn viewer(app: &tauri::AppHandle, state: &AppState) -> AppResult<Option<String>> {
+    Ok(match state.session.signer() {
+        Some(s) => Some(s.member_id),
+        None => crate::settings::identity(app, &state.data_dir)?,
+    })
+}
+
+/// The home screen of whoever is signed in (or, as a hint, last signed in) here; with
+/// `kept`, the numbers last computed if there are any (marked so), for the first paint.
 #[tauri::command]
 #[specta::specta]
 pub async fn get_home(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
     days: u32,
+    kept: bool,
 ) -> AppResult<Home> {
-    let viewer = match state.session.signer() {
-        Some(s) => Some(s.member_id),
-        None => crate::settings::identity(&app, &state.data_dir)?,
-    };
-    home::home(&state.db, viewer.as_deref(), days, &state.sla).await
+    let viewer = viewer(&app, &state)?;
+    if kept {
+        if let Some(home) = home::cache::kept(&state.db, viewer.as_deref(), days).await? {
+            return Ok(home);
+        }
+    }
+    home::home(&state.db, viewer.as_deref(), days).await
+}
+
+/// The parts of the home screen that wait for the SLA state and the content library.
+#[tauri::command]
+#[specta::specta]
+pub async fn get_home_extras(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    days: u32,
+) -> AppResult<HomeExtras> {
+    let viewer = viewer(&app, &state)?;
+    home::extras::extras(&state.db, viewer.as_deref(), days, &state.sla).await
 }
 
 /// Writes a file into the app's exports folder (never elsewhere), named by what it is and

@@ -15,6 +15,7 @@ use super::write;
 use super::{AssetFields, AssetSource, AssetStatus};
 use crate::db::{self, Db};
 use crate::error::AppResult;
+use crate::generator::Rng;
 
 const RUNS: usize = 40;
 
@@ -42,28 +43,6 @@ struct Report {
     cases: Vec<Case>,
     faceted_p95_ms: f64,
     worst_ratio_p95: f64,
-}
-
-/// A small seedable random source (SplitMix64).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E3779B97F4A7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58476D1CE4E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D049BB133111EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    /// Skewed towards small indexes, as word use is.
-    fn skewed(&mut self, n: usize) -> usize {
-        let a = self.below(n);
-        let b = self.below(n);
-        let c = self.below(n);
-        a.min(b).min(c)
-    }
 }
 
 const TOPICS: [&str; 48] = [

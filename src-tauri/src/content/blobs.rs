@@ -11,8 +11,11 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, AppResult};
 
-/// Files larger than this are refused (sizes cross to the window as 32-bit numbers).
-pub const MAX_FILE_BYTES: u64 = u32::MAX as u64;
+/// Files larger than this are refused (2 GiB: sizes are kept and shown as signed 32-bit
+/// numbers, end to end).
+pub const MAX_FILE_BYTES: u64 = i32::MAX as u64;
+const TOO_LARGE: &str =
+    "the file is larger than 2 GiB; store it elsewhere and add a link to it instead";
 /// How much of the head of a file the sniffers look at.
 const HEAD_BYTES: usize = 8192;
 const CHUNK: usize = 256 * 1024;
@@ -82,6 +85,10 @@ impl Store {
                 format!("{} is not a regular file", source.display()),
             ));
         }
+        // Refused before a byte is copied (the stream checks again: a file may grow).
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(AppError::invalid("file", TOO_LARGE));
+        }
         let file = File::open(source)
             .map_err(|e| AppError::io(format!("cannot read {}: {e}", source.display())))?;
         self.put_reader(file)
@@ -110,10 +117,7 @@ impl Store {
                 };
                 size += n as u64;
                 if size > MAX_FILE_BYTES {
-                    return Err(AppError::invalid(
-                        "file",
-                        "the file is larger than 4 GiB; link to it instead",
-                    ));
+                    return Err(AppError::invalid("file", TOO_LARGE));
                 }
                 if head.len() < HEAD_BYTES {
                     let take = (HEAD_BYTES - head.len()).min(n);
@@ -304,13 +308,20 @@ pub fn extension_warning(name: &str, media_type: &str) -> Option<String> {
 /// assert_eq!(display_name("../../etc/passwd"), "passwd");
 /// assert_eq!(display_name("C:\\Users\\ana\\Deck.pptx"), "Deck.pptx");
 /// assert_eq!(display_name(".."), "file");
+/// assert_eq!(display_name("rtl\u{202E}gnp.exe"), "rtlgnp.exe");
 /// ```
 pub fn display_name(given: &str) -> String {
     let last = given
         .rsplit(['/', '\\'])
         .find(|p| !p.trim().is_empty())
         .unwrap_or("");
-    let clean: String = last.chars().filter(|c| !c.is_control()).take(200).collect();
+    // Control characters and text-direction controls (which make `gnp.exe` read as
+    // `exe.png`) are dropped.
+    let clean: String = last
+        .chars()
+        .filter(|c| !c.is_control() && !crate::imports::values::bidi_control(*c))
+        .take(200)
+        .collect();
     let clean = clean.trim().to_string();
     if clean.is_empty() || clean.chars().all(|c| c == '.') {
         "file".into()

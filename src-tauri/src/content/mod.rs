@@ -71,7 +71,7 @@ pub enum AssetSource {
         sha256: String,
         /// The original file name, for display only (never a path).
         name: String,
-        /// Bytes (files larger than 4 GiB are not stored).
+        /// Bytes (files larger than 2 GiB are not stored).
         size: u32,
         /// Sniffed from the content, not the name.
         media_type: String,

@@ -346,6 +346,33 @@ pub async fn projection(
     Ok(project_rows(rowid, asset_id, records, tax, body))
 }
 
+/// An asset source as its version columns: sha256, file name, size, media type, url.
+type SourceColumns = (
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+);
+
+fn source_columns(source: &AssetSource) -> SourceColumns {
+    match source {
+        AssetSource::File {
+            sha256,
+            name,
+            size,
+            media_type,
+        } => (
+            Some(sha256.clone()),
+            Some(name.clone()),
+            Some(i64::from(*size)),
+            Some(media_type.clone()),
+            None,
+        ),
+        AssetSource::Link { url } => (None, None, None, None, Some(url.clone())),
+    }
+}
+
 /// Builds the projection rows (a pure function, shared by single writes and bulk loads).
 pub fn project_rows(
     rowid: i64,
@@ -360,21 +387,7 @@ pub fn project_rows(
     let mut previous: Option<&AssetSource> = None;
     for (r, fields) in records {
         if previous != Some(&fields.source) {
-            let (sha, name, size, media, url) = match &fields.source {
-                AssetSource::File {
-                    sha256,
-                    name,
-                    size,
-                    media_type,
-                } => (
-                    Some(sha256.clone()),
-                    Some(name.clone()),
-                    Some(i64::from(*size)),
-                    Some(media_type.clone()),
-                    None,
-                ),
-                AssetSource::Link { url } => (None, None, None, None, Some(url.clone())),
-            };
+            let (sha, name, size, media, url) = source_columns(&fields.source);
             versions.push(vec![
                 Val::Text(asset_id.to_string()),
                 Val::Int(versions.len() as i64 + 1),
@@ -390,21 +403,7 @@ pub fn project_rows(
             previous = Some(&fields.source);
         }
     }
-    let (sha, name, size, media, url) = match &f.source {
-        AssetSource::File {
-            sha256,
-            name,
-            size,
-            media_type,
-        } => (
-            Some(sha256.clone()),
-            Some(name.clone()),
-            Some(i64::from(*size)),
-            Some(media_type.clone()),
-            None,
-        ),
-        AssetSource::Link { url } => (None, None, None, None, Some(url.clone())),
-    };
+    let (sha, name, size, media, url) = source_columns(&f.source);
     let asset = vec![
         Val::Int(rowid),
         Val::Text(asset_id.to_string()),

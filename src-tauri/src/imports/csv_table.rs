@@ -27,6 +27,7 @@ pub fn decode(bytes: &[u8]) -> (Cow<'_, [u8]>, Option<String>) {
             Some("the file is not UTF-8; it was read as Windows-1252 (Western European), as Excel and Salesforce write it on Windows".to_string()),
         )
     };
+    let (text, note) = strip_bidi_controls(text, note);
     let nuls = text.iter().filter(|b| **b == 0).count();
     if nuls == 0 {
         return (text, note);
@@ -38,6 +39,32 @@ pub fn decode(bytes: &[u8]) -> (Cow<'_, [u8]>, Option<String>) {
         Some(match note {
             Some(n) => format!("{n}; {nul_note}"),
             None => nul_note,
+        }),
+    )
+}
+
+/// Bidi embedding, override and isolate controls (U+202A–U+202E, U+2066–U+2069) are
+/// dropped: in a name or file name they make `gnp.exe` read as `exe.png`, and no CRM value
+/// needs them (right-to-left text displays without them; the marks U+200E/U+200F stay).
+fn strip_bidi_controls(
+    text: Cow<'_, [u8]>,
+    note: Option<String>,
+) -> (Cow<'_, [u8]>, Option<String>) {
+    let bidi = super::values::bidi_control;
+    let Ok(s) = std::str::from_utf8(&text) else {
+        return (text, note);
+    };
+    let found = s.chars().filter(|c| bidi(*c)).count();
+    if found == 0 {
+        return (text, note);
+    }
+    let cleaned: String = s.chars().filter(|c| !bidi(*c)).collect();
+    let bidi_note = format!("{found} text-direction control characters were dropped (they disguise names such as a file's extension)");
+    (
+        Cow::Owned(cleaned.into_bytes()),
+        Some(match note {
+            Some(n) => format!("{n}; {bidi_note}"),
+            None => bidi_note,
         }),
     )
 }
@@ -386,6 +413,22 @@ mod tests {
         assert_eq!(t.broken[0].0, 3);
         let rows: Vec<u32> = t.rows.iter().map(|(r, _)| *r).collect();
         assert!(rows.contains(&4) && rows.contains(&6), "{rows:?}");
+    }
+
+    #[test]
+    fn text_direction_controls_are_dropped_with_a_note() {
+        let (text, note) = decode("Email,Last\na@x.example,\u{202E}gnp.exe\n".as_bytes());
+        assert_eq!(
+            std::str::from_utf8(&text).unwrap(),
+            "Email,Last\na@x.example,gnp.exe\n"
+        );
+        assert!(note.unwrap().contains("1 text-direction control"));
+        let plain = "Email,Last\na@x.example,\u{05D3}\u{05D5}\u{05D3}\u{200F}\n";
+        assert_eq!(
+            decode(plain.as_bytes()).0.as_ref(),
+            plain.as_bytes(),
+            "RTL text and marks stay"
+        );
     }
 
     #[test]

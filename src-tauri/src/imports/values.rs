@@ -50,7 +50,15 @@ pub fn clean(cell: &str) -> Option<&str> {
 /// hyphen) that make two addresses look the same.
 pub fn invisible(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+        || bidi_control(c)
+        || matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+}
+
+/// Whether a character is a bidi embedding, override or isolate control (U+202A–U+202E,
+/// U+2066–U+2069): in a name it can make `gnp.exe` read as `exe.png`. The marks U+200E
+/// and U+200F, which right-to-left text uses, are not among them.
+pub fn bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// A source channel as one value however a file spells it: "Olark Chat", "olark chat"

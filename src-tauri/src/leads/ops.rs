@@ -189,6 +189,9 @@ pub async fn export(
 pub async fn generate(db: &Db, contacts: u32, seed: u64, signer: &Signer) -> AppResult<Generated> {
     crate::imports::run::require_bulk_writer(&mut *db.acquire().await?, signer).await?;
     let mut tx = db::write(db).await?;
+    // A bulk write (the command line's `generate` and the benches): the import's large page
+    // cache, kept by this connection of a process that ends after it.
+    db::large_cache(&mut tx, true).await?;
     let g = generator::generate(&mut tx, contacts, seed, Utc::now(), signer).await?;
     // Its contacts enter the search index in one pass, in the same transaction.
     search_index::add(&mut tx).await?;

@@ -1,8 +1,8 @@
 //! The agenda a meeting's period calls for, built from the data: how the funnel and its
 //! conversion moved against the period before, why leads were rejected or recycled (with
 //! examples), how each side kept its SLAs, which sources progress, who holds leads past
-//! their stage's time, what awaits sign-off and which actions of earlier meetings are still
-//! open. An item appears only when
+//! their stage's time, what awaits sign-off, where the content library has gaps or stale
+//! assets, and which actions of earlier meetings are still open. An item appears only when
 //! its data has something to show; each keeps the numbers it showed.
 use chrono::Utc;
 
@@ -101,6 +101,36 @@ fn sla_title(report: &SlaPeriodReport) -> String {
     } else {
         format!("SLA breaches by side: {}", parts.join(", "))
     }
+}
+
+/// "Content: 7 gaps in the library, 3 assets past their review date, 4 sent before contacts
+/// moved forward".
+fn content_title(r: &crate::reports::content::ContentHealth) -> String {
+    let count =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut parts = Vec::new();
+    if r.gap_count > 0 {
+        parts.push(count(
+            r.gap_count as usize,
+            "gap in the library",
+            "gaps in the library",
+        ));
+    }
+    if r.stale_count > 0 {
+        parts.push(count(
+            r.stale_count as usize,
+            "asset past its review date",
+            "assets past their review date",
+        ));
+    }
+    if !r.credited.is_empty() {
+        parts.push(count(
+            r.credited.len(),
+            "asset sent before contacts moved forward",
+            "assets sent before contacts moved forward",
+        ));
+    }
+    format!("Content: {}", parts.join(", "))
 }
 
 /// The items the data of `period` calls for, in agenda order. `meeting` is the meeting
@@ -220,12 +250,22 @@ pub async fn build(
     let versions = pending_signoffs(&mut *conn).await?;
     if !versions.is_empty() {
         let title = match versions.as_slice() {
-            [one] => format!("Awaiting sign-off: {} ({})", one.name, one.reference),
+            [one] => format!("Awaiting sign-off: {}", one.label),
             many => format!("Awaiting sign-off: {} playbook changes", many.len()),
         };
         items.push(Built {
             title,
             facts: AgendaFacts::Signoffs { versions },
+        });
+    }
+
+    if let Some(report) = crate::reports::content::content_health(&mut *conn, Utc::now())
+        .await?
+        .filter(|r| r.worth_an_item())
+    {
+        items.push(Built {
+            title: content_title(&report),
+            facts: AgendaFacts::Content { report },
         });
     }
 
@@ -247,6 +287,7 @@ pub async fn pending_signoffs(conn: &mut Conn) -> AppResult<Vec<PendingSignoff>>
         .filter_map(|i| i.pending)
         .map(|v| PendingSignoff {
             reference: v.reference(),
+            label: v.label(),
             version_id: v.id,
             item_id: v.item_id,
             kind: v.kind,

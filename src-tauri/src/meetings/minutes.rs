@@ -221,7 +221,7 @@ pub fn numbers(facts: &AgendaFacts) -> Option<Table> {
                 .collect(),
         ),
         AgendaFacts::Signoffs { versions } => t(
-            &["Version", "Name", "Awaiting"],
+            &["Version", "Awaiting"],
             versions
                 .iter()
                 .map(|v| {
@@ -231,9 +231,59 @@ pub fn numbers(facts: &AgendaFacts) -> Option<Table> {
                         .map(|s| format!("{} manager", s.as_str()))
                         .collect::<Vec<_>>()
                         .join(" and ");
-                    row(&[&v.reference, &v.name, &awaiting])
+                    row(&[&v.label, &awaiting])
                 })
                 .collect(),
+        ),
+        AgendaFacts::Content { report } => t(
+            &["In the library", "Which"],
+            vec![
+                vec![
+                    format!(
+                        "Stage × persona pairs with nothing ({} empty cells in all)",
+                        report.gap_count
+                    ),
+                    report
+                        .gaps
+                        .iter()
+                        .map(|g| format!("{} · {}", g.stage, g.persona))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ],
+                vec![
+                    "Risk points nothing answers".into(),
+                    report.uncovered_risks.join("; "),
+                ],
+                vec![
+                    format!("Past their review date ({})", report.stale_count),
+                    report
+                        .stale
+                        .iter()
+                        .map(|a| {
+                            format!(
+                                "{} ({})",
+                                a.title,
+                                a.owner_name.as_deref().unwrap_or("no owner")
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ],
+                vec![
+                    "Sent before contacts moved forward".into(),
+                    report
+                        .credited
+                        .iter()
+                        .map(|a| {
+                            format!("{} ({} of {} moved)", a.title, a.moved_forward, a.contacts)
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ],
+            ]
+            .into_iter()
+            .filter(|r| !r[1].is_empty())
+            .collect(),
         ),
         AgendaFacts::Actions { items } => t(
             &["Action", "Owner", "Due", "From"],
@@ -277,7 +327,7 @@ pub fn outcome(d: &Decision) -> Option<String> {
         VersionStatus::Draft => "declined, back to draft".into(),
         VersionStatus::Tampered => "does not verify".into(),
     };
-    Some(format!("{} “{}”: {state}{signed}", v.reference, v.name))
+    Some(format!("{}: {state}{signed}", v.label))
 }
 
 /// Escapes text for Markdown: nothing a reader's renderer would treat as markup or HTML.

@@ -17,6 +17,7 @@ use specta::Type;
 
 use crate::agreements::{AgreementKind, Proposal, VersionStatus};
 use crate::reports::aging::AgingReport;
+use crate::reports::content::ContentHealth;
 use crate::reports::funnel::FunnelReport;
 use crate::reports::period::Period;
 use crate::reports::reasons::ReasonsReport;
@@ -49,7 +50,7 @@ impl ActionStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct Meeting {
     pub id: String,
@@ -68,7 +69,7 @@ pub struct Meeting {
     pub open_actions: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct Attendee {
     pub member_id: String,
@@ -125,6 +126,8 @@ pub enum AgendaFacts {
     Aging { report: AgingReport },
     /// Playbook versions awaiting sign-off.
     Signoffs { versions: Vec<PendingSignoff> },
+    /// Gaps in the content library, stale assets, and what was sent before contacts moved.
+    Content { report: ContentHealth },
     /// Action items of earlier meetings still open.
     Actions { items: Vec<ActionItem> },
     /// Added by hand.
@@ -140,6 +143,7 @@ impl AgendaFacts {
             AgendaFacts::Sources { .. } => "sources",
             AgendaFacts::Aging { .. } => "aging",
             AgendaFacts::Signoffs { .. } => "signoffs",
+            AgendaFacts::Content { .. } => "content",
             AgendaFacts::Actions { .. } => "actions",
             AgendaFacts::Manual => "manual",
         }
@@ -164,8 +168,10 @@ pub struct FunnelChange {
 pub struct PendingSignoff {
     pub version_id: String,
     pub item_id: String,
-    /// `stage/sal@3`.
+    /// `stage/sal@3`: how the CLI names it.
     pub reference: String,
+    /// `Sales accepted lead v3`: how people read it.
+    pub label: String,
     pub kind: AgreementKind,
     pub name: String,
     pub summary: String,
@@ -191,7 +197,10 @@ pub struct Decision {
 pub struct DecisionVersion {
     pub version_id: String,
     pub item_id: String,
+    /// `stage/sal@3`: how the CLI names it.
     pub reference: String,
+    /// `Sales accepted lead v3`: how people read it.
+    pub label: String,
     pub kind: AgreementKind,
     pub name: String,
     pub status: VersionStatus,
@@ -200,6 +209,17 @@ pub struct DecisionVersion {
     /// Who signed it so far (valid approvals), in order.
     pub approved_by: Vec<String>,
     pub effective_at: Option<String>,
+    /// What it changes against the version before it, field by field (empty for a new
+    /// item): what the room signs, in words.
+    pub changes: Vec<DecisionChange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct DecisionChange {
+    pub field: String,
+    pub before: String,
+    pub after: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]

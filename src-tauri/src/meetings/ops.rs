@@ -57,6 +57,27 @@ fn optional_text(field: &str, text: &str) -> AppResult<String> {
     Ok(t.to_string())
 }
 
+/// The most agenda items one meeting holds (a meeting of an hour covers a few dozen).
+const AGENDA_MAX: usize = 200;
+
+/// Closing makes the agenda, decisions and actions final, so it is for those who held the
+/// meeting: an attendee, or a manager of either side.
+fn may_close(m: &Meeting, roster: &Roster, member_id: &str) -> AppResult<()> {
+    if m.attendees.iter().any(|a| a.member_id == member_id) {
+        return Ok(());
+    }
+    match roster.latest(member_id) {
+        Some(s) if s.role == crate::team::Role::Manager => Ok(()),
+        Some(s) => Err(AppError::not_allowed(format!(
+            "only the attendees of “{}” or a manager close it; {} did not attend",
+            m.title, s.name
+        ))),
+        None => Err(AppError::not_allowed(
+            "only members of the team close a meeting",
+        )),
+    }
+}
+
 async fn roster(conn: &mut Conn) -> AppResult<Roster> {
     crate::team::records::roster(conn).await
 }
@@ -316,11 +337,18 @@ pub async fn add_agenda_item(
     let meeting = resolve(&mut tx, reference).await?;
     refuse_if_closed(&meeting)?;
     let roster = roster(&mut tx).await?;
-    let last = store::agenda(&mut tx, &meeting.id)
-        .await?
-        .iter()
-        .map(|i| i.position)
-        .fold(0.0, f64::max);
+    let agenda = store::agenda(&mut tx, &meeting.id).await?;
+    if agenda.len() >= AGENDA_MAX {
+        return Err(AppError::invalid(
+            "title",
+            format!(
+                "“{}” already has {} agenda items, the most one meeting holds; drop some or plan another meeting",
+                meeting.title,
+                agenda.len()
+            ),
+        ));
+    }
+    let last = agenda.iter().map(|i| i.position).fold(0.0, f64::max);
     let id = new_id();
     write(
         &mut tx,
@@ -684,6 +712,7 @@ pub async fn close(db: &Db, reference: &str, author: &Signer) -> AppResult<Meeti
     let meeting = resolve(&mut tx, reference).await?;
     refuse_if_closed(&meeting)?;
     let roster = roster(&mut tx).await?;
+    may_close(&meeting, &roster, &author.member_id)?;
     write(
         &mut tx,
         &roster,

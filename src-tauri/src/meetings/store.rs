@@ -440,11 +440,55 @@ pub async fn decisions(conn: &mut Conn, meeting_id: &str) -> AppResult<Vec<Decis
     Ok(out)
 }
 
+/// What `v` changes against the item's version before it (by number), in people's words.
+async fn changes_of(
+    conn: &mut Conn,
+    v: &crate::agreements::AgreementVersion,
+    now: chrono::DateTime<Utc>,
+) -> AppResult<Vec<super::DecisionChange>> {
+    let item = crate::agreements::store::load_item(&mut *conn, &v.item_id, now).await?;
+    let Some(before) = item
+        .versions
+        .iter()
+        .filter(|p| p.number < v.number)
+        .max_by_key(|p| p.number)
+        .cloned()
+    else {
+        return Ok(vec![]);
+    };
+    let stages: std::collections::HashMap<String, String> = crate::agreements::store::load_items(
+        &mut *conn,
+        Some(crate::agreements::AgreementKind::Stage),
+        now,
+    )
+    .await?
+    .into_iter()
+    .map(|i| (i.key, i.name))
+    .collect();
+    let diff = crate::agreements::diff::compare(before, v.clone(), &|key| {
+        stages.get(key).cloned().unwrap_or_else(|| key.to_string())
+    })?;
+    Ok(diff
+        .fields
+        .into_iter()
+        .filter(|f| f.changed)
+        .map(|f| super::DecisionChange {
+            field: f.field,
+            before: f.left,
+            after: f.right,
+        })
+        .collect())
+}
+
 /// A version as a decision shows it: its status, who has signed and who is awaited.
 pub async fn decision_version(conn: &mut Conn, version_id: &str) -> AppResult<DecisionVersion> {
-    let v = crate::agreements::store::resolve_version(conn, version_id, Utc::now()).await?;
+    let now = Utc::now();
+    let v = crate::agreements::store::resolve_version(conn, version_id, now).await?;
+    let changes = changes_of(conn, &v, now).await?;
     Ok(DecisionVersion {
+        changes,
         reference: v.reference(),
+        label: v.label(),
         approved_by: v
             .log
             .iter()

@@ -2,9 +2,11 @@
 //! (entries, conversion, velocity, deals), acceptance by source, campaign and score band,
 //! rejection and recycle reasons as a Pareto, and aging. Each report is a pure function of
 //! the period's steps (`steps`, a projection of the fold) and the stage definitions by time
-//! (`stages`); `ops` loads what they need, `csv` writes them for spreadsheets.
+//! (`stages`); `ops` loads what they need, `csv` writes them for spreadsheets. `sla` and
+//! `content` bring the SLA and content areas' numbers to the agenda and the home screen.
 pub mod aging;
 pub mod bench;
+pub mod content;
 pub mod csv;
 pub mod funnel;
 pub mod ops;

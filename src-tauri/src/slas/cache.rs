@@ -4,11 +4,13 @@
 //! anything else that could change a verdict (the playbook, the team, `verify`'s findings,
 //! the contacts) triggers a full build. A test checks that a refreshed state always equals
 //! a fresh build.
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::evaluate::{self, Mark};
 use super::fold::{fold, Machine, People, RawEvent};
 use super::load;
+use super::report::{self, Scorecard, TrendPeriod, Window};
+use super::tally::Tally;
 use super::terms::Terms;
 use super::Item;
 use crate::db::Conn;
@@ -21,6 +23,61 @@ pub struct ContactRef {
     pub external_id: Option<String>,
     /// The contact's current owner (index into the people).
     pub owner: Option<u16>,
+}
+
+/// Where a full build spends its time.
+#[derive(Debug, Clone, Copy)]
+pub struct Spans {
+    pub read: std::time::Duration,
+    pub judge: std::time::Duration,
+}
+
+/// Every contact's events in one vector, grouped by contact (a counting sort), so that a
+/// million events take two allocations rather than one per contact.
+struct Logs {
+    events: Vec<RawEvent>,
+    /// Contact `c`'s events are `events[starts[c]..starts[c + 1]]`.
+    starts: Vec<usize>,
+}
+
+impl Logs {
+    fn group(contacts: usize, tagged: Vec<(u32, RawEvent)>) -> Logs {
+        let mut starts = vec![0usize; contacts + 1];
+        for (c, _) in &tagged {
+            starts[*c as usize + 1] += 1;
+        }
+        let mut sum = 0;
+        for s in &mut starts {
+            sum += *s;
+            *s = sum;
+        }
+        let mut next = starts.clone();
+        let mut events = vec![RawEvent::default(); tagged.len()];
+        for (c, e) in tagged {
+            let slot = &mut next[c as usize];
+            events[*slot] = e;
+            *slot += 1;
+        }
+        Logs { events, starts }
+    }
+
+    /// The logs in shares of `share` contacts: (first contact, its logs).
+    fn shares(&mut self, share: usize) -> Vec<(u32, Vec<&mut [RawEvent]>)> {
+        let mut rest: &mut [RawEvent] = &mut self.events;
+        let mut out = vec![];
+        let contacts = self.starts.len() - 1;
+        for first in (0..contacts).step_by(share) {
+            let mut part = Vec::with_capacity(share);
+            for c in first..(first + share).min(contacts) {
+                let (log, tail) =
+                    std::mem::take(&mut rest).split_at_mut(self.starts[c + 1] - self.starts[c]);
+                part.push(log);
+                rest = tail;
+            }
+            out.push((first as u32, part));
+        }
+        out
+    }
 }
 
 pub struct State {
@@ -41,6 +98,9 @@ pub struct State {
     /// The newest event row read, and what else the items depend on.
     last_rowid: i64,
     stamp: String,
+    /// The scorecards' counts (one per trend period asked for), kept up to date as
+    /// contacts are re-judged.
+    tallies: Vec<Tally>,
 }
 
 /// What the items depend on besides the events: the playbook, the team, `verify`'s
@@ -61,6 +121,13 @@ async fn stamp(conn: &mut Conn) -> AppResult<String> {
 impl State {
     /// Reads and folds the whole log.
     pub async fn build(conn: &mut Conn) -> AppResult<State> {
+        Ok(State::build_timed(conn).await?.0)
+    }
+
+    /// [`State::build`], with the time spent reading the log (rows decoded and grouped by
+    /// contact) and judging it (fold, items, marks), for the bench.
+    pub async fn build_timed(conn: &mut Conn) -> AppResult<(State, Spans)> {
+        let start = std::time::Instant::now();
         let stamp = stamp(&mut *conn).await?;
         let last_rowid: i64 =
             sqlx::query_scalar("SELECT coalesce(max(rowid), 0) FROM handoff_events")
@@ -83,44 +150,44 @@ impl State {
             people_index: People::default(),
             people: vec![],
             contacts: Vec::with_capacity(rows.len()),
-            contact_index: HashMap::with_capacity(rows.len()),
+            contact_index: HashMap::with_capacity_and_hasher(rows.len(), Default::default()),
             items: vec![],
             contact_marks: vec![],
             marks: vec![],
             last_rowid,
             stamp,
+            tallies: vec![],
         };
         for (id, external_id, owner) in rows {
             state.add_contact(id, external_id, owner);
         }
+        // Rowids only grow and the log is append-only: the newest one bounds the count.
+        let expected = usize::try_from(last_rowid).unwrap_or(0).min(1 << 26);
         let events = load::all_events(
             &mut *conn,
             &state.contact_index,
             &mut state.people_index,
             &state.machine,
+            expected,
         )
         .await?;
-        let mut logs: Vec<Vec<RawEvent>> = vec![vec![]; state.contacts.len()];
-        for (contact, event) in events {
-            logs[contact as usize].push(event);
-        }
-        state.items = vec![vec![]; state.contacts.len()];
-        state.contact_marks = vec![vec![]; state.contacts.len()];
+        let mut logs = Logs::group(state.contacts.len(), events);
+        let read = start.elapsed();
         // Contacts are judged independently: one share of them per core.
         let cores = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .clamp(1, 8);
-        let share = logs.len().div_ceil(cores).max(1);
+        let share = state.contacts.len().div_ceil(cores).max(1);
         let judged: Vec<Vec<(Vec<Item>, Vec<Mark>)>> = std::thread::scope(|scope| {
             let state = &state;
             let workers: Vec<_> = logs
-                .chunks_mut(share)
-                .enumerate()
-                .map(|(k, part)| {
+                .shares(share)
+                .into_iter()
+                .map(|(first, part)| {
                     scope.spawn(move || {
-                        part.iter_mut()
+                        part.into_iter()
                             .enumerate()
-                            .map(|(j, log)| state.judge((k * share + j) as u32, log))
+                            .map(|(j, log)| state.judge(first + j as u32, log))
                             .collect::<Vec<_>>()
                     })
                 })
@@ -136,13 +203,13 @@ impl State {
                 "judging the SLA items failed",
             )
         })?;
-        for (i, (items, marks)) in judged.into_iter().flatten().enumerate() {
-            state.items[i] = items;
-            state.contact_marks[i] = marks;
-        }
+        let (items, marks) = judged.into_iter().flatten().unzip();
+        state.items = items;
+        state.contact_marks = marks;
         state.people.clone_from(&state.people_index.ids);
         state.index_marks();
-        Ok(state)
+        let judge = start.elapsed() - read;
+        Ok((state, Spans { read, judge }))
     }
 
     fn add_contact(
@@ -185,7 +252,10 @@ impl State {
 
     fn evaluate(&mut self, contact: u32, log: &mut [RawEvent]) {
         let (items, marks) = self.judge(contact, log);
-        self.items[contact as usize] = items;
+        let old = std::mem::replace(&mut self.items[contact as usize], items);
+        for tally in &mut self.tallies {
+            tally.replace(contact, &old, &self.items[contact as usize]);
+        }
         self.contact_marks[contact as usize] = marks;
         self.people.clone_from(&self.people_index.ids);
     }
@@ -239,6 +309,21 @@ impl State {
         }
         self.last_rowid = newest;
         Ok(Some(touched.len()))
+    }
+
+    /// The scorecard in `w`: from the kept counts when the window is unbounded (the
+    /// window's scorecard), else counted from scratch. Equal either way.
+    pub fn scorecard(&mut self, w: &Window, period: TrendPeriod) -> Scorecard {
+        if w.from != i64::MIN || w.to != i64::MAX {
+            return report::scorecard(self, w, period);
+        }
+        let mut tally = match self.tallies.iter().position(|t| t.period == period) {
+            Some(i) => self.tallies.swap_remove(i),
+            None => Tally::new(self, period, w.as_of),
+        };
+        let card = tally.scorecard(self, w);
+        self.tallies.push(tally);
+        card
     }
 
     /// The marks of SLA `s`, by time.

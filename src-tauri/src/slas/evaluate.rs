@@ -98,9 +98,10 @@ pub fn contact(
                     let who = by.or(f.assignee).or(answerable[i]);
                     items.push(item(f.at, Some(deadline), end_at, outcome, who));
                 }
+                // Entries first: a stage lookup for every event would dominate.
                 SlaRule::MaxTimeInStage { stage, within }
-                    if stage_index(stage) == Some(f.stage)
-                        && (i == 0 || facts[i - 1].stage != f.stage) =>
+                    if (i == 0 || facts[i - 1].stage != f.stage)
+                        && stage_index(stage) == Some(f.stage) =>
                 {
                     let Some(cal) = terms.calendar_at(&body.calendar, f.at) else {
                         continue;

@@ -4,7 +4,7 @@
 //! without allocating per event, so a million events fold in a fraction of a second.
 //! Signatures are taken as checked when each event was written or received; events that
 //! `playbook verify` found tampered are ignored, as by every fold.
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::Fact;
 use crate::agreements::{AgreementBody, AgreementItem, AgreementKind, ReasonUse};
@@ -14,7 +14,7 @@ use crate::team::roster::Roster;
 use crate::team::{Role, Side};
 
 /// One stored event, as read for the fold: people, stages and reasons by index.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct RawEvent {
     /// The id as a number that orders as its text (see `load::id_number`).
     pub id: u128,
@@ -81,10 +81,10 @@ pub fn agreed(item: &AgreementItem) -> Vec<(i64, &crate::agreements::AgreementVe
 impl Machine {
     pub fn new(items: &[AgreementItem]) -> Machine {
         let mut m = Machine {
-            stage_index: HashMap::new(),
+            stage_index: HashMap::default(),
             stages: vec![],
             stage_versions: vec![],
-            reason_index: HashMap::new(),
+            reason_index: HashMap::default(),
             reasons: vec![],
         };
         for item in items.iter().filter(|i| i.kind == AgreementKind::Stage) {

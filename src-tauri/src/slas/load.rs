@@ -5,7 +5,7 @@ use std::ptr::{self, NonNull};
 
 use libsqlite3_sys as ffi;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::fold::{Machine, People, RawEvent};
 use crate::db::Conn;
@@ -180,17 +180,29 @@ fn raw_event(row: &Row, people: &mut People, machine: &Machine) -> Option<RawEve
     })
 }
 
-/// Every stored event of the contacts in `contacts`, as (contact index, event).
+/// Every stored event of the contacts in `contacts`, as (contact index, event); about
+/// `expected` of them.
 pub async fn all_events(
     conn: &mut Conn,
     contacts: &HashMap<String, u32>,
     people: &mut People,
     machine: &Machine,
+    expected: usize,
 ) -> AppResult<Vec<(u32, RawEvent)>> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(expected);
     let sql = format!("SELECT {EVENT_COLUMNS} FROM handoff_events");
+    // A contact's events are mostly stored together: the previous row's contact is
+    // compared before the map (100k ids) is searched.
+    let mut last: (String, Option<u32>) = (String::new(), None);
     each_row(conn, &sql, &[], |row| {
-        let contact = row.text(0).and_then(|c| contacts.get(c).copied());
+        let contact = row.text(0).and_then(|c| {
+            if c != last.0 {
+                last.0.clear();
+                last.0.push_str(c);
+                last.1 = contacts.get(c).copied();
+            }
+            last.1
+        });
         if let Some(c) = contact {
             out.extend(raw_event(row, people, machine).map(|e| (c, e)));
         }

@@ -7,6 +7,7 @@
 //! `terms` holds the SLAs and calendars by effective time, `evaluate` turns one contact's
 //! applied events into items (a pure function), `report` counts them as of an instant,
 //! `cache` keeps the items between reports and refreshes only the contacts that changed,
+//! `tally` keeps the scorecard's counts and updates them for those contacts alone,
 //! `ops` is what the window and the CLI call, `notify` decides the deadline warnings.
 pub mod bench;
 pub mod cache;
@@ -16,6 +17,7 @@ pub mod load;
 pub mod notify;
 pub mod ops;
 pub mod report;
+pub mod tally;
 pub mod terms;
 
 use serde::Serialize;
@@ -137,6 +139,9 @@ pub struct SlaResult {
     /// The version in force as of the report (older items keep the version that judged them).
     pub version: u32,
     pub target: String,
+    /// Earlier versions that judged items of the report (started before `until`), so a
+    /// count is never read against a target it was not judged by.
+    pub earlier: Vec<EarlierVersion>,
     pub total: u32,
     pub met: u32,
     pub breached: u32,
@@ -145,6 +150,15 @@ pub struct SlaResult {
     pub compliance: Option<f64>,
     /// Per contact (the period kinds, volume and conversion rate, have none).
     pub items: Vec<ReportItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EarlierVersion {
+    pub version: u32,
+    pub target: String,
+    /// When the next version took force: items started before it are judged by this one.
+    pub until: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -158,24 +172,18 @@ pub struct ReportItem {
     pub status: ItemStatus,
 }
 
+/// The end of year 9999 (ms): the civil arithmetic here covers 1970 to then.
+pub const LAST_ISO_MS: i64 = 253_402_300_800_000;
+
 /// Milliseconds since the epoch as stored times are written (`db::ts`), without a
 /// formatter per call: reports print hundreds of thousands of them.
 pub fn iso(ms: i64) -> String {
-    if !(0..253_402_300_800_000).contains(&ms) {
+    if !(0..LAST_ISO_MS).contains(&ms) {
         return crate::db::ts(fold::ms_time(ms));
     }
     let days = ms.div_euclid(86_400_000);
     let rest = ms.rem_euclid(86_400_000);
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = civil(days);
     let mut out = String::with_capacity(24);
     let mut push = |v: i64, width: u32, after: char| {
         for k in (0..width).rev() {
@@ -193,6 +201,20 @@ pub fn iso(ms: i64) -> String {
     push(rest / 1000 % 60, 2, '.');
     push(rest % 1000, 3, 'Z');
     out
+}
+
+/// The civil date (year, month, day) of a day counted from 1970-01-01 (H. Hinnant's
+/// algorithm).
+pub fn civil(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// met / (met + breached), if anything is judged.

@@ -18,7 +18,7 @@ pub struct SlaCache(tokio::sync::Mutex<Option<State>>);
 
 impl SlaCache {
     /// Runs `f` on the state brought up to date (built on first use).
-    pub async fn with<T>(&self, conn: &mut Conn, f: impl FnOnce(&State) -> T) -> AppResult<T> {
+    pub async fn with<T>(&self, conn: &mut Conn, f: impl FnOnce(&mut State) -> T) -> AppResult<T> {
         let mut guard = self.0.lock().await;
         match guard.as_mut() {
             Some(state) => {
@@ -26,7 +26,7 @@ impl SlaCache {
             }
             None => *guard = Some(State::build(&mut *conn).await?),
         }
-        Ok(f(guard.as_ref().expect("built above")))
+        Ok(f(guard.as_mut().expect("built above")))
     }
 }
 
@@ -105,7 +105,7 @@ pub async fn scorecard(db: &Db, cache: &SlaCache, period: TrendPeriod) -> AppRes
     let mut conn = db.acquire().await?;
     let w = window(None, None, None)?;
     let mut card = cache
-        .with(&mut conn, |state| report::scorecard(state, &w, period))
+        .with(&mut conn, |state| state.scorecard(&w, period))
         .await?;
     let ids = card.breaches.iter().map(|b| b.contact_id.clone()).collect();
     let (members, contacts) = names(&mut conn, ids).await?;

@@ -1,6 +1,9 @@
 //! Counting SLA items as of an instant: per SLA, per side, per owner and per week or month,
 //! for the CLI's report and the window's scorecard; and the period rules (volume,
 //! conversion rate), judged per week, month or quarter in the calendar's zone.
+use std::cmp::Reverse;
+use std::collections::BTreeMap;
+
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use specta::Type;
@@ -9,7 +12,9 @@ use super::cache::State;
 use super::evaluate::Mark;
 use super::iso;
 use super::terms::Terms;
-use super::{compliance, Item, ItemStatus, ReportItem, SlaReport, SlaResult};
+use super::{
+    compliance, EarlierVersion, Item, ItemStatus, Outcome, ReportItem, SlaReport, SlaResult,
+};
 use crate::agreements::sla_model::{Period, SlaKind, SlaRule};
 use crate::business_time::Calendar;
 use crate::team::Side;
@@ -167,6 +172,14 @@ impl Counts {
             ItemStatus::Pending => self.pending += 1,
         }
     }
+    /// Takes back an `add`.
+    pub fn remove(&mut self, s: ItemStatus) {
+        match s {
+            ItemStatus::Met => self.met -= 1,
+            ItemStatus::Breached => self.breached -= 1,
+            ItemStatus::Pending => self.pending -= 1,
+        }
+    }
     pub fn total(&self) -> u32 {
         self.met + self.breached + self.pending
     }
@@ -189,6 +202,29 @@ pub fn judged<'a>(
         .filter_map(move |i| i.status(w.as_of).map(|s| (i, s)))
 }
 
+/// `f` over `list`, in order, one share per core: writing out a report's items is mostly
+/// allocating their texts, hundreds of thousands of them.
+fn par_map<T: Sync, U: Send>(list: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 8));
+    if cores == 1 || list.len() < 4096 {
+        return list.iter().map(f).collect();
+    }
+    let share = list.len().div_ceil(cores);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = list
+            .chunks(share)
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<U>>()))
+            .collect();
+        let mut out = Vec::with_capacity(list.len());
+        for part in parts {
+            // A panic in `f` is a bug; carry it to the caller as it would have without threads.
+            out.extend(part.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        out
+    })
+}
+
 /// The CLI's report; `with_items` lists every item (for `--format json` and the table).
 pub fn sla_report(state: &State, w: &Window) -> SlaReport {
     let t = &state.terms;
@@ -205,20 +241,17 @@ pub fn sla_report(state: &State, w: &Window) -> SlaReport {
         let kind = current.body.rule.kind();
         let (mut counts, mut judged) = std::mem::take(&mut per_sla[s]);
         judged.sort_by_key(|(i, _)| (i.start, &state.contacts[i.contact as usize].id));
-        let items = judged
-            .into_iter()
-            .map(|(item, status)| {
-                let c = &state.contacts[item.contact as usize];
-                ReportItem {
-                    contact_id: c.id.clone(),
-                    external_id: c.external_id.clone(),
-                    started_at: iso(item.start),
-                    deadline: item.deadline.map(iso),
-                    done_at: item.done_at(w.as_of).map(iso),
-                    status,
-                }
-            })
-            .collect();
+        let items = par_map(&judged, |(item, status)| {
+            let c = &state.contacts[item.contact as usize];
+            ReportItem {
+                contact_id: c.id.clone(),
+                external_id: c.external_id.clone(),
+                started_at: iso(item.start),
+                deadline: item.deadline.map(iso),
+                done_at: item.done_at(w.as_of).map(iso),
+                status: *status,
+            }
+        });
         if is_period_kind(kind) {
             for p in periods(t, s, &state.marks_of(s), w) {
                 counts.add(p.status);
@@ -231,6 +264,16 @@ pub fn sla_report(state: &State, w: &Window) -> SlaReport {
             kind,
             version: current.number,
             target: current.body.rule.target(),
+            earlier: sla
+                .versions
+                .windows(2)
+                .filter(|pair| pair[0].number < current.number && pair[1].effective > w.from)
+                .map(|pair| EarlierVersion {
+                    version: pair[0].number,
+                    target: pair[0].body.rule.target(),
+                    until: iso(pair[1].effective),
+                })
+                .collect(),
             total: counts.total(),
             met: counts.met,
             breached: counts.breached,
@@ -351,6 +394,61 @@ pub struct Breach {
     pub started_at: String,
     pub deadline: Option<String>,
     pub done_at: Option<String>,
+    /// What happened, against what was agreed: "done 3 h 20 min (business time) after the
+    /// 8 business hours agreed", "ended with fewer than 5 attempts".
+    pub why: String,
+}
+
+/// A business duration in words: `3 h 20 min`, `45 min`, `2 d 1 h` (days of 24 business
+/// hours are not a thing: beyond 48 h it counts hours).
+fn span_words(ms: i64) -> String {
+    let minutes = (ms.max(0) + 59_999) / 60_000;
+    let (h, m) = (minutes / 60, minutes % 60);
+    match (h, m) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
+/// Why an item is a breach, from its rule (as the version judging it states it) and what
+/// happened; lateness is counted in the SLA's business time.
+fn breach_why(t: &Terms, i: &Item, as_of: i64) -> String {
+    let v = t.version_at(i.sla as usize, i.start);
+    let target = v.body.rule.target();
+    // How late, in business time ("3 h 20 min"); none when no working time has passed since
+    // the deadline (it fell at closing time and the office has not opened since).
+    let late = |from: i64, to: i64| {
+        let ms = match t.calendar_at(&v.body.calendar, i.start) {
+            Some(c) => c.duration_ms(from, to),
+            None => to - from,
+        };
+        (ms >= 60_000).then(|| span_words(ms))
+    };
+    let open = |d: i64| match late(d, as_of.max(d)) {
+        Some(l) => format!("not done; {l} (business time) past the {target} agreed"),
+        None => format!("not done within the {target} agreed"),
+    };
+    match (&v.body.rule, i.outcome, i.deadline) {
+        (SlaRule::AttemptsBeforeRecycle { at_least, .. }, _, _) => {
+            format!("ended with fewer than the {at_least} attempts agreed")
+        }
+        (SlaRule::ReasonRequired { .. }, _, _) => "recorded without an agreed reason".into(),
+        (_, Outcome::Done, Some(d)) => match (
+            i.end.filter(|e| *e <= as_of),
+            i.end.and_then(|e| late(d, e)),
+        ) {
+            (Some(_), Some(l)) => format!("done {l} (business time) after the {target} agreed"),
+            (Some(_), None) => format!("done after the {target} agreed, outside working hours"),
+            (None, _) => open(d),
+        },
+        (_, Outcome::Lapsed, Some(d)) => match i.end.and_then(|e| late(d, e)) {
+            Some(l) => format!("ended another way {l} (business time) past the {target} agreed"),
+            None => format!("ended another way, past the {target} agreed"),
+        },
+        (_, _, Some(d)) => open(d),
+        _ => format!("short of the target: {target}"),
+    }
 }
 
 /// The start (ms, UTC) of the week (from Monday) or month holding `t`.
@@ -360,6 +458,10 @@ fn bucket(period: TrendPeriod, t: i64) -> i64 {
     match period {
         // 1970-01-01 was a Thursday.
         TrendPeriod::Week => (days - (days + 3).rem_euclid(7)) * DAY,
+        TrendPeriod::Month if (0..super::LAST_ISO_MS).contains(&t) => {
+            let (_, _, day) = super::civil(days);
+            (days - (day - 1)) * DAY
+        }
         TrendPeriod::Month => {
             let date = super::fold::ms_time(t).date_naive();
             date.with_day(1)
@@ -380,64 +482,130 @@ fn bucket_label(period: TrendPeriod, start: i64) -> String {
     }
 }
 
-/// The scorecard with member ids where names go (owners, breaches' owners) and no contact
-/// names: `ops` fills those in from the database.
-pub fn scorecard(state: &State, w: &Window, period: TrendPeriod) -> Scorecard {
-    use std::collections::BTreeMap;
-    let t = &state.terms;
-    let mut per_sla = vec![Counts::default(); t.slas.len()];
-    let mut sides: BTreeMap<&'static str, (Side, Counts)> = BTreeMap::new();
-    let mut trend: BTreeMap<(i64, &'static str), (Side, Counts)> = BTreeMap::new();
-    // Months are looked up once per day, not once per item.
-    let mut months: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
-    let mut owners: BTreeMap<u16, Counts> = BTreeMap::new();
-    let mut breaches: Vec<&Item> = vec![];
-    let mut add = |side: Side,
-                   at: i64,
-                   status: ItemStatus,
-                   sides: &mut BTreeMap<&'static str, (Side, Counts)>| {
-        sides
-            .entry(side.as_str())
-            .or_insert((side, Counts::default()))
-            .1
-            .add(status);
-        let start = match period {
-            TrendPeriod::Week => bucket(period, at),
-            TrendPeriod::Month => *months
-                .entry(at.div_euclid(86_400_000))
-                .or_insert_with(|| bucket(period, at)),
-        };
-        trend
-            .entry((start, side.as_str()))
-            .or_insert((side, Counts::default()))
-            .1
-            .add(status);
-    };
-    for (item, status) in judged(state, w) {
-        per_sla[item.sla as usize].add(status);
-        add(item.side, item.start, status, &mut sides);
-        if let Some(o) = item.owner {
-            owners.entry(o).or_default().add(status);
+/// What the scorecard counts of the items (per SLA, per side, per trend bucket and side,
+/// per owner), before the period rules: kept between scorecards by `tally`, which adds and
+/// takes back items one at a time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tallies {
+    period: TrendPeriod,
+    per_sla: Vec<Counts>,
+    sides: BTreeMap<&'static str, (Side, Counts)>,
+    trend: BTreeMap<(i64, &'static str), (Side, Counts)>,
+    owners: BTreeMap<u16, Counts>,
+}
+
+impl Tallies {
+    pub fn new(slas: usize, period: TrendPeriod) -> Tallies {
+        Tallies {
+            period,
+            per_sla: vec![Counts::default(); slas],
+            sides: BTreeMap::new(),
+            trend: BTreeMap::new(),
+            owners: BTreeMap::new(),
         }
+    }
+
+    fn side(&mut self, side: Side, at: i64, status: ItemStatus, add: bool) {
+        let bucket = (bucket(self.period, at), side.as_str());
+        change(&mut self.sides, side.as_str(), side, status, add);
+        change(&mut self.trend, bucket, side, status, add);
+    }
+
+    /// Counts (`add`) or takes back an item judged `status`.
+    pub fn item(&mut self, item: &Item, status: ItemStatus, add: bool) {
+        let per_sla = &mut self.per_sla[item.sla as usize];
+        if add {
+            per_sla.add(status);
+        } else {
+            per_sla.remove(status);
+        }
+        self.side(item.side, item.start, status, add);
+        if let Some(o) = item.owner {
+            let counts = self.owners.entry(o).or_default();
+            if add {
+                counts.add(status);
+            } else {
+                counts.remove(status);
+                if counts.total() == 0 {
+                    self.owners.remove(&o);
+                }
+            }
+        }
+    }
+}
+
+/// Adds or takes back one status in `map[key]`; an entry with nothing left goes, as it
+/// would never have been made.
+fn change<K: Ord>(
+    map: &mut BTreeMap<K, (Side, Counts)>,
+    key: K,
+    side: Side,
+    status: ItemStatus,
+    add: bool,
+) {
+    if add {
+        map.entry(key)
+            .or_insert((side, Counts::default()))
+            .1
+            .add(status);
+    } else if let Some(entry) = map.get_mut(&key) {
+        entry.1.remove(status);
+        if entry.1.total() == 0 {
+            map.remove(&key);
+        }
+    }
+}
+
+/// The order of the scorecard's breaches: newest start first, then the highest contact
+/// index, then the contact's own item order.
+pub fn breach_order(item: &Item, index: usize) -> (Reverse<i64>, Reverse<u32>, usize) {
+    (Reverse(item.start), Reverse(item.contact), index)
+}
+
+/// The scorecard with member ids where names go (owners, breaches' owners) and no contact
+/// names: `ops` fills those in from the database. Counted from scratch; `tally` keeps the
+/// same counts between scorecards.
+pub fn scorecard(state: &State, w: &Window, period: TrendPeriod) -> Scorecard {
+    let mut tallies = Tallies::new(state.terms.slas.len(), period);
+    let mut breaches: Vec<&Item> = vec![];
+    for (item, status) in judged(state, w) {
+        tallies.item(item, status, true);
         if status == ItemStatus::Breached {
             breaches.push(item);
         }
     }
+    // Stable: a contact's items keep their order.
+    breaches.sort_by_key(|i| (Reverse(i.start), Reverse(i.contact)));
+    let count = breaches.len() as u32;
+    breaches.truncate(BREACHES_LISTED);
+    finish(state, w, tallies, &breaches, count)
+}
+
+/// How many of the most recent breaches the scorecard lists.
+pub const BREACHES_LISTED: usize = 200;
+
+/// The scorecard from the items' counts, the most recent breaches (in `breach_order`, at
+/// most `BREACHES_LISTED`) and how many breaches there are: adds the period rules' results
+/// and writes it out.
+pub fn finish(
+    state: &State,
+    w: &Window,
+    mut tallies: Tallies,
+    breaches: &[&Item],
+    breach_count: u32,
+) -> Scorecard {
+    let t = &state.terms;
+    let period = tallies.period;
     let mut current = vec![None; t.slas.len()];
-    for s in 0..t.slas.len() {
+    for (s, now) in current.iter_mut().enumerate() {
         if !is_period_kind(t.version_at(s, w.as_of).body.rule.kind()) {
             continue;
         }
         for p in periods(t, s, &state.marks_of(s), w) {
-            per_sla[s].add(p.status);
-            add(
-                t.version_at(s, p.start).body.owner,
-                p.start,
-                p.status,
-                &mut sides,
-            );
+            tallies.per_sla[s].add(p.status);
+            tallies.side(t.version_at(s, p.start).body.owner, p.start, p.status, true);
             if p.start <= w.as_of && w.as_of < p.end {
-                current[s] = Some(PeriodNow {
+                *now = Some(PeriodNow {
                     start: iso(p.start),
                     end: iso(p.end),
                     count: p.count,
@@ -461,16 +629,14 @@ pub fn scorecard(state: &State, w: &Window, period: TrendPeriod) -> Scorecard {
                 target: v.body.rule.target(),
                 measure: v.body.rule.describe(),
                 description: v.body.description.clone(),
-                score: per_sla[s].into(),
+                score: tallies.per_sla[s].into(),
                 current_period: current[s].take(),
             }
         })
         .collect();
-    breaches.sort_by_key(|i| std::cmp::Reverse((i.start, i.contact)));
-    let breach_count = breaches.len() as u32;
     let listed: Vec<Breach> = breaches
         .iter()
-        .take(200)
+        .take(BREACHES_LISTED)
         .map(|i| {
             let v = t.version_at(i.sla as usize, i.start);
             Breach {
@@ -484,6 +650,7 @@ pub fn scorecard(state: &State, w: &Window, period: TrendPeriod) -> Scorecard {
                 started_at: iso(i.start),
                 deadline: i.deadline.map(iso),
                 done_at: i.done_at(w.as_of).map(iso),
+                why: breach_why(t, i, w.as_of),
             }
         })
         .collect();
@@ -493,7 +660,8 @@ pub fn scorecard(state: &State, w: &Window, period: TrendPeriod) -> Scorecard {
             .into_iter()
             .map(|side| SideScore {
                 side,
-                score: sides
+                score: tallies
+                    .sides
                     .get(side.as_str())
                     .map(|(_, c)| *c)
                     .unwrap_or_default()
@@ -501,7 +669,8 @@ pub fn scorecard(state: &State, w: &Window, period: TrendPeriod) -> Scorecard {
             })
             .collect(),
         slas,
-        trend: trend
+        trend: tallies
+            .trend
             .into_iter()
             .map(|((start, _), (side, c))| TrendPoint {
                 label: bucket_label(period, start),
@@ -510,7 +679,8 @@ pub fn scorecard(state: &State, w: &Window, period: TrendPeriod) -> Scorecard {
                 score: c.into(),
             })
             .collect(),
-        owners: owners
+        owners: tallies
+            .owners
             .into_iter()
             .map(|(o, c)| OwnerScore {
                 member_id: state.people[o as usize].clone(),
@@ -521,5 +691,18 @@ pub fn scorecard(state: &State, w: &Window, period: TrendPeriod) -> Scorecard {
             .collect(),
         breaches: listed,
         breach_count,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::span_words;
+
+    #[test]
+    fn lateness_reads_in_hours_and_minutes() {
+        assert_eq!(span_words(0), "0 min");
+        assert_eq!(span_words(45 * 60_000), "45 min");
+        assert_eq!(span_words(3 * 3_600_000), "3 h");
+        assert_eq!(span_words(3 * 3_600_000 + 20 * 60_000 - 500), "3 h 20 min");
     }
 }

@@ -2,7 +2,7 @@
 //! SLA, and which version of the calendar it names, was in force at any instant. Before an
 //! SLA was first agreed, its first version applies, as the stage fold does, so history
 //! older than the agreement can still be read against it.
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::fold::agreed;
 use crate::agreements::{AgreementBody, AgreementItem, AgreementKind, SlaBody};
@@ -33,7 +33,7 @@ impl Terms {
     pub fn new(items: &[AgreementItem]) -> Terms {
         let mut fingerprint = String::new();
         let mut slas = vec![];
-        let mut calendars = HashMap::new();
+        let mut calendars = HashMap::default();
         for item in items {
             let list = agreed(item);
             for (at, v) in &list {

@@ -108,8 +108,13 @@ export const commands = {
 	reportAging: (to: string | null) => typedError<AgingReport_Serialize, AppError_Serialize>(__TAURI_INVOKE("report_aging", { to })),
 	/**  Writes a report as CSV into the app's exports folder; returns the file's path. */
 	exportReport: (kind: ReportKind, from: string | null, to: string | null) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("export_report", { kind, from, to })),
-	/**  The home screen of whoever is signed in (or, as a hint, last signed in) here. */
-	getHome: (days: number) => typedError<Home_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_home", { days })),
+	/**
+	 *  The home screen of whoever is signed in (or, as a hint, last signed in) here; with
+	 *  `kept`, the numbers last computed if there are any (marked so), for the first paint.
+	 */
+	getHome: (days: number, kept: boolean) => typedError<Home_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_home", { days, kept })),
+	/**  The parts of the home screen that wait for the SLA state and the content library. */
+	getHomeExtras: (days: number) => typedError<HomeExtras_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_home_extras", { days })),
 	listMeetings: () => typedError<Meeting_Serialize[], AppError_Serialize>(__TAURI_INVOKE("list_meetings")),
 	getMeeting: (id: string) => typedError<MeetingDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_meeting", { id })),
 	createMeeting: (meeting: NewMeeting_Deserialize) => typedError<MeetingDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("create_meeting", { meeting })),
@@ -304,6 +309,8 @@ export type AgendaFacts_Deserialize =
 { kind: "aging"; report: AgingReport_Deserialize } | 
 /**  Playbook versions awaiting sign-off. */
 { kind: "signoffs"; versions: PendingSignoff_Deserialize[] } | 
+/**  Gaps in the content library, stale assets, and what was sent before contacts moved. */
+{ kind: "content"; report: ContentHealth_Deserialize } | 
 /**  Action items of earlier meetings still open. */
 { kind: "actions"; items: ActionItem_Deserialize[] } | 
 /**  Added by hand. */
@@ -323,6 +330,8 @@ export type AgendaFacts_Serialize =
 { kind: "aging"; report: AgingReport_Serialize } | 
 /**  Playbook versions awaiting sign-off. */
 { kind: "signoffs"; versions: PendingSignoff_Serialize[] } | 
+/**  Gaps in the content library, stale assets, and what was sent before contacts moved. */
+{ kind: "content"; report: ContentHealth_Serialize } | 
 /**  Action items of earlier meetings still open. */
 { kind: "actions"; items: ActionItem_Serialize[] } | 
 /**  Added by hand. */
@@ -730,7 +739,7 @@ export type AssetLine_Serialize = {
 export type AssetSource = { type: "file"; sha256: string; 
 /**  The original file name, for display only (never a path). */
 name: string; 
-/**  Bytes (files larger than 4 GiB are not stored). */
+/**  Bytes (files larger than 2 GiB are not stored). */
 size: number; 
 /**  Sniffed from the content, not the name. */
 mediaType: string } | { type: "link"; url: string };
@@ -871,6 +880,11 @@ export type Breach_Deserialize = {
 	startedAt: string,
 	deadline?: string | null,
 	doneAt?: string | null,
+	/**
+	 *  What happened, against what was agreed: "done 3 h 20 min (business time) after the
+	 *  8 business hours agreed", "ended with fewer than 5 attempts".
+	 */
+	why: string,
 };
 
 export type Breach_Serialize = {
@@ -884,6 +898,11 @@ export type Breach_Serialize = {
 	startedAt: string,
 	deadline: string | null,
 	doneAt: string | null,
+	/**
+	 *  What happened, against what was agreed: "done 3 h 20 min (business time) after the
+	 *  8 business hours agreed", "ended with fewer than 5 attempts".
+	 */
+	why: string,
 };
 
 /**
@@ -1097,6 +1116,52 @@ export type ContentDropped = {
 	count: number,
 };
 
+/**  The asset that fits a contact best, and why. */
+export type ContentForContact = {
+	contactId: string,
+	contactName: string,
+	assetId: string,
+	title: string,
+	kind: string,
+	/**  "decision stage · economic buyer · against competitor Acme". */
+	reason: string,
+};
+
+export type ContentGap = {
+	stage: string,
+	persona: string,
+};
+
+export type ContentHealth = ContentHealth_Serialize | ContentHealth_Deserialize;
+
+export type ContentHealth_Deserialize = {
+	published: number,
+	/**  Empty cells of the coverage map: stage × persona pairs and risk points by stage. */
+	gapCount: number,
+	/**  Stage × persona pairs with no published asset, by name (a few). */
+	gaps: ContentGap[],
+	/**  Risk points no published asset answers at any stage, by name. */
+	uncoveredRisks: string[],
+	stale: StaleAsset_Deserialize[],
+	staleCount: number,
+	/**  Assets sent to contacts who moved forward in the funnel within 30 days, most first. */
+	credited: CreditedAsset[],
+};
+
+export type ContentHealth_Serialize = {
+	published: number,
+	/**  Empty cells of the coverage map: stage × persona pairs and risk points by stage. */
+	gapCount: number,
+	/**  Stage × persona pairs with no published asset, by name (a few). */
+	gaps: ContentGap[],
+	/**  Risk points no published asset answers at any stage, by name. */
+	uncoveredRisks: string[],
+	stale: StaleAsset_Serialize[],
+	staleCount: number,
+	/**  Assets sent to contacts who moved forward in the funnel within 30 days, most first. */
+	credited: CreditedAsset[],
+};
+
 /**  What became of a stage's entries of the period by the period's end. */
 export type Conversion = Conversion_Serialize | Conversion_Deserialize;
 
@@ -1136,6 +1201,13 @@ export type CoverageCell = {
 	stage: string,
 	persona: string,
 	count: number,
+};
+
+export type CreditedAsset = {
+	id: string,
+	title: string,
+	contacts: number,
+	movedForward: number,
 };
 
 /**  A column's choices, as the dry run reports them. */
@@ -1182,12 +1254,21 @@ export type DealFlow = {
 
 export type Decision = Decision_Serialize | Decision_Deserialize;
 
+export type DecisionChange = {
+	field: string,
+	before: string,
+	after: string,
+};
+
 export type DecisionVersion = DecisionVersion_Serialize | DecisionVersion_Deserialize;
 
 export type DecisionVersion_Deserialize = {
 	versionId: string,
 	itemId: string,
+	/**  `stage/sal@3`: how the CLI names it. */
 	reference: string,
+	/**  `Sales accepted lead v3`: how people read it. */
+	label: string,
 	kind: AgreementKind,
 	name: string,
 	status: VersionStatus,
@@ -1196,12 +1277,20 @@ export type DecisionVersion_Deserialize = {
 	/**  Who signed it so far (valid approvals), in order. */
 	approvedBy: string[],
 	effectiveAt?: string | null,
+	/**
+	 *  What it changes against the version before it, field by field (empty for a new
+	 *  item): what the room signs, in words.
+	 */
+	changes: DecisionChange[],
 };
 
 export type DecisionVersion_Serialize = {
 	versionId: string,
 	itemId: string,
+	/**  `stage/sal@3`: how the CLI names it. */
 	reference: string,
+	/**  `Sales accepted lead v3`: how people read it. */
+	label: string,
 	kind: AgreementKind,
 	name: string,
 	status: VersionStatus,
@@ -1210,6 +1299,11 @@ export type DecisionVersion_Serialize = {
 	/**  Who signed it so far (valid approvals), in order. */
 	approvedBy: string[],
 	effectiveAt: string | null,
+	/**
+	 *  What it changes against the version before it, field by field (empty for a new
+	 *  item): what the room signs, in words.
+	 */
+	changes: DecisionChange[],
 };
 
 export type Decision_Deserialize = {
@@ -1510,8 +1604,8 @@ export type HandoffEvent_Deserialize = {
 	 */
 	sourceActorName?: string | null,
 	/**
-	 *  Who stands behind it, in words: `Sofia Marín`, or `imported by Tom Lindqvist ·
-	 *  recorded in the source as Daniel Brooks`.
+	 *  Who stands behind it, in words: `Sofia Marín`, or `Daniel Brooks · imported from
+	 *  the CRM by Tom Lindqvist`.
 	 */
 	by: string,
 	fromStage?: string | null,
@@ -1545,8 +1639,8 @@ export type HandoffEvent_Serialize = {
 	 */
 	sourceActorName: string | null,
 	/**
-	 *  Who stands behind it, in words: `Sofia Marín`, or `imported by Tom Lindqvist ·
-	 *  recorded in the source as Daniel Brooks`.
+	 *  Who stands behind it, in words: `Sofia Marín`, or `Daniel Brooks · imported from
+	 *  the CRM by Tom Lindqvist`.
 	 */
 	by: string,
 	fromStage: string | null,
@@ -1608,6 +1702,32 @@ export type Holiday_Serialize = {
 
 export type Home = Home_Serialize | Home_Deserialize;
 
+export type HomeExtras = HomeExtras_Serialize | HomeExtras_Deserialize;
+
+export type HomeExtras_Deserialize = {
+	/**  Each side's SLAs, this period against the last (none without SLAs; reps see their own). */
+	sla?: SlaPeriodReport_Deserialize | null,
+	/**  What the viewer owes under the SLAs, earliest deadline first (a few). */
+	slaDue: DueItem[],
+	/**
+	 *  The asset that fits each of the viewer's most pressing contacts (owed under an SLA,
+	 *  then longest past their stage's time).
+	 */
+	content: ContentForContact[],
+};
+
+export type HomeExtras_Serialize = {
+	/**  Each side's SLAs, this period against the last (none without SLAs; reps see their own). */
+	sla: SlaPeriodReport_Serialize | null,
+	/**  What the viewer owes under the SLAs, earliest deadline first (a few). */
+	slaDue: DueItem[],
+	/**
+	 *  The asset that fits each of the viewer's most pressing contacts (owed under an SLA,
+	 *  then longest past their stage's time).
+	 */
+	content: ContentForContact[],
+};
+
 export type Home_Deserialize = {
 	viewer?: Viewer | null,
 	period: ReportPeriod,
@@ -1618,6 +1738,12 @@ export type Home_Deserialize = {
 	mine?: MyHome_Deserialize | null,
 	/**  The meeting still open, if any (the next one to hold or finish). */
 	openMeeting?: Meeting_Deserialize | null,
+	/**
+	 *  When these numbers were computed (RFC 3339), and whether they are the ones kept
+	 *  from then (fresh ones follow).
+	 */
+	computedAt: string,
+	fromCache: boolean,
 };
 
 export type Home_Serialize = {
@@ -1630,6 +1756,12 @@ export type Home_Serialize = {
 	mine: MyHome_Serialize | null,
 	/**  The meeting still open, if any (the next one to hold or finish). */
 	openMeeting: Meeting_Serialize | null,
+	/**
+	 *  When these numbers were computed (RFC 3339), and whether they are the ones kept
+	 *  from then (fresh ones follow).
+	 */
+	computedAt: string,
+	fromCache: boolean,
 };
 
 export type Impact = Impact_Serialize | Impact_Deserialize;
@@ -2450,8 +2582,10 @@ export type PendingSignoff = PendingSignoff_Serialize | PendingSignoff_Deseriali
 export type PendingSignoff_Deserialize = {
 	versionId: string,
 	itemId: string,
-	/**  `stage/sal@3`. */
+	/**  `stage/sal@3`: how the CLI names it. */
 	reference: string,
+	/**  `Sales accepted lead v3`: how people read it. */
+	label: string,
 	kind: AgreementKind,
 	name: string,
 	summary: string,
@@ -2463,8 +2597,10 @@ export type PendingSignoff_Deserialize = {
 export type PendingSignoff_Serialize = {
 	versionId: string,
 	itemId: string,
-	/**  `stage/sal@3`. */
+	/**  `stage/sal@3`: how the CLI names it. */
 	reference: string,
+	/**  `Sales accepted lead v3`: how people read it. */
+	label: string,
 	kind: AgreementKind,
 	name: string,
 	summary: string,
@@ -3446,6 +3582,22 @@ export type StageBody_Serialize = {
 	actions: StageAction_Serialize[],
 };
 
+export type StaleAsset = StaleAsset_Serialize | StaleAsset_Deserialize;
+
+export type StaleAsset_Deserialize = {
+	id: string,
+	title: string,
+	ownerName?: string | null,
+	reviewBy?: string | null,
+};
+
+export type StaleAsset_Serialize = {
+	id: string,
+	title: string,
+	ownerName: string | null,
+	reviewBy: string | null,
+};
+
 /**
  *  A stored contact whose status in the file no longer matches its stage in the log (the
  *  log owns the stage once it has taken over; the difference is reported, not applied).
@@ -3572,8 +3724,6 @@ export type TeamHome_Deserialize = {
 	rejectionsNow: number,
 	rejectionsBefore: number,
 	topReasons: ReasonRow_Deserialize[],
-	/**  Each side's SLAs, this period against the last (none without SLAs). */
-	sla?: SlaPeriodReport_Deserialize | null,
 	/**  Versions awaiting a signature: the viewer's side's, for a manager; else all. */
 	awaitingSignature: PendingSignoff_Deserialize[],
 	overdueLeads: number,
@@ -3591,8 +3741,6 @@ export type TeamHome_Serialize = {
 	rejectionsNow: number,
 	rejectionsBefore: number,
 	topReasons: ReasonRow_Serialize[],
-	/**  Each side's SLAs, this period against the last (none without SLAs). */
-	sla: SlaPeriodReport_Serialize | null,
 	/**  Versions awaiting a signature: the viewer's side's, for a manager; else all. */
 	awaitingSignature: PendingSignoff_Serialize[],
 	overdueLeads: number,

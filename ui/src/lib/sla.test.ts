@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { percent, timeLeft, tone, trendRows, businessHours } from './sla';
+import { percent, timeLeft, tone, trendRows, businessHours, staleTarget } from './sla';
 
 describe('sla presentation', () => {
   it('shows compliance as a percentage, or a dash when nothing is judged', () => {
@@ -35,5 +35,22 @@ describe('sla presentation', () => {
     expect(rows.map((r) => r.label)).toEqual(['2026-W46', '2026-W47']);
     expect(rows[0]).toMatchObject({ sales: 50, marketing: 100, salesJudged: 2, marketingJudged: 2 });
     expect(rows[1]).toMatchObject({ sales: 75, marketing: null });
+  });
+});
+
+describe('staleTarget', () => {
+  const rt = (amount: number) => ({ type: 'response_time' as const, start: 'handed_over' as const, done: ['accepted' as const], within: { amount, unit: 'hours' as const } });
+  it('finds the old target still written in the description', () => {
+    const words = 'Sales accepts or rejects every handed-over MQL within 8 business hours.';
+    expect(staleTarget(rt(8), rt(6), words)).toBe('8 business hours');
+  });
+  it('says nothing when the description was updated or the target kept', () => {
+    expect(staleTarget(rt(8), rt(6), 'within 6 business hours')).toBeNull();
+    expect(staleTarget(rt(8), rt(8), 'within 8 business hours')).toBeNull();
+    expect(staleTarget(rt(8), rt(6), 'as fast as we can')).toBeNull();
+  });
+  it('reads percentages', () => {
+    const cr = (p: number) => ({ type: 'conversion_rate' as const, start: 'handed_over' as const, reached: ['accepted' as const], atLeastPercent: p, per: 'quarter' as const });
+    expect(staleTarget(cr(60), cr(70), 'At least 60% of MQLs are accepted.')).toBe('60%');
   });
 });

@@ -122,3 +122,33 @@ export function trendRows(points: TrendPoint[]): TrendRow[] {
   }
   return [...rows.values()].sort((a, b) => a.start.getTime() - b.start.getTime());
 }
+
+/** The words a rule's target is written in, in any description ("8 business hours",
+ *  "8 hours", "60%", "5 attempts"): a pattern per rule kind. */
+function targetPattern(rule: SlaRule): RegExp | null {
+  const n = (x: number) => String(x).replace('.', '\\.');
+  switch (rule.type) {
+    case 'response_time':
+    case 'first_touch':
+    case 'max_time_in_stage':
+      return new RegExp(`\\b${n(rule.within.amount)}\\s*(business\\s+|working\\s+)?${rule.within.unit === 'hours' ? 'h(ou)?rs?' : 'days?'}\\b`, 'i');
+    case 'attempts_before_recycle':
+      return new RegExp(`\\b${n(rule.atLeast)}\\s+(\\w+\\s+)?attempts?\\b`, 'i');
+    case 'volume':
+      return new RegExp(`\\b${n(rule.atLeast)}\\b`);
+    case 'conversion_rate':
+      return new RegExp(`\\b${n(rule.atLeastPercent)}\\s*(%|per\\s*cent|percent)`, 'i');
+    case 'reason_required':
+      return null;
+  }
+}
+
+/** When a proposal changes the target but its description still states the old one, the
+ *  words that are out of date (shown before anyone signs a version that says both). */
+export function staleTarget(before: SlaRule, after: SlaRule, description: string): string | null {
+  const old = targetPattern(before);
+  const now = targetPattern(after);
+  if (!old || !now || old.source === now.source) return null;
+  const found = description.match(old);
+  return found && !now.test(description) ? found[0] : null;
+}

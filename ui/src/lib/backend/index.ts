@@ -87,6 +87,7 @@ import {
   type ReasonsReport_Serialize,
   type AgingReport_Serialize,
   type Home_Serialize,
+  type HomeExtras_Serialize,
   type Meeting_Serialize,
   type MeetingDetail_Serialize,
   type AgendaItem_Serialize,
@@ -145,6 +146,7 @@ export type SourcesReport = SourcesReport_Serialize;
 export type ReasonsReport = ReasonsReport_Serialize;
 export type AgingReport = AgingReport_Serialize;
 export type Home = Home_Serialize;
+export type HomeExtras = HomeExtras_Serialize;
 export type Meeting = Meeting_Serialize;
 export type MeetingDetail = MeetingDetail_Serialize;
 export type AgendaItem = AgendaItem_Serialize;
@@ -337,8 +339,11 @@ export const backend = {
   /** Writes a report as CSV into the exports folder; resolves to the file's path. */
   exportReport: (kind: ReportKind, from: string | null, to: string | null) =>
     unwrap(commands.exportReport(kind, from, to)),
-  /** The home screen of whoever is signed in here (or signed in last), over `days` days. */
-  getHome: (days: number) => unwrap(commands.getHome(days)),
+  /** The home screen of whoever is signed in here (or signed in last), over `days` days;
+   * with `kept`, the numbers last computed if there are any (`fromCache`), for the first paint. */
+  getHome: (days: number, kept: boolean) => unwrap(commands.getHome(days, kept)),
+  /** The parts of home that wait for the SLA state and the content library. */
+  getHomeExtras: (days: number) => unwrap(commands.getHomeExtras(days)),
   listMeetings: () => unwrap(commands.listMeetings()),
   getMeeting: (id: string) => unwrap(commands.getMeeting(id)),
   createMeeting: (meeting: NewMeeting) => unwrap(commands.createMeeting(meeting)),

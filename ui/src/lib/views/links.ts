@@ -10,6 +10,8 @@ export const links = {
   contact: (id: string) => format(`/contacts/${id}`),
   /** The playbook at an item. */
   playbookItem: (kind: AgreementKind, itemId: string) => format('/playbook', { kind, item: itemId }),
+  /** The content library's health: coverage, stale assets, what was sent. */
+  contentHealth: () => format('/content/health'),
   /** The SLA scorecard. */
   slas: () => format('/slas'),
   /** A meeting, or its minutes. */
