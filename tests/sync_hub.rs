@@ -5,184 +5,13 @@
 mod common;
 #[path = "common/hub.rs"]
 mod hub;
+#[path = "common/team.rs"]
+mod team;
 
 use common::Workspace;
 use hub::PgServer;
 use serde_json::Value;
-
-const PASS: &str = "correct horse battery";
-const MAYA: &str = "maya@acme.example";
-const DAN: &str = "dan@acme.example";
-const RITA: &str = "rita@acme.example";
-
-/// One laptop: a data directory and the CLI, every member's passphrase being PASS.
-struct Laptop(Workspace);
-
-impl Laptop {
-    fn new() -> Laptop {
-        Laptop(Workspace::empty())
-    }
-    fn env() -> [(&'static str, &'static str); 2] {
-        [
-            ("PLAYBOOK_PASSPHRASE", PASS),
-            ("PLAYBOOK_NEW_PASSPHRASE", PASS),
-        ]
-    }
-    fn run(&self, args: &[&str]) -> std::process::Output {
-        self.0.run_with(args, &Self::env())
-    }
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "`playbook {}` failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = vec!["--format", "json"];
-        all.extend_from_slice(args);
-        serde_json::from_str(&self.ok(&all)).expect("JSON output")
-    }
-    fn refused(&self, args: &[&str], code: &str) -> String {
-        let out = self.run(args);
-        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "`playbook {}` should be refused: {stderr}",
-            args.join(" ")
-        );
-        assert!(
-            stderr.contains(&format!("[{code}]")),
-            "`playbook {}` should fail with {code}: {stderr}",
-            args.join(" ")
-        );
-        stderr
-    }
-    fn sync(&self) -> Value {
-        self.json(&["sync"])
-    }
-    /// What every replica must agree on: the team, the playbook (versions, who signed, what
-    /// is in force), and the count of every synced table.
-    fn state(&self) -> Value {
-        let mut agreements = self.json(&["agreements", "list"]);
-        strip_viewer(&mut agreements);
-        serde_json::json!({
-            "members": self.json(&["members", "list"]),
-            "agreements": agreements,
-            "rows": self.0.sql("SELECT (SELECT count(*) FROM member_records) || ' ' || (SELECT count(*) FROM agreement_versions) || ' ' || (SELECT count(*) FROM agreement_signoffs) || ' ' || (SELECT count(*) FROM handoff_events) || ' ' || (SELECT count(*) FROM contacts)"),
-        })
-    }
-    fn propose_term(&self, name: &str, definition: &str, author: &str) -> Value {
-        self.json(&[
-            "agreements",
-            "propose",
-            "--kind",
-            "term",
-            "--name",
-            name,
-            "--definition",
-            definition,
-            "--as",
-            author,
-        ])
-    }
-}
-
-/// Fields that depend on who is looking (none here: no identity is chosen in the CLI) are
-/// left out of comparisons between laptops.
-fn strip_viewer(v: &mut Value) {
-    match v {
-        Value::Object(m) => {
-            m.remove("youMaySign");
-            m.remove("signBlocker");
-            for x in m.values_mut() {
-                strip_viewer(x);
-            }
-        }
-        Value::Array(a) => a.iter_mut().for_each(strip_viewer),
-        _ => {}
-    }
-}
-
-/// A company hub with Maya (marketing manager), Dan (sales manager) and Rita (sales rep):
-/// Maya's laptop founds the team, the owner sets up the hub and enrols all three.
-struct Team {
-    pg: PgServer,
-    maya: Laptop,
-    codes: std::collections::HashMap<&'static str, String>,
-}
-
-fn team() -> Team {
-    let pg = PgServer::start();
-    pg.create_database("acme");
-    let maya = Laptop::new();
-    maya.ok(&[
-        "members",
-        "add",
-        "--email",
-        MAYA,
-        "--name",
-        "Maya Field",
-        "--side",
-        "marketing",
-        "--role",
-        "manager",
-    ]);
-    maya.ok(&[
-        "members",
-        "add",
-        "--email",
-        DAN,
-        "--name",
-        "Dan Ortiz",
-        "--side",
-        "sales",
-        "--role",
-        "manager",
-        "--as",
-        MAYA,
-    ]);
-    maya.ok(&[
-        "members",
-        "add",
-        "--email",
-        RITA,
-        "--name",
-        "Rita Moreau",
-        "--side",
-        "sales",
-        "--role",
-        "rep",
-        "--as",
-        MAYA,
-    ]);
-    let url = pg.owner_url("acme");
-    maya.ok(&["hub", "init", "--url", &url]);
-    let mut codes = std::collections::HashMap::new();
-    for email in [MAYA, DAN, RITA] {
-        let v = maya.json(&["hub", "enrol", "--url", &url, "--email", email]);
-        codes.insert(email, v["code"].as_str().unwrap().to_string());
-    }
-    let j = maya.json(&["sync", "join", &codes[MAYA]]);
-    assert_eq!(j["rejected"], 0, "the founder's team goes up whole: {j}");
-    assert_eq!(
-        j["pushed"], 4,
-        "three member records and the founding row: {j}"
-    );
-    Team { pg, maya, codes }
-}
-
-impl Team {
-    fn laptop_for(&self, email: &str) -> Laptop {
-        let l = Laptop::new();
-        l.ok(&["sync", "join", &self.codes[email]]);
-        l
-    }
-}
+use team::{hub_link, set_hub_link, team, Laptop, DAN, MAYA, RITA};
 
 #[test]
 fn two_laptops_converge_through_the_hub_with_offline_edits_on_both() {
@@ -463,20 +292,6 @@ fn revoked_members_and_other_companies_are_refused_by_the_hub() {
     ]);
     let e = rita.refused(&["sync"], "not_allowed");
     assert!(e.contains("hub refused"), "{e}");
-}
-
-fn hub_link(l: &Laptop) -> serde_json::Map<String, Value> {
-    let s: Value =
-        serde_json::from_str(&std::fs::read_to_string(l.0.data_file("settings.json")).unwrap())
-            .unwrap();
-    s["hub"].as_object().unwrap().clone()
-}
-
-fn set_hub_link(l: &Laptop, hub: serde_json::Map<String, Value>) {
-    let path = l.0.data_file("settings.json");
-    let mut s: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    s["hub"] = Value::Object(hub);
-    std::fs::write(path, s.to_string()).unwrap();
 }
 
 #[test]

@@ -48,6 +48,11 @@ fn free_port() -> u16 {
 
 impl PgServer {
     pub fn start() -> PgServer {
+        PgServer::start_with("")
+    }
+
+    /// A server with these lines added to its postgresql.conf.
+    pub fn start_with(extra_conf: &str) -> PgServer {
         let dir = tempfile::Builder::new().prefix("pbhub-").tempdir().unwrap();
         let root = unsafe { libc::geteuid() } == 0;
         if root {
@@ -152,7 +157,7 @@ impl PgServer {
         .unwrap();
         let port = free_port();
         let conf = format!(
-            "\nlisten_addresses = '127.0.0.1'\nport = {port}\nssl = on\nunix_socket_directories = '{}'\nfsync = off\nmax_connections = 60\n",
+            "\nlisten_addresses = '127.0.0.1'\nport = {port}\nssl = on\nunix_socket_directories = '{}'\nfsync = off\nmax_connections = 60\n{extra_conf}\n",
             dir.path().display()
         );
         append(&data.join("postgresql.conf"), &conf);

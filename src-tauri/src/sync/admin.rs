@@ -54,6 +54,7 @@ impl Enrolment {
             url: self.url.clone(),
             ca_pem: self.ca_pem.clone(),
             password: Some(self.password.clone()),
+            timeout: hub::CALL_TIMEOUT,
         }
     }
 }
@@ -63,6 +64,7 @@ fn owner(url: &str) -> HubAddress {
         url: url.to_string(),
         ca_pem: None,
         password: None,
+        timeout: hub::CALL_TIMEOUT,
     }
 }
 

@@ -30,6 +30,7 @@ impl HubConfig {
             url: self.url.clone(),
             ca_pem: self.ca_pem.clone(),
             password: Some(signer.open_secret(&self.sealed_password)?),
+            timeout: super::hub::CALL_TIMEOUT,
         })
     }
 

@@ -15,7 +15,14 @@ pub struct HubAddress {
     pub url: String,
     pub ca_pem: Option<String>,
     pub password: Option<String>,
+    /// How long one call (connect, a push, a pull) may take before the hub counts as
+    /// offline: a stalled network must not hold a sync forever.
+    pub timeout: Duration,
 }
+
+/// The default [`HubAddress::timeout`]: beyond the members' `statement_timeout` (60 s), so a
+/// slow hub normally cancels its own statement first.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(75);
 
 impl std::fmt::Debug for HubAddress {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -66,14 +73,29 @@ pub fn options(hub: &HubAddress) -> AppResult<PgConnectOptions> {
 /// Opens one connection to the hub, bounded in time so a stalled network says "offline".
 pub async fn connect(hub: &HubAddress) -> AppResult<PgConnection> {
     let opts = options(hub)?;
-    match tokio::time::timeout(Duration::from_secs(15), PgConnection::connect_with(&opts)).await {
-        Ok(Ok(conn)) => Ok(conn),
-        Ok(Err(e)) => Err(hub_error(e)),
-        Err(_) => Err(AppError::new(
+    let limit = hub.timeout.min(Duration::from_secs(15));
+    bounded(limit, "to the connection", async {
+        PgConnection::connect_with(&opts).await.map_err(hub_error)
+    })
+    .await
+}
+
+/// `call` within `limit`, else "offline": whatever the hub did meanwhile is settled by the
+/// next sync (a push it committed is answered "duplicate" then).
+pub async fn bounded<T>(
+    limit: Duration,
+    what: &str,
+    call: impl std::future::Future<Output = AppResult<T>>,
+) -> AppResult<T> {
+    tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
+        Err(AppError::new(
             ErrorCode::Offline,
-            "the hub did not answer within 15 s; changes wait in the outbox",
-        )),
-    }
+            format!(
+                "the hub did not answer {what} within {:.1} s; changes wait in the outbox",
+                limit.as_secs_f64()
+            ),
+        ))
+    })
 }
 
 /// A hub failure in words: unreachable (offline, changes wait), refused credentials or
@@ -190,6 +212,7 @@ pub async fn pull(conn: &mut PgConnection, after: i64, max: i32) -> AppResult<Ve
     .map_err(hub_error)
 }
 
+/// Ends the session politely when the hub still answers; a stalled connection is dropped.
 pub async fn close(conn: PgConnection) {
-    let _ = conn.close().await;
+    let _ = tokio::time::timeout(Duration::from_secs(2), conn.close()).await;
 }

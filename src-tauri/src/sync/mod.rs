@@ -147,7 +147,11 @@ async fn materialise(db: &Db) -> AppResult<()> {
 }
 
 /// Sends the outbox; returns (applied, duplicates, rejected).
-async fn push_all(db: &Db, conn: &mut sqlx::PgConnection) -> AppResult<(u32, u32, u32)> {
+async fn push_all(
+    db: &Db,
+    conn: &mut sqlx::PgConnection,
+    limit: std::time::Duration,
+) -> AppResult<(u32, u32, u32)> {
     materialise(db).await?;
     let (mut applied, mut dups, mut rejected) = (0, 0, 0);
     let mut after = 0i64;
@@ -179,7 +183,7 @@ async fn push_all(db: &Db, conn: &mut sqlx::PgConnection) -> AppResult<(u32, u32
                 payload_hash: &r.5,
             });
         }
-        let answers = hub::push(conn, &batch).await?;
+        let answers = hub::bounded(limit, "a push", hub::push(conn, &batch)).await?;
         // The hub has committed: record its answer. Killed before this commit, the next
         // push sends the same changes again and the hub answers "duplicate".
         let mut tx = db::write(db).await?;
@@ -212,7 +216,11 @@ async fn push_all(db: &Db, conn: &mut sqlx::PgConnection) -> AppResult<(u32, u32
 }
 
 /// Applies the hub's feed after the checkpoint; returns how many changes it applied.
-async fn pull_all(db: &Db, conn: &mut sqlx::PgConnection) -> AppResult<u32> {
+async fn pull_all(
+    db: &Db,
+    conn: &mut sqlx::PgConnection,
+    limit: std::time::Duration,
+) -> AppResult<u32> {
     let mut pulled = 0;
     loop {
         let after: i64 = {
@@ -222,7 +230,7 @@ async fn pull_all(db: &Db, conn: &mut sqlx::PgConnection) -> AppResult<u32> {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0)
         };
-        let feed = hub::pull(conn, after, PULL_CHANGES).await?;
+        let feed = hub::bounded(limit, "a pull", hub::pull(conn, after, PULL_CHANGES)).await?;
         let Some(last) = feed.last().map(|c| c.pos) else {
             return Ok(pulled);
         };
@@ -344,8 +352,8 @@ async fn refresh_records(
 pub async fn sync_once(db: &Db, hub: &HubAddress) -> AppResult<SyncReport> {
     let mut conn = hub::connect(hub).await?;
     let result = async {
-        let (pushed, duplicates, rejected) = push_all(db, &mut conn).await?;
-        let pulled = pull_all(db, &mut conn).await?;
+        let (pushed, duplicates, rejected) = push_all(db, &mut conn, hub.timeout).await?;
+        let pulled = pull_all(db, &mut conn, hub.timeout).await?;
         AppResult::Ok((pushed, duplicates, rejected, pulled))
     }
     .await;
