@@ -52,6 +52,18 @@ impl Replica {
         }
     }
 
+    /// Opens the laptop in `dir` as the member whose key `signer` holds (unlocked before:
+    /// the key derivation is slow on purpose).
+    pub async fn with_signer(dir: &Path, signer: Signer, hub: HubAddress) -> Replica {
+        Replica {
+            dir: dir.to_path_buf(),
+            db: playbook::db::open(dir).await.unwrap(),
+            signer,
+            hub,
+            skew: chrono::Duration::zero(),
+        }
+    }
+
     /// The laptop's clock.
     pub fn now(&self) -> DateTime<Utc> {
         Utc::now() + self.skew
