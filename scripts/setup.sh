@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs whatever is missing on a Debian/Ubuntu machine: the WebKitGTK build packages,
-# Xvfb and WebKitWebDriver for the end-to-end tests, tauri-driver, and the UI's npm
+# Xvfb and WebKitWebDriver for the end-to-end tests, PostgreSQL 15 and openssl for the
+# sync tests (each starts its own throw-away server), tauri-driver, and the UI's npm
 # packages. Safe to run again; it only installs what is not there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libayatana-appindicator3-dev
-  build-essential pkg-config xvfb xauth webkit2gtk-driver sqlite3)
+  build-essential pkg-config xvfb xauth webkit2gtk-driver sqlite3
+  postgresql-15 postgresql-client-15 openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

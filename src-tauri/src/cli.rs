@@ -8,6 +8,7 @@ mod meetings;
 mod members;
 mod reports;
 mod sla;
+mod sync;
 mod workspace;
 
 use std::path::PathBuf;
@@ -155,6 +156,11 @@ enum Command {
         #[arg(long = "as")]
         actor: String,
     },
+    /// The team hub on the company's PostgreSQL (run by the database's owner).
+    #[command(subcommand)]
+    Hub(sync::HubCommand),
+    /// Sync with the team hub (one push and pull); `sync join CODE`, `sync status`.
+    Sync(sync::SyncArgs),
     /// The content library: add, import, search, show, recommend, risk, send, coverage.
     #[command(subcommand)]
     Content(content::ContentCommand),
@@ -637,6 +643,8 @@ async fn dispatch(
             )
         }
         Command::Bench { .. } => unreachable!("handled before the database opens"),
+        Command::Hub(cmd) => sync::hub(cmd, db, &out).await,
+        Command::Sync(args) => sync::sync(args, db, data_dir, &out, pass).await,
         Command::ExtractText { .. } => unreachable!("handled before the database opens"),
         Command::Content(cmd) => content::run(cmd, db, data_dir, &out, pass).await,
         Command::ImportPlaybook { file, signed_by } => {

@@ -298,7 +298,7 @@ pub fn restore_advice(data_dir: &Path) -> String {
     }
 }
 
-fn refuse_if_read_only() -> AppResult<()> {
+pub fn refuse_if_read_only() -> AppResult<()> {
     match read_only() {
         Some(why) => Err(AppError::new(ErrorCode::ReadOnly, why)),
         None => Ok(()),

@@ -303,6 +303,10 @@ pub async fn create(conn: &mut Conn, now: DateTime<Utc>) -> AppResult<()> {
             "this data directory already has a team; the demo workspace goes into an empty one",
         ));
     }
+    // The demo stays home: sync never pushes a workspace that holds it.
+    sqlx::query("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('demo', 'true')")
+        .execute(&mut *conn)
+        .await?;
     let start = now - Duration::days(75);
     let mut signers = Vec::new();
     for (i, (name, email, side, role)) in TEAM.iter().enumerate() {

@@ -23,6 +23,8 @@ pub enum ErrorCode {
     Damaged,
     /// The disk is full: nothing was written.
     DiskFull,
+    /// The team hub cannot be reached; changes wait in the outbox.
+    Offline,
 }
 
 impl ErrorCode {
@@ -38,6 +40,7 @@ impl ErrorCode {
             ErrorCode::Tampered => "tampered",
             ErrorCode::ReadOnly => "read_only",
             ErrorCode::Damaged => "damaged",
+            ErrorCode::Offline => "offline",
             ErrorCode::DiskFull => "disk_full",
         }
     }
@@ -120,6 +123,14 @@ fn sqlite_error(code: i64, text: &str) -> Option<AppError> {
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
         if let Some(db) = e.as_database_error() {
+            // The hub's PostgreSQL errors keep their SQLSTATE meaning (a refused member, a
+            // timeout, the hub's own words) instead of being read as SQLite result codes.
+            if db
+                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .is_some()
+            {
+                return crate::sync::hub::hub_error(e);
+            }
             let code = db.code().and_then(|c| c.parse::<i64>().ok());
             if let Some(mapped) = code.and_then(|c| sqlite_error(c, db.message())) {
                 return mapped;

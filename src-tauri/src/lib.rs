@@ -24,6 +24,7 @@ pub mod reports;
 pub mod scoring;
 pub mod settings;
 pub mod slas;
+pub mod sync;
 pub mod team;
 pub mod trust;
 pub mod workspace;
@@ -87,6 +88,7 @@ pub fn run_window(data_dir: PathBuf) -> AppResult<()> {
         })
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
+            commands::sync::spawn_background(app.handle().clone());
             specta.mount_events(app);
             commands::boot::prepare(app.handle());
             commands::slas::spawn_warnings(app.handle().clone());

@@ -9,6 +9,7 @@ pub mod meetings;
 pub mod reports;
 pub mod session;
 pub mod slas;
+pub mod sync;
 pub mod team;
 pub mod window;
 
@@ -58,6 +59,8 @@ pub fn builder() -> Builder<tauri::Wry> {
             leads::cancel_import,
             leads::export_data,
             boot::boot,
+            sync::sync_status,
+            sync::sync_now,
             window::set_appearance,
             window::toggle_fullscreen,
             window::open_exports_folder,

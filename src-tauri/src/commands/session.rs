@@ -30,6 +30,16 @@ impl Session {
         }
     }
 
+    /// The unlocked signer, without counting as activity (background sync must not keep
+    /// an idle window unlocked).
+    pub fn peek(&self) -> Option<Signer> {
+        let guard = self.0.lock().ok()?;
+        match guard.as_ref() {
+            Some((signer, last)) if last.elapsed() <= IDLE_LOCK => Some(signer.clone()),
+            _ => None,
+        }
+    }
+
     /// The signer, or a refusal that says what to do.
     pub fn require(&self, what: &str) -> AppResult<Signer> {
         self.signer().ok_or_else(|| {

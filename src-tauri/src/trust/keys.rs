@@ -106,6 +106,44 @@ pub fn open(envelope: &KeyEnvelope, passphrase: &str, public_key: &str) -> AppRe
     Ok(key)
 }
 
+/// The symmetric key a member's secrets are sealed with: derived from their private key
+/// (which only their passphrase opens), kept apart from signatures by its tag.
+fn secret_key(key: &SigningKey) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"playbook:member-secret/v1");
+    h.update(key.to_bytes());
+    h.finalize().into()
+}
+
+/// Seals a member's secret (XChaCha20-Poly1305): hex of nonce then ciphertext.
+pub fn seal_secret(key: &SigningKey, secret: &str) -> AppResult<String> {
+    let mut nonce = [0u8; 24];
+    OsRng.fill_bytes(&mut nonce);
+    let sealed = XChaCha20Poly1305::new((&secret_key(key)).into())
+        .encrypt(&XNonce::from(nonce), secret.as_bytes())
+        .map_err(|_| AppError::invalid("secret", "the secret could not be sealed"))?;
+    Ok(format!("{}{}", hex::encode(nonce), hex::encode(sealed)))
+}
+
+pub fn open_secret(key: &SigningKey, sealed: &str) -> AppResult<String> {
+    let bad = || {
+        AppError::not_allowed(
+            "the stored hub password does not open with this member's key; join the hub again",
+        )
+    };
+    let bytes = hex::decode(sealed).map_err(|_| bad())?;
+    if bytes.len() < 24 {
+        return Err(bad());
+    }
+    let (nonce, body) = bytes.split_at(24);
+    let nonce: [u8; 24] = nonce.try_into().map_err(|_| bad())?;
+    let plain = XChaCha20Poly1305::new((&secret_key(key)).into())
+        .decrypt(&XNonce::from(nonce), body)
+        .map_err(|_| bad())?;
+    String::from_utf8(plain).map_err(|_| bad())
+}
+
 pub fn public_hex(key: &SigningKey) -> String {
     hex::encode(key.verifying_key().to_bytes())
 }

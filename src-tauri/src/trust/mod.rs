@@ -83,6 +83,18 @@ impl Signer {
     }
 }
 
+impl Signer {
+    /// A secret of this member's (the hub password) sealed so that only their key, which
+    /// their passphrase opens, can read it again: hex of nonce and ciphertext.
+    pub fn seal_secret(&self, secret: &str) -> crate::error::AppResult<String> {
+        keys::seal_secret(&self.key, secret)
+    }
+
+    pub fn open_secret(&self, sealed: &str) -> crate::error::AppResult<String> {
+        keys::open_secret(&self.key, sealed)
+    }
+}
+
 impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the key.

@@ -59,6 +59,9 @@ export const commands = {
 	 *  what was prepared at start; later ones (a reloaded page) count afresh.
 	 */
 	boot: (home: boolean) => typedError<Boot_Serialize, AppError_Serialize>(__TAURI_INVOKE("boot", { home })),
+	syncStatus: () => typedError<SyncStatus_Serialize, AppError_Serialize>(__TAURI_INVOKE("sync_status")),
+	/**  One push and pull now, as the unlocked member (who must be the one who joined). */
+	syncNow: () => typedError<SyncReport, AppError_Serialize>(__TAURI_INVOKE("sync_now")),
 	setAppearance: (appearance: Appearance) => typedError<Appearance, AppError_Serialize>(__TAURI_INVOKE("set_appearance", { appearance })),
 	/**  Switches the window in or out of fullscreen; returns whether it is now fullscreen. */
 	toggleFullscreen: () => typedError<boolean, AppError_Serialize>(__TAURI_INVOKE("toggle_fullscreen")),
@@ -1395,7 +1398,9 @@ export type ErrorCode = "not_found" | "invalid_input" | "conflict" | "not_allowe
 /**  The workspace file is damaged (SQLite finds it corrupt or not a database). */
 "damaged" | 
 /**  The disk is full: nothing was written. */
-"disk_full";
+"disk_full" | 
+/**  The team hub cannot be reached; changes wait in the outbox. */
+"offline";
 
 export type EventKind = "created" | "handed_over" | "accepted" | "rejected" | "attempt" | "connected" | "qualified" | "recycled" | "disqualified" | "converted" | "won" | "lost" | "reopened" | "disputed" | "dispute_upheld" | "dispute_overturned";
 
@@ -2878,6 +2883,16 @@ export type Recommendation_Serialize = {
 	lastSent: string | null,
 };
 
+/**  A change the hub refused, with its reason. */
+export type RejectedChange = {
+	changeId: string,
+	kind: string,
+	recordId: string,
+	reason: string,
+	writtenAt: string,
+	rejectedAt: string,
+};
+
 /**  The reports by name, as the CLI and the window's export ask for them. */
 export type ReportKind = "funnel" | "sources" | "reasons" | "aging";
 
@@ -3679,6 +3694,48 @@ export type StoredFile_Serialize = {
 	 *  is a PNG): what the content really is.
 	 */
 	warning: string | null,
+};
+
+/**  What one sync did. */
+export type SyncReport = {
+	pushed: number,
+	duplicates: number,
+	rejected: number,
+	pulled: number,
+	waiting: number,
+};
+
+/**  The state of sync on this laptop, for `playbook sync status` and the window. */
+export type SyncStatus = SyncStatus_Serialize | SyncStatus_Deserialize;
+
+/**  The state of sync on this laptop, for `playbook sync status` and the window. */
+export type SyncStatus_Deserialize = {
+	/**  Whether this laptop has joined a hub. */
+	joined: boolean,
+	hub?: string | null,
+	lastSyncedAt?: string | null,
+	/**  Changes written here that the hub has not confirmed yet. */
+	waiting: number,
+	rejected: RejectedChange[],
+	/**  The hub's feed position applied last. */
+	checkpoint: string,
+	/**  Why the last sync failed (offline, refused), if it did. */
+	lastError?: string | null,
+};
+
+/**  The state of sync on this laptop, for `playbook sync status` and the window. */
+export type SyncStatus_Serialize = {
+	/**  Whether this laptop has joined a hub. */
+	joined: boolean,
+	hub: string | null,
+	lastSyncedAt: string | null,
+	/**  Changes written here that the hub has not confirmed yet. */
+	waiting: number,
+	rejected: RejectedChange[],
+	/**  The hub's feed position applied last. */
+	checkpoint: string,
+	/**  Why the last sync failed (offline, refused), if it did. */
+	lastError: string | null,
 };
 
 /**  The numbers an agenda item showed, as a small table. */

@@ -40,6 +40,9 @@ import {
   type ImportProgress,
   type ScoreExplanation,
   type Activity_Serialize,
+  type SyncStatus,
+  type SyncReport,
+  type RejectedChange,
   type LeadWindow_Serialize,
   type QueueCount,
   type Vocabulary_Serialize,
@@ -239,6 +242,9 @@ export type {
   Role,
   ReasonUse,
   VersionStatus,
+  SyncStatus,
+  SyncReport,
+  RejectedChange,
 };
 
 export class BackendError extends Error {
@@ -321,6 +327,9 @@ export const backend = {
   unmergeContact: (duplicate: string) => unwrap(commands.unmergeContact(duplicate)),
   cancelImport: () => unwrap(commands.cancelImport()),
   exportData: (kind: ExportKind, format: ExportFormat) => unwrap(commands.exportData(kind, format)),
+  /** Team sync: when this laptop last synced, what waits, what the hub rejected and why. */
+  syncStatus: (): Promise<SyncStatus> => unwrap(commands.syncStatus()),
+  syncNow: (): Promise<SyncReport> => unwrap(commands.syncNow()),
   reportFunnel: (from: string | null, to: string | null) => unwrap(commands.reportFunnel(from, to)),
   reportSources: (from: string | null, to: string | null) => unwrap(commands.reportSources(from, to)),
   reportReasons: (from: string | null, to: string | null) => unwrap(commands.reportReasons(from, to)),
