@@ -308,8 +308,9 @@ async fn projection(db: &Db) -> Vec<StepRow> {
 
 #[tokio::test]
 async fn the_projection_is_the_fold_and_a_refresh_equals_a_rebuild() {
+    // `generate` folds the projection itself (no report pays for the first fold), so it is
+    // checked as `generate` left it.
     let (_dir, db) = workspace(300, 5).await;
-    playbook::reports::steps::refresh(&db).await.unwrap();
     let mut expected: Vec<StepRow> = applied_histories(&db)
         .await
         .into_iter()

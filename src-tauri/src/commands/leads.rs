@@ -130,9 +130,10 @@ pub async fn run_import(
         &me,
     )
     .await?;
-    if summary.written && kind == ImportKind::Contacts {
+    if summary.written {
         let db = state.db.clone();
-        tauri::async_runtime::spawn(async move { ops::index_new_contacts(&db).await });
+        let contacts = kind == ImportKind::Contacts;
+        tauri::async_runtime::spawn(async move { ops::after_import(&db, contacts).await });
     }
     Ok(summary)
 }

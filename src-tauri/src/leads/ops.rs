@@ -155,8 +155,9 @@ pub async fn record(
     Ok(event)
 }
 
-/// `playbook rebuild`: the `members` list, the cached stages and scores from scratch;
-/// returns how many of each changed.
+/// `playbook rebuild`: the `members` list, the cached stages and scores from scratch,
+/// then the reports' projection brought up to date; returns how many members, stages and
+/// scores changed.
 pub async fn rebuild(db: &Db) -> AppResult<(u32, u32, u32)> {
     let mut tx = db::write(db).await?;
     let members = crate::team::store::refresh(&mut tx).await?;
@@ -164,17 +165,22 @@ pub async fn rebuild(db: &Db) -> AppResult<(u32, u32, u32)> {
     let scores = super::rebuild::scores(&mut tx, Utc::now()).await?;
     search_index::rebuild(&mut tx).await?;
     tx.commit().await?;
+    crate::reports::steps::refresh(db).await?;
     Ok((members, stages, scores))
 }
 
-/// After an import commits: its new contacts enter the search index in one pass, in their
-/// own transaction (like the WAL checkpoint, outside the import's time). A search that
-/// comes first indexes them itself, so no search ever misses a committed contact.
-pub async fn index_new_contacts(db: &Db) -> AppResult<()> {
-    let mut tx = db::write(db).await?;
-    search_index::add(&mut tx).await?;
-    tx.commit().await?;
-    Ok(())
+/// After an import commits, behind the window (outside the import's time): its new
+/// contacts enter the search index in one pass, in their own transaction (a search that
+/// comes first indexes them itself, so none misses a committed contact); then the reports'
+/// projection folds the new events, so Home and the reports need not (at 1M events a
+/// first fold takes seconds).
+pub async fn after_import(db: &Db, contacts: bool) -> AppResult<()> {
+    if contacts {
+        let mut tx = db::write(db).await?;
+        search_index::add(&mut tx).await?;
+        tx.commit().await?;
+    }
+    crate::reports::steps::refresh(db).await
 }
 
 pub async fn export(
@@ -196,6 +202,8 @@ pub async fn generate(db: &Db, contacts: u32, seed: u64, signer: &Signer) -> App
     // Its contacts enter the search index in one pass, in the same transaction.
     search_index::add(&mut tx).await?;
     tx.commit().await?;
+    // And the reports' projection folds its million events now, not at the first report.
+    crate::reports::steps::refresh(db).await?;
     Ok(g)
 }
 
