@@ -77,6 +77,7 @@ pub fn run_window(data_dir: PathBuf) -> AppResult<()> {
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_clipboard_manager::init())
         .manage(commands::content::Dropped::default())
+        .manage(commands::boot::Prepared::default())
         .on_window_event(commands::content::on_drop)
         .manage(AppState {
             db,
@@ -89,6 +90,7 @@ pub fn run_window(data_dir: PathBuf) -> AppResult<()> {
         .setup(move |app| {
             commands::sync::spawn_background(app.handle().clone());
             specta.mount_events(app);
+            commands::boot::prepare(app.handle());
             commands::slas::spawn_warnings(app.handle().clone());
             Ok(())
         })

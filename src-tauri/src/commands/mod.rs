@@ -2,6 +2,7 @@
 //! To add one: write the domain function, add an adapter here, list it in `builder`, and
 //! regenerate the bindings (`UPDATE_BINDINGS=1 cargo test --test bindings`).
 pub mod agreements;
+pub mod boot;
 pub mod content;
 pub mod leads;
 pub mod meetings;
@@ -57,10 +58,9 @@ pub fn builder() -> Builder<tauri::Wry> {
             leads::run_import,
             leads::cancel_import,
             leads::export_data,
+            boot::boot,
             sync::sync_status,
             sync::sync_now,
-            window::vocabulary,
-            window::get_appearance,
             window::set_appearance,
             window::toggle_fullscreen,
             window::open_exports_folder,

@@ -71,7 +71,7 @@ pub async fn export_report(
     export_file(&state, kind.as_str(), "csv", csv.as_bytes())
 }
 
-fn viewer(app: &tauri::AppHandle, state: &AppState) -> AppResult<Option<String>> {
+pub(super) fn viewer(app: &tauri::AppHandle, state: &AppState) -> AppResult<Option<String>> {
     Ok(match state.session.signer() {
         Some(s) => Some(s.member_id),
         None => crate::settings::identity(app, &state.data_dir)?,

@@ -1,25 +1,12 @@
-//! Commands of the window itself: the words for every code, the presentation scale and
-//! theme (kept on this laptop), fullscreen, revealing the exports folder, and the impact
+//! Commands of the window itself: the presentation scale and theme (kept on this laptop;
+//! the words for every code and the appearance come with `boot`), fullscreen, revealing the exports folder, and the impact
 //! preview of a proposal.
 use tauri::{AppHandle, Manager, State};
 
 use super::AppState;
 use crate::error::{AppError, AppResult};
-use crate::labels::{self, Vocabulary};
 use crate::leads::impact::{Impact, ImpactRequest};
 use crate::settings::{self, Appearance};
-
-#[tauri::command]
-#[specta::specta]
-pub async fn vocabulary(state: State<'_, AppState>) -> AppResult<Vocabulary> {
-    labels::vocabulary(&mut *state.db.acquire().await?).await
-}
-
-#[tauri::command]
-#[specta::specta]
-pub async fn get_appearance(app: AppHandle, state: State<'_, AppState>) -> AppResult<Appearance> {
-    settings::appearance(&app, &state.data_dir)
-}
 
 #[tauri::command]
 #[specta::specta]

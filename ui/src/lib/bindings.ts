@@ -54,11 +54,14 @@ export const commands = {
 	cancelImport: () => typedError<null, AppError_Serialize>(__TAURI_INVOKE("cancel_import")),
 	/**  Exports into the app's exports folder (never elsewhere); returns the file's path. */
 	exportData: (kind: ExportKind, format: ExportFormat) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("export_data", { kind, format })),
+	/**
+	 *  The first screen's data; `home` when the window opens on Home. The first call takes
+	 *  what was prepared at start; later ones (a reloaded page) count afresh.
+	 */
+	boot: (home: boolean) => typedError<Boot_Serialize, AppError_Serialize>(__TAURI_INVOKE("boot", { home })),
 	syncStatus: () => typedError<SyncStatus_Serialize, AppError_Serialize>(__TAURI_INVOKE("sync_status")),
 	/**  One push and pull now, as the unlocked member (who must be the one who joined). */
 	syncNow: () => typedError<SyncReport, AppError_Serialize>(__TAURI_INVOKE("sync_now")),
-	vocabulary: () => typedError<Vocabulary_Serialize, AppError_Serialize>(__TAURI_INVOKE("vocabulary")),
-	getAppearance: () => typedError<Appearance, AppError_Serialize>(__TAURI_INVOKE("get_appearance")),
 	setAppearance: (appearance: Appearance) => typedError<Appearance, AppError_Serialize>(__TAURI_INVOKE("set_appearance", { appearance })),
 	/**  Switches the window in or out of fullscreen; returns whether it is now fullscreen. */
 	toggleFullscreen: () => typedError<boolean, AppError_Serialize>(__TAURI_INVOKE("toggle_fullscreen")),
@@ -865,6 +868,43 @@ export type BehaviourRule_Serialize = {
 	halfLifeDays: number,
 	/**  A cap on what this rule can give in total. */
 	maxPoints?: number,
+};
+
+/**  What the shell and Home need first. */
+export type Boot = Boot_Serialize | Boot_Deserialize;
+
+/**  What the shell and Home need first. */
+export type Boot_Deserialize = {
+	appearance: Appearance,
+	vocabulary: Vocabulary_Deserialize,
+	members: Member_Deserialize[],
+	/**  The member whose key is open in this window (none when it opens). */
+	me?: Member_Deserialize | null,
+	agreements: AgreementItem_Deserialize[],
+	/**  The period Home compares at first. */
+	homeDays: number,
+	/**
+	 *  Home's numbers as kept from their last count, when asked for and any are kept
+	 *  (otherwise Home counts them itself).
+	 */
+	home?: Home_Deserialize | null,
+};
+
+/**  What the shell and Home need first. */
+export type Boot_Serialize = {
+	appearance: Appearance,
+	vocabulary: Vocabulary_Serialize,
+	members: Member_Serialize[],
+	/**  The member whose key is open in this window (none when it opens). */
+	me: Member_Serialize | null,
+	agreements: AgreementItem_Serialize[],
+	/**  The period Home compares at first. */
+	homeDays: number,
+	/**
+	 *  Home's numbers as kept from their last count, when asked for and any are kept
+	 *  (otherwise Home counts them itself).
+	 */
+	home: Home_Serialize | null,
 };
 
 export type Breach = Breach_Serialize | Breach_Deserialize;

@@ -308,8 +308,6 @@ export const backend = {
   /** Where each later page of a list starts (its anchors). */
   leadAnchors: (filter: LeadFilter) => unwrap(commands.leadAnchors(filter)),
   queueCounts: () => unwrap(commands.queueCounts()),
-  vocabulary: () => unwrap(commands.vocabulary()),
-  getAppearance: () => unwrap(commands.getAppearance()),
   setAppearance: (appearance: Appearance) => unwrap(commands.setAppearance(appearance)),
   toggleFullscreen: () => unwrap(commands.toggleFullscreen()),
   openExportsFolder: () => unwrap(commands.openExportsFolder()),
@@ -341,6 +339,8 @@ export const backend = {
     unwrap(commands.exportReport(kind, from, to)),
   /** The home screen of whoever is signed in here (or signed in last), over `days` days;
    * with `kept`, the numbers last computed if there are any (`fromCache`), for the first paint. */
+  /** The first screen's data in one answer (prepared while the window started); `home` when it opens on Home. */
+  boot: (home: boolean) => unwrap(commands.boot(home)),
   getHome: (days: number, kept: boolean) => unwrap(commands.getHome(days, kept)),
   /** The parts of home that wait for the SLA state and the content library. */
   getHomeExtras: (days: number) => unwrap(commands.getHomeExtras(days)),
