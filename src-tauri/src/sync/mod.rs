@@ -273,6 +273,15 @@ async fn apply_batch(local: &mut db::Conn, feed: &[hub::FeedChange], last: i64) 
                 ),
             ));
         }
+        // A change this laptop wrote is here already, its projections with it: the feed
+        // brings it back only to move the checkpoint past it.
+        let ours: Option<i64> = sqlx::query_scalar("SELECT 1 FROM sync_outbox WHERE change_id = ?")
+            .bind(&change.change_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if ours.is_some() {
+            continue;
+        }
         payload::apply(
             &mut tx,
             &columns,
