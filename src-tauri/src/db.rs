@@ -351,6 +351,21 @@ pub async fn end_large_write(db: &Db, mut conn: PoolConnection<Sqlite>) {
 }
 
 /// A new client-generated, time-ordered id.
+/// A column of a row as JSON, by the type SQLite stored (integer, real, text or null).
+pub fn cell_json(row: &sqlx::sqlite::SqliteRow, i: usize) -> AppResult<serde_json::Value> {
+    use serde_json::Value;
+    use sqlx::{Row, TypeInfo, ValueRef};
+    let raw = row.try_get_raw(i)?;
+    if raw.is_null() {
+        return Ok(Value::Null);
+    }
+    Ok(match raw.type_info().name() {
+        "INTEGER" => Value::from(row.try_get::<i64, _>(i)?),
+        "REAL" => Value::from(row.try_get::<f64, _>(i)?),
+        _ => Value::from(row.try_get::<String, _>(i)?),
+    })
+}
+
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }

@@ -19,14 +19,26 @@ pub const NEW_PASSPHRASE: &str = "a new member's passphrase";
 pub struct Workspace {
     pub dir: tempfile::TempDir,
     data: PathBuf,
+    /// What `run` puts in PLAYBOOK_PASSPHRASE and PLAYBOOK_NEW_PASSPHRASE.
+    passphrases: (&'static str, &'static str),
 }
 
 impl Workspace {
     pub fn empty() -> Workspace {
+        Workspace::with_passphrases(DEMO_PASSPHRASE, NEW_PASSPHRASE)
+    }
+
+    /// An empty workspace whose commands type these passphrases (unlocking, and for a
+    /// new or changed key).
+    pub fn with_passphrases(pass: &'static str, new: &'static str) -> Workspace {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         std::fs::create_dir(&data).unwrap();
-        Workspace { dir, data }
+        Workspace {
+            dir,
+            data,
+            passphrases: (pass, new),
+        }
     }
 
     pub fn demo() -> Workspace {
@@ -50,14 +62,15 @@ impl Workspace {
         self.dir.path().join(name)
     }
 
-    /// Runs the real binary on this data directory, with the demo passphrase in
-    /// PLAYBOOK_PASSPHRASE (as an ops person's script would set it).
+    /// Runs the real binary on this data directory, with the workspace's passphrase (the
+    /// demo's unless made otherwise) in PLAYBOOK_PASSPHRASE (as an ops person's script
+    /// would set it).
     pub fn run(&self, args: &[&str]) -> Output {
         self.run_with(
             args,
             &[
-                ("PLAYBOOK_PASSPHRASE", DEMO_PASSPHRASE),
-                ("PLAYBOOK_NEW_PASSPHRASE", NEW_PASSPHRASE),
+                ("PLAYBOOK_PASSPHRASE", self.passphrases.0),
+                ("PLAYBOOK_NEW_PASSPHRASE", self.passphrases.1),
             ],
         )
     }

@@ -11,52 +11,20 @@ pub const MAYA: &str = "maya@acme.example";
 pub const DAN: &str = "dan@acme.example";
 pub const RITA: &str = "rita@acme.example";
 
-/// One laptop: a data directory and the CLI, every member's passphrase being PASS.
+/// One laptop: a data directory and the CLI (a `Workspace`), every member's passphrase
+/// being PASS.
 pub struct Laptop(pub Workspace);
+
+impl std::ops::Deref for Laptop {
+    type Target = Workspace;
+    fn deref(&self) -> &Workspace {
+        &self.0
+    }
+}
 
 impl Laptop {
     pub fn new() -> Laptop {
-        Laptop(Workspace::empty())
-    }
-    pub fn env() -> [(&'static str, &'static str); 2] {
-        [
-            ("PLAYBOOK_PASSPHRASE", PASS),
-            ("PLAYBOOK_NEW_PASSPHRASE", PASS),
-        ]
-    }
-    pub fn run(&self, args: &[&str]) -> std::process::Output {
-        self.0.run_with(args, &Self::env())
-    }
-    pub fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "`playbook {}` failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-    pub fn json(&self, args: &[&str]) -> Value {
-        let mut all = vec!["--format", "json"];
-        all.extend_from_slice(args);
-        serde_json::from_str(&self.ok(&all)).expect("JSON output")
-    }
-    pub fn refused(&self, args: &[&str], code: &str) -> String {
-        let out = self.run(args);
-        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "`playbook {}` should be refused: {stderr}",
-            args.join(" ")
-        );
-        assert!(
-            stderr.contains(&format!("[{code}]")),
-            "`playbook {}` should fail with {code}: {stderr}",
-            args.join(" ")
-        );
-        stderr
+        Laptop(Workspace::with_passphrases(PASS, PASS))
     }
     pub fn sync(&self) -> Value {
         self.json(&["sync"])

@@ -577,22 +577,11 @@ pub async fn anchors(conn: &mut Conn, f: &LeadFilter, cx: &Context<'_>) -> AppRe
             Bind::Real(r) => q.bind(*r),
         };
     }
-    use sqlx::{Row, TypeInfo, ValueRef};
     let mut anchors = Vec::new();
     for row in q.fetch_all(&mut *conn).await? {
         let mut key = Vec::with_capacity(ord.keys.len());
         for i in 0..ord.keys.len() {
-            let raw = row.try_get_raw(i)?;
-            let v = if raw.is_null() {
-                Value::Null
-            } else {
-                match raw.type_info().name() {
-                    "INTEGER" => Value::from(row.try_get::<i64, _>(i)?),
-                    "REAL" => Value::from(row.try_get::<f64, _>(i)?),
-                    _ => Value::from(row.try_get::<String, _>(i)?),
-                }
-            };
-            key.push(v);
+            key.push(crate::db::cell_json(&row, i)?);
         }
         anchors.push(encode(ord.tag, key));
     }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-use sqlx::{Column, Row, TypeInfo, ValueRef};
+use sqlx::{Column, Row};
 
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
@@ -42,17 +42,7 @@ async fn rows(conn: &mut Conn, sql: &str, id: &str) -> AppResult<Vec<Value>> {
     for row in rows {
         let mut obj = Map::new();
         for (i, col) in row.columns().iter().enumerate() {
-            let raw = row.try_get_raw(i)?;
-            let v = if raw.is_null() {
-                Value::Null
-            } else {
-                match raw.type_info().name() {
-                    "INTEGER" => Value::from(row.try_get::<i64, _>(i)?),
-                    "REAL" => Value::from(row.try_get::<f64, _>(i)?),
-                    _ => Value::from(row.try_get::<String, _>(i)?),
-                }
-            };
-            obj.insert(col.name().to_string(), v);
+            obj.insert(col.name().to_string(), crate::db::cell_json(&row, i)?);
         }
         out.push(Value::Object(obj));
     }
